@@ -7,6 +7,8 @@ in a declaration is accepted and ignored by the reader (`parse_pipeline`).
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,3 +57,395 @@ class Pipeline:
             if stage.name == name:
                 return i
         raise KeyError(name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a declaration from a dict
+# ---------------------------------------------------------------------------------------------
+
+NAME_PATTERN = re.compile(r"[A-Za-z0-9.@\-_]+")
+"""`PipelineName`, `StageName`, `ActionName`: pattern `[A-Za-z0-9.@\\-_]+`, 1..100 chars. [SM]"""
+
+NAME_MAX_LENGTH = 100
+RUN_ORDER_MIN = 1
+RUN_ORDER_MAX = 999
+"""`ActionRunOrder`: integer 1..999. [SM]"""
+
+_NAME_RULE = "of 1 to 100 characters A-Z a-z 0-9 . @ - _"
+
+
+class DeclarationError(Exception):
+    """An invalid declaration: the place in the document and what was expected there.
+
+    ``place`` is a path from the document root such as ``pipeline.stages[2].actions[0].runOrder``;
+    ``expected`` reads as the rest of a sentence after it, e.g. ``expected an integer from 1 to
+    999, got 0``.
+    """
+
+    def __init__(self, place: str, expected: str) -> None:
+        self.place = place
+        self.expected = expected
+        super().__init__(f"{place}: {expected}" if place else expected)
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """The field names of one spelling of a declaration."""
+
+    name: str
+    stages: str
+    actions: str
+    action_type_id: str
+    category: str
+    provider: str
+    run_order: str
+    configuration: str
+    execution_mode: str
+    pipeline_type: str
+    run_order_digit_strings: bool
+
+
+_API_KEYS = _Keys(
+    name="name",
+    stages="stages",
+    actions="actions",
+    action_type_id="actionTypeId",
+    category="category",
+    provider="provider",
+    run_order="runOrder",
+    configuration="configuration",
+    execution_mode="executionMode",
+    pipeline_type="pipelineType",
+    run_order_digit_strings=False,
+)
+"""The CodePipeline API spelling (`get-pipeline`, `create-pipeline --pipeline`)."""
+
+_CLOUDFORMATION_KEYS = _Keys(
+    name="Name",
+    stages="Stages",
+    actions="Actions",
+    action_type_id="ActionTypeId",
+    category="Category",
+    provider="Provider",
+    run_order="RunOrder",
+    configuration="Configuration",
+    execution_mode="ExecutionMode",
+    pipeline_type="PipelineType",
+    # CloudFormation coerces a string of digits to the integer property type.
+    run_order_digit_strings=True,
+)
+"""The `AWS::CodePipeline::Pipeline` resource's `Properties` spelling (PascalCase)."""
+
+
+class _Missing:
+    """A field that is absent from its object."""
+
+
+_MISSING = _Missing()
+
+
+def parse_pipeline(data: object) -> Pipeline:
+    """The pipeline a declaration describes, as `get-pipeline` prints it or as its inner object.
+
+    ``{"pipeline": {...}, "metadata": {...}}`` and the inner ``{...}`` give the same value; the
+    metadata and every field the model does not need (roleArn, artifactStore, artifacts,
+    variables, triggers, conditions, ...) are ignored.  Raises `DeclarationError` for invalid
+    input, never another exception.
+
+    >>> parse_pipeline({"name": "p", "stages": [{"name": "S", "actions": [
+    ...     {"name": "A", "actionTypeId": {"category": "Build"}}]}]}).stages[0].actions[0].run_order
+    1
+    """
+    if isinstance(data, dict) and "pipeline" in data:
+        return _pipeline(data["pipeline"], "pipeline", _API_KEYS, default_name=None)
+    return _pipeline(data, "", _API_KEYS, default_name=None)
+
+
+def parse_cloudformation_pipeline(properties: object, place: str, logical_id: str) -> Pipeline:
+    """The pipeline an `AWS::CodePipeline::Pipeline` resource's ``Properties`` describe.
+
+    ``place`` is where the properties are in the template (``Resources.X.Properties``), so that
+    errors name the template's own path.  Field names are CloudFormation's PascalCase ones.
+    """
+    return _pipeline(properties, place, _CLOUDFORMATION_KEYS, default_name=logical_id)
+
+
+def pipeline_to_dict(pipeline: Pipeline) -> dict[str, Any]:
+    """A minimal declaration of ``pipeline`` in the API shape; `parse_pipeline` reads it back.
+
+    Only what the model uses is written; each action type gets owner ``AWS`` and version ``1``.
+    """
+    return {
+        "name": pipeline.name,
+        "pipelineType": pipeline.pipeline_type,
+        "executionMode": pipeline.execution_mode,
+        "stages": [
+            {
+                "name": stage.name,
+                "actions": [_action_to_dict(action) for action in stage.actions],
+            }
+            for stage in pipeline.stages
+        ],
+    }
+
+
+def _action_to_dict(action: Action) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": action.name,
+        "actionTypeId": {
+            "category": action.category,
+            "owner": "AWS",
+            "provider": action.provider,
+            "version": "1",
+        },
+        "runOrder": action.run_order,
+    }
+    if action.configuration:
+        out["configuration"] = dict(action.configuration)
+    return out
+
+
+# --- the reader, one function per level of the document --------------------------------------
+
+
+def _pipeline(data: object, place: str, keys: _Keys, default_name: str | None) -> Pipeline:
+    data = _object(data, place, "a pipeline declaration object")
+    name = _pipeline_name(data, place, keys, default_name)
+    pipeline_type = _one_of(data, place, keys.pipeline_type, PIPELINE_TYPES, default="V1")
+    execution_mode = _one_of(
+        data, place, keys.execution_mode, EXECUTION_MODES, default="SUPERSEDED"
+    )
+    _check_mode_needs_v2(data, place, keys, execution_mode, pipeline_type)
+    stages = _stages(data, place, keys)
+    known = {keys.name, keys.stages, keys.execution_mode, keys.pipeline_type}
+    extra = {str(k): v for k, v in data.items() if k not in known}
+    return Pipeline(
+        name=name,
+        stages=stages,
+        execution_mode=execution_mode,
+        pipeline_type=pipeline_type,
+        extra=extra,
+    )
+
+
+def _pipeline_name(data: dict[Any, Any], place: str, keys: _Keys, default_name: str | None) -> str:
+    value = data.get(keys.name, _MISSING)
+    # Decision: in a CloudFormation template the name is often left to CloudFormation or built
+    # with an intrinsic function (!Ref, !Sub) that only a deployment can evaluate; the resource's
+    # logical id then names the pipeline.  A plain string is still checked.
+    if default_name is not None and not isinstance(value, str):
+        return default_name
+    return _name(value, _at(place, keys.name), "a pipeline name")
+
+
+def _check_mode_needs_v2(
+    data: dict[Any, Any], place: str, keys: _Keys, execution_mode: str, pipeline_type: str
+) -> None:
+    """QUEUED and PARALLEL need a V2 pipeline.
+
+    "QUEUED mode: ... This requires pipeline type V2."  "PARALLEL mode: ... This requires pipeline
+    type V2." [seed]
+    """
+    if execution_mode == "SUPERSEDED" or pipeline_type == "V2":
+        return
+    given = data.get(keys.pipeline_type)
+    why = (
+        f"{keys.pipeline_type} is {pipeline_type}"
+        if given is not None
+        else f"{keys.pipeline_type} defaults to {pipeline_type}"
+    )
+    raise DeclarationError(
+        _at(place, keys.execution_mode),
+        f"expected {keys.pipeline_type} V2 for {keys.execution_mode} {execution_mode} ({why})",
+    )
+
+
+def _stages(data: dict[Any, Any], place: str, keys: _Keys) -> tuple[Stage, ...]:
+    stages_place = _at(place, keys.stages)
+    items = _non_empty_list(data.get(keys.stages, _MISSING), stages_place, "stages")
+    stages: list[Stage] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        stage = _stage(item, f"{stages_place}[{i}]", keys)
+        if stage.name in seen:
+            raise DeclarationError(
+                _at(f"{stages_place}[{i}]", keys.name),
+                f'expected a unique stage name, "{stage.name}" is already '
+                f"{keys.stages}[{seen[stage.name]}]",
+            )
+        seen[stage.name] = i
+        stages.append(stage)
+    return tuple(stages)
+
+
+def _stage(data: object, place: str, keys: _Keys) -> Stage:
+    data = _object(data, place, "a stage object")
+    name = _name(data.get(keys.name, _MISSING), _at(place, keys.name), "a stage name")
+    actions_place = _at(place, keys.actions)
+    items = _non_empty_list(data.get(keys.actions, _MISSING), actions_place, "actions")
+    actions: list[Action] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        action = _action(item, f"{actions_place}[{i}]", keys)
+        # "Stage names are unique; action names are unique within a stage." [UG]
+        if action.name in seen:
+            raise DeclarationError(
+                _at(f"{actions_place}[{i}]", keys.name),
+                f'expected an action name unique in stage "{name}", "{action.name}" is already '
+                f"{keys.actions}[{seen[action.name]}]",
+            )
+        seen[action.name] = i
+        actions.append(action)
+    return Stage(name=name, actions=tuple(actions))
+
+
+def _action(data: object, place: str, keys: _Keys) -> Action:
+    data = _object(data, place, "an action object")
+    name = _name(data.get(keys.name, _MISSING), _at(place, keys.name), "an action name")
+    category, provider = _action_type(data, place, keys)
+    return Action(
+        name=name,
+        category=category,
+        run_order=_run_order(data, place, keys),
+        provider=provider,
+        configuration=_configuration(data, place, keys),
+    )
+
+
+def _action_type(data: dict[Any, Any], place: str, keys: _Keys) -> tuple[str, str]:
+    type_place = _at(place, keys.action_type_id)
+    type_id = _object(
+        data.get(keys.action_type_id, _MISSING),
+        type_place,
+        f"an {keys.action_type_id} object with a {keys.category}",
+    )
+    category = type_id.get(keys.category, _MISSING)
+    if category not in ACTION_CATEGORIES:
+        raise DeclarationError(
+            _at(type_place, keys.category),
+            _expected(f"one of {', '.join(ACTION_CATEGORIES)}", category),
+        )
+    provider = type_id.get(keys.provider)
+    if provider is None:
+        provider = ""
+    elif not isinstance(provider, str):
+        raise DeclarationError(
+            _at(type_place, keys.provider), _expected("a provider name (a string)", provider)
+        )
+    return str(category), provider
+
+
+def _run_order(data: dict[Any, Any], place: str, keys: _Keys) -> int:
+    """An integer 1..999, 1 when absent: "The default runOrder value for an action is 1." [UG]"""
+    value = data.get(keys.run_order)
+    if value is None:
+        return 1
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif keys.run_order_digit_strings and isinstance(value, str) and re.fullmatch(r"[0-9]+", value):
+        number = int(value)
+    if number is None or not RUN_ORDER_MIN <= number <= RUN_ORDER_MAX:
+        raise DeclarationError(
+            _at(place, keys.run_order),
+            _expected(f"an integer from {RUN_ORDER_MIN} to {RUN_ORDER_MAX}", value),
+        )
+    return number
+
+
+def _configuration(data: dict[Any, Any], place: str, keys: _Keys) -> tuple[tuple[str, str], ...]:
+    value = data.get(keys.configuration)
+    if value is None:
+        return ()
+    value = _object(value, _at(place, keys.configuration), "an object of configuration values")
+    return tuple(sorted((_text(k), _text(v)) for k, v in value.items()))
+
+
+# --- small readers and messages ---------------------------------------------------------------
+
+
+def _object(value: object, place: str, what: str) -> dict[Any, Any]:
+    """``value`` if it is an object, and not a CloudFormation function standing for one."""
+    if isinstance(value, dict) and not _intrinsic_function(value):
+        return value
+    raise DeclarationError(place, _expected(what, value))
+
+
+def _name(value: object, place: str, what: str) -> str:
+    if isinstance(value, str) and len(value) <= NAME_MAX_LENGTH and NAME_PATTERN.fullmatch(value):
+        return value
+    if value is _MISSING:
+        raise DeclarationError(place, f"expected {what}, but it is missing")
+    raise DeclarationError(place, _expected(f"{what} {_NAME_RULE}", value))
+
+
+def _one_of(
+    data: dict[Any, Any], place: str, key: str, allowed: tuple[str, ...], default: str
+) -> str:
+    # Decision: an optional field that is null (in YAML, a key with nothing after it) counts as
+    # absent and takes its default, here and for runOrder, configuration and provider.
+    value = data.get(key)
+    if value is None:
+        return default
+    if value not in allowed:
+        raise DeclarationError(_at(place, key), _expected(f"one of {', '.join(allowed)}", value))
+    return str(value)
+
+
+def _non_empty_list(value: object, place: str, what: str) -> list[Any]:
+    if not isinstance(value, list) or not value:
+        raise DeclarationError(place, _expected(f"a non-empty list of {what}", value))
+    return value
+
+
+def _at(place: str, key: str) -> str:
+    return f"{place}.{key}" if place else key
+
+
+def _expected(what: str, value: object) -> str:
+    if isinstance(value, _Missing):
+        return f"expected {what}, but it is missing"
+    return f"expected {what}, got {_describe(value)}"
+
+
+def _describe(value: object) -> str:
+    """A value as the user wrote it, briefly: ``"FAST"``, ``0``, ``true``, ``null``, ``a list``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return json.dumps(shown, ensure_ascii=False)
+    if isinstance(value, dict):
+        function = _intrinsic_function(value)
+        if function:
+            return f"the CloudFormation function {function}, which is not evaluated here"
+        return "an empty object" if not value else "an object"
+    if isinstance(value, list):
+        return "an empty list" if not value else "a list"
+    return f"a {type(value).__name__}"
+
+
+def _intrinsic_function(value: dict[Any, Any]) -> str | None:
+    """``Fn::Sub`` for ``{"Fn::Sub": ...}``, ``Ref`` for ``{"Ref": ...}``; else None."""
+    if len(value) != 1:
+        return None
+    (key,) = value
+    if isinstance(key, str) and (key in ("Ref", "Condition") or key.startswith("Fn::")):
+        return key
+    return None
+
+
+def _text(value: object) -> str:
+    """A configuration key or value as text.
+
+    Decision: strings are kept as they are; other values (numbers and booleans from YAML or
+    CloudFormation, intrinsic functions such as ``{"Ref": "Repo"}``) become their JSON text, so
+    ``false`` stays ``false`` rather than Python's ``False``.
+    """
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
