@@ -26,6 +26,7 @@ from spec.declaration import (
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+BUILTIN_REFERENCE = ROOT / "checker" / "reference-pipeline.json"
 DATA = Path(__file__).resolve().parent / "data" / "declarations"
 
 
@@ -72,13 +73,13 @@ def load_error(path: Path, resource: str | None = None) -> str:
 
 
 def test_reference_json_and_yaml_declare_the_same_pipeline() -> None:
-    from_json = load_pipeline(EXAMPLES / "reference-pipeline.json")
+    from_json = load_pipeline(BUILTIN_REFERENCE)
     from_yaml = load_pipeline(EXAMPLES / "reference-pipeline.yaml")
     assert from_json == from_yaml
 
 
 def test_reference_pipeline_has_the_documented_shape() -> None:
-    p = load_pipeline(EXAMPLES / "reference-pipeline.json")
+    p = load_pipeline(BUILTIN_REFERENCE)
     assert (p.name, p.pipeline_type, p.execution_mode) == ("reference", "V2", "SUPERSEDED")
     shape = [
         (stage.name, [(a.name, a.category, a.provider, a.run_order) for a in stage.actions])
@@ -242,7 +243,7 @@ stages:
 
 
 def test_round_trip_of_the_reference_pipeline() -> None:
-    p = load_pipeline(EXAMPLES / "reference-pipeline.json")
+    p = load_pipeline(BUILTIN_REFERENCE)
     out = pipeline_to_dict(p)
     assert parse_pipeline(json.loads(json.dumps(out))) == p
     action = out["stages"][3]["actions"][0]
@@ -768,7 +769,7 @@ def test_other_extensions_try_json_then_yaml(tmp_path: Path) -> None:
     as_json = write(tmp_path, "pipeline.txt", json.dumps(minimal()))
     as_yaml = write(tmp_path, "pipeline", (EXAMPLES / "reference-pipeline.yaml").read_text())
     assert load_pipeline(as_json) == parse_pipeline(minimal())
-    assert load_pipeline(as_yaml) == load_pipeline(EXAMPLES / "reference-pipeline.json")
+    assert load_pipeline(as_yaml) == load_pipeline(BUILTIN_REFERENCE)
     bad_json = write(tmp_path, "bad.txt", '{"name": "p" "stages": []}')
     assert load_error(bad_json) == (
         f"{bad_json}: line 1, column 14: expected valid JSON: Expecting ',' delimiter"

@@ -1,0 +1,294 @@
+"""The `stagelock` command.  The only module that talks to the terminal.
+
+Exit status: 0 all proved / scenario passed; 1 a property refuted / a scenario step failed;
+2 bad input (one line on stderr: file, place, what was expected); 3 undetermined.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, NoReturn
+
+import yaml
+
+from checker.check import (
+    EXIT_CODES,
+    REFUTED,
+    CheckConfig,
+    ModeResult,
+    check_mode,
+    overall,
+    reference_pipeline,
+)
+from checker.config import check_bound, load_model_file
+from checker.errors import InputError
+from checker.load import load_pipeline
+from checker.report import render_text, to_json
+from checker.scenario import load_scenario, run_scenario, scenario_document
+from checker.view import pipeline_state, render_state
+from spec.modes import MODES
+from spec.properties import PROPERTIES
+from spec.variants import VARIANTS
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="stagelock", description=__doc__.splitlines()[0] if __doc__ else "")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    check = sub.add_parser(
+        "check", help="explore every interleaving and prove or refute the properties",
+        description="Explore, breadth first, every interleaving of a bounded configuration and "
+        "prove or refute the named properties.  With no FILE: the built-in reference pipeline "
+        "in all three modes.")
+    check.add_argument("file", nargs="?", metavar="DECLARATION|MODEL.toml")
+    check.add_argument("--mode", choices=list(MODES), help="override the execution mode")
+    check.add_argument("--all-modes", action="store_true", help="check all three modes")
+    for name, default, text in (
+        ("executions", 3, "executions started"),
+        ("stops", 1, "StopPipelineExecution calls in total"),
+        ("retries", 1, "RetryStageExecution calls in total"),
+        ("toggles", 1, "DisableStageTransition/EnableStageTransition pairs"),
+    ):
+        check.add_argument(f"--{name}", type=int, metavar="N", help=f"{text} (default {default})")
+    check.add_argument("--no-failures", action="store_true",
+                       help="actions always succeed and approvals are always approved")
+    check.add_argument("--property", action="append", default=[], metavar="NAME",
+                       help="check only this property (repeatable; see `stagelock properties`)")
+    check.add_argument("--variant", action="append", default=[], metavar="NAME",
+                       help="check a rule variant (repeatable; see `stagelock variants`)")
+    check.add_argument("--max-states", type=int, metavar="N", help="stop after N states")
+    check.add_argument("--max-seconds", type=int, metavar="S", help="stop after S seconds")
+    check.add_argument("--resource", metavar="ID",
+                       help="the pipeline resource of a CloudFormation template")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.add_argument("--trace-out", metavar="FILE",
+                       help="write the first counterexample as a scenario file")
+
+    simulate = sub.add_parser(
+        "simulate", help="run a scenario file step by step",
+        description="Run a scenario's steps through the rules and check its expectations.")
+    simulate.add_argument("scenario", metavar="SCENARIO")
+    simulate.add_argument("--trace", action="store_true", help="print the state after each step")
+    simulate.add_argument("--json", action="store_true", help="print JSON")
+
+    properties = sub.add_parser("properties", help="list the properties the checker knows")
+    properties.add_argument("--json", action="store_true")
+    sub.add_parser("variants", help="list the rule variants")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return _check(args)
+        if args.command == "simulate":
+            return _simulate(args)
+        if args.command == "properties":
+            return _properties(args)
+        return _variants()
+    except InputError as error:
+        print(f"stagelock: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+# --------------------------------------------------------------------------------------------
+# check
+
+
+def _bound(args: argparse.Namespace, name: str, option: str) -> int | None:
+    value = getattr(args, name)
+    if value is None:
+        return None
+    return check_bound("command line", option, name, value)
+
+
+def _config(args: argparse.Namespace) -> CheckConfig:
+    if args.file and args.file.endswith(".toml"):
+        if args.resource:
+            raise InputError("command line", "--resource",
+                             "expected no --resource with a model file (use its `resource` key)")
+        config = load_model_file(Path(args.file))
+    elif args.file:
+        pipeline = load_pipeline(args.file, args.resource)
+        config = CheckConfig(pipeline, args.file, (pipeline.execution_mode,))
+    else:
+        config = CheckConfig(reference_pipeline(), "built-in reference pipeline", tuple(MODES))
+    if args.mode and args.all_modes:
+        raise InputError("command line", "--mode", "expected either --mode or --all-modes")
+    if args.mode:
+        config = replace(config, modes=(args.mode,))
+    elif args.all_modes:
+        config = replace(config, modes=tuple(MODES))
+    bounds = config.bounds
+    for name in ("executions", "stops", "retries", "toggles", "max_states", "max_seconds"):
+        value = _bound(args, name, "--" + name.replace("_", "-"))
+        if value is not None:
+            bounds = replace(bounds, **{name: value})  # type: ignore[arg-type]
+    if args.no_failures:
+        bounds = replace(bounds, failures=False)
+    config = replace(config, bounds=bounds)
+    for i, name in enumerate(args.property):
+        if name not in PROPERTIES:
+            raise InputError("command line", f"--property #{i + 1}",
+                             f"expected a property name (see `stagelock properties`), "
+                             f"got {name!r}")
+    for i, name in enumerate(args.variant):
+        if name not in VARIANTS:
+            raise InputError("command line", f"--variant #{i + 1}",
+                             f"expected a variant name ({', '.join(VARIANTS)}), got {name!r}")
+    if args.property:
+        config = replace(config, properties=tuple(args.property))
+    if args.variant:
+        config = replace(config, variants=tuple(args.variant))
+    return config
+
+
+class _Progress:
+    """Progress on stderr while it is a terminal: states, queue, depth, rate."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.shown = False
+
+    def __call__(self, states: int, queue: int, depth: int, seconds: float) -> None:
+        if seconds < 0.5:
+            return
+        rate = states / seconds if seconds else 0
+        sys.stderr.write(f"\r{self.mode}: {states:,} states, queue {queue:,}, depth {depth}, "
+                         f"{rate:,.0f} states/s   ")
+        sys.stderr.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r" + " " * 79 + "\r")
+            sys.stderr.flush()
+
+
+def _check(args: argparse.Namespace) -> int:
+    config = _config(args)
+    results: list[ModeResult] = []
+    interrupted = False
+    for mode in config.modes:
+        progress = _Progress(mode) if sys.stderr.isatty() and not args.json else None
+        result = check_mode(config, mode, progress)
+        if progress is not None:
+            progress.done()
+        results.append(result)
+        if result.exploration.stopped_by == "Ctrl-C":
+            interrupted = True
+            break
+    if args.json:
+        print(json.dumps(to_json(config, results), indent=2))
+    else:
+        print(render_text(config, results))
+        if interrupted:
+            print("Interrupted: the report above covers what was explored so far.")
+    if args.trace_out:
+        _write_trace(Path(args.trace_out), results)
+    return EXIT_CODES[overall(results)]
+
+
+def _write_trace(path: Path, results: list[ModeResult]) -> None:
+    for r in results:
+        for v in r.verdicts:
+            if v.verdict == REFUTED and v.trace is not None:
+                doc = scenario_document(
+                    r.model, v.trace,
+                    f"Counterexample to {v.property.name} ({v.property.meaning}) in {r.mode} "
+                    f"mode: {v.detail}.",
+                    [v.property.name] if v.property.kind in ("invariant", "step") else [],
+                )
+                path.write_text(yaml.safe_dump(doc, sort_keys=False, width=100))
+                print(f"Counterexample to {v.property.name} written to {path}", file=sys.stderr)
+                return
+    print(f"No counterexample to write; {path} not written.", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------------------------
+# simulate
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    run = run_scenario(scenario)
+    m = scenario.model
+    if args.json:
+        out: dict[str, Any] = {"scenario": scenario.file, "passed": not run.failures,
+                               "failures": run.failures}
+        if args.trace:
+            out["steps"] = [
+                {"step": r.step.index + 1, "text": r.step.text, "refused": r.refused,
+                 "failures": r.failures,
+                 "state": pipeline_state(m, r.state, scenario.names[:len(r.state.executions)])}
+                for r in run.results
+            ]
+        out["final"] = pipeline_state(m, run.final, scenario.names[:len(run.final.executions)])
+        print(json.dumps(out, indent=2))
+    else:
+        if args.trace:
+            for r in run.results:
+                head = f"Step {r.step.index + 1}: {r.step.text}"
+                if r.refused:
+                    head += f"  -> refused: {r.refused}"
+                print(head)
+                if r.step.operation is not None:
+                    names = scenario.names[:len(r.state.executions)]
+                    print(render_state(m, r.state, names))
+                for f in r.failures:
+                    print(f"  FAILED: {f}")
+                print()
+        else:
+            print(render_state(m, run.final, scenario.names[:len(run.final.executions)]))
+            print()
+        if run.failures:
+            for f in run.failures:
+                print(f"FAILED {f}")
+        else:
+            print(f"All {len(run.results)} steps passed.")
+    return 1 if run.failures else 0
+
+
+# --------------------------------------------------------------------------------------------
+# listings
+
+
+def _properties(args: argparse.Namespace) -> int:
+    if args.json:
+        print(json.dumps([
+            {"name": p.name, "kind": p.kind, "meaning": p.meaning, "source": p.source,
+             "modes": list(p.modes)} for p in PROPERTIES.values()], indent=2))
+        return 0
+    for p in PROPERTIES.values():
+        modes = "all modes" if len(p.modes) == 3 else ", ".join(p.modes)
+        print(f"{p.name}  [{p.kind}; {modes}]")
+        print(f"    {p.meaning}")
+        print(f"    \"{p.source}\"")
+    return 0
+
+
+def _variants() -> int:
+    for v in VARIANTS.values():
+        kind = "broken on purpose" if v.broken else "the other reading of a silent spot"
+        print(f"{v.name}  [{kind}; {', '.join(v.modes)}]")
+        print(f"    {v.summary}")
+        if v.refuted_by:
+            print(f"    refuted by: {', '.join(v.refuted_by)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

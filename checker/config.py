@@ -1,0 +1,118 @@
+"""Check configurations: from the command line, and from model files (TOML).
+
+A model file keeps a check in a repository so it can be rerun exactly:
+
+    pipeline = "release-pipeline.json"   # relative to this file; omit for the built-in reference
+    modes = ["SUPERSEDED", "QUEUED"]     # or "all"; omit for the declaration's own mode
+    properties = []                      # omit or empty: all that apply
+    variants = []                        # rule variants to check instead of the documented rules
+    resource = "Pipeline"                # the pipeline resource of a CloudFormation template
+
+    [bounds]
+    executions = 3
+    stops = 1
+    retries = 1
+    toggles = 1
+    failures = true
+    max_states = 1000000
+    max_seconds = 600
+
+Options given on the command line override the file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from checker.check import CheckConfig, reference_pipeline
+from checker.errors import InputError
+from checker.explore import Bounds
+from checker.load import load_pipeline
+from spec.modes import MODES
+from spec.properties import PROPERTIES
+from spec.variants import VARIANTS
+
+MODEL_KEYS = ("pipeline", "modes", "properties", "variants", "resource", "bounds")
+BOUND_LIMITS: dict[str, tuple[int, int]] = {
+    "executions": (1, 50),
+    "stops": (0, 20),
+    "retries": (0, 20),
+    "toggles": (0, 20),
+    "max_states": (1, 10**9),
+    "max_seconds": (1, 10**7),
+}
+
+
+def check_bound(file: str, place: str, name: str, value: object) -> int:
+    low, high = BOUND_LIMITS[name]
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InputError(file, place, f"expected an integer from {low} to {high}, got {value!r}")
+    return value
+
+
+def check_names(file: str, place: str, values: object, known: dict[str, Any],
+                what: str) -> tuple[str, ...]:
+    if not isinstance(values, list):
+        raise InputError(file, place, f"expected a list of {what} names")
+    for i, v in enumerate(values):
+        if v not in known:
+            raise InputError(file, f"{place}[{i}]",
+                             f"expected a {what} name ({', '.join(known)}), got {v!r}")
+    return tuple(values)
+
+
+def check_modes(file: str, place: str, value: object) -> tuple[str, ...]:
+    if value == "all":
+        return tuple(MODES)
+    if isinstance(value, str):
+        value = [value]
+    return check_names(file, place, value, dict(MODES), "mode")
+
+
+def load_model_file(path: Path) -> CheckConfig:
+    """The configuration in a model file."""
+    file = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InputError(file, "", f"expected a readable file ({error.strerror})") from error
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(file, "", f"expected valid TOML: {error}") from error
+    for key in data:
+        if key not in MODEL_KEYS:
+            raise InputError(file, key, f"expected one of the keys {', '.join(MODEL_KEYS)}")
+    resource = data.get("resource")
+    if resource is not None and not isinstance(resource, str):
+        raise InputError(file, "resource", "expected the logical id of a pipeline resource")
+    if "pipeline" in data:
+        if not isinstance(data["pipeline"], str):
+            raise InputError(file, "pipeline", "expected a path to a declaration file")
+        target = path.parent / data["pipeline"]
+        pipeline = load_pipeline(target, resource)
+        source = str(target)
+    else:
+        pipeline, source = reference_pipeline(), "built-in reference pipeline"
+    modes = (check_modes(file, "modes", data["modes"]) if "modes" in data
+             else (pipeline.execution_mode,))
+    props = check_names(file, "properties", data.get("properties", []), PROPERTIES, "property")
+    variants = check_names(file, "variants", data.get("variants", []), VARIANTS, "variant")
+    bounds = Bounds()
+    raw = data.get("bounds", {})
+    if not isinstance(raw, dict):
+        raise InputError(file, "bounds", "expected a table of bounds")
+    for key, value in raw.items():
+        place = f"bounds.{key}"
+        if key == "failures":
+            if not isinstance(value, bool):
+                raise InputError(file, place, f"expected true or false, got {value!r}")
+            bounds = replace(bounds, failures=value)
+        elif key in BOUND_LIMITS:
+            values: dict[str, Any] = {key: check_bound(file, place, key, value)}
+            bounds = replace(bounds, **values)
+        else:
+            raise InputError(file, place,
+                             f"expected one of failures, {', '.join(BOUND_LIMITS)}")
+    return CheckConfig(pipeline, source, modes, bounds, props, variants)

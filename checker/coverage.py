@@ -1,0 +1,77 @@
+"""Which lifecycle transitions a step of the global model makes.
+
+Every status change of a global step is read as a transition of one entity's chart: the pipeline
+execution, each of its stage executions, each action (an approval's own chart for approvals) and
+each inbound transition.  The tests use this to check every step against the charts (the
+oracle); the checker's report uses it to list the chart transitions a search never took.
+"""
+
+from __future__ import annotations
+
+from spec.lifecycles import COMPILED
+from spec.rules import Model
+from spec.state import STOPPING, Execution, State
+
+Change = tuple[str, str, str]
+"""(chart name, source value, target value)."""
+
+
+def _stage_status(m: Model, ex: Execution, s: int) -> str | None:
+    if s < ex.stage:
+        return "Succeeded"
+    if s > ex.stage or ex.waiting:
+        return None
+    return ex.status
+
+
+def execution_changes(m: Model, old: Execution | None, new: Execution) -> list[Change]:
+    """The chart transitions that turn `old` into `new` (`old` None: the execution just started)."""
+    out: list[Change] = []
+    switched_to_abandon = (
+        old is not None and old.status == STOPPING == new.status and old.stop != new.stop
+    )
+    if old is None:
+        if new.status != COMPILED["pipeline-execution"].initial:
+            out.append(("pipeline-execution", COMPILED["pipeline-execution"].initial, new.status))
+    elif old.status != new.status or switched_to_abandon:
+        out.append(("pipeline-execution", old.status, new.status))
+    for s in range(m.stage_count):
+        before = _stage_status(m, old, s) if old is not None else None
+        after = _stage_status(m, new, s)
+        if before == after and not (switched_to_abandon and s == new.stage):
+            continue
+        if before is None:
+            initial = COMPILED["stage-execution"].initial
+            if after != initial:
+                out.append(("stage-execution", initial, str(after)))
+        elif after is not None:
+            out.append(("stage-execution", before, after))
+        else:
+            out.append(("stage-execution", before, "(gone)"))
+    for a in range(len(m.action_names)):
+        before_a = old.actions[a] if old is not None else None
+        after_a = new.actions[a]
+        if before_a != after_a:
+            chart = "approval" if m.approval[a] else "action-execution"
+            out.append((chart, before_a or "NotStarted", after_a or "NotStarted"))
+    return out
+
+
+def lifecycle_changes(m: Model, before: State, after: State) -> list[Change]:
+    """Every chart transition made by the step from `before` to `after`."""
+    out: list[Change] = []
+    for e, new in enumerate(after.executions):
+        old = before.executions[e] if e < len(before.executions) else None
+        if old is not new and old != new:
+            out += execution_changes(m, old, new)
+    for s, (was, now) in enumerate(zip(before.disabled, after.disabled, strict=True)):
+        if was != now:
+            del s
+            names = ("Enabled", "Disabled")
+            out.append(("inbound-transition", names[was], names[now]))
+    return out
+
+
+def not_in_charts(changes: list[Change]) -> list[Change]:
+    """The changes that are not transitions of their chart."""
+    return [c for c in changes if (c[1], c[2]) not in COMPILED[c[0]].pairs]

@@ -1,0 +1,284 @@
+"""Breadth-first exploration of every interleaving of a bounded configuration.
+
+The explorer drives `spec.rules.successors` from the initial state, keeping each distinct state
+once (a node is the spec state plus how much of each budget has been used), a parent map for
+shortest traces, and the edges of the reachable graph for the progress analysis.  Each property
+is checked as the search meets it; the first violation found is a shortest one, because states
+are visited in order of depth.
+
+The environment's moves are bounded by `Bounds`: how many executions start, how many stops,
+retries and transition disables the user makes.  Actions' results, approvals' answers and the end
+of a stop and abandon are not bounded: they are what the world does.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from spec.operations import (
+    ActionFailed,
+    ApprovalTimedOut,
+    DisableStageTransition,
+    Operation,
+    PutApprovalResult,
+    RetryStageExecution,
+    StartPipelineExecution,
+    StopPipelineExecution,
+)
+from spec.properties import Property
+from spec.rules import Model, successors
+from spec.state import ACTIVE, State
+
+
+@dataclass(frozen=True)
+class Bounds:
+    executions: int = 3
+    stops: int = 1
+    retries: int = 1
+    toggles: int = 1
+    failures: bool = True
+    max_states: int | None = None
+    max_seconds: float | None = None
+
+    def describe(self) -> str:
+        text = ", ".join((
+            _n(self.executions, "execution"),
+            _n(self.stops, "stop"),
+            _n(self.retries, "retry", "retries"),
+            _n(self.toggles, "transition toggle"),
+        ))
+        return text + ("" if self.failures else ", no failures")
+
+
+Node = tuple[State, int, int, int]
+"""A spec state and the budgets used so far: stops, retries, transition disables."""
+
+
+@dataclass
+class Finding:
+    """Where a property was first violated (or a witness first seen): the state id reached and,
+    for a step, the id of the state before and the operation."""
+
+    state: int
+    before: int | None = None
+    operation: Operation | None = None
+    detail: str = ""
+
+
+@dataclass
+class Exploration:
+    model: Model
+    bounds: Bounds
+    nodes: list[Node]
+    parent: array
+    via: list[Operation | None]
+    depth: array
+    edge_start: array
+    edge_target: array
+    violations: dict[str, Finding] = field(default_factory=dict)
+    witnesses: dict[str, Finding] = field(default_factory=dict)
+    op_counts: dict[str, int] = field(default_factory=dict)
+    transitions: int = 0
+    seconds: float = 0.0
+    complete: bool = False
+    stopped_by: str | None = None
+    expanded: int = 0
+    """States whose every successor was recorded (all of them when the search completed)."""
+
+    def path(self, target: int) -> list[Operation]:
+        """The operations from the initial state to state `target` (a shortest path)."""
+        ops: list[Operation] = []
+        while target != 0:
+            op = self.via[target]
+            assert op is not None
+            ops.append(op)
+            target = self.parent[target]
+        ops.reverse()
+        return ops
+
+    def trace(self, finding: Finding) -> list[Operation]:
+        if finding.before is None:
+            return self.path(finding.state)
+        assert finding.operation is not None
+        return self.path(finding.before) + [finding.operation]
+
+    @property
+    def max_depth(self) -> int:
+        return max(self.depth) if len(self.depth) else 0
+
+
+def _spend(op: Operation, node: Node, b: Bounds) -> tuple[int, int, int] | None:
+    """The budgets after `op`, or None when `op` is beyond the bounds."""
+    _, stops, retries, toggles = node
+    if isinstance(op, StopPipelineExecution):
+        return (stops + 1, retries, toggles) if stops < b.stops else None
+    if isinstance(op, RetryStageExecution):
+        return (stops, retries + 1, toggles) if retries < b.retries else None
+    if isinstance(op, DisableStageTransition):
+        return (stops, retries, toggles + 1) if toggles < b.toggles else None
+    if isinstance(op, StartPipelineExecution):
+        return (stops, retries, toggles) if len(node[0].executions) < b.executions else None
+    if not b.failures and (
+        isinstance(op, ActionFailed | ApprovalTimedOut)
+        or (isinstance(op, PutApprovalResult) and op.status == "Rejected")
+    ):
+        return None
+    return (stops, retries, toggles)
+
+
+def explore(
+    model: Model,
+    bounds: Bounds,
+    properties: list[Property],
+    progress: Callable[[int, int, int, float], None] | None = None,
+) -> Exploration:
+    """Explore breadth first; check invariants and step properties, collect witnesses."""
+    invariants = [p for p in properties if p.kind == "invariant"]
+    steps = [p for p in properties if p.kind == "step"]
+    state_witnesses = [p for p in properties if p.kind == "witness" and p.state_check]
+    step_witnesses = [p for p in properties if p.kind == "witness" and p.step_check]
+    start: Node = (model.initial(), 0, 0, 0)
+    index: dict[Node, int] = {start: 0}
+    nodes: list[Node] = [start]
+    parent = array("l", [0])
+    via: list[Operation | None] = [None]
+    depth = array("l", [0])
+    edge_start = array("l")
+    edge_target = array("l")
+    result = Exploration(model, bounds, nodes, parent, via, depth, edge_start, edge_target)
+    violations, witnesses, counts = result.violations, result.witnesses, result.op_counts
+    began = time.perf_counter()
+    deadline = None if bounds.max_seconds is None else began + bounds.max_seconds
+    transitions = 0
+    current = 0
+    try:
+        while current < len(nodes):
+            if current & 1023 == 0:
+                now = time.perf_counter()
+                if progress is not None:
+                    progress(len(nodes), len(nodes) - current, depth[current], now - began)
+                if deadline is not None and now > deadline:
+                    result.stopped_by = f"--max-seconds {bounds.max_seconds:g}"
+                    break
+            node = nodes[current]
+            state = node[0]
+            edge_start.append(len(edge_target))
+            for op, after in successors(model, state):
+                budget = _spend(op, node, bounds)
+                if budget is None:
+                    continue
+                transitions += 1
+                name = type(op).__name__
+                counts[name] = counts.get(name, 0) + 1
+                for p in steps:
+                    if p.name not in violations:
+                        why = p.step_check(model, state, op, after)  # type: ignore[misc]
+                        if why:
+                            violations[p.name] = Finding(-1, current, op, why)
+                for p in step_witnesses:
+                    if p.name not in witnesses:
+                        why = p.step_check(model, state, op, after)  # type: ignore[misc]
+                        if why:
+                            witnesses[p.name] = Finding(-1, current, op, why)
+                key: Node = (after, *budget)
+                target = index.get(key)
+                if target is None:
+                    if bounds.max_states is not None and len(nodes) >= bounds.max_states:
+                        result.stopped_by = f"--max-states {bounds.max_states}"
+                        raise _Stop
+                    target = len(nodes)
+                    index[key] = target
+                    nodes.append(key)
+                    parent.append(current)
+                    via.append(op)
+                    depth.append(depth[current] + 1)
+                    for p in invariants:
+                        if p.name not in violations:
+                            why = p.state_check(model, after)  # type: ignore[misc]
+                            if why:
+                                violations[p.name] = Finding(target, detail=why)
+                    for p in state_witnesses:
+                        if p.name not in witnesses:
+                            why = p.state_check(model, after)  # type: ignore[misc]
+                            if why:
+                                witnesses[p.name] = Finding(target, detail=why)
+                edge_target.append(target)
+            current += 1
+        else:
+            result.complete = True
+    except _Stop:
+        pass
+    except KeyboardInterrupt:
+        result.stopped_by = "Ctrl-C"
+    # Close the edge list of a state cut off half-way, so every listed state has its slice.
+    while len(edge_start) < len(nodes):
+        edge_start.append(len(edge_target))
+    edge_start.append(len(edge_target))
+    result.expanded = current if not result.complete else len(nodes)
+    result.transitions = transitions
+    result.seconds = time.perf_counter() - began
+    return result
+
+
+class _Stop(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------------------------
+# Progress: deadlocks and states from which some execution can no longer finish
+
+
+def unfinished(state: State) -> bool:
+    return any(ex.status in ACTIVE for ex in state.executions)
+
+
+def find_deadlock(ex: Exploration) -> Finding | None:
+    """The first (shallowest) state with an unfinished execution and no move at all."""
+    for i in range(ex.expanded):
+        if ex.edge_start[i] == ex.edge_start[i + 1] and unfinished(ex.nodes[i][0]):
+            return Finding(i, detail="an execution is unfinished and nothing can happen")
+    return None
+
+
+def find_stuck(ex: Exploration) -> Finding | None:
+    """The first state from which no path leads to a state where every execution has finished.
+
+    Backward reachability from the finished states over the recorded edges (compact arrays; the
+    test suite checks the same answer with networkx on small graphs).
+    """
+    n = len(ex.nodes)
+    # reverse adjacency in CSR form
+    counts = array("l", bytes(8 * (n + 1)))
+    for t in ex.edge_target:
+        counts[t + 1] += 1
+    for i in range(n):
+        counts[i + 1] += counts[i]
+    sources = array("l", bytes(8 * len(ex.edge_target)))
+    fill = array("l", counts)
+    for s in range(n):
+        for k in range(ex.edge_start[s], ex.edge_start[s + 1]):
+            t = ex.edge_target[k]
+            sources[fill[t]] = s
+            fill[t] += 1
+    can = bytearray(n)
+    stack = [i for i, node in enumerate(ex.nodes) if not unfinished(node[0])]
+    for i in stack:
+        can[i] = 1
+    while stack:
+        t = stack.pop()
+        for k in range(counts[t], counts[t + 1]):
+            s = sources[k]
+            if not can[s]:
+                can[s] = 1
+                stack.append(s)
+    for i in range(n):
+        if not can[i]:
+            return Finding(i, detail="from here some execution can no longer finish")
+    return None
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"

@@ -1,0 +1,203 @@
+"""Reports for people (text) and for programs (JSON): verdicts, statistics and traces.
+
+A trace is a list of numbered steps; each step names the operation the way the AWS CLI would and
+shows only what changed: executions' statuses and places, actions' statuses, queues, transitions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checker.check import REFUTED, UNDETERMINED, CheckConfig, ModeResult, overall
+from checker.view import where
+from spec.operations import (
+    ActionFailed,
+    ActionsAbandoned,
+    ActionSucceeded,
+    ApprovalTimedOut,
+    DisableStageTransition,
+    EnableStageTransition,
+    Operation,
+    PutApprovalResult,
+    RetryStageExecution,
+    StartPipelineExecution,
+    StopPipelineExecution,
+)
+from spec.rules import Model, apply
+from spec.state import State
+
+
+def execution_names(ops: list[Operation]) -> list[str]:
+    count = sum(isinstance(op, StartPipelineExecution) for op in ops)
+    return [f"e{i + 1}" for i in range(count)]
+
+
+def describe_operation(m: Model, op: Operation, names: list[str], before: State) -> str:
+    """The operation in the API's words, e.g. `RetryStageExecution e1 Build FAILED_ACTIONS`."""
+    def n(e: int) -> str:
+        return names[e] if e < len(names) else f"e{e + 1}"
+
+    if isinstance(op, StartPipelineExecution):
+        return f"StartPipelineExecution -> {n(len(before.executions))}"
+    if isinstance(op, StopPipelineExecution):
+        how = "stop and abandon" if op.abandon else "stop and wait"
+        return f"StopPipelineExecution {n(op.execution)} ({how})"
+    if isinstance(op, ActionsAbandoned):
+        return f"{n(op.execution)}'s in-progress actions are abandoned"
+    if isinstance(op, RetryStageExecution):
+        return f"RetryStageExecution {n(op.execution)} {m.stage_names[op.stage]} {op.retry_mode}"
+    if isinstance(op, DisableStageTransition):
+        return f"DisableStageTransition {m.stage_names[op.stage]} Inbound"
+    if isinstance(op, EnableStageTransition):
+        return f"EnableStageTransition {m.stage_names[op.stage]} Inbound"
+    if isinstance(op, PutApprovalResult):
+        return f"PutApprovalResult {n(op.execution)} {m.action_names[op.action]} {op.status}"
+    verb = {ActionSucceeded: "succeeds", ActionFailed: "fails",
+            ApprovalTimedOut: "times out"}[type(op)]
+    return f"{n(op.execution)}'s {m.action_names[op.action]} {verb}"
+
+
+def describe_changes(m: Model, before: State, after: State, names: list[str]) -> list[str]:
+    """What changed between two states, in short phrases."""
+    out: list[str] = []
+    for e, new in enumerate(after.executions):
+        old = before.executions[e] if e < len(before.executions) else None
+        name = names[e]
+        parts: list[str] = []
+        if old is None or old.status != new.status:
+            parts.append(new.status)
+        if old is None or (old.stage, old.waiting) != (new.stage, new.waiting):
+            parts.append(where(m, new))
+        for a, status in enumerate(new.actions):
+            was = old.actions[a] if old is not None else None
+            if status != was:
+                parts.append(f"{m.action_names[a]} {status or 'reset'}")
+        if parts:
+            out.append(f"{name}: " + ", ".join(parts))
+    for s, stage in enumerate(m.stage_names):
+        if before.inbound[s] != after.inbound[s]:
+            queue = ", ".join(names[e] for e in after.inbound[s]) or "none"
+            out.append(f"waiting in front of {stage}: {queue}")
+        if before.disabled[s] != after.disabled[s]:
+            out.append(f"transition into {stage} {'disabled' if after.disabled[s] else 'enabled'}")
+    return out
+
+
+def trace_steps(m: Model, ops: list[Operation]) -> list[dict[str, Any]]:
+    """Each step of a trace: its number, the operation, and what changed."""
+    names = execution_names(ops)
+    state = m.initial()
+    steps = []
+    for i, op in enumerate(ops):
+        after = apply(m, state, op)
+        steps.append({
+            "step": i + 1,
+            "operation": describe_operation(m, op, names, state),
+            "changes": describe_changes(m, state, after, names),
+        })
+        state = after
+    return steps
+
+
+def render_trace(m: Model, ops: list[Operation], indent: str = "      ") -> list[str]:
+    lines = []
+    steps = trace_steps(m, ops)
+    width = max((len(s["operation"]) for s in steps), default=0)
+    for s in steps:
+        changes = "; ".join(s["changes"]) or "no visible change"
+        lines.append(f"{indent}{s['step']:>2}. {s['operation'].ljust(width)}  | {changes}")
+    return lines
+
+
+def _int(n: float) -> str:
+    return f"{n:,.0f}"
+
+
+def render_text(config: CheckConfig, results: list[ModeResult]) -> str:
+    stages = " -> ".join(s.name for s in config.pipeline.stages)
+    lines = [f"stagelock check: {config.pipeline.name} ({config.source})",
+             f"  stages: {stages}",
+             f"  bounds: {config.bounds.describe()}"]
+    if config.variants:
+        lines.append(f"  rule variants: {', '.join(config.variants)}")
+    for r in results:
+        ex = r.exploration
+        rate = len(ex.nodes) / ex.seconds if ex.seconds else 0.0
+        lines.append("")
+        status = "exhausted" if ex.complete else f"stopped by {ex.stopped_by}"
+        lines.append(f"{r.mode}: {_int(len(ex.nodes))} states, {_int(ex.transitions)} "
+                     f"transitions, depth {ex.max_depth}, {ex.seconds:.1f} s "
+                     f"({_int(rate)} states/s), {status}")
+        width = max(len(v.property.name) for v in r.verdicts)
+        for v in r.verdicts:
+            kind = "" if v.property.kind in ("invariant", "step") else f" [{v.property.kind}]"
+            text = f"  {v.verdict:<12} {v.property.name.ljust(width)}  {v.property.meaning}{kind}"
+            lines.append(text.rstrip())
+            if v.verdict == REFUTED or (v.verdict != UNDETERMINED and v.trace and
+                                        v.property.kind == "witness"):
+                if v.verdict == REFUTED and v.trace is not None:
+                    lines.append(f"      {v.detail}, after {len(v.trace)} steps:")
+                    lines += render_trace(r.model, v.trace, indent="      ")
+                elif v.verdict == REFUTED:
+                    lines.append(f"      {v.detail}")
+                else:
+                    lines.append(f"      seen after {len(v.trace or [])} steps: {v.detail}")
+            elif v.verdict == UNDETERMINED and v.detail:
+                lines.append(f"      {v.detail}")
+        counts = ", ".join(f"{k} {_int(c)}" for k, c in sorted(ex.op_counts.items()))
+        lines.append(f"  operations: {counts}")
+        if r.never_taken:
+            never = "; ".join(f"{c} {s} -> {t}" for c, s, t in r.never_taken)
+            lines.append(f"  lifecycle transitions never taken: {never}")
+        else:
+            lines.append("  lifecycle transitions never taken: none")
+    lines.append("")
+    lines.append(f"Result: {overall(results)}")
+    return "\n".join(lines)
+
+
+def to_json(config: CheckConfig, results: list[ModeResult]) -> dict[str, Any]:
+    """The report as one JSON object (schema in README, "JSON report")."""
+    out: dict[str, Any] = {
+        "pipeline": config.pipeline.name,
+        "source": config.source,
+        "bounds": {
+            "executions": config.bounds.executions,
+            "stops": config.bounds.stops,
+            "retries": config.bounds.retries,
+            "toggles": config.bounds.toggles,
+            "failures": config.bounds.failures,
+            "maxStates": config.bounds.max_states,
+            "maxSeconds": config.bounds.max_seconds,
+        },
+        "variants": list(config.variants),
+        "result": overall(results),
+        "modes": [],
+    }
+    for r in results:
+        ex = r.exploration
+        mode: dict[str, Any] = {
+            "mode": r.mode,
+            "states": len(ex.nodes),
+            "transitions": ex.transitions,
+            "depth": ex.max_depth,
+            "seconds": round(ex.seconds, 3),
+            "statesPerSecond": round(len(ex.nodes) / ex.seconds) if ex.seconds else None,
+            "complete": ex.complete,
+            "stoppedBy": ex.stopped_by,
+            "operations": dict(sorted(ex.op_counts.items())),
+            "lifecycleTransitionsNeverTaken": [
+                {"chart": c, "from": s, "to": t} for c, s, t in r.never_taken
+            ],
+            "properties": [],
+        }
+        for v in r.verdicts:
+            mode["properties"].append({
+                "name": v.property.name,
+                "kind": v.property.kind,
+                "verdict": v.verdict,
+                "detail": v.detail,
+                "trace": trace_steps(r.model, v.trace) if v.trace is not None else None,
+            })
+        out["modes"].append(mode)
+    return out

@@ -1,0 +1,581 @@
+"""Scenario files: a pipeline declaration and steps, run through the rules one step at a time.
+
+The format is a public interface (see README, "Scenario files").  A scenario names its
+executions (`start: e1`), and its steps name actions and stages by their declared names.  Bad
+input raises `InputError` naming the file and the place (`steps[3].retry.stage`); a step that the
+service refuses without `error:`, or an expectation that does not hold, is a *failure* of the
+scenario, reported with the step, what was expected and what happened.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from checker.errors import InputError
+from checker.load import pipeline_from_document, read_document
+from checker.view import stage_status
+from spec.declaration import Pipeline, pipeline_to_dict
+from spec.modes import MODES
+from spec.operations import (
+    API_ERRORS,
+    APPROVED,
+    FAILED_ACTIONS,
+    REJECTED,
+    RETRY_MODES,
+    ActionFailed,
+    ActionsAbandoned,
+    ActionSucceeded,
+    ApprovalTimedOut,
+    DisableStageTransition,
+    EnableStageTransition,
+    Operation,
+    PutApprovalResult,
+    Refused,
+    RetryStageExecution,
+    StartPipelineExecution,
+    StopPipelineExecution,
+)
+from spec.properties import PROPERTIES, Property
+from spec.rules import Model, apply, build_model
+from spec.state import PIPELINE_STATUSES, STAGE_STATUSES, State
+from spec.variants import VARIANTS, Rules
+
+TOP_KEYS = ("description", "pipeline", "mode", "variants", "properties", "steps")
+ACTION_STEPS = {"succeed", "fail", "approve", "reject", "timeout"}
+STEP_KINDS = ("start", "succeed", "fail", "approve", "reject", "timeout", "stop", "abandoned",
+              "retry", "disable", "enable", "expect")
+STEP_EXTRAS = ("error", "note")
+EXECUTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*\Z")
+ACTION_STATUS_VALUES = ("InProgress", "Abandoned", "Succeeded", "Failed", None)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """Only the keys given are compared.  Each item: (what, key, expected value) where `what` is
+    `execution`, `stage.execution`, `stage.status`, `stage.inbound`, `stage.transition` or
+    `action`; `key` names the execution / stage / (execution, action number)."""
+
+    items: tuple[tuple[str, Any, Any], ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    index: int
+    place: str
+    kind: str
+    text: str
+    """The step as the user wrote it, compactly (`retry e1 Build FAILED_ACTIONS`)."""
+    operation: Operation | None = None
+    expectation: Expectation | None = None
+    error: str | None = None
+    new_execution: str | None = None
+
+
+@dataclass
+class Scenario:
+    file: str
+    model: Model
+    steps: list[Step]
+    names: list[str]
+    """Execution names in start order."""
+    properties: list[Property]
+    description: str = ""
+
+
+@dataclass
+class StepResult:
+    step: Step
+    state: State
+    refused: str | None
+    failures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Run:
+    scenario: Scenario
+    results: list[StepResult]
+
+    @property
+    def final(self) -> State:
+        return self.results[-1].state if self.results else self.scenario.model.initial()
+
+    @property
+    def failures(self) -> list[str]:
+        out = []
+        for r in self.results:
+            out += [f"step {r.step.index + 1} ({r.step.text}): {f}" for f in r.failures]
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and check a scenario file; raises InputError for anything malformed."""
+    file = str(path)
+    doc = read_document(path)
+    return parse_scenario(doc, file, Path(path).parent)
+
+
+def parse_scenario(doc: object, file: str, base: Path) -> Scenario:
+    if not isinstance(doc, dict):
+        raise InputError(file, "", f"expected a mapping with keys {', '.join(TOP_KEYS)}")
+    for key in doc:
+        if key not in TOP_KEYS:
+            raise InputError(file, str(key), f"expected one of the keys {', '.join(TOP_KEYS)}")
+    if "pipeline" not in doc:
+        raise InputError(file, "pipeline", "expected a pipeline declaration or a file path")
+    pipeline = _pipeline(doc["pipeline"], file, base)
+    mode = doc.get("mode")
+    if mode is not None and mode not in MODES:
+        raise InputError(file, "mode", f"expected one of {', '.join(MODES)}, got {mode!r}")
+    variants = doc.get("variants") or []
+    if not isinstance(variants, list):
+        raise InputError(file, "variants", "expected a list of variant names")
+    for i, v in enumerate(variants):
+        if v not in VARIANTS:
+            raise InputError(file, f"variants[{i}]",
+                             f"expected a variant name ({', '.join(VARIANTS)}), got {v!r}")
+    model = build_model(pipeline, mode, Rules.with_variants(variants))
+    props = doc.get("properties") or []
+    if not isinstance(props, list):
+        raise InputError(file, "properties", "expected a list of property names")
+    for i, p in enumerate(props):
+        if p not in PROPERTIES or PROPERTIES[p].kind not in ("invariant", "step"):
+            checkable = [n for n, q in PROPERTIES.items() if q.kind in ("invariant", "step")]
+            raise InputError(file, f"properties[{i}]",
+                             f"expected an invariant or step property ({', '.join(checkable)}), "
+                             f"got {p!r}")
+    steps_doc = doc.get("steps")
+    if not isinstance(steps_doc, list) or not steps_doc:
+        raise InputError(file, "steps", "expected a non-empty list of steps")
+    description = doc.get("description") or ""
+    if not isinstance(description, str):
+        raise InputError(file, "description", "expected text")
+    reader = _StepReader(file, model)
+    steps = [reader.step(i, raw) for i, raw in enumerate(steps_doc)]
+    return Scenario(file, model, steps, reader.names, [PROPERTIES[p] for p in props], description)
+
+
+def _pipeline(value: object, file: str, base: Path) -> Pipeline:
+    if isinstance(value, str):
+        target = base / value
+        from checker.load import load_pipeline
+
+        return load_pipeline(target)
+    if not isinstance(value, dict):
+        raise InputError(file, "pipeline", "expected a pipeline declaration or a file path")
+    return pipeline_from_document({"pipeline": value}, file)
+
+
+class _StepReader:
+    def __init__(self, file: str, model: Model) -> None:
+        self.file = file
+        self.model = model
+        self.names: list[str] = []
+
+    def fail(self, place: str, expected: str) -> InputError:
+        return InputError(self.file, place, expected)
+
+    def step(self, i: int, raw: object) -> Step:
+        place = f"steps[{i}]"
+        if not isinstance(raw, dict):
+            raise self.fail(place, f"expected a mapping with one of {', '.join(STEP_KINDS)}")
+        kinds = [k for k in raw if k in STEP_KINDS]
+        unknown = [k for k in raw if k not in STEP_KINDS and k not in STEP_EXTRAS]
+        if unknown:
+            raise self.fail(f"{place}.{unknown[0]}",
+                            f"expected one of {', '.join(STEP_KINDS + STEP_EXTRAS)}")
+        if len(kinds) != 1:
+            raise self.fail(place, f"expected exactly one of {', '.join(STEP_KINDS)}, got "
+                            f"{len(kinds)}")
+        kind = kinds[0]
+        body = raw[kind]
+        here = f"{place}.{kind}"
+        error = raw.get("error")
+        if error is not None:
+            if kind == "expect":
+                raise self.fail(f"{place}.error", "expected no error on an expect step")
+            if error not in API_ERRORS:
+                raise self.fail(f"{place}.error",
+                                f"expected an exception name ({', '.join(API_ERRORS)}), "
+                                f"got {error!r}")
+        if "note" in raw and not isinstance(raw["note"], str):
+            raise self.fail(f"{place}.note", "expected text")
+        if kind == "start":
+            if not isinstance(body, str) or not EXECUTION_NAME.match(body):
+                raise self.fail(here, "expected a name for the new execution, like e1")
+            if body in self.names:
+                raise self.fail(here, f"expected a new execution name, {body!r} already started")
+            self.names.append(body)
+            return Step(i, place, kind, f"start {body}", StartPipelineExecution(), error=error,
+                        new_execution=body)
+        if kind == "expect":
+            return Step(i, place, kind, "expect", expectation=self.expectation(body, here))
+        fields = self.mapping(body, here, kind)
+        if kind in ACTION_STEPS:
+            self.only(fields, here, ("execution", "action", "stage"))
+            e = self.execution(fields, here)
+            a = self.action(fields, here, approval=kind in ("approve", "reject", "timeout"),
+                            kind=kind)
+            op: Operation
+            if kind == "succeed":
+                op = ActionSucceeded(e, a)
+            elif kind == "fail":
+                op = ActionFailed(e, a)
+            elif kind == "timeout":
+                op = ApprovalTimedOut(e, a)
+            else:
+                op = PutApprovalResult(e, a, APPROVED if kind == "approve" else REJECTED)
+            text = f"{kind} {self.names[e]} {self.model.action_names[a]}"
+        elif kind == "stop":
+            self.only(fields, here, ("execution", "abandon", "reason"))
+            e = self.execution(fields, here)
+            abandon = fields.get("abandon", False)
+            if not isinstance(abandon, bool):
+                raise self.fail(f"{here}.abandon", "expected true or false")
+            op = StopPipelineExecution(e, abandon)
+            text = f"stop {self.names[e]}" + (" (abandon)" if abandon else "")
+        elif kind == "abandoned":
+            self.only(fields, here, ("execution",))
+            e = self.execution(fields, here)
+            op = ActionsAbandoned(e)
+            text = f"abandoned {self.names[e]}"
+        elif kind == "retry":
+            self.only(fields, here, ("execution", "stage", "mode"))
+            e = self.execution(fields, here)
+            s = self.stage(fields, here)
+            mode = fields.get("mode", FAILED_ACTIONS)
+            if mode not in RETRY_MODES:
+                raise self.fail(f"{here}.mode",
+                                f"expected FAILED_ACTIONS or ALL_ACTIONS, got {mode!r}")
+            op = RetryStageExecution(e, s, mode)
+            text = f"retry {self.names[e]} {self.model.stage_names[s]} {mode}"
+        else:
+            self.only(fields, here, ("stage", "reason"))
+            s = self.stage(fields, here)
+            op = DisableStageTransition(s) if kind == "disable" else EnableStageTransition(s)
+            text = f"{kind} {self.model.stage_names[s]}"
+        return Step(i, place, kind, text, op, error=error)
+
+    def mapping(self, body: object, here: str, kind: str) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise self.fail(here, f"expected a mapping, like {{execution: e1}} for {kind}")
+        return body
+
+    def only(self, fields: dict[str, Any], here: str, allowed: tuple[str, ...]) -> None:
+        for key in fields:
+            if key not in allowed:
+                raise self.fail(f"{here}.{key}", f"expected only {', '.join(allowed)}")
+
+    def execution_name(self, name: object, place: str) -> int:
+        if not isinstance(name, str) or name not in self.names:
+            started = ", ".join(self.names) or "none yet"
+            raise self.fail(place, f"expected an execution started by an earlier step "
+                            f"({started}), got {name!r}")
+        return self.names.index(name)
+
+    def execution(self, fields: dict[str, Any], here: str) -> int:
+        if "execution" not in fields:
+            raise self.fail(f"{here}.execution", "expected the name of an execution")
+        return self.execution_name(fields["execution"], f"{here}.execution")
+
+    def stage_name(self, name: object, place: str) -> int:
+        if name not in self.model.stage_names:
+            raise self.fail(place, f"expected a stage of the pipeline "
+                            f"({', '.join(self.model.stage_names)}), got {name!r}")
+        return self.model.stage_names.index(str(name))
+
+    def stage(self, fields: dict[str, Any], here: str) -> int:
+        if "stage" not in fields:
+            raise self.fail(f"{here}.stage", "expected the name of a stage")
+        return self.stage_name(fields["stage"], f"{here}.stage")
+
+    def action(self, fields: dict[str, Any], here: str, approval: bool, kind: str) -> int:
+        m = self.model
+        if "action" not in fields:
+            raise self.fail(f"{here}.action", "expected the name of an action")
+        name = fields["action"]
+        found = [a for a, n in enumerate(m.action_names) if n == name]
+        if "stage" in fields:
+            s = self.stage_name(fields["stage"], f"{here}.stage")
+            found = [a for a in found if m.action_stage[a] == s]
+        if not found:
+            raise self.fail(f"{here}.action", f"expected an action of the pipeline, got {name!r}")
+        if len(found) > 1:
+            stages = ", ".join(m.stage_names[m.action_stage[a]] for a in found)
+            raise self.fail(f"{here}.action",
+                            f"expected stage: as well, {name!r} is an action of {stages}")
+        a = found[0]
+        if approval and not m.approval[a]:
+            raise self.fail(f"{here}.action",
+                            f"expected an approval action for {kind}, {name!r} is not one "
+                            f"(use succeed or fail)")
+        if not approval and m.approval[a]:
+            raise self.fail(f"{here}.action",
+                            f"expected an action that is not an approval for {kind}, {name!r} "
+                            f"is one (use approve, reject or timeout)")
+        return a
+
+    def expectation(self, body: object, here: str) -> Expectation:
+        if not isinstance(body, dict):
+            raise self.fail(here, "expected a mapping with executions, stages and/or actions")
+        items: list[tuple[str, Any, Any]] = []
+        for key in body:
+            if key not in ("executions", "stages", "actions"):
+                raise self.fail(f"{here}.{key}", "expected executions, stages or actions")
+        for name, status in _mapping(self, body.get("executions"), f"{here}.executions"):
+            e = self.execution_name(name, f"{here}.executions.{name}")
+            if status not in PIPELINE_STATUSES:
+                raise self.fail(f"{here}.executions.{name}",
+                                f"expected a pipeline execution status "
+                                f"({', '.join(PIPELINE_STATUSES)}), got {status!r}")
+            items.append(("execution", e, status))
+        for name, spec in _mapping(self, body.get("stages"), f"{here}.stages"):
+            place = f"{here}.stages.{name}"
+            s = self.stage_name(name, place)
+            if not isinstance(spec, dict):
+                raise self.fail(place, "expected a mapping with execution, status, inbound, "
+                                "transition")
+            for key, value in spec.items():
+                at = f"{place}.{key}"
+                if key == "execution":
+                    e = -1 if value is None else self.execution_name(value, at)
+                    items.append(("stage.execution", s, e))
+                elif key == "status":
+                    if value not in STAGE_STATUSES and value is not None:
+                        raise self.fail(at, f"expected a stage execution status "
+                                        f"({', '.join(STAGE_STATUSES)}), got {value!r}")
+                    items.append(("stage.status", s, value))
+                elif key == "inbound":
+                    if not isinstance(value, list):
+                        raise self.fail(at, "expected a list of execution names, in order")
+                    es = tuple(self.execution_name(v, f"{at}[{j}]") for j, v in enumerate(value))
+                    items.append(("stage.inbound", s, es))
+                elif key == "transition":
+                    if value not in ("enabled", "disabled"):
+                        raise self.fail(at, f"expected enabled or disabled, got {value!r}")
+                    items.append(("stage.transition", s, value))
+                else:
+                    raise self.fail(at, "expected execution, status, inbound or transition")
+        for name, spec in _mapping(self, body.get("actions"), f"{here}.actions"):
+            place = f"{here}.actions.{name}"
+            e = self.execution_name(name, place)
+            if not isinstance(spec, dict):
+                raise self.fail(place, "expected a mapping of action names to statuses")
+            for aname, value in spec.items():
+                at = f"{place}.{aname}"
+                if isinstance(value, dict):  # {Stage: {Action: status}}
+                    s = self.stage_name(aname, at)
+                    for inner, status in value.items():
+                        a = self._expect_action(inner, s, f"{at}.{inner}")
+                        items.append(("action", (e, a), self._status(status, f"{at}.{inner}")))
+                else:
+                    a = self._expect_action(aname, None, at)
+                    items.append(("action", (e, a), self._status(value, at)))
+        return Expectation(tuple(items))
+
+    def _expect_action(self, name: object, s: int | None, at: str) -> int:
+        m = self.model
+        found = [a for a, n in enumerate(m.action_names) if n == name
+                 and (s is None or m.action_stage[a] == s)]
+        if not found:
+            raise self.fail(at, f"expected an action of the pipeline, got {name!r}")
+        if len(found) > 1:
+            raise self.fail(at, f"expected {{Stage: {{{name}: status}}}}, {name!r} is an action "
+                            "of several stages")
+        return found[0]
+
+    def _status(self, value: object, at: str) -> str | None:
+        if value not in ACTION_STATUS_VALUES:
+            raise self.fail(at, "expected an action status (InProgress, Abandoned, Succeeded, "
+                            f"Failed) or null, got {value!r}")
+        return value  # type: ignore[return-value]
+
+
+def _mapping(reader: _StepReader, value: object, place: str) -> list[tuple[Any, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        raise reader.fail(place, "expected a mapping")
+    return list(value.items())
+
+
+# --------------------------------------------------------------------------------------------
+# Running
+
+
+def run_scenario(scenario: Scenario) -> Run:
+    """Apply the steps in order.  A refused step leaves the state as it was; the run goes on so
+    that every failure is reported."""
+    m = scenario.model
+    state = m.initial()
+    results: list[StepResult] = []
+    for step in scenario.steps:
+        failures: list[str] = []
+        refused = None
+        if step.operation is not None:
+            before = state
+            try:
+                state = apply(m, state, step.operation)
+            except Refused as why:
+                refused = why.name
+            if step.error and refused != step.error:
+                failures.append(f"expected {step.error}, but the service "
+                                + (f"answered {refused}" if refused else "accepted it"))
+            elif refused and not step.error:
+                failures.append(f"refused with {refused} (add `error: {refused}` if that is "
+                                "what you expect)")
+            for p in scenario.properties:
+                if p.step_check is not None and refused is None:
+                    why_not = p.step_check(m, before, step.operation, state)
+                    if why_not:
+                        failures.append(f"property {p.name} violated: {why_not}")
+        if step.expectation is not None:
+            failures += compare(m, state, step.expectation, scenario.names)
+        for p in scenario.properties:
+            if p.state_check is not None:
+                why_not = p.state_check(m, state)
+                if why_not:
+                    failures.append(f"property {p.name} violated: {why_not}")
+        results.append(StepResult(step, state, refused, failures))
+    return Run(scenario, results)
+
+
+def compare(m: Model, state: State, expectation: Expectation, names: list[str]) -> list[str]:
+    """The expectation's items that do not hold, each as `what: expected X, got Y`."""
+
+    def name(e: int) -> str | None:
+        return names[e] if e >= 0 else None
+
+    out = []
+    for what, key, expected in expectation.items:
+        if what == "execution":
+            if key >= len(state.executions):
+                out.append(f"execution {names[key]}: expected {expected}, it has not started")
+                continue
+            actual: Any = state.executions[key].status
+            label = f"execution {names[key]}"
+        elif what == "stage.execution":
+            actual, expected = name(state.latest[key]), name(expected)
+            label = f"stage {m.stage_names[key]} latest execution"
+        elif what == "stage.status":
+            e = state.latest[key]
+            actual = stage_status(m, state.executions[e], key) if e >= 0 else None
+            label = f"stage {m.stage_names[key]} status"
+        elif what == "stage.inbound":
+            actual = [names[e] for e in state.inbound[key]]
+            expected = [names[e] for e in expected]
+            label = f"stage {m.stage_names[key]} inbound executions"
+        elif what == "stage.transition":
+            actual = "disabled" if state.disabled[key] else "enabled"
+            label = f"stage {m.stage_names[key]} inbound transition"
+        else:
+            e, a = key
+            label = f"action {m.action_names[a]} of {names[e]}"
+            if e >= len(state.executions):
+                out.append(f"{label}: expected {expected}, {names[e]} has not started")
+                continue
+            actual = state.executions[e].actions[a]
+        if actual != expected:
+            out.append(f"{label}: expected {_show(expected)}, got {_show(actual)}")
+    return out
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "[" + ", ".join(value) + "]"
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Writing (counterexamples become scenario files)
+
+
+def operation_step(m: Model, op: Operation, names: list[str]) -> dict[str, Any]:
+    """The scenario step for `op`, executions named by `names` (e1, e2, ...)."""
+    if isinstance(op, StartPipelineExecution):
+        raise ValueError("a start step needs the new execution's name")
+    if isinstance(op, StopPipelineExecution):
+        body: dict[str, Any] = {"execution": names[op.execution]}
+        if op.abandon:
+            body["abandon"] = True
+        return {"stop": body}
+    if isinstance(op, ActionsAbandoned):
+        return {"abandoned": {"execution": names[op.execution]}}
+    if isinstance(op, RetryStageExecution):
+        body = {"execution": names[op.execution], "stage": m.stage_names[op.stage]}
+        if op.retry_mode != FAILED_ACTIONS:
+            body["mode"] = op.retry_mode
+        return {"retry": body}
+    if isinstance(op, DisableStageTransition | EnableStageTransition):
+        kind = "disable" if isinstance(op, DisableStageTransition) else "enable"
+        return {kind: {"stage": m.stage_names[op.stage]}}
+    if isinstance(op, PutApprovalResult):
+        kind = "approve" if op.status == APPROVED else "reject"
+    else:
+        kind = {ActionSucceeded: "succeed", ActionFailed: "fail", ApprovalTimedOut: "timeout"}[
+            type(op)
+        ]
+    a = op.action
+    body = {"execution": names[op.execution], "action": m.action_names[a]}
+    if m.action_names.count(m.action_names[a]) > 1:
+        body["stage"] = m.stage_names[m.action_stage[a]]
+    return {kind: body}
+
+
+def full_expectation(m: Model, state: State, names: list[str]) -> dict[str, Any]:
+    """An `expect` step that pins everything a user can observe in `state`."""
+    execs = {names[e]: ex.status for e, ex in enumerate(state.executions)}
+    stages: dict[str, Any] = {}
+    for s, stage in enumerate(m.stage_names):
+        entry: dict[str, Any] = {}
+        if m.policy.has_pipeline_state:
+            e = state.latest[s]
+            entry["execution"] = names[e] if e >= 0 else None
+            entry["status"] = stage_status(m, state.executions[e], s) if e >= 0 else None
+        entry["inbound"] = [names[e] for e in state.inbound[s]]
+        entry["transition"] = "disabled" if state.disabled[s] else "enabled"
+        stages[stage] = entry
+    actions: dict[str, Any] = {}
+    for e, ex in enumerate(state.executions):
+        per: dict[str, Any] = {}
+        for s, stage in enumerate(m.stage_names):
+            inner = {m.action_names[a]: ex.actions[a] for a in m.stage_actions[s]}
+            if any(v is not None for v in inner.values()):
+                per[stage] = inner
+        actions[names[e]] = per
+    return {"expect": {"executions": execs, "stages": stages, "actions": actions}}
+
+
+def scenario_document(m: Model, ops: list[Operation], description: str,
+                      properties: list[str]) -> dict[str, Any]:
+    """A scenario (as a document to dump) that replays `ops` and pins the final state."""
+    names: list[str] = []
+    steps: list[dict[str, Any]] = []
+    state = m.initial()
+    for op in ops:
+        if isinstance(op, StartPipelineExecution):
+            names.append(f"e{len(names) + 1}")
+            steps.append({"start": names[-1]})
+        else:
+            steps.append(operation_step(m, op, names))
+        state = apply(m, state, op)
+    steps.append(full_expectation(m, state, names))
+    doc: dict[str, Any] = {"description": description,
+                           "pipeline": pipeline_to_dict(m.pipeline)["pipeline"]
+                           if "pipeline" in pipeline_to_dict(m.pipeline)
+                           else pipeline_to_dict(m.pipeline)}
+    doc["mode"] = m.policy.name
+    if m.rules.names:
+        doc["variants"] = list(m.rules.names)
+    if properties:
+        doc["properties"] = properties
+    doc["steps"] = steps
+    return doc

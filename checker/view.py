@@ -1,0 +1,136 @@
+"""What a user sees of a state, shaped like `GetPipelineState` and `GetPipelineExecution`.
+
+`pipeline_state` gives the JSON-able dictionary (API field names); `render_state` the text for
+people.  PARALLEL pipelines have no pipeline state in the API ("Parallel mode does not have a
+pipeline state."), so their stages show no latest execution; every mode shows each execution.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spec.rules import Model
+from spec.state import IN_PROGRESS, SUCCEEDED, Execution, State
+
+
+def stage_status(m: Model, ex: Execution, s: int) -> str | None:
+    """The status of the execution's run of stage s (`StageExecution.status`); None if it has not
+    entered that stage."""
+    if s < ex.stage:
+        return SUCCEEDED
+    if s > ex.stage or ex.waiting:
+        return None
+    return ex.status
+
+
+def where(m: Model, ex: Execution) -> str:
+    """Where an execution is, in words: `in Build`, `in front of Deploy`, `done`."""
+    if ex.stage >= m.stage_count:
+        return "done"
+    name = m.stage_names[ex.stage]
+    return f"in front of {name}" if ex.waiting else f"in {name}"
+
+
+def pipeline_state(m: Model, state: State, names: list[str]) -> dict[str, Any]:
+    """`GetPipelineState`-shaped view of `state`, plus `pipelineExecutions` (each execution's
+    status, where it is and its actions' statuses).  `names[e]` names execution e."""
+    stages = []
+    for s, stage_name in enumerate(m.stage_names):
+        latest = state.latest[s]
+        entry: dict[str, Any] = {"stageName": stage_name}
+        entry["inboundExecutions"] = [
+            {"pipelineExecutionId": names[e], "status": state.executions[e].status}
+            for e in state.inbound[s]
+        ]
+        entry["inboundTransitionState"] = {"enabled": not state.disabled[s]}
+        if latest >= 0:
+            ex = state.executions[latest]
+            entry["latestExecution"] = {
+                "pipelineExecutionId": names[latest],
+                "status": stage_status(m, ex, s),
+            }
+            entry["actionStates"] = [
+                {
+                    "actionName": m.action_names[a],
+                    "latestExecution": None
+                    if ex.actions[a] is None
+                    else {"pipelineExecutionId": names[latest], "status": ex.actions[a]},
+                }
+                for a in m.stage_actions[s]
+            ]
+        else:
+            entry["actionStates"] = [
+                {"actionName": m.action_names[a], "latestExecution": None}
+                for a in m.stage_actions[s]
+            ]
+        stages.append(entry)
+    executions = []
+    for e, ex in enumerate(state.executions):
+        executions.append(
+            {
+                "pipelineExecutionId": names[e],
+                "status": ex.status,
+                "where": where(m, ex),
+                "stopMode": {None: None, "wait": "STOP_AND_WAIT", "abandon": "STOP_AND_ABANDON"}[
+                    ex.stop
+                ],
+                "actionStates": {
+                    m.action_names[a]: ex.actions[a]
+                    for a in range(len(m.action_names))
+                    if ex.actions[a] is not None
+                },
+            }
+        )
+    return {
+        "pipelineName": m.pipeline.name,
+        "executionMode": m.policy.name,
+        "stageStates": stages,
+        "pipelineExecutions": executions,
+    }
+
+
+def render_state(m: Model, state: State, names: list[str]) -> str:
+    """The state as a small table for people: one row per stage, then one per execution."""
+    view = pipeline_state(m, state, names)
+    header = ("Stage", "Transition", "Inbound", "Latest execution", "Actions")
+    rows: list[tuple[str, ...]] = [header]
+    for st in view["stageStates"]:
+        latest = st.get("latestExecution")
+        latest_text = f"{latest['pipelineExecutionId']} {latest['status']}" if latest else "-"
+        inbound = ", ".join(
+            i["pipelineExecutionId"] + ("" if i["status"] == IN_PROGRESS else f" {i['status']}")
+            for i in st["inboundExecutions"]
+        )
+        actions = ", ".join(
+            f"{a['actionName']} {a['latestExecution']['status']}"
+            for a in st["actionStates"]
+            if a["latestExecution"]
+        )
+        rows.append(
+            (
+                st["stageName"],
+                "enabled" if st["inboundTransitionState"]["enabled"] else "DISABLED",
+                inbound or "-",
+                latest_text if m.policy.has_pipeline_state else "(none in PARALLEL)",
+                actions or "-",
+            )
+        )
+    lines = [f"Pipeline {view['pipelineName']} ({view['executionMode']})"]
+    lines += _table(rows)
+    if view["pipelineExecutions"]:
+        lines.append("")
+        erows: list[tuple[str, ...]] = [("Execution", "Status", "Where", "Actions")]
+        for ex in view["pipelineExecutions"]:
+            status = ex["status"]
+            if ex["stopMode"] and status in ("Stopping", "Stopped"):
+                status += " (abandon)" if ex["stopMode"] == "STOP_AND_ABANDON" else " (wait)"
+            acts = ", ".join(f"{k} {v}" for k, v in ex["actionStates"].items())
+            erows.append((ex["pipelineExecutionId"], status, ex["where"], acts or "-"))
+        lines += _table(erows)
+    return "\n".join(lines)
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+            for r in rows]

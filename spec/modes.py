@@ -1,0 +1,43 @@
+"""The three execution modes, as the few decisions in which they differ.
+
+The rules in `spec.rules` are the same for every mode; where the documentation gives the modes
+different behaviour, a rule asks the mode's policy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModePolicy:
+    name: str
+    stage_lock: bool
+    """Each stage processes one execution at a time; others wait in front of it.
+
+    SUPERSEDED: "Because each stage can process only one execution at a time, the stage is locked
+    while in progress."  QUEUED: "When a queued execution enters a stage, the stage is locked and
+    no other executions can enter."  PARALLEL: "executions are independent of one another"."""
+
+    supersedes_waiting: bool
+    """A newer arrival replaces the execution waiting in front of a stage, which is Superseded.
+
+    SUPERSEDED: "A more recent execution overtakes a waiting execution".  QUEUED: "waiting
+    executions do not overtake executions that have already started".  PARALLEL: "There are no
+    queues."  (A disabled transition still holds PARALLEL executions; see `spec.rules`.)"""
+
+    has_pipeline_state: bool
+    """Stages record their latest execution, and retry is refused once another execution has
+    entered the stage.  PARALLEL: "Parallel mode does not have a pipeline state." [UG
+    execution-modes]; its executions are independent, so a newer one never blocks a retry."""
+
+    concurrency_limit: int | None
+    """"Maximum number of concurrent pipeline executions per pipeline (QUEUED | PARALLEL mode)":
+    50 [UG limits].  No limit is documented for SUPERSEDED."""
+
+
+SUPERSEDED_MODE = ModePolicy("SUPERSEDED", True, True, True, None)
+QUEUED_MODE = ModePolicy("QUEUED", True, False, True, 50)
+PARALLEL_MODE = ModePolicy("PARALLEL", False, False, False, 50)
+
+MODES = {m.name: m for m in (SUPERSEDED_MODE, QUEUED_MODE, PARALLEL_MODE)}

@@ -1,0 +1,154 @@
+"""The operations: CodePipeline API calls a user makes, and what the world does on its own.
+
+API calls are named after the CodePipeline API operation they stand for.  The environment's moves
+(an action's provider reports a result, an approval times out, CodePipeline finishes abandoning)
+are named after what happens.  A refused operation raises `Refused` with the exception name the
+real service returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FAILED_ACTIONS = "FAILED_ACTIONS"
+ALL_ACTIONS = "ALL_ACTIONS"
+RETRY_MODES = (FAILED_ACTIONS, ALL_ACTIONS)
+"""`StageRetryMode` values."""
+
+APPROVED = "Approved"
+REJECTED = "Rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class StartPipelineExecution:
+    """StartPipelineExecution: a new execution starts (a source change, or a manual start)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StopPipelineExecution:
+    """StopPipelineExecution: stop and wait, or stop and abandon when `abandon` is true."""
+
+    execution: int
+    abandon: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RetryStageExecution:
+    """RetryStageExecution with `retryMode` FAILED_ACTIONS or ALL_ACTIONS."""
+
+    execution: int
+    stage: int
+    retry_mode: str
+
+
+@dataclass(frozen=True, slots=True)
+class DisableStageTransition:
+    """DisableStageTransition with transitionType Inbound."""
+
+    stage: int
+
+
+@dataclass(frozen=True, slots=True)
+class EnableStageTransition:
+    """EnableStageTransition with transitionType Inbound."""
+
+    stage: int
+
+
+@dataclass(frozen=True, slots=True)
+class PutApprovalResult:
+    """PutApprovalResult: a reviewer answers a manual approval, Approved or Rejected."""
+
+    execution: int
+    action: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSucceeded:
+    """The action's provider reports success (PutJobSuccessResult, or the service's own)."""
+
+    execution: int
+    action: int
+
+
+@dataclass(frozen=True, slots=True)
+class ActionFailed:
+    """The action's provider reports failure."""
+
+    execution: int
+    action: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalTimedOut:
+    """Nobody answered a manual approval in time (7 days by default)."""
+
+    execution: int
+    action: int
+
+
+@dataclass(frozen=True, slots=True)
+class ActionsAbandoned:
+    """CodePipeline finishes a stop and abandon: in-progress actions become Abandoned."""
+
+    execution: int
+
+
+Operation = (
+    StartPipelineExecution
+    | StopPipelineExecution
+    | RetryStageExecution
+    | DisableStageTransition
+    | EnableStageTransition
+    | PutApprovalResult
+    | ActionSucceeded
+    | ActionFailed
+    | ApprovalTimedOut
+    | ActionsAbandoned
+)
+
+API_ERRORS = {
+    "PipelineExecutionNotStoppableException": (
+        "Unable to stop the pipeline execution. The execution might already be in a Stopped "
+        "state, or it might no longer be in progress."
+    ),
+    "DuplicatedStopRequestException": (
+        "The pipeline execution is already in a Stopping state. If you already chose to stop and "
+        "wait, you cannot make that request again. You can choose to stop and abandon now, but be "
+        "aware that this option can lead to failed tasks or out of sequence tasks. If you already "
+        "chose to stop and abandon, you cannot make that request again."
+    ),
+    "StageNotRetryableException": (
+        "Unable to retry. The pipeline structure or stage state might have changed while actions "
+        "awaited retry, or the stage contains no failed actions."
+    ),
+    "NotLatestPipelineExecutionException": (
+        "The stage has failed in a later run of the pipeline and the pipelineExecutionId "
+        "associated with the request is out of date."
+    ),
+    "ConcurrentPipelineExecutionsLimitExceededException": (
+        "The pipeline has reached the limit for concurrent pipeline executions."
+    ),
+    "ApprovalAlreadyCompletedException": (
+        "The approval action has already been approved or rejected."
+    ),
+    "InvalidApprovalTokenException": (
+        "The approval request already received a response or has expired."
+    ),
+    "ActionNotInProgress": (
+        "Not an API exception: the event cannot happen, because the action is not in progress "
+        "(or its execution is being abandoned)."
+    ),
+}
+"""The refusals the model produces, with the API's own text (botocore CodePipeline model)."""
+
+
+class Refused(Exception):
+    """The service refuses the operation with the API exception `name`."""
+
+    def __init__(self, name: str, detail: str = "") -> None:
+        assert name in API_ERRORS, name
+        self.name = name
+        self.detail = detail
+        super().__init__(f"{name}: {detail}" if detail else name)

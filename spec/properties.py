@@ -1,0 +1,392 @@
+"""The named properties the checker proves or refutes.
+
+Four kinds, after the way model checkers name them:
+
+- `invariant`: holds in every reachable state;
+- `step`: holds for every step (state, operation, next state);
+- `witness`: a *sometimes* property: some reachable state or step shows it, so the other
+  properties are not true merely because nothing interesting ever happens;
+- `progress`: about the whole reachable graph (no deadlock; every execution can still finish),
+  decided by the checker once the search is done.
+
+Each property carries its one-line meaning and the documentation sentence behind it.  A check
+function returns None when the property holds there, else a short description of the violation.
+Properties are written against what a user can observe (statuses, positions, queues), never
+against the rules' own helpers, so a wrong rule cannot hide behind its own definition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from spec.operations import Operation, RetryStageExecution
+from spec.rules import Model
+from spec.state import (
+    ABANDON,
+    ACTIVE,
+    IN_PROGRESS,
+    STOPPED,
+    STOPPING,
+    SUCCEEDED,
+    SUPERSEDED,
+    WAIT,
+    State,
+)
+
+ALL_MODES = ("SUPERSEDED", "QUEUED", "PARALLEL")
+LOCKING = ("SUPERSEDED", "QUEUED")
+
+StateCheck = Callable[[Model, State], "str | None"]
+StepCheck = Callable[[Model, State, Operation, State], "str | None"]
+
+
+@dataclass(frozen=True)
+class Property:
+    name: str
+    kind: str
+    meaning: str
+    source: str
+    modes: tuple[str, ...]
+    state_check: StateCheck | None = None
+    step_check: StepCheck | None = None
+
+    def applies_to(self, mode: str) -> bool:
+        return mode in self.modes
+
+
+def _name(e: int) -> str:
+    return f"e{e + 1}"
+
+
+# --------------------------------------------------------------------------------------------
+# Invariants
+
+
+def _one_per_lock(m: Model, st: State) -> str | None:
+    for s in range(m.stage_count):
+        inside = [e for e, ex in enumerate(st.executions)
+                  if ex.stage == s and not ex.waiting and ex.status in ACTIVE]
+        if len(inside) > 1:
+            who = ", ".join(_name(e) for e in inside)
+            return f"{who} are all in progress in stage {m.stage_names[s]}"
+    return None
+
+
+def _one_waiting(m: Model, st: State) -> str | None:
+    for s, queue in enumerate(st.inbound):
+        if len(queue) > 1:
+            who = ", ".join(_name(e) for e in queue)
+            return f"{who} all wait in front of stage {m.stage_names[s]}"
+    return None
+
+
+def _approval_holds(m: Model, st: State) -> str | None:
+    for e, ex in enumerate(st.executions):
+        if ex.waiting or ex.stage >= m.stage_count:
+            continue
+        s = ex.stage
+        if any(m.approval[a] and ex.actions[a] == IN_PROGRESS for a in m.stage_actions[s]):
+            for f, other in enumerate(st.executions):
+                if f != e and other.stage == s and not other.waiting and other.status in ACTIVE:
+                    return (f"{_name(f)} is in progress in stage {m.stage_names[s]} while "
+                            f"{_name(e)}'s approval there awaits an answer")
+    return None
+
+
+def _nothing_after_stop(m: Model, st: State) -> str | None:
+    for e, ex in enumerate(st.executions):
+        if ex.status == STOPPED:
+            running = [m.action_names[a] for a, v in enumerate(ex.actions) if v == IN_PROGRESS]
+            if running:
+                return f"{_name(e)} is Stopped but its action {running[0]} is InProgress"
+    return None
+
+
+def _inbound_enters(m: Model, st: State) -> str | None:
+    for s, queue in enumerate(st.inbound):
+        if not queue or st.disabled[s]:
+            continue
+        if m.policy.stage_lock:
+            busy = any(ex.stage == s and not ex.waiting and ex.status in ACTIVE
+                       for ex in st.executions)
+            if busy:
+                continue
+        return (f"{_name(queue[0])} waits in front of stage {m.stage_names[s]}, which is "
+                f"available and whose transition is enabled")
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Step properties
+
+
+def _entries(m: Model, before: State, after: State) -> list[tuple[int, int]]:
+    """(execution, stage) for each execution that entered a stage in this step."""
+    out = []
+    for e, ex in enumerate(after.executions):
+        if ex.waiting or ex.stage >= m.stage_count:
+            continue
+        old = before.executions[e] if e < len(before.executions) else None
+        if old is None or old.waiting or old.stage != ex.stage:
+            out.append((e, ex.stage))
+    return out
+
+
+def _supersede_between(m: Model, b: State, op: Operation, a: State) -> str | None:
+    for e, ex in enumerate(a.executions):
+        if ex.status == SUPERSEDED and (e >= len(b.executions) or b.executions[e].status
+                                        != SUPERSEDED):
+            old = b.executions[e] if e < len(b.executions) else None
+            if old is not None and not old.waiting:
+                return f"{_name(e)} was superseded inside stage {m.stage_names[old.stage]}"
+    return None
+
+
+def _no_retry_superseded(m: Model, b: State, op: Operation, a: State) -> str | None:
+    if isinstance(op, RetryStageExecution) and b.executions[op.execution].status == SUPERSEDED:
+        return f"the superseded execution {_name(op.execution)} was retried"
+    return None
+
+
+def _finished_never_change(m: Model, b: State, op: Operation, a: State) -> str | None:
+    for e, old in enumerate(b.executions):
+        final = old.status in (SUPERSEDED, SUCCEEDED) or (old.status == STOPPED and old.waiting)
+        if final and a.executions[e] != old:
+            what = "stopped inbound" if old.status == STOPPED else old.status
+            return f"{_name(e)} changed after it ended ({what})"
+    return None
+
+
+def _queued_no_supersede(m: Model, b: State, op: Operation, a: State) -> str | None:
+    for e, ex in enumerate(a.executions):
+        if ex.status == SUPERSEDED and (e >= len(b.executions)
+                                        or b.executions[e].status != SUPERSEDED):
+            return f"{_name(e)} was superseded in QUEUED mode"
+    return None
+
+
+def _queued_no_overtake(m: Model, b: State, op: Operation, a: State) -> str | None:
+    for e, s in _entries(m, b, a):
+        ahead = [f for f in b.inbound[s] if f != e]
+        if e in b.inbound[s] and b.inbound[s][0] != e:
+            return (f"{_name(e)} entered stage {m.stage_names[s]} ahead of {_name(ahead[0])}, "
+                    f"which was waiting before it")
+        if e not in b.inbound[s] and ahead:
+            return (f"{_name(e)} entered stage {m.stage_names[s]} while {_name(ahead[0])} "
+                    f"was waiting in front of it")
+    return None
+
+
+def _start_order(m: Model, b: State, op: Operation, a: State) -> str | None:
+    for e, s in _entries(m, b, a):
+        if b.latest[s] > e:
+            return (f"{_name(e)} entered stage {m.stage_names[s]} after {_name(b.latest[s])}, "
+                    f"which started later")
+    return None
+
+
+def _stop_wait_quiet(m: Model, b: State, op: Operation, a: State) -> str | None:
+    for e, old in enumerate(b.executions):
+        if old.stop != WAIT or old.status not in (STOPPING, STOPPED):
+            continue
+        if isinstance(op, RetryStageExecution) and op.execution == e:
+            continue
+        new = a.executions[e]
+        if new.stage != old.stage or new.waiting != old.waiting:
+            return f"{_name(e)} moved on to another stage after stop and wait"
+        pairs = enumerate(zip(old.actions, new.actions, strict=True))
+        started = [m.action_names[x] for x, (v, w) in pairs
+                   if w == IN_PROGRESS and v != IN_PROGRESS]
+        if started:
+            return f"{_name(e)} started action {started[0]} after stop and wait"
+    return None
+
+
+def _leaves_when_succeeded(m: Model, b: State, op: Operation, a: State) -> str | None:
+    for e, old in enumerate(b.executions):
+        new = a.executions[e]
+        if old.waiting or old.stage >= m.stage_count or new.stage == old.stage:
+            continue
+        s = old.stage
+        bad = [m.action_names[x] for x in m.stage_actions[s] if new.actions[x] != SUCCEEDED]
+        if bad:
+            return (f"{_name(e)} left stage {m.stage_names[s]} although its action {bad[0]} is "
+                    f"{new.actions[m.action_names.index(bad[0])] or 'not started'}")
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Witnesses (sometimes)
+
+
+def _w_supersession(m: Model, st: State) -> str | None:
+    return "an execution is Superseded" if any(
+        ex.status == SUPERSEDED for ex in st.executions) else None
+
+
+def _w_queue_of_two(m: Model, st: State) -> str | None:
+    for s, queue in enumerate(st.inbound):
+        if len(queue) >= 2:
+            return f"{len(queue)} executions wait in front of stage {m.stage_names[s]}"
+    return None
+
+
+def _w_retry_succeeds(m: Model, st: State) -> str | None:
+    for e, ex in enumerate(st.executions):
+        if ex.retried and ex.status == SUCCEEDED:
+            return f"{_name(e)} was retried and then succeeded"
+    return None
+
+
+def _w_stop_wait_completes(m: Model, b: State, op: Operation, a: State) -> str | None:
+    for e, old in enumerate(b.executions):
+        new = a.executions[e]
+        if old.status == STOPPING and old.stop == WAIT and new.status == STOPPED:
+            done = [x for x, (v, w) in enumerate(zip(old.actions, new.actions, strict=True))
+                    if v == IN_PROGRESS and w == SUCCEEDED]
+            if done:
+                return (f"{_name(e)} stopped after its in-progress action "
+                        f"{m.action_names[done[0]]} succeeded")
+    return None
+
+
+def _w_inbound_stopped(m: Model, st: State) -> str | None:
+    for e, ex in enumerate(st.executions):
+        if ex.status == STOPPED and ex.waiting:
+            return f"{_name(e)} was stopped while waiting in front of {m.stage_names[ex.stage]}"
+    return None
+
+
+def _w_abandoned(m: Model, st: State) -> str | None:
+    for e, ex in enumerate(st.executions):
+        if ex.status == STOPPED and ex.stop == ABANDON and "Abandoned" in ex.actions:
+            return f"{_name(e)} was stopped and abandoned"
+    return None
+
+
+PROPERTIES: dict[str, Property] = {
+    p.name: p
+    for p in (
+        Property(
+            "one-execution-per-stage-lock", "invariant",
+            "at most one execution is in progress in each stage",
+            "Because each stage can process only one execution at a time, the stage is locked "
+            "while in progress.", LOCKING, state_check=_one_per_lock),
+        Property(
+            "one-waiting-per-stage", "invariant",
+            "at most one execution waits in front of each stage",
+            "A locked stage holds one execution at the front of the stage awaiting the stage to "
+            "complete.", ("SUPERSEDED",), state_check=_one_waiting),
+        Property(
+            "approval-holds-stage", "invariant",
+            "while an approval awaits an answer, no other execution is in progress in its stage",
+            "A stage with an approval action is locked until the approval action is approved or "
+            "rejected or has timed out.", LOCKING, state_check=_approval_holds),
+        Property(
+            "nothing-in-progress-after-stop", "invariant",
+            "a Stopped execution has no action in progress (stop and abandon included)",
+            "After the pipeline execution stops, the build action shows a status of Abandoned, "
+            "and the pipeline execution shows a status of Stopped.", ALL_MODES,
+            state_check=_nothing_after_stop),
+        Property(
+            "inbound-enters-when-available", "invariant",
+            "nobody waits in front of a stage that is free and whose transition is enabled",
+            "As soon as the action, transition, or locked stage becomes available, the "
+            "in-progress inbound execution enters the stage and continues through the pipeline.",
+            ALL_MODES, state_check=_inbound_enters),
+        Property(
+            "enters-in-start-order", "step",
+            "executions enter each stage in the order they started",
+            "The pipeline processes each execution in order and might supersede an earlier "
+            "execution with a later one.", LOCKING, step_check=_start_order),
+        Property(
+            "supersede-only-between-stages", "step",
+            "an execution is superseded only while it waits in front of a stage",
+            "Executions are only superseded in between stages.", ALL_MODES,
+            step_check=_supersede_between),
+        Property(
+            "no-retry-after-supersession", "step",
+            "a superseded execution is never retried",
+            "You can no longer retry the superseded execution after it has been replaced at this "
+            "stage.", ALL_MODES, step_check=_no_retry_superseded),
+        Property(
+            "finished-executions-never-change", "step",
+            "a Superseded, Succeeded or stopped inbound execution never changes again",
+            "The superseded execution does not continue. ... When an inbound execution has been "
+            "stopped, and the transition is enabled, the stopped inbound execution does not "
+            "continue into the stage.", ALL_MODES, step_check=_finished_never_change),
+        Property(
+            "queued-never-supersedes", "step",
+            "in QUEUED mode no execution is superseded",
+            "For pipelines in QUEUED mode, stages are locked when an execution is being "
+            "processed; however, waiting executions do not overtake executions that have already "
+            "started.", ("QUEUED",), step_check=_queued_no_supersede),
+        Property(
+            "queued-never-overtakes", "step",
+            "in QUEUED mode executions enter a stage in the order they reached it",
+            "Waiting executions gather at the entry points to locked stages in the order that "
+            "they reach the stage, forming a queue of waiting executions.", ("QUEUED",),
+            step_check=_queued_no_overtake),
+        Property(
+            "stop-and-wait-starts-nothing", "step",
+            "after stop and wait the execution starts no action and enters no stage",
+            "Stop and wait: All in-progress action executions are allowed to complete, and "
+            "subsequent actions are not started. The pipeline execution does not continue to "
+            "subsequent stages.", ALL_MODES, step_check=_stop_wait_quiet),
+        Property(
+            "leaves-stage-only-when-all-succeeded", "step",
+            "an execution leaves a stage only when all the stage's actions succeeded",
+            "All actions configured for a stage must be completed successfully before the stage "
+            "is considered complete.", ALL_MODES, step_check=_leaves_when_succeeded),
+        Property(
+            "supersession-happens", "witness",
+            "some execution is superseded",
+            "In this example, Execution 2 has been superseded by Execution 3 while awaiting the "
+            "locked stage.", ("SUPERSEDED",), state_check=_w_supersession),
+        Property(
+            "queue-of-two-forms", "witness",
+            "two executions wait in front of the same stage",
+            "while the Source stage processes execution 5, the executions for 6 and 7 form Queue "
+            "#1 and wait at the stage entry point.", ("QUEUED",), state_check=_w_queue_of_two),
+        Property(
+            "retry-succeeds", "witness",
+            "a retried execution goes on to succeed",
+            "This resumes the execution (it retries failed actions and, if they succeed, "
+            "continues in the stage/pipeline).", ALL_MODES, state_check=_w_retry_succeeds),
+        Property(
+            "stop-and-wait-completes", "witness",
+            "a stop and wait ends with its in-progress action succeeded",
+            "If the build action is completed successfully, its status is Succeeded, and the "
+            "pipeline execution shows a status of Stopped.", ALL_MODES,
+            step_check=_w_stop_wait_completes),
+        Property(
+            "stop-and-abandon-completes", "witness",
+            "a stop and abandon ends with an action Abandoned",
+            "After the pipeline execution stops, the build action shows a status of Abandoned, "
+            "and the pipeline execution shows a status of Stopped.", ALL_MODES,
+            state_check=_w_abandoned),
+        Property(
+            "inbound-execution-stopped", "witness",
+            "an execution is stopped while it waits in front of a stage",
+            "While the inbound execution is waiting, it can be manually stopped.", LOCKING,
+            state_check=_w_inbound_stopped),
+        Property(
+            "no-deadlock", "progress",
+            "no reachable state has an unfinished execution and nothing that can happen",
+            "As soon as the action, transition, or locked stage becomes available, the "
+            "in-progress inbound execution enters the stage and continues through the pipeline.",
+            ALL_MODES),
+        Property(
+            "can-always-finish", "progress",
+            "from every reachable state, every execution can still finish",
+            "When the execution finishes the stage, the stage becomes unlocked and ready for the "
+            "next execution.", ALL_MODES),
+    )
+}
+
+
+def properties_for(mode: str, names: list[str] | tuple[str, ...] | None = None) -> list[Property]:
+    """The properties that apply to `mode`, all of them or those named, in catalogue order."""
+    chosen = PROPERTIES if not names else {n: PROPERTIES[n] for n in names}
+    return [p for p in PROPERTIES.values() if p.name in chosen and p.applies_to(mode)]

@@ -1,0 +1,625 @@
+"""The rules: which operations are enabled in a state, and what applying one gives.
+
+Each rule is a small function named after what it means, its docstring quoting the sentence of
+the AWS documentation it implements ([Seed] is `codepipeline-executions.txt`, [API] the
+CodePipeline API reference, [UG:page] a page of the CodePipeline User Guide).  Where the
+documentation is silent the docstring says "Decision:" and why.  The three execution modes share
+these rules and differ only through `ModePolicy`; rule variants are switched by `Rules`.
+
+Everything here is pure: a state in, a state (or a `Refused`) out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from spec.declaration import Pipeline
+from spec.modes import MODES, ModePolicy
+from spec.operations import (
+    ALL_ACTIONS,
+    APPROVED,
+    FAILED_ACTIONS,
+    REJECTED,
+    RETRY_MODES,
+    ActionFailed,
+    ActionsAbandoned,
+    ActionSucceeded,
+    ApprovalTimedOut,
+    DisableStageTransition,
+    EnableStageTransition,
+    Operation,
+    PutApprovalResult,
+    Refused,
+    RetryStageExecution,
+    StartPipelineExecution,
+    StopPipelineExecution,
+)
+from spec.state import (
+    ABANDON,
+    ABANDONED,
+    ACTIVE,
+    FAILED,
+    IN_PROGRESS,
+    NOT_STARTED,
+    STOPPED,
+    STOPPING,
+    SUCCEEDED,
+    SUPERSEDED,
+    WAIT,
+    Execution,
+    State,
+    initial_state,
+)
+from spec.variants import DOCUMENTED, Rules
+
+
+@dataclass(frozen=True)
+class Model:
+    """A pipeline declaration compiled for the rules, with its mode's policy and rule variants.
+
+    Actions are numbered across the whole pipeline, stage by stage, in declaration order.
+    """
+
+    pipeline: Pipeline
+    policy: ModePolicy
+    rules: Rules
+    action_names: tuple[str, ...]
+    action_stage: tuple[int, ...]
+    approval: tuple[bool, ...]
+    stage_actions: tuple[tuple[int, ...], ...]
+    groups: tuple[tuple[tuple[int, ...], ...], ...]
+    """Per stage, its runOrder groups, lowest runOrder first, as action numbers."""
+
+    @property
+    def stage_count(self) -> int:
+        return len(self.stage_actions)
+
+    @property
+    def stage_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.pipeline.stages)
+
+    def initial(self) -> State:
+        return initial_state(self.stage_count)
+
+
+def build_model(pipeline: Pipeline, mode: str | None = None, rules: Rules = DOCUMENTED) -> Model:
+    """Compile `pipeline` under `mode` (default: its own executionMode) and `rules`."""
+    names: list[str] = []
+    stage_of: list[int] = []
+    approval: list[bool] = []
+    stage_actions: list[tuple[int, ...]] = []
+    groups: list[tuple[tuple[int, ...], ...]] = []
+    for s, stage in enumerate(pipeline.stages):
+        number = {}
+        for action in stage.actions:
+            number[action.name] = len(names)
+            names.append(action.name)
+            stage_of.append(s)
+            approval.append(action.is_approval)
+        stage_actions.append(tuple(number[a.name] for a in stage.actions))
+        groups.append(tuple(tuple(number[a.name] for a in g) for g in stage.groups))
+    return Model(
+        pipeline=pipeline,
+        policy=MODES[mode or pipeline.execution_mode],
+        rules=rules,
+        action_names=tuple(names),
+        action_stage=tuple(stage_of),
+        approval=tuple(approval),
+        stage_actions=tuple(stage_actions),
+        groups=tuple(groups),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Small helpers over values
+
+
+def _set(items: tuple, index: int, value: object) -> tuple:
+    return items[:index] + (value,) + items[index + 1 :]
+
+
+def _put(state: State, e: int, ex: Execution) -> State:
+    return state._replace(executions=_set(state.executions, e, ex))
+
+
+def _in_progress(m: Model, ex: Execution, s: int) -> list[int]:
+    return [a for a in m.stage_actions[s] if ex.actions[a] == IN_PROGRESS]
+
+
+def _is_in_stage(ex: Execution, s: int) -> bool:
+    return ex.stage == s and not ex.waiting
+
+
+# --------------------------------------------------------------------------------------------
+# Stage locks
+
+
+def holds_stage(m: Model, ex: Execution) -> bool:
+    """The stage an execution is in stays locked while the execution is in progress there.
+
+    [Seed, Rule 1] "Because each stage can process only one execution at a time, the stage is
+    locked while in progress."  [Seed, Rule 2] "A failure releases the lock on the stage. When an
+    execution is stopped, the execution does not continue in a stage and the stage is unlocked."
+    [UG:pipelines-stop] stop and wait: "The stage unlocks after the actions are complete."; stop
+    and abandon: "After the execution is stopped, ... The stage unlocks."  So a Stopping
+    execution still holds its stage.  [Seed] "A stage with an approval action is locked until the
+    approval action is approved or rejected or has timed out."
+    """
+    if ex.waiting:
+        return False
+    if ex.status == IN_PROGRESS:
+        if m.rules.approval_does_not_lock:
+            running = [a for a in m.stage_actions[ex.stage] if ex.actions[a] == IN_PROGRESS]
+            return not running or not all(m.approval[a] for a in running)
+        return True
+    if ex.status == STOPPING:
+        return not m.rules.stop_releases_lock_early
+    return ex.status == FAILED and m.rules.failure_keeps_lock
+
+
+def stage_is_available(m: Model, state: State, s: int) -> bool:
+    """A stage can be entered when no execution holds it (always, in PARALLEL mode)."""
+    if not m.policy.stage_lock:
+        return True
+    return not any(ex.stage == s and holds_stage(m, ex) for ex in state.executions)
+
+
+def transition_holds(m: Model, state: State, s: int) -> bool:
+    """A disabled inbound transition keeps executions out of the stage.
+
+    [Seed] "When a transition is disabled, pipeline executions cannot enter the stage."
+    Decision: this holds in PARALLEL mode too: DisableStageTransition is accepted in every mode
+    and the sentence names no mode.  Variant `parallel-ignores-disabled-transition` reads it the
+    other way.
+    """
+    if not state.disabled[s]:
+        return False
+    return not (m.rules.parallel_ignores_disabled_transition and not m.policy.stage_lock)
+
+
+# --------------------------------------------------------------------------------------------
+# Moving through the pipeline
+
+
+def enter_stage(m: Model, state: State, e: int, s: int) -> State:
+    """An execution enters a stage, locks it, and starts the stage's first runOrder group.
+
+    [Seed, Rule 1] "When the execution completes a stage, it transitions to the next stage in the
+    pipeline."  [UG:action-requirements] "two actions with a run order of two will run in
+    parallel after the first action in the stage runs."
+    """
+    ex = state.executions[e]
+    actions = ex.actions
+    for a in m.groups[s][0]:
+        actions = _set(actions, a, IN_PROGRESS)
+    state = _put(state, e, ex._replace(stage=s, waiting=False, actions=actions))
+    if m.policy.has_pipeline_state:
+        state = state._replace(latest=_set(state.latest, s, e))
+    return state
+
+
+def supersede(state: State, e: int) -> State:
+    """[API] "Superseded: While this pipeline execution was waiting for the next stage to be
+    completed, a newer pipeline execution advanced and continued through the pipeline instead."
+    [Seed, Rule 3] "The superseded execution does not continue."
+    """
+    ex = state.executions[e]
+    return _put(state, e, ex._replace(status=SUPERSEDED))
+
+
+def supersedes_waiting(m: Model) -> bool:
+    """Whether a newer arrival supersedes the execution waiting in front of a stage (the mode's
+    policy, unless a variant says otherwise)."""
+    if m.rules.superseded_mode_queues and m.policy.supersedes_waiting:
+        return False
+    if m.rules.queued_supersedes and m.policy.stage_lock:
+        return True
+    return m.policy.supersedes_waiting
+
+
+def arrive(m: Model, state: State, e: int, s: int) -> State:
+    """An execution reaches stage s: it enters at once, or waits in front of the stage.
+
+    [Seed, Rule 2] "While a stage is locked, waiting executions are held in front of the locked
+    stage."  [Seed, Rule 3] "Executions are only superseded in between stages. A locked stage
+    holds one execution at the front of the stage awaiting the stage to complete. A more recent
+    execution overtakes a waiting execution and continues to the next stage as soon as the stage
+    is unlocked."  [Seed, QUEUED] "Waiting executions gather at the entry points to locked stages
+    in the order that they reach the stage, forming a queue of waiting executions."  [Seed,
+    transitions] "when a transition is disabled, the execution waiting to enter the stage can
+    still be superseded by a new execution."
+    Decision: of the waiting and the arriving execution, the one that started later is the "more
+    recent" one; with stage locks an older execution never arrives behind a newer one, but the
+    rule does not depend on that.
+    """
+    queue = state.inbound[s]
+    held = transition_holds(m, state, s)
+    if not queue and not held and stage_is_available(m, state, s):
+        return enter_stage(m, state, e, s)
+    if m.rules.supersede_inside_stage and not held and supersedes_waiting(m):
+        for h, other in enumerate(state.executions):
+            if h < e and other.stage == s and holds_stage(m, other):
+                state = _put(state, h, other._replace(status=SUPERSEDED))
+                return enter_stage(m, state, e, s)
+    ex = state.executions[e]
+    state = _put(state, e, ex._replace(stage=s, waiting=True))
+    if supersedes_waiting(m) and queue:
+        (waiting,) = queue
+        older, newer = sorted((waiting, e))
+        state = supersede(state, older)
+        queue = (newer,)
+    else:
+        queue = queue + (e,)
+    return state._replace(inbound=_set(state.inbound, s, queue))
+
+
+def admit_inbound(m: Model, state: State) -> State:
+    """Waiting executions enter as soon as their stage is available.
+
+    [Seed, inbound executions] "As soon as the action, transition, or locked stage becomes
+    available, the in-progress inbound execution enters the stage and continues through the
+    pipeline."  [Seed, transitions] "After you enable the transition, an inbound execution moves
+    into the stage and locks it."  [Seed, QUEUED] "The next execution in the queue will be
+    processed after the stage unlocks."  Entry is part of the step that frees the stage.
+    """
+    for s in range(m.stage_count):
+        while state.inbound[s] and not transition_holds(m, state, s):
+            if not stage_is_available(m, state, s):
+                break
+            queue = state.inbound[s]
+            e = queue[-1] if m.rules.queued_overtakes else queue[0]
+            rest = tuple(x for x in queue if x != e)
+            state = state._replace(inbound=_set(state.inbound, s, rest))
+            state = enter_stage(m, state, e, s)
+    return state
+
+
+def leave_stage(m: Model, state: State, e: int, s: int) -> State:
+    """All of a stage's actions succeeded: the execution goes on to the next stage, or is done.
+
+    [Seed, Rule 2] "All actions configured for a stage must be completed successfully before the
+    stage is considered complete."
+    """
+    ex = state.executions[e]
+    if s + 1 == m.stage_count:
+        return _put(state, e, ex._replace(status=SUCCEEDED, stage=m.stage_count))
+    return arrive(m, state, e, s + 1)
+
+
+def progress_in_stage(m: Model, state: State, e: int) -> State:
+    """After an action of `e` finished: wait for the rest, start the next group, or end the stage.
+
+    [UG:action-requirements] runOrder: a higher number runs after the lower ones.
+    [OldUG:actions-retry] "If a stage completes with one or more failed actions, the stage fails,
+    and the pipeline execution does not transition to the next stage in the pipeline."  [Seed]
+    "The revision does not transition to the next action in the stage or the next stage".
+    So when an action fails its siblings of the same runOrder keep running, no later group starts,
+    and the stage fails (and unlocks) once nothing is in progress.
+    [Seed, stop and wait] "the selected execution continues until in-progress actions are
+    completed ... Subsequent actions do not start."
+    Decision: a stop and wait whose in-progress action fails ends Stopped, not Failed: [API]
+    StopPipelineExecution "After all in-progress actions are completed or abandoned, the pipeline
+    execution is in a Stopped state."
+    """
+    ex = state.executions[e]
+    s = ex.stage
+    statuses = [ex.actions[a] for a in m.stage_actions[s]]
+    if IN_PROGRESS in statuses:
+        return state
+    if ex.status == STOPPING and not m.rules.stop_wait_starts_next_group:
+        return _put(state, e, ex._replace(status=STOPPED))
+    if FAILED in statuses and not m.rules.failed_stage_moves_on:
+        return _put(state, e, ex._replace(status=FAILED))
+    done = (SUCCEEDED, FAILED) if m.rules.failed_stage_moves_on else (SUCCEEDED,)
+    for group in m.groups[s]:
+        if any(ex.actions[a] not in done for a in group):
+            actions = ex.actions
+            for a in group:
+                actions = _set(actions, a, IN_PROGRESS)
+            return _put(state, e, ex._replace(actions=actions))
+    return leave_stage(m, state, e, s)
+
+
+# --------------------------------------------------------------------------------------------
+# Operations: refusals and effects
+
+
+def _start_refusal(m: Model, state: State, op: StartPipelineExecution) -> str | None:
+    """[UG:limits] "Maximum number of concurrent pipeline executions per pipeline (QUEUED |
+    PARALLEL mode)": 50; beyond it ConcurrentPipelineExecutionsLimitExceededException."""
+    limit = m.policy.concurrency_limit
+    if limit is not None and sum(ex.status in ACTIVE for ex in state.executions) >= limit:
+        return "ConcurrentPipelineExecutionsLimitExceededException"
+    return None
+
+
+def _start(m: Model, state: State, op: StartPipelineExecution) -> State:
+    """[Seed] "CodePipeline tracks each pipeline execution that starts when a pipeline is started
+    manually or a change is made to the source code."  The new execution comes to the first stage
+    like any other arrival: it may wait there, and in SUPERSEDED mode supersede a waiting one
+    ([Seed, QUEUED] "while the Source stage processes execution 5, the executions for 6 and 7 form
+    Queue #1 and wait at the stage entry point")."""
+    ex = Execution(IN_PROGRESS, 0, True, None, (NOT_STARTED,) * len(m.action_names), False)
+    e = len(state.executions)
+    state = state._replace(executions=state.executions + (ex,))
+    return arrive(m, state, e, 0)
+
+
+def _stop_refusal(m: Model, state: State, op: StopPipelineExecution) -> str | None:
+    """[API] PipelineExecutionNotStoppableException: "The execution might already be in a Stopped
+    state, or it might no longer be in progress."  [Seed] stop and wait: "You cannot use this
+    option on an execution that is already in a Stopping state."  Stop and abandon: "You can use
+    this option on an execution that is already in a Stopping state."  [API]
+    DuplicatedStopRequestException: "If you already chose to stop and abandon, you cannot make
+    that request again."
+    """
+    ex = state.executions[op.execution]
+    if ex.status not in ACTIVE:
+        return "PipelineExecutionNotStoppableException"
+    if ex.status == STOPPING and (not op.abandon or ex.stop == ABANDON):
+        return "DuplicatedStopRequestException"
+    return None
+
+
+def _stop(m: Model, state: State, op: StopPipelineExecution) -> State:
+    """Stop and wait / stop and abandon.
+
+    [Seed] Stop and wait: "All in-progress action executions are allowed to complete, and
+    subsequent actions are not started. The pipeline execution does not continue to subsequent
+    stages."  "While actions are in progress, the pipeline execution status is Stopping."
+    Stop and abandon: "the build action shows a status of In progress, and the pipeline execution
+    shows a status of Stopping" and only then "the build action shows a status of Abandoned, and
+    the pipeline execution shows a status of Stopped" (the `ActionsAbandoned` step).
+    [Seed, inbound] "While the inbound execution is waiting, it can be manually stopped."  "When
+    an inbound execution has been stopped, and the transition is enabled, the stopped inbound
+    execution does not continue into the stage."  A stop with nothing in progress (an inbound
+    execution) is Stopped at once.
+    """
+    e = op.execution
+    ex = state.executions[e]
+    kind = ABANDON if op.abandon else WAIT
+    if ex.waiting:
+        if not m.rules.stopped_inbound_enters:
+            queue = tuple(x for x in state.inbound[ex.stage] if x != e)
+            state = state._replace(inbound=_set(state.inbound, ex.stage, queue))
+        return _put(state, e, ex._replace(status=STOPPED, stop=kind))
+    if not _in_progress(m, ex, ex.stage):
+        return _put(state, e, ex._replace(status=STOPPED, stop=kind))
+    return _put(state, e, ex._replace(status=STOPPING, stop=kind))
+
+
+def _abandoned_refusal(m: Model, state: State, op: ActionsAbandoned) -> str | None:
+    ex = state.executions[op.execution]
+    if ex.status == STOPPING and ex.stop == ABANDON:
+        return None
+    return "ActionNotInProgress"
+
+
+def _abandoned(m: Model, state: State, op: ActionsAbandoned) -> State:
+    """[Seed] "After the pipeline execution stops, the build action shows a status of Abandoned,
+    and the pipeline execution shows a status of Stopped."  The external work is not cancelled:
+    "When an action is abandoned in CodePipeline, the action provider continues any tasks related
+    to the action." (Not the pipeline's bookkeeping, so not modelled here.)"""
+    e = op.execution
+    ex = state.executions[e]
+    actions = ex.actions
+    if not m.rules.abandon_leaves_actions_running:
+        for a in _in_progress(m, ex, ex.stage):
+            actions = _set(actions, a, ABANDONED)
+    return _put(state, e, ex._replace(status=STOPPED, actions=actions))
+
+
+def _result_refusal(
+    m: Model, state: State, op: ActionSucceeded | ActionFailed | ApprovalTimedOut
+) -> str | None:
+    """A provider's result (or a timeout) can only come for an action in progress.
+    Decision: once stop and abandon is requested, results of the actions being abandoned are no
+    longer awaited ([UG:pipelines-stop] "the selected execution does not wait for in-progress
+    actions to complete")."""
+    ex = state.executions[op.execution]
+    if ex.actions[op.action] != IN_PROGRESS or ex.stop == ABANDON:
+        return "ActionNotInProgress"
+    return None
+
+
+def _action_finished(m: Model, state: State, e: int, a: int, status: str) -> State:
+    ex = state.executions[e]
+    state = _put(state, e, ex._replace(actions=_set(ex.actions, a, status)))
+    return progress_in_stage(m, state, e)
+
+
+def _succeeded(m: Model, state: State, op: ActionSucceeded) -> State:
+    return _action_finished(m, state, op.execution, op.action, SUCCEEDED)
+
+
+def _failed(m: Model, state: State, op: ActionFailed) -> State:
+    """[Seed] "failure, when an action in a stage does not complete successfully."
+    [Seed, Rule 2] "A failure releases the lock on the stage.\""""
+    return _action_finished(m, state, op.execution, op.action, FAILED)
+
+
+def _timed_out(m: Model, state: State, op: ApprovalTimedOut) -> State:
+    """[Seed] "A timed-out approval action is processed in the same way as a failed action.\""""
+    return _action_finished(m, state, op.execution, op.action, FAILED)
+
+
+def _approval_refusal(m: Model, state: State, op: PutApprovalResult) -> str | None:
+    """[API] ApprovalAlreadyCompletedException: "The approval action has already been approved or
+    rejected."  InvalidApprovalTokenException: "The approval request already received a response
+    or has expired."  An approval that is not waiting for an answer has no valid token."""
+    status = state.executions[op.execution].actions[op.action]
+    ex = state.executions[op.execution]
+    if status in (SUCCEEDED, FAILED):
+        return "ApprovalAlreadyCompletedException"
+    if status != IN_PROGRESS or ex.stop == ABANDON:
+        return "InvalidApprovalTokenException"
+    return None
+
+
+def _approval(m: Model, state: State, op: PutApprovalResult) -> State:
+    """[Seed] "A stage with an approval action is locked until the approval action is approved or
+    rejected or has timed out."  [UG:approvals] Rejected: "the result is the same as an action
+    failing"."""
+    status = SUCCEEDED if op.status == APPROVED else FAILED
+    return _action_finished(m, state, op.execution, op.action, status)
+
+
+def _retry_refusal(m: Model, state: State, op: RetryStageExecution) -> str | None:
+    """Who may retry which stage.
+
+    [Seed] "Another execution enters the failed stage and supersedes the failed execution. At
+    this point, the failed execution cannot be retried." -> NotLatestPipelineExecutionException
+    ("The stage has failed in a later run of the pipeline and the pipelineExecutionId associated
+    with the request is out of date.").  [Seed, inbound] "When an inbound execution has been
+    stopped or has failed, it cannot be retried because there are no failed actions to retry."
+    [UG:pipelines-stop] "For a pipeline execution in a Stopped state, the actions in the stage
+    where the execution stopped can be retried."  [API] RetryStageExecution: "When you retry the
+    failed actions in a stage, all actions that are still in progress continue working ... When
+    you retry a failed stage from the first action in the stage, the stage cannot have any
+    actions in progress. Before a stage can be retried, it must either have all actions failed or
+    some actions failed and some succeeded."  [UG:stage-retry] not retryable while "Another retry
+    attempt in the stage is already in progress".
+    Decision: a Stopping execution cannot be retried (StageNotRetryableException); a stage
+    stopped by stop and wait with all its actions succeeded is retryable ("The Retry button is
+    enabled.") and the retry continues with the rest of the pipeline.
+    """
+    e, s = op.execution, op.stage
+    ex = state.executions[e]
+    if op.retry_mode not in RETRY_MODES:
+        return "StageNotRetryableException"
+    if ex.status == SUPERSEDED and m.rules.retry_after_supersession:
+        return None
+    if not _is_in_stage(ex, s):
+        return "StageNotRetryableException"
+    if m.policy.has_pipeline_state and state.latest[s] != e:
+        return "NotLatestPipelineExecutionException"
+    statuses = [ex.actions[a] for a in m.stage_actions[s]]
+    if ex.status in (FAILED, STOPPED):
+        return None
+    if ex.status == IN_PROGRESS and FAILED in statuses and not m.rules.retry_after_stage_fails:
+        if op.retry_mode == ALL_ACTIONS:
+            return "StageNotRetryableException"  # actions still in progress
+        return None
+    return "StageNotRetryableException"
+
+
+def _retry(m: Model, state: State, op: RetryStageExecution) -> State:
+    """RetryStageExecution resumes the same execution (the API returns the same
+    pipelineExecutionId).
+
+    [Seed] "You manually retry the stage that contains the failed actions. This resumes the
+    execution (it retries failed actions and, if they succeed, continues in the stage/pipeline)."
+    [UG:stage-retry] "retrying a failed stage retries all actions in the stage from the first
+    action in the stage, and retrying failed actions retries all failed actions in the stage."
+    Decision: FAILED_ACTIONS also reruns actions that a stop and abandon left Abandoned.
+    """
+    e, s = op.execution, op.stage
+    ex = state.executions[e]
+    if ex.status == SUPERSEDED:  # only under variant retry-after-supersession
+        state = _put(state, e, ex._replace(status=IN_PROGRESS, stop=None, retried=True))
+        return arrive(m, _unqueue(state, e), e, ex.stage)
+    actions = ex.actions
+    if op.retry_mode == ALL_ACTIONS:
+        for a in m.stage_actions[s]:
+            actions = _set(actions, a, NOT_STARTED)
+        for a in m.groups[s][0]:
+            actions = _set(actions, a, IN_PROGRESS)
+    else:
+        for a in m.stage_actions[s]:
+            if actions[a] in (FAILED, ABANDONED):
+                actions = _set(actions, a, IN_PROGRESS)
+    ex = ex._replace(status=IN_PROGRESS, stop=None, actions=actions, retried=True)
+    state = _put(state, e, ex)
+    return progress_in_stage(m, state, e)
+
+
+def _unqueue(state: State, e: int) -> State:
+    return state._replace(inbound=tuple(tuple(x for x in q if x != e) for q in state.inbound))
+
+
+def _disable(m: Model, state: State, op: DisableStageTransition) -> State:
+    """[API] DisableStageTransition: "Prevents artifacts in a pipeline from transitioning to the
+    next stage in the pipeline."  [Seed] "Any revisions that were already running in the stages
+    that come after the disabled transition continue"; only entry is held.  The API has no error
+    for a transition that is already disabled."""
+    return state._replace(disabled=_set(state.disabled, op.stage, True))
+
+
+def _enable(m: Model, state: State, op: EnableStageTransition) -> State:
+    """[Seed] "When a disabled transition is re-enabled, the latest execution, including any that
+    superseded older executions while the transition was disabled, enters the stage.\""""
+    return state._replace(disabled=_set(state.disabled, op.stage, False))
+
+
+def _never_refused(m: Model, state: State, op: Operation) -> str | None:
+    return None
+
+
+_RULES: dict[type, tuple[Callable, Callable]] = {
+    StartPipelineExecution: (_start_refusal, _start),
+    StopPipelineExecution: (_stop_refusal, _stop),
+    ActionsAbandoned: (_abandoned_refusal, _abandoned),
+    ActionSucceeded: (_result_refusal, _succeeded),
+    ActionFailed: (_result_refusal, _failed),
+    ApprovalTimedOut: (_result_refusal, _timed_out),
+    PutApprovalResult: (_approval_refusal, _approval),
+    RetryStageExecution: (_retry_refusal, _retry),
+    DisableStageTransition: (_never_refused, _disable),
+    EnableStageTransition: (_never_refused, _enable),
+}
+
+
+def refusal(m: Model, state: State, op: Operation) -> str | None:
+    """The API exception the service answers `op` with in `state`, or None if it accepts it."""
+    return _RULES[type(op)][0](m, state, op)
+
+
+def apply(m: Model, state: State, op: Operation) -> State:
+    """The state after `op`; raises `Refused` when the service refuses it.
+
+    Every step ends by letting waiting executions into the stages that have become available.
+    """
+    check, effect = _RULES[type(op)]
+    name = check(m, state, op)
+    if name is not None:
+        raise Refused(name)
+    return admit_inbound(m, effect(m, state, op))
+
+
+def successors(m: Model, state: State) -> list[tuple[Operation, State]]:
+    """Every operation the service accepts in `state` and the state it leads to, in a fixed order:
+    start, then per execution its stops, retries and actions' results, then transitions.
+
+    StartPipelineExecution, stops, retries and transition toggles are the user's to make; the
+    explorer bounds how many.  Retries are offered only for the stage where the execution is: for
+    any other stage the service refuses them (a test checks that).
+    """
+    out: list[tuple[Operation, State]] = []
+    ops: list[Operation] = [StartPipelineExecution()]
+    for e, ex in enumerate(state.executions):
+        if ex.status in ACTIVE:
+            ops.append(StopPipelineExecution(e, False))
+            ops.append(StopPipelineExecution(e, True))
+        if ex.status == STOPPING and ex.stop == ABANDON:
+            ops.append(ActionsAbandoned(e))
+        if ex.stage < m.stage_count:
+            ops.append(RetryStageExecution(e, ex.stage, FAILED_ACTIONS))
+            ops.append(RetryStageExecution(e, ex.stage, ALL_ACTIONS))
+        if not ex.waiting and ex.stage < m.stage_count and ex.stop != ABANDON:
+            for a in m.stage_actions[ex.stage]:
+                if ex.actions[a] == IN_PROGRESS:
+                    if m.approval[a]:
+                        ops.append(PutApprovalResult(e, a, APPROVED))
+                        ops.append(PutApprovalResult(e, a, REJECTED))
+                        ops.append(ApprovalTimedOut(e, a))
+                    else:
+                        ops.append(ActionSucceeded(e, a))
+                        ops.append(ActionFailed(e, a))
+    for s in range(m.stage_count):
+        ops.append(EnableStageTransition(s) if state.disabled[s] else DisableStageTransition(s))
+    for op in ops:
+        check, effect = _RULES[type(op)]
+        if check(m, state, op) is None:
+            out.append((op, admit_inbound(m, effect(m, state, op))))
+    return out

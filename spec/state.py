@@ -1,0 +1,78 @@
+"""The global state of one pipeline and its executions, as one immutable, hashable value.
+
+Statuses are the API's own strings (`InProgress`, `Superseded`, ...), so a state prints the way
+`GetPipelineState` and `GetPipelineExecution` read.  Executions are numbered in the order they
+started (0 is the oldest); the start order is also the order of their source revisions.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+# PipelineExecutionStatus [API], without Cancelled (a pipeline update, not modelled).
+IN_PROGRESS = "InProgress"
+STOPPING = "Stopping"
+STOPPED = "Stopped"
+SUCCEEDED = "Succeeded"
+SUPERSEDED = "Superseded"
+FAILED = "Failed"
+PIPELINE_STATUSES = (IN_PROGRESS, STOPPING, STOPPED, SUCCEEDED, SUPERSEDED, FAILED)
+
+# ActionExecutionStatus [API]; an action that has not run has no status (None, printed null).
+ABANDONED = "Abandoned"
+NOT_STARTED = None
+ACTION_STATUSES = (NOT_STARTED, IN_PROGRESS, ABANDONED, SUCCEEDED, FAILED)
+
+# StageExecutionStatus [API], without Cancelled and Skipped (not modelled).
+STAGE_STATUSES = (IN_PROGRESS, STOPPING, STOPPED, SUCCEEDED, FAILED)
+
+# How an execution was asked to stop (StopPipelineExecution's `abandon` flag).
+WAIT = "wait"
+ABANDON = "abandon"
+
+ACTIVE = frozenset({IN_PROGRESS, STOPPING})
+"""An execution in one of these statuses is still running; every other status is an end."""
+
+
+class Execution(NamedTuple):
+    """One pipeline execution.
+
+    `stage` is the index of the stage it is in, or waits in front of when `waiting` is true (an
+    inbound execution); it is the number of stages once the execution has left the last one.
+    `stop` is None, WAIT or ABANDON: the kind of StopPipelineExecution it received (kept after it
+    stopped, cleared by a retry).  `actions` holds the status of each action of the pipeline,
+    indexed as `Model.actions`.  `retried` records that RetryStageExecution resumed it
+    (`retryStageMetadata.manualStageRetryAttempt` > 0 in the API).
+    """
+
+    status: str
+    stage: int
+    waiting: bool
+    stop: str | None
+    actions: tuple[str | None, ...]
+    retried: bool
+
+
+class State(NamedTuple):
+    """The pipeline: its executions, and per stage what `GetPipelineState` shows of it.
+
+    `latest[s]` is the execution that entered stage s last (-1: none yet); it is the stage's
+    `latestExecution`.  `inbound[s]` are the executions waiting in front of stage s, in the order
+    they arrived (`inboundExecutions`).  `disabled[s]` is true when the inbound transition of
+    stage s is disabled (`inboundTransitionState.enabled` false).
+    """
+
+    executions: tuple[Execution, ...]
+    latest: tuple[int, ...]
+    inbound: tuple[tuple[int, ...], ...]
+    disabled: tuple[bool, ...]
+
+
+def initial_state(stage_count: int) -> State:
+    """A pipeline that has never run: no executions, every transition enabled."""
+    return State(
+        executions=(),
+        latest=(-1,) * stage_count,
+        inbound=((),) * stage_count,
+        disabled=(False,) * stage_count,
+    )
