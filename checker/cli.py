@@ -84,6 +84,17 @@ def _parser() -> argparse.ArgumentParser:
     properties = sub.add_parser("properties", help="list the properties the checker knows")
     properties.add_argument("--json", action="store_true")
     sub.add_parser("variants", help="list the rule variants")
+
+    bench = sub.add_parser(
+        "benchmark", help="measure exploration speed and memory per state",
+        description="Explore fixed configurations, each in a fresh process, and print distinct "
+        "states, transitions, seconds, states per second, peak memory and bytes per state.")
+    bench.add_argument("--no-properties", action="store_true",
+                       help="explore without checking properties (the search alone)")
+    bench.add_argument("--max-seconds", type=int, metavar="S",
+                       help="stop each configuration after S seconds")
+    bench.add_argument("--case", type=int, action="append", metavar="N",
+                       help="run only configuration N (1-based; repeatable)")
     return parser
 
 
@@ -96,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             return _simulate(args)
         if args.command == "properties":
             return _properties(args)
+        if args.command == "benchmark":
+            return _benchmark(args)
         return _variants()
     except InputError as error:
         print(f"stagelock: {error}", file=sys.stderr)
@@ -287,6 +300,31 @@ def _variants() -> int:
         print(f"    {v.summary}")
         if v.refuted_by:
             print(f"    refuted by: {', '.join(v.refuted_by)}")
+    return 0
+
+
+def _benchmark(args: argparse.Namespace) -> int:
+    from checker.benchmark import CASES, run_case
+
+    chosen = args.case or list(range(1, len(CASES) + 1))
+    for i, n in enumerate(chosen):
+        if not 1 <= n <= len(CASES):
+            raise InputError("command line", f"--case #{i + 1}",
+                             f"expected an integer from 1 to {len(CASES)}, got {n}")
+    if args.max_seconds is not None:
+        check_bound("command line", "--max-seconds", "max_seconds", args.max_seconds)
+    what = "search only" if args.no_properties else "search and all properties"
+    print(f"stagelock benchmark ({what}; one process per configuration)")
+    header = ("configuration", "states", "transitions", "seconds", "states/s", "peak MiB",
+              "bytes/state")
+    print("  ".join(h.rjust(12) if i else h.ljust(36) for i, h in enumerate(header)))
+    for n in chosen:
+        r = run_case(CASES[n - 1], not args.no_properties, args.max_seconds)
+        cells = (r["case"] + ("" if r["complete"] else " (cut)"), f"{r['states']:,}",
+                 f"{r['transitions']:,}", f"{r['seconds']:.1f}", f"{r['states_per_second']:,.0f}",
+                 f"{r['peak_bytes'] / 2**20:,.0f}", f"{r['bytes_per_state']:,.0f}")
+        print("  ".join(c.rjust(12) if i else c.ljust(36) for i, c in enumerate(cells)),
+              flush=True)
     return 0
 
 
