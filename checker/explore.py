@@ -19,13 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from spec.operations import (
-    ActionFailed,
-    ApprovalTimedOut,
     DisableStageTransition,
     Operation,
-    PutApprovalResult,
     RetryStageExecution,
-    StartPipelineExecution,
     StopPipelineExecution,
 )
 from spec.properties import Property
@@ -110,23 +106,16 @@ class Exploration:
         return max(self.depth) if len(self.depth) else 0
 
 
-def _spend(op: Operation, node: Node, b: Bounds) -> tuple[int, int, int] | None:
-    """The budgets after `op`, or None when `op` is beyond the bounds."""
-    _, stops, retries, toggles = node
-    if isinstance(op, StopPipelineExecution):
-        return (stops + 1, retries, toggles) if stops < b.stops else None
-    if isinstance(op, RetryStageExecution):
-        return (stops, retries + 1, toggles) if retries < b.retries else None
-    if isinstance(op, DisableStageTransition):
-        return (stops, retries, toggles + 1) if toggles < b.toggles else None
-    if isinstance(op, StartPipelineExecution):
-        return (stops, retries, toggles) if len(node[0].executions) < b.executions else None
-    if not b.failures and (
-        isinstance(op, ActionFailed | ApprovalTimedOut)
-        or (isinstance(op, PutApprovalResult) and op.status == "Rejected")
-    ):
-        return None
-    return (stops, retries, toggles)
+def _spend(op: Operation, stops: int, retries: int, toggles: int) -> tuple[int, int, int]:
+    """The budgets used after `op`: stops, retries, transition disables."""
+    kind = type(op)
+    if kind is StopPipelineExecution:
+        return stops + 1, retries, toggles
+    if kind is RetryStageExecution:
+        return stops, retries + 1, toggles
+    if kind is DisableStageTransition:
+        return stops, retries, toggles + 1
+    return stops, retries, toggles
 
 
 def explore(
@@ -164,12 +153,17 @@ def explore(
                     result.stopped_by = f"--max-seconds {bounds.max_seconds:g}"
                     break
             node = nodes[current]
-            state = node[0]
+            state, stops, retries, toggles = node
             edge_start.append(len(edge_target))
-            for op, after in successors(model, state):
-                budget = _spend(op, node, bounds)
-                if budget is None:
-                    continue
+            for op, after in successors(
+                model,
+                state,
+                starts=len(state.executions) < bounds.executions,
+                stops=stops < bounds.stops,
+                retries=retries < bounds.retries,
+                disables=toggles < bounds.toggles,
+                failures=bounds.failures,
+            ):
                 transitions += 1
                 name = type(op).__name__
                 counts[name] = counts.get(name, 0) + 1
@@ -183,7 +177,7 @@ def explore(
                         why = p.step_check(model, state, op, after)  # type: ignore[misc]
                         if why:
                             witnesses[p.name] = Finding(-1, current, op, why)
-                key: Node = (after, *budget)
+                key: Node = (after, *_spend(op, stops, retries, toggles))
                 target = index.get(key)
                 if target is None:
                     if bounds.max_states is not None and len(nodes) >= bounds.max_states:

@@ -120,7 +120,7 @@ def _set(items: tuple, index: int, value: object) -> tuple:
 
 
 def _put(state: State, e: int, ex: Execution) -> State:
-    return state._replace(executions=_set(state.executions, e, ex))
+    return state.but(executions=_set(state.executions, e, ex))
 
 
 def _in_progress(m: Model, ex: Execution, s: int) -> list[int]:
@@ -193,9 +193,9 @@ def enter_stage(m: Model, state: State, e: int, s: int) -> State:
     actions = ex.actions
     for a in m.groups[s][0]:
         actions = _set(actions, a, IN_PROGRESS)
-    state = _put(state, e, ex._replace(stage=s, waiting=False, actions=actions))
+    state = _put(state, e, ex.but(stage=s, waiting=False, actions=actions))
     if m.policy.has_pipeline_state:
-        state = state._replace(latest=_set(state.latest, s, e))
+        state = state.but(latest=_set(state.latest, s, e))
     return state
 
 
@@ -205,7 +205,7 @@ def supersede(state: State, e: int) -> State:
     [Seed, Rule 3] "The superseded execution does not continue."
     """
     ex = state.executions[e]
-    return _put(state, e, ex._replace(status=SUPERSEDED))
+    return _put(state, e, ex.but(status=SUPERSEDED))
 
 
 def supersedes_waiting(m: Model) -> bool:
@@ -240,10 +240,10 @@ def arrive(m: Model, state: State, e: int, s: int) -> State:
     if m.rules.supersede_inside_stage and not held and supersedes_waiting(m):
         for h, other in enumerate(state.executions):
             if h < e and other.stage == s and holds_stage(m, other):
-                state = _put(state, h, other._replace(status=SUPERSEDED))
+                state = _put(state, h, other.but(status=SUPERSEDED))
                 return enter_stage(m, state, e, s)
     ex = state.executions[e]
-    state = _put(state, e, ex._replace(stage=s, waiting=True))
+    state = _put(state, e, ex.but(stage=s, waiting=True))
     if supersedes_waiting(m) and queue:
         (waiting,) = queue
         older, newer = sorted((waiting, e))
@@ -251,7 +251,7 @@ def arrive(m: Model, state: State, e: int, s: int) -> State:
         queue = (newer,)
     else:
         queue = queue + (e,)
-    return state._replace(inbound=_set(state.inbound, s, queue))
+    return state.but(inbound=_set(state.inbound, s, queue))
 
 
 def admit_inbound(m: Model, state: State) -> State:
@@ -263,6 +263,8 @@ def admit_inbound(m: Model, state: State) -> State:
     into the stage and locks it."  [Seed, QUEUED] "The next execution in the queue will be
     processed after the stage unlocks."  Entry is part of the step that frees the stage.
     """
+    if not any(state.inbound):
+        return state
     for s in range(m.stage_count):
         while state.inbound[s] and not transition_holds(m, state, s):
             if not stage_is_available(m, state, s):
@@ -270,7 +272,7 @@ def admit_inbound(m: Model, state: State) -> State:
             queue = state.inbound[s]
             e = queue[-1] if m.rules.queued_overtakes else queue[0]
             rest = tuple(x for x in queue if x != e)
-            state = state._replace(inbound=_set(state.inbound, s, rest))
+            state = state.but(inbound=_set(state.inbound, s, rest))
             state = enter_stage(m, state, e, s)
     return state
 
@@ -283,7 +285,7 @@ def leave_stage(m: Model, state: State, e: int, s: int) -> State:
     """
     ex = state.executions[e]
     if s + 1 == m.stage_count:
-        return _put(state, e, ex._replace(status=SUCCEEDED, stage=m.stage_count))
+        return _put(state, e, ex.but(status=SUCCEEDED, stage=m.stage_count))
     return arrive(m, state, e, s + 1)
 
 
@@ -308,16 +310,16 @@ def progress_in_stage(m: Model, state: State, e: int) -> State:
     if IN_PROGRESS in statuses:
         return state
     if ex.status == STOPPING and not m.rules.stop_wait_starts_next_group:
-        return _put(state, e, ex._replace(status=STOPPED))
+        return _put(state, e, ex.but(status=STOPPED))
     if FAILED in statuses and not m.rules.failed_stage_moves_on:
-        return _put(state, e, ex._replace(status=FAILED))
+        return _put(state, e, ex.but(status=FAILED))
     done = (SUCCEEDED, FAILED) if m.rules.failed_stage_moves_on else (SUCCEEDED,)
     for group in m.groups[s]:
         if any(ex.actions[a] not in done for a in group):
             actions = ex.actions
             for a in group:
                 actions = _set(actions, a, IN_PROGRESS)
-            return _put(state, e, ex._replace(actions=actions))
+            return _put(state, e, ex.but(actions=actions))
     return leave_stage(m, state, e, s)
 
 
@@ -342,7 +344,7 @@ def _start(m: Model, state: State, op: StartPipelineExecution) -> State:
     Queue #1 and wait at the stage entry point")."""
     ex = Execution(IN_PROGRESS, 0, True, None, (NOT_STARTED,) * len(m.action_names), False)
     e = len(state.executions)
-    state = state._replace(executions=state.executions + (ex,))
+    state = state.but(executions=state.executions + (ex,))
     return arrive(m, state, e, 0)
 
 
@@ -382,11 +384,11 @@ def _stop(m: Model, state: State, op: StopPipelineExecution) -> State:
     if ex.waiting:
         if not m.rules.stopped_inbound_enters:
             queue = tuple(x for x in state.inbound[ex.stage] if x != e)
-            state = state._replace(inbound=_set(state.inbound, ex.stage, queue))
-        return _put(state, e, ex._replace(status=STOPPED, stop=kind))
+            state = state.but(inbound=_set(state.inbound, ex.stage, queue))
+        return _put(state, e, ex.but(status=STOPPED, stop=kind))
     if not _in_progress(m, ex, ex.stage):
-        return _put(state, e, ex._replace(status=STOPPED, stop=kind))
-    return _put(state, e, ex._replace(status=STOPPING, stop=kind))
+        return _put(state, e, ex.but(status=STOPPED, stop=kind))
+    return _put(state, e, ex.but(status=STOPPING, stop=kind))
 
 
 def _abandoned_refusal(m: Model, state: State, op: ActionsAbandoned) -> str | None:
@@ -407,7 +409,7 @@ def _abandoned(m: Model, state: State, op: ActionsAbandoned) -> State:
     if not m.rules.abandon_leaves_actions_running:
         for a in _in_progress(m, ex, ex.stage):
             actions = _set(actions, a, ABANDONED)
-    return _put(state, e, ex._replace(status=STOPPED, actions=actions))
+    return _put(state, e, ex.but(status=STOPPED, actions=actions))
 
 
 def _result_refusal(
@@ -425,7 +427,7 @@ def _result_refusal(
 
 def _action_finished(m: Model, state: State, e: int, a: int, status: str) -> State:
     ex = state.executions[e]
-    state = _put(state, e, ex._replace(actions=_set(ex.actions, a, status)))
+    state = _put(state, e, ex.but(actions=_set(ex.actions, a, status)))
     return progress_in_stage(m, state, e)
 
 
@@ -517,7 +519,7 @@ def _retry(m: Model, state: State, op: RetryStageExecution) -> State:
     e, s = op.execution, op.stage
     ex = state.executions[e]
     if ex.status == SUPERSEDED:  # only under variant retry-after-supersession
-        state = _put(state, e, ex._replace(status=IN_PROGRESS, stop=None, retried=True))
+        state = _put(state, e, ex.but(status=IN_PROGRESS, stop=None, retried=True))
         return arrive(m, _unqueue(state, e), e, ex.stage)
     actions = ex.actions
     if op.retry_mode == ALL_ACTIONS:
@@ -529,13 +531,13 @@ def _retry(m: Model, state: State, op: RetryStageExecution) -> State:
         for a in m.stage_actions[s]:
             if actions[a] in (FAILED, ABANDONED):
                 actions = _set(actions, a, IN_PROGRESS)
-    ex = ex._replace(status=IN_PROGRESS, stop=None, actions=actions, retried=True)
+    ex = ex.but(status=IN_PROGRESS, stop=None, actions=actions, retried=True)
     state = _put(state, e, ex)
     return progress_in_stage(m, state, e)
 
 
 def _unqueue(state: State, e: int) -> State:
-    return state._replace(inbound=tuple(tuple(x for x in q if x != e) for q in state.inbound))
+    return state.but(inbound=tuple(tuple(x for x in q if x != e) for q in state.inbound))
 
 
 def _disable(m: Model, state: State, op: DisableStageTransition) -> State:
@@ -543,13 +545,13 @@ def _disable(m: Model, state: State, op: DisableStageTransition) -> State:
     next stage in the pipeline."  [Seed] "Any revisions that were already running in the stages
     that come after the disabled transition continue"; only entry is held.  The API has no error
     for a transition that is already disabled."""
-    return state._replace(disabled=_set(state.disabled, op.stage, True))
+    return state.but(disabled=_set(state.disabled, op.stage, True))
 
 
 def _enable(m: Model, state: State, op: EnableStageTransition) -> State:
     """[Seed] "When a disabled transition is re-enabled, the latest execution, including any that
     superseded older executions while the transition was disabled, enters the stage.\""""
-    return state._replace(disabled=_set(state.disabled, op.stage, False))
+    return state.but(disabled=_set(state.disabled, op.stage, False))
 
 
 def _never_refused(m: Model, state: State, op: Operation) -> str | None:
@@ -587,37 +589,53 @@ def apply(m: Model, state: State, op: Operation) -> State:
     return admit_inbound(m, effect(m, state, op))
 
 
-def successors(m: Model, state: State) -> list[tuple[Operation, State]]:
+def successors(
+    m: Model,
+    state: State,
+    starts: bool = True,
+    stops: bool = True,
+    retries: bool = True,
+    disables: bool = True,
+    failures: bool = True,
+) -> list[tuple[Operation, State]]:
     """Every operation the service accepts in `state` and the state it leads to, in a fixed order:
     start, then per execution its stops, retries and actions' results, then transitions.
 
-    StartPipelineExecution, stops, retries and transition toggles are the user's to make; the
-    explorer bounds how many.  Retries are offered only for the stage where the execution is: for
-    any other stage the service refuses them (a test checks that).
+    The flags leave out kinds of operation, for an explorer that bounds how many of each the user
+    makes (`failures` false: actions always succeed and approvals are always approved).
+    Retries are offered only for the stage where the execution is: for any other stage the
+    service refuses them (a test checks that).
     """
-    out: list[tuple[Operation, State]] = []
-    ops: list[Operation] = [StartPipelineExecution()]
+    ops: list[Operation] = [StartPipelineExecution()] if starts else []
     for e, ex in enumerate(state.executions):
-        if ex.status in ACTIVE:
+        active = ex.status in ACTIVE
+        if stops and active:
             ops.append(StopPipelineExecution(e, False))
             ops.append(StopPipelineExecution(e, True))
-        if ex.status == STOPPING and ex.stop == ABANDON:
-            ops.append(ActionsAbandoned(e))
-        if ex.stage < m.stage_count:
-            ops.append(RetryStageExecution(e, ex.stage, FAILED_ACTIONS))
-            ops.append(RetryStageExecution(e, ex.stage, ALL_ACTIONS))
-        if not ex.waiting and ex.stage < m.stage_count and ex.stop != ABANDON:
+        if ex.stop == ABANDON:
+            if ex.status == STOPPING:
+                ops.append(ActionsAbandoned(e))
+        elif not ex.waiting and ex.stage < m.stage_count:
             for a in m.stage_actions[ex.stage]:
                 if ex.actions[a] == IN_PROGRESS:
                     if m.approval[a]:
                         ops.append(PutApprovalResult(e, a, APPROVED))
-                        ops.append(PutApprovalResult(e, a, REJECTED))
-                        ops.append(ApprovalTimedOut(e, a))
+                        if failures:
+                            ops.append(PutApprovalResult(e, a, REJECTED))
+                            ops.append(ApprovalTimedOut(e, a))
                     else:
                         ops.append(ActionSucceeded(e, a))
-                        ops.append(ActionFailed(e, a))
+                        if failures:
+                            ops.append(ActionFailed(e, a))
+        if retries and ex.stage < m.stage_count:
+            ops.append(RetryStageExecution(e, ex.stage, FAILED_ACTIONS))
+            ops.append(RetryStageExecution(e, ex.stage, ALL_ACTIONS))
     for s in range(m.stage_count):
-        ops.append(EnableStageTransition(s) if state.disabled[s] else DisableStageTransition(s))
+        if state.disabled[s]:
+            ops.append(EnableStageTransition(s))
+        elif disables:
+            ops.append(DisableStageTransition(s))
+    out: list[tuple[Operation, State]] = []
     for op in ops:
         check, effect = _RULES[type(op)]
         if check(m, state, op) is None:

@@ -7,7 +7,7 @@ started (0 is the oldest); the start order is also the order of their source rev
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 # PipelineExecutionStatus [API], without Cancelled (a pipeline update, not modelled).
 IN_PROGRESS = "InProgress"
@@ -29,6 +29,8 @@ STAGE_STATUSES = (IN_PROGRESS, STOPPING, STOPPED, SUCCEEDED, FAILED)
 # How an execution was asked to stop (StopPipelineExecution's `abandon` flag).
 WAIT = "wait"
 ABANDON = "abandon"
+
+_KEEP: Any = object()
 
 ACTIVE = frozenset({IN_PROGRESS, STOPPING})
 """An execution in one of these statuses is still running; every other status is an end."""
@@ -52,6 +54,18 @@ class Execution(NamedTuple):
     actions: tuple[str | None, ...]
     retried: bool
 
+    def but(self, status: Any = _KEEP, stage: Any = _KEEP, waiting: Any = _KEEP,
+            stop: Any = _KEEP, actions: Any = _KEEP, retried: Any = _KEEP) -> Execution:
+        """A copy with the given fields changed (a faster `_replace`, used on the hot path)."""
+        return Execution(
+            self.status if status is _KEEP else status,
+            self.stage if stage is _KEEP else stage,
+            self.waiting if waiting is _KEEP else waiting,
+            self.stop if stop is _KEEP else stop,
+            self.actions if actions is _KEEP else actions,
+            self.retried if retried is _KEEP else retried,
+        )
+
 
 class State(NamedTuple):
     """The pipeline: its executions, and per stage what `GetPipelineState` shows of it.
@@ -66,6 +80,16 @@ class State(NamedTuple):
     latest: tuple[int, ...]
     inbound: tuple[tuple[int, ...], ...]
     disabled: tuple[bool, ...]
+
+    def but(self, executions: Any = _KEEP, latest: Any = _KEEP, inbound: Any = _KEEP,
+            disabled: Any = _KEEP) -> State:
+        """A copy with the given fields changed (a faster `_replace`)."""
+        return State(
+            self.executions if executions is _KEEP else executions,
+            self.latest if latest is _KEEP else latest,
+            self.inbound if inbound is _KEEP else inbound,
+            self.disabled if disabled is _KEEP else disabled,
+        )
 
 
 def initial_state(stage_count: int) -> State:
