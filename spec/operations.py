@@ -109,6 +109,7 @@ Operation = (
 )
 
 API_ERRORS = {
+    "ValidationException": "The validation was specified in an invalid format.",
     "PipelineExecutionNotStoppableException": (
         "Unable to stop the pipeline execution. The execution might already be in a Stopped "
         "state, or it might no longer be in progress."

@@ -540,6 +540,16 @@ def _unqueue(state: State, e: int) -> State:
     return state.but(inbound=tuple(tuple(x for x in q if x != e) for q in state.inbound))
 
 
+def _transition_refusal(
+    m: Model, state: State, op: DisableStageTransition | EnableStageTransition
+) -> str | None:
+    """Decision: the first stage has no inbound transition: nothing comes before it, and the
+    console draws transitions only between stages.  Disabling or enabling it is refused as
+    invalid input (ValidationException).  The API has no error for disabling a transition that
+    is already disabled, or enabling one that is enabled."""
+    return "ValidationException" if op.stage == 0 else None
+
+
 def _disable(m: Model, state: State, op: DisableStageTransition) -> State:
     """[API] DisableStageTransition: "Prevents artifacts in a pipeline from transitioning to the
     next stage in the pipeline."  [Seed] "Any revisions that were already running in the stages
@@ -554,10 +564,6 @@ def _enable(m: Model, state: State, op: EnableStageTransition) -> State:
     return state.but(disabled=_set(state.disabled, op.stage, False))
 
 
-def _never_refused(m: Model, state: State, op: Operation) -> str | None:
-    return None
-
-
 _RULES: dict[type, tuple[Callable, Callable]] = {
     StartPipelineExecution: (_start_refusal, _start),
     StopPipelineExecution: (_stop_refusal, _stop),
@@ -567,8 +573,8 @@ _RULES: dict[type, tuple[Callable, Callable]] = {
     ApprovalTimedOut: (_result_refusal, _timed_out),
     PutApprovalResult: (_approval_refusal, _approval),
     RetryStageExecution: (_retry_refusal, _retry),
-    DisableStageTransition: (_never_refused, _disable),
-    EnableStageTransition: (_never_refused, _enable),
+    DisableStageTransition: (_transition_refusal, _disable),
+    EnableStageTransition: (_transition_refusal, _enable),
 }
 
 
@@ -630,7 +636,7 @@ def successors(
         if retries and ex.stage < m.stage_count:
             ops.append(RetryStageExecution(e, ex.stage, FAILED_ACTIONS))
             ops.append(RetryStageExecution(e, ex.stage, ALL_ACTIONS))
-    for s in range(m.stage_count):
+    for s in range(1, m.stage_count):
         if state.disabled[s]:
             ops.append(EnableStageTransition(s))
         elif disables:
