@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 import yaml
 
+from checker import draw
 from checker.check import (
     EXIT_CODES,
     REFUTED,
@@ -32,7 +33,8 @@ from checker.scenario import load_scenario, run_scenario, scenario_document
 from checker.view import pipeline_state, render_state
 from spec.modes import MODES
 from spec.properties import PROPERTIES
-from spec.variants import VARIANTS
+from spec.rules import build_model
+from spec.variants import VARIANTS, Rules
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     check.add_argument("--trace-out", metavar="FILE",
                        help="write the first counterexample as a scenario file")
+    check.add_argument("--trace-svg", metavar="FILE",
+                       help="draw the first counterexample as a timeline (SVG)")
 
     simulate = sub.add_parser(
         "simulate", help="run a scenario file step by step",
@@ -80,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("scenario", metavar="SCENARIO")
     simulate.add_argument("--trace", action="store_true", help="print the state after each step")
     simulate.add_argument("--json", action="store_true", help="print JSON")
+    simulate.add_argument("--svg", metavar="FILE", help="draw the final state (SVG)")
+    simulate.add_argument("--svg-steps", metavar="DIR",
+                          help="draw the state after each step: DIR/step-01.svg (and .dot), ...")
 
     properties = sub.add_parser("properties", help="list the properties the checker knows")
     properties.add_argument("--json", action="store_true")
@@ -95,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="stop each configuration after S seconds")
     bench.add_argument("--case", type=int, action="append", metavar="N",
                        help="run only configuration N (1-based; repeatable)")
+    _diagram_parser(sub)
     return parser
 
 
@@ -109,8 +117,13 @@ def main(argv: list[str] | None = None) -> int:
             return _properties(args)
         if args.command == "benchmark":
             return _benchmark(args)
+        if args.command == "diagram":
+            return _diagram(args)
         return _variants()
     except InputError as error:
+        print(f"stagelock: {error}", file=sys.stderr)
+        return 2
+    except (draw.GraphTooLarge, draw.GraphvizMissing) as error:
         print(f"stagelock: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:
@@ -212,6 +225,14 @@ def _check(args: argparse.Namespace) -> int:
             print("Interrupted: the report above covers what was explored so far.")
     if args.trace_out:
         _write_trace(Path(args.trace_out), results)
+    if args.trace_svg:
+        found = draw.first_counterexample(results)
+        if found is None:
+            print(f"No counterexample to draw; {args.trace_svg} not written.", file=sys.stderr)
+        else:
+            draw.write_picture(draw.verdict_timeline_dot(*found), Path(args.trace_svg))
+            print(f"Counterexample to {found[1].property.name} drawn in {args.trace_svg}",
+                  file=sys.stderr)
     return EXIT_CODES[overall(results)]
 
 
@@ -272,6 +293,10 @@ def _simulate(args: argparse.Namespace) -> int:
                 print(f"FAILED {f}")
         else:
             print(f"All {len(run.results)} steps passed.")
+    if args.svg:
+        draw.write_picture(draw.run_pipeline_dot(run), Path(args.svg))
+    if args.svg_steps:
+        draw.write_steps(run, Path(args.svg_steps))
     return 1 if run.failures else 0
 
 
@@ -326,6 +351,79 @@ def _benchmark(args: argparse.Namespace) -> int:
         print("  ".join(c.rjust(12) if i else c.ljust(36) for i, c in enumerate(cells)),
               flush=True)
     return 0
+
+
+# --------------------------------------------------------------------------------------------
+# diagram
+
+
+def _diagram_parser(sub: Any) -> None:
+    diagram = sub.add_parser(
+        "diagram", help="draw the specification's pictures",
+        description="With no subcommand: regenerate every picture under diagrams/ (DOT, "
+        "Mermaid and SVG sources, and the index).  Subcommands draw one picture; -o names the "
+        "file, whose suffix picks the format (.svg, .png, .dot, ...).")
+    diagram.add_argument("--out-dir", default="diagrams", metavar="DIR",
+                         help="where to regenerate the pictures (default diagrams)")
+    pictures = diagram.add_subparsers(dest="picture", parser_class=_Parser)
+    trace = pictures.add_parser("trace", help="a trace file (from check --trace-out) as a "
+                                "timeline")
+    trace.add_argument("trace_file", metavar="TRACE_FILE")
+    graph = pictures.add_parser("graph", help="the reachable state graph of a small "
+                                "configuration (default: two stages, 2 executions, no stops, "
+                                "retries, toggles or failures)")
+    graph.add_argument("file", nargs="?", metavar="DECLARATION")
+    graph.add_argument("--mode", choices=list(MODES), help="override the execution mode")
+    for name in ("executions", "stops", "retries", "toggles"):
+        graph.add_argument(f"--{name}", type=int, metavar="N",
+                           help=f"as for check (default {getattr(draw.SMALL_BOUNDS, name)})")
+    graph.add_argument("--failures", action="store_true",
+                       help="let actions fail and approvals be rejected or time out")
+    graph.add_argument("--variant", action="append", default=[], metavar="NAME",
+                       help="draw under a rule variant, its violations in red (repeatable)")
+    graph.add_argument("--max-graph-states", type=int, metavar="N",
+                       default=draw.DEFAULT_GRAPH_LIMIT,
+                       help=f"refuse larger graphs (default {draw.DEFAULT_GRAPH_LIMIT})")
+    pipeline = pictures.add_parser("pipeline", help="a declaration, drawn like the console "
+                                   "(default: the reference pipeline)")
+    pipeline.add_argument("file", nargs="?", metavar="DECLARATION")
+    pipeline.add_argument("--mode", choices=list(MODES), help="override the execution mode")
+    for one in (trace, graph, pipeline):
+        one.add_argument("-o", "--output", required=True, metavar="OUT.svg")
+        if one is not trace:
+            one.add_argument("--resource", metavar="ID",
+                             help="the pipeline resource of a CloudFormation template")
+
+
+def _diagram(args: argparse.Namespace) -> int:
+    if args.picture is None:
+        written = draw.write_diagrams(Path(args.out_dir))
+        print(f"{len(written)} files written under {args.out_dir}")
+        return 0
+    if args.picture == "trace":
+        dot = draw.scenario_timeline_dot(run_scenario(load_scenario(args.trace_file)))
+    elif args.picture == "pipeline":
+        declared = load_pipeline(args.file, args.resource) if args.file else reference_pipeline()
+        dot = draw.pipeline_dot(build_model(declared, args.mode))
+    else:
+        declared = load_pipeline(args.file, args.resource) if args.file else (
+            draw.two_stage_pipeline())
+        bounds = replace(draw.SMALL_BOUNDS, failures=args.failures)
+        for name in ("executions", "stops", "retries", "toggles"):
+            if getattr(args, name) is not None:
+                value = check_bound("command line", f"--{name}", name, getattr(args, name))
+                bounds = replace(bounds, **{name: value})  # type: ignore[arg-type]
+        limit = check_bound("command line", "--max-graph-states", "max_states",
+                            args.max_graph_states)
+        for i, name in enumerate(args.variant):
+            if name not in VARIANTS:
+                raise InputError("command line", f"--variant #{i + 1}",
+                                 f"expected a variant name ({', '.join(VARIANTS)}), got {name!r}")
+        model = build_model(declared, args.mode, Rules.with_variants(args.variant))
+        dot = draw.state_graph_dot(draw.state_graph(model, bounds, limit))
+    draw.write_picture(dot, Path(args.output))
+    return 0
+
 
 
 if __name__ == "__main__":
