@@ -68,6 +68,8 @@ def describe_changes(m: Model, before: State, after: State, names: list[str]) ->
             parts.append(new.status)
         if old is None or (old.stage, old.waiting) != (new.stage, new.waiting):
             parts.append(where(m, new))
+        if old is not None and new.retried and not old.retried:
+            parts.append("retried")
         for a, status in enumerate(new.actions):
             was = old.actions[a] if old is not None else None
             if status != was:

@@ -610,7 +610,8 @@ def successors(
     The flags leave out kinds of operation, for an explorer that bounds how many of each the user
     makes (`failures` false: actions always succeed and approvals are always approved).
     Retries are offered only for the stage where the execution is: for any other stage the
-    service refuses them (a test checks that).
+    service refuses them (a test checks that).  Operations that change nothing (enabling a
+    transition that is enabled) are left out.
     """
     ops: list[Operation] = [StartPipelineExecution()] if starts else []
     for e, ex in enumerate(state.executions):

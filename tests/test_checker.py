@@ -1,0 +1,378 @@
+"""The checker: verdicts on the documented rules and on each broken variant, pinned counts,
+cross-checks against networkx, random walks and the simulator, traces that replay."""
+
+from __future__ import annotations
+
+import json
+
+import networkx as nx
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from checker.check import (
+    PROVED,
+    REFUTED,
+    UNDETERMINED,
+    CheckConfig,
+    check_mode,
+    reference_pipeline,
+)
+from checker.cli import main
+from checker.explore import Bounds, explore, find_deadlock, find_stuck, unfinished
+from checker.scenario import load_scenario, run_scenario
+from spec.declaration import Action, Pipeline, Stage
+from spec.lifecycles import COMPILED
+from spec.properties import PROPERTIES, properties_for
+from spec.rules import apply, build_model, successors
+from spec.variants import VARIANTS
+
+MODES = ("SUPERSEDED", "QUEUED", "PARALLEL")
+REFERENCE = reference_pipeline()
+
+
+def two_stages() -> Pipeline:
+    return Pipeline(
+        "pair",
+        (
+            Stage("Source", (Action("Source", "Source"),)),
+            Stage("Deploy", (Action("Deploy", "Deploy"),)),
+        ),
+        "SUPERSEDED",
+        "V2",
+    )
+
+
+def run(pipeline: Pipeline, mode: str, bounds: Bounds, properties=(), variants=()):
+    config = CheckConfig(pipeline, "test", (mode,), bounds, tuple(properties), tuple(variants))
+    return check_mode(config, mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_documented_rules_prove_every_property(mode):
+    result = run(REFERENCE, mode, Bounds(executions=2))
+    verdicts = {v.property.name: v.verdict for v in result.verdicts}
+    assert set(verdicts) == {p.name for p in properties_for(mode)}
+    assert all(v == PROVED for v in verdicts.values()), verdicts
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_documented_rules_prove_every_property_at_three_executions(mode):
+    result = run(two_stages(), mode, Bounds(executions=3, stops=2))
+    bad = {v.property.name: v.verdict for v in result.verdicts if v.verdict != PROVED}
+    # two single-action stages have no runOrder groups and no approval to stop while waiting
+    assert bad == {}
+
+
+# (variant, mode, executions, property, shortest trace length)
+BROKEN = [
+    ("supersede-inside-stage", "SUPERSEDED", 2, "supersede-only-between-stages", 2),
+    ("retry-after-supersession", "SUPERSEDED", 2, "no-retry-after-supersession", 6),
+    ("stopped-inbound-enters", "SUPERSEDED", 2, "finished-executions-never-change", 4),
+    ("stopped-inbound-enters", "QUEUED", 2, "finished-executions-never-change", 4),
+    ("stopped-inbound-enters", "PARALLEL", 2, "finished-executions-never-change", 5),
+    ("queued-overtakes", "QUEUED", 2, "queued-never-overtakes", 6),
+    ("queued-overtakes", "QUEUED", 2, "enters-in-start-order", 7),
+    ("stop-releases-lock-early", "SUPERSEDED", 2, "one-execution-per-stage-lock", 3),
+    ("stop-releases-lock-early", "QUEUED", 2, "one-execution-per-stage-lock", 3),
+    ("approval-does-not-lock", "SUPERSEDED", 2, "approval-holds-stage", 10),
+    ("approval-does-not-lock", "QUEUED", 2, "approval-holds-stage", 10),
+    ("failure-keeps-lock", "SUPERSEDED", 2, "inbound-enters-when-available", 3),
+    ("failure-keeps-lock", "QUEUED", 2, "can-always-finish", 6),
+    ("failure-keeps-lock", "QUEUED", 2, "no-deadlock", 8),
+    ("superseded-mode-queues", "SUPERSEDED", 2, "one-waiting-per-stage", 5),
+    ("superseded-mode-queues", "SUPERSEDED", 2, "supersession-happens", None),
+    ("queued-supersedes", "QUEUED", 2, "queued-never-supersedes", 5),
+    ("abandon-leaves-actions-running", "SUPERSEDED", 2, "nothing-in-progress-after-stop", 3),
+    ("abandon-leaves-actions-running", "PARALLEL", 2, "nothing-in-progress-after-stop", 3),
+    ("stop-wait-starts-next-group", "QUEUED", 2, "stop-and-wait-starts-nothing", 3),
+    ("failed-stage-moves-on", "SUPERSEDED", 1, "leaves-stage-only-when-all-succeeded", 2),
+]
+
+
+@pytest.mark.parametrize(
+    ("variant", "mode", "executions", "prop", "length"),
+    BROKEN,
+    ids=[f"{b[0]}-{b[1]}-{b[3]}" for b in BROKEN],
+)
+def test_each_broken_variant_is_refuted_by_its_property(variant, mode, executions, prop, length):
+    documented = run(REFERENCE, mode, Bounds(executions=executions), [prop])
+    assert documented.verdicts[0].verdict == PROVED
+    broken = run(REFERENCE, mode, Bounds(executions=executions), [prop], [variant])
+    verdict = broken.verdicts[0]
+    assert verdict.verdict == REFUTED, verdict
+    assert (len(verdict.trace) if verdict.trace is not None else None) == length
+
+
+def test_every_broken_variant_and_every_safety_property_is_paired():
+    covered = {p for b in BROKEN for p in [b[3]]}
+    for v in VARIANTS.values():
+        if v.broken:
+            assert v.refuted_by and v.refuted_by[0] in covered, v.name
+            assert any(b[0] == v.name for b in BROKEN), v.name
+    for p in PROPERTIES.values():
+        if p.kind != "witness":
+            assert p.name in covered, f"no variant shows that {p.name} can fail"
+
+
+@pytest.mark.parametrize(
+    ("prop", "bounds"),
+    [
+        ("retry-succeeds", Bounds(executions=1, retries=0)),
+        ("stop-and-wait-completes", Bounds(executions=1, stops=0)),
+        ("stop-and-abandon-completes", Bounds(executions=1, stops=0)),
+        ("inbound-execution-stopped", Bounds(executions=1, toggles=0)),
+        ("queue-of-two-forms", Bounds(executions=2, toggles=0)),
+    ],
+)
+def test_missing_witness_is_reported(prop, bounds):
+    mode = "QUEUED"
+    result = run(REFERENCE, mode, bounds, [prop])
+    assert result.verdicts[0].verdict == REFUTED
+    assert result.verdicts[0].detail == "never happens within the bounds"
+    assert run(REFERENCE, mode, Bounds(executions=3), [prop]).verdicts[0].verdict == PROVED
+
+
+# Pinned counts: a rule change shows up here as a diff of numbers.
+PINNED = [
+    (REFERENCE, "SUPERSEDED", Bounds(executions=2), 14_492, 44_132),
+    (REFERENCE, "QUEUED", Bounds(executions=2), 14_184, 43_763),
+    (REFERENCE, "PARALLEL", Bounds(executions=2), 18_390, 67_565),
+]
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "mode", "bounds", "states", "transitions"),
+    PINNED,
+    ids=[f"{p[0].name}-{p[1]}" for p in PINNED],
+)
+def test_pinned_counts(pipeline, mode, bounds, states, transitions):
+    ex = explore(build_model(pipeline, mode), bounds, [])
+    assert (len(ex.nodes), ex.transitions) == (states, transitions)
+
+
+def test_runs_are_deterministic():
+    first = run(REFERENCE, "QUEUED", Bounds(executions=2), [], ["queued-overtakes"])
+    second = run(REFERENCE, "QUEUED", Bounds(executions=2), [], ["queued-overtakes"])
+    assert len(first.exploration.nodes) == len(second.exploration.nodes)
+    assert [v.trace for v in first.verdicts] == [v.trace for v in second.verdicts]
+    assert first.exploration.op_counts == second.exploration.op_counts
+
+
+def test_every_chart_transition_is_taken_somewhere():
+    """Across the reference pipeline and one with an approval in a later runOrder group, the
+    searches take every transition of every chart: no chart transition is dead."""
+    cover = Pipeline(
+        "cover",
+        (
+            Stage("Source", (Action("Source", "Source"),)),
+            Stage(
+                "Release",
+                (
+                    Action("Deploy", "Deploy", 1),
+                    Action("Approve", "Approval", 2),
+                    Action("Smoke", "Test", 2),
+                ),
+            ),
+        ),
+        "SUPERSEDED",
+        "V2",
+    )
+    never = {(n, s, t) for n, c in COMPILED.items() for s, t in c.pairs}
+    for pipeline, bounds in (
+        (REFERENCE, Bounds(executions=2, stops=2, retries=1)),
+        (cover, Bounds(executions=2, stops=2, retries=2)),
+    ):
+        result = run(pipeline, "SUPERSEDED", bounds, ["no-deadlock"])
+        never &= set(result.never_taken)
+    assert never == set()
+
+
+def to_networkx(ex):
+    graph = nx.DiGraph()
+    graph.add_nodes_from(range(len(ex.nodes)))
+    for s in range(len(ex.nodes)):
+        for k in range(ex.edge_start[s], ex.edge_start[s + 1]):
+            graph.add_edge(s, ex.edge_target[k])
+    return graph
+
+
+@pytest.mark.parametrize("variant", [(), ("failure-keeps-lock",)])
+def test_progress_analysis_agrees_with_networkx(variant):
+    m = build_model(
+        REFERENCE, "QUEUED", __import__("spec.variants").variants.Rules.with_variants(list(variant))
+    )
+    ex = explore(m, Bounds(executions=2), [])
+    graph = to_networkx(ex)
+    finished = [i for i, node in enumerate(ex.nodes) if not unfinished(node[0])]
+    can_finish = set(finished)
+    for f in finished:
+        can_finish |= nx.ancestors(graph, f)
+    stuck = sorted(set(graph.nodes) - can_finish)
+    found = find_stuck(ex)
+    assert (found.state if found else None) == (stuck[0] if stuck else None)
+    dead = [i for i in graph.nodes if graph.out_degree(i) == 0 and unfinished(ex.nodes[i][0])]
+    found_dead = find_deadlock(ex)
+    assert (found_dead.state if found_dead else None) == (dead[0] if dead else None)
+    assert bool(stuck) == bool(variant)
+
+
+SMALL = Bounds(executions=2)
+
+
+@pytest.fixture(scope="module")
+def small_space():
+    m = build_model(REFERENCE, "SUPERSEDED")
+    ex = explore(m, SMALL, [])
+    return m, ex, {node[0] for node in ex.nodes}
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(0, 10_000), min_size=1, max_size=40))
+def test_random_walks_stay_inside_the_searched_space(small_space, choices):
+    m, _, states = small_space
+    node = (m.initial(), 0, 0, 0)
+    for choice in choices:
+        state, stops, retries, toggles = node
+        options = successors(
+            m,
+            state,
+            starts=len(state.executions) < SMALL.executions,
+            stops=stops < SMALL.stops,
+            retries=retries < SMALL.retries,
+            disables=toggles < SMALL.toggles,
+        )
+        if not options:
+            break
+        op, after = options[choice % len(options)]
+        name = type(op).__name__
+        node = (
+            after,
+            stops + (name == "StopPipelineExecution"),
+            retries + (name == "RetryStageExecution"),
+            toggles + (name == "DisableStageTransition"),
+        )
+        assert after in states
+
+
+def test_every_searched_state_replays_through_the_simulator(small_space):
+    m, ex, _ = small_space
+    for i in range(0, len(ex.nodes), 97):
+        state = m.initial()
+        for op in ex.path(i):
+            state = apply(m, state, op)
+        assert state == ex.nodes[i][0]
+
+
+def test_trace_out_replays_to_the_same_violation(tmp_path, capsys):
+    out = tmp_path / "counterexample.yaml"
+    code = main(
+        [
+            "check",
+            "--mode",
+            "QUEUED",
+            "--executions",
+            "2",
+            "--variant",
+            "queued-overtakes",
+            "--property",
+            "queued-never-overtakes",
+            "--trace-out",
+            str(out),
+        ]
+    )
+    assert code == 1
+    doc = yaml.safe_load(out.read_text())
+    assert doc["variants"] == ["queued-overtakes"]
+    assert doc["properties"] == ["queued-never-overtakes"]
+    run_ = run_scenario(load_scenario(out))
+    assert len(run_.failures) == 1
+    assert "property queued-never-overtakes violated" in run_.failures[0]
+    assert run_.failures[0].startswith(f"step {len(doc['steps']) - 1} ")
+    capsys.readouterr()
+    assert main(["simulate", str(out)]) == 1
+    # Under the documented rules the same steps do not violate the property.
+    doc.pop("variants")
+    fixed = tmp_path / "fixed.yaml"
+    fixed.write_text(yaml.safe_dump(doc))
+    failures = run_scenario(load_scenario(fixed)).failures
+    assert not any("property" in f for f in failures)
+
+
+def test_exit_codes_and_json(capsys):
+    assert main(["check", "--mode", "QUEUED", "--executions", "2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["result"] == PROVED
+    (mode,) = report["modes"]
+    assert mode["mode"] == "QUEUED" and mode["complete"] is True
+    assert {p["verdict"] for p in mode["properties"]} == {PROVED}
+    assert main(["check", "--mode", "QUEUED", "--executions", "2", "--max-states", "500"]) == 3
+    text = capsys.readouterr().out
+    assert "stopped by --max-states 500" in text and f"Result: {UNDETERMINED}" in text
+    assert (
+        main(
+            [
+                "check",
+                "--variant",
+                "queued-overtakes",
+                "--mode",
+                "QUEUED",
+                "--executions",
+                "2",
+                "--property",
+                "queued-never-overtakes",
+            ]
+        )
+        == 1
+    )
+    text = capsys.readouterr().out
+    assert "REFUTED      queued-never-overtakes" in text
+    assert " 6. " in text and " 7. " not in text
+
+
+def test_model_file(tmp_path, capsys):
+    decl = tmp_path / "pipeline.json"
+    decl.write_text(
+        json.dumps(
+            {
+                "pipeline": {
+                    "name": "pair",
+                    "stages": [
+                        {
+                            "name": "Source",
+                            "actions": [{"name": "Source", "actionTypeId": {"category": "Source"}}],
+                        },
+                        {
+                            "name": "Deploy",
+                            "actions": [{"name": "Deploy", "actionTypeId": {"category": "Deploy"}}],
+                        },
+                    ],
+                }
+            }
+        )
+    )
+    model = tmp_path / "check.toml"
+    model.write_text(
+        'pipeline = "pipeline.json"\nmodes = ["SUPERSEDED", "QUEUED"]\n'
+        'properties = ["one-execution-per-stage-lock"]\n'
+        "[bounds]\nexecutions = 2\nstops = 0\n"
+    )
+    assert main(["check", str(model), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [m["mode"] for m in report["modes"]] == ["SUPERSEDED", "QUEUED"]
+    assert report["bounds"]["executions"] == 2 and report["bounds"]["stops"] == 0
+    assert [p["name"] for p in report["modes"][0]["properties"]] == ["one-execution-per-stage-lock"]
+    # the command line overrides the file
+    assert main(["check", str(model), "--executions", "1", "--mode", "PARALLEL", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["bounds"]["executions"] == 1
+    assert [m["mode"] for m in report["modes"]] == ["PARALLEL"]
+    assert report["modes"][0]["properties"] == []  # the property does not apply to PARALLEL
+
+
+def test_properties_listing(capsys):
+    assert main(["properties"]) == 0
+    text = capsys.readouterr().out
+    for p in PROPERTIES.values():
+        assert p.name in text and p.source in text

@@ -1,0 +1,263 @@
+"""The global model against its oracle, the lifecycle charts, and against its own definitions.
+
+Random declarations and random walks of accepted operations: every status change is a transition
+of its chart; replaying the step's events through real chart instances lands where the global
+model did; the operations `successors` offers are exactly those the service accepts; locks hold.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from checker.coverage import lifecycle_changes, not_in_charts
+from spec.lifecycles import replay
+from spec.operations import (
+    ALL_ACTIONS,
+    APPROVED,
+    FAILED_ACTIONS,
+    REJECTED,
+    ActionFailed,
+    ActionsAbandoned,
+    ActionSucceeded,
+    ApprovalTimedOut,
+    DisableStageTransition,
+    EnableStageTransition,
+    Operation,
+    PutApprovalResult,
+    Refused,
+    RetryStageExecution,
+    StartPipelineExecution,
+    StopPipelineExecution,
+)
+from spec.properties import PROPERTIES
+from spec.rules import Model, apply, build_model, refusal, successors
+from spec.state import ACTIVE, IN_PROGRESS, State
+from tests.strategies import pipelines
+
+WALK = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def every_operation(m: Model, state: State) -> list[Operation]:
+    """Every operation that names something that exists, accepted or not."""
+    ops: list[Operation] = [StartPipelineExecution()]
+    for e in range(len(state.executions)):
+        ops += [
+            StopPipelineExecution(e, False),
+            StopPipelineExecution(e, True),
+            ActionsAbandoned(e),
+        ]
+        for s in range(m.stage_count):
+            ops += [
+                RetryStageExecution(e, s, FAILED_ACTIONS),
+                RetryStageExecution(e, s, ALL_ACTIONS),
+            ]
+        for a in range(len(m.action_names)):
+            if m.approval[a]:
+                ops += [
+                    PutApprovalResult(e, a, APPROVED),
+                    PutApprovalResult(e, a, REJECTED),
+                    ApprovalTimedOut(e, a),
+                ]
+            else:
+                ops += [ActionSucceeded(e, a), ActionFailed(e, a)]
+    for s in range(m.stage_count):
+        ops += [DisableStageTransition(s), EnableStageTransition(s)]
+    return ops
+
+
+def walk(
+    m: Model, choices: list[int], max_executions: int = 3
+) -> list[tuple[State, Operation, State]]:
+    state = m.initial()
+    steps = []
+    for choice in choices:
+        options = [
+            (op, after)
+            for op, after in successors(m, state)
+            if not (
+                isinstance(op, StartPipelineExecution) and len(state.executions) >= max_executions
+            )
+        ]
+        if not options:
+            break
+        op, after = options[choice % len(options)]
+        steps.append((state, op, after))
+        state = after
+    return steps
+
+
+@WALK
+@given(pipelines(), st.lists(st.integers(0, 1000), min_size=1, max_size=60))
+def test_every_status_change_is_a_chart_transition(pipeline, choices):
+    m = build_model(pipeline)
+    for before, op, after in walk(m, choices):
+        changes = lifecycle_changes(m, before, after)
+        assert not_in_charts(changes) == [], (op, changes)
+
+
+@WALK
+@given(pipelines(), st.lists(st.integers(0, 1000), min_size=1, max_size=60))
+def test_one_execution_per_stage_lock(pipeline, choices):
+    m = build_model(pipeline)
+    invariant = PROPERTIES["one-execution-per-stage-lock"]
+    for _, _, after in walk(m, choices):
+        if m.policy.stage_lock:
+            assert invariant.state_check(m, after) is None
+        for s in range(m.stage_count):
+            holders = [
+                ex
+                for ex in after.executions
+                if ex.stage == s and not ex.waiting and ex.status in ACTIVE
+            ]
+            assert m.policy.stage_lock is False or len(holders) <= 1
+
+
+@WALK
+@given(pipelines(max_stages=3), st.lists(st.integers(0, 1000), min_size=1, max_size=40))
+def test_successors_are_exactly_the_accepted_operations(pipeline, choices):
+    m = build_model(pipeline)
+    for before, _, _ in walk(m, choices):
+        offered = {op for op, _ in successors(m, before)}
+        for op in every_operation(m, before):
+            accepted = refusal(m, before, op) is None
+            if accepted and op not in offered:
+                # only an operation that changes nothing may be left out
+                assert apply(m, before, op) == before, op
+                continue
+            assert accepted == (op in offered), (op, refusal(m, before, op))
+            if not accepted:
+                try:
+                    apply(m, before, op)
+                except Refused as why:
+                    assert why.name == refusal(m, before, op)
+                else:
+                    raise AssertionError(f"{op} applied although refused")
+
+
+def chart_events(m: Model, before: State, op: Operation, after: State) -> list[tuple]:
+    """The chart events the operation causes, derived from what the operation means (not from
+    the status diff), with the guard conditions read off the state before the step.  Entities
+    changed as a consequence (another execution superseded, a stage completed) get the event
+    named after the change."""
+    events = []
+    for e, new in enumerate(after.executions):
+        old = before.executions[e] if e < len(before.executions) else None
+        if old is None:
+            continue
+        in_progress = any(old.actions[a] == IN_PROGRESS for a in range(len(m.action_names)))
+        if isinstance(op, StopPipelineExecution) and op.execution == e:
+            event = "stop_and_abandon" if op.abandon else "stop_and_wait"
+            events.append(
+                (
+                    "pipeline-execution",
+                    old.status,
+                    event,
+                    {"has_in_progress_actions": in_progress and not old.waiting},
+                    new.status,
+                )
+            )
+        elif isinstance(op, ActionsAbandoned) and op.execution == e:
+            events.append(("pipeline-execution", old.status, "actions_abandoned", {}, new.status))
+        elif isinstance(op, RetryStageExecution) and op.execution == e and old.status != new.status:
+            completes = new.status == "Succeeded"
+            events.append(
+                (
+                    "pipeline-execution",
+                    old.status,
+                    "retry_stage",
+                    {"completes_pipeline": completes},
+                    new.status,
+                )
+            )
+        elif old.status != new.status:
+            event = {
+                ("InProgress", "Succeeded"): "last_stage_succeeded",
+                ("InProgress", "Failed"): "stage_failed",
+                ("InProgress", "Superseded"): "superseded",
+                ("Stopping", "Stopped"): "in_progress_actions_finished",
+            }[(old.status, new.status)]
+            events.append(("pipeline-execution", old.status, event, {}, new.status))
+        for a in range(len(m.action_names)):
+            was, now = old.actions[a], new.actions[a]
+            if was == now:
+                continue
+            chart = "approval" if m.approval[a] else "action-execution"
+            source = was or "NotStarted"
+            if isinstance(op, RetryStageExecution) and op.execution == e and source != "NotStarted":
+                if op.retry_mode == ALL_ACTIONS:
+                    first = a in m.groups[op.stage][0]
+                    events.append(
+                        (
+                            chart,
+                            source,
+                            "retry_all_actions",
+                            {"in_first_group": first},
+                            now or "NotStarted",
+                        )
+                    )
+                else:
+                    events.append((chart, source, "retry_failed_actions", {}, now or "NotStarted"))
+            elif source == "NotStarted":
+                events.append((chart, source, "request" if m.approval[a] else "start", {}, now))
+            elif isinstance(op, ActionsAbandoned):
+                events.append((chart, source, "abandon", {}, now))
+            elif isinstance(op, ActionSucceeded | ActionFailed) and op.action == a:
+                events.append(
+                    (
+                        chart,
+                        source,
+                        "succeed" if isinstance(op, ActionSucceeded) else "fail",
+                        {},
+                        now,
+                    )
+                )
+            elif isinstance(op, ApprovalTimedOut) and op.action == a:
+                events.append((chart, source, "time_out", {}, now))
+            elif isinstance(op, PutApprovalResult) and op.action == a:
+                events.append(
+                    (chart, source, "approve" if op.status == APPROVED else "reject", {}, now)
+                )
+            else:
+                raise AssertionError(f"unexplained change of {m.action_names[a]} by {op}")
+    for s in range(m.stage_count):
+        if before.disabled[s] != after.disabled[s]:
+            source = "Disabled" if before.disabled[s] else "Enabled"
+            event = "enable" if before.disabled[s] else "disable"
+            target = "Disabled" if after.disabled[s] else "Enabled"
+            events.append(("inbound-transition", source, event, {}, target))
+    return events
+
+
+@WALK
+@given(pipelines(max_stages=4), st.lists(st.integers(0, 1000), min_size=1, max_size=50))
+def test_steps_replay_through_real_chart_instances(pipeline, choices):
+    m = build_model(pipeline)
+    for before, op, after in walk(m, choices):
+        for chart, source, event, conditions, target in chart_events(m, before, op, after):
+            assert replay(chart, source, event, **conditions) == target, (op, chart, event)
+
+
+def test_successor_order_is_fixed():
+    from checker.check import reference_pipeline
+
+    m = build_model(reference_pipeline())
+    state = m.initial()
+    for _ in range(6):
+        first = successors(m, state)
+        assert first == successors(m, state)
+        state = first[0][1]
+
+
+def test_retry_is_refused_for_every_stage_but_the_current_one():
+    from checker.check import reference_pipeline
+
+    m = build_model(reference_pipeline())
+    state = m.initial()
+    for op in (StartPipelineExecution(), ActionSucceeded(0, 0), ActionFailed(0, 1)):
+        state = apply(m, state, op)
+    for s, mode in itertools.product(range(m.stage_count), (FAILED_ACTIONS, ALL_ACTIONS)):
+        expected = None if s == 1 else "StageNotRetryableException"
+        assert refusal(m, state, RetryStageExecution(0, s, mode)) == expected
