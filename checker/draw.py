@@ -902,11 +902,16 @@ def _graph_legend(graph: StateGraph) -> str:
     rows.append(_text_row("arrow: the operation, as a scenario step reads it · ● → the initial "
                           "state · double border, <B>end</B>: nothing more can happen"))
     if any(len(actions) > 1 for actions in m.stage_actions):
+        approvals = any(m.approval)
         rows.append(_text_row("small squares: the actions of the stage, in declaration order, "
-                              "coloured by status (thick outline: a manual approval)"))
+                              "coloured by status"
+                              + (" (thick outline: a manual approval)" if approvals else "")))
     if any(any(node[0].disabled) for node in graph.states):
         rows.append(_text_row(f'<FONT COLOR="{VIOLATION}">⊣ Build</FONT>: the inbound '
                               "transition of Build is disabled"))
+    if any(broken for *_, broken in graph.edges):
+        rows.append(_text_row(f'<FONT COLOR="{VIOLATION}"><B>red arrow</B></FONT>: a step that '
+                              "breaks a step property; the state it reaches is red too"))
     for name in sorted({n for v in graph.state_violations.values() for n in v}):
         rows.append(_text_row(f'<FONT COLOR="{VIOLATION}"><B>red: violates {_html(name)}'
                               f"</B></FONT>: {_html(PROPERTIES[name].meaning)}"))
@@ -1036,9 +1041,10 @@ def _timeline_legend(m: Model, steps: Sequence[TimelineStep], caption: str) -> s
         rows.append(_text_row("<B>→Build</B>, dashed: waiting in front of Build (<B>#2</B>: "
                               "second in the queue)"))
     if any(_stage_actions(m, ex) for ex in executions):
+        approvals = any(m.approval[a] for ex in executions for a in _stage_actions(m, ex))
         rows.append(_text_row("small squares: the actions of the stage the execution is in, in "
-                              "declaration order, coloured by their status (thick outline: a "
-                              "manual approval)"))
+                              "declaration order, coloured by their status"
+                              + (" (thick outline: a manual approval)" if approvals else "")))
     if any(any(step.state.disabled) for step in steps):
         rows.append(_text_row(f'<FONT COLOR="{VIOLATION}">⊣ Stage</FONT>: that stage\'s inbound '
                               "transition is disabled after the step"))
