@@ -1374,8 +1374,9 @@ def verdict_timeline_dot(result: ModeResult, verdict: Verdict) -> str:
         steps[-1] = replace(steps[-1], violations=(prop.name,))
     rules = f", variant {', '.join(m.rules.names)}" if m.rules.names else ""
     title = f"Counterexample to {prop.name}\n({result.mode} mode{rules})"
-    caption = (f"{verdict.detail}.\n{prop.name}: {prop.meaning}.\n"
-               f"{m.pipeline.name}, {result.exploration.bounds.describe()}")
+    detail = verdict.detail[:1].upper() + verdict.detail[1:]
+    caption = (f"{detail}.\n{prop.name}: {prop.meaning}.\n"
+               f"Pipeline {m.pipeline.name}, {result.exploration.bounds.describe()}.")
     return timeline_dot(m, steps, None, title, caption)
 
 
