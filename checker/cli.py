@@ -267,10 +267,10 @@ def _simulate(args: argparse.Namespace) -> int:
             out["steps"] = [
                 {"step": r.step.index + 1, "text": r.step.text, "refused": r.refused,
                  "failures": r.failures,
-                 "state": pipeline_state(m, r.state, scenario.names[:len(r.state.executions)])}
+                 "state": pipeline_state(m, r.state, run.names[:len(r.state.executions)])}
                 for r in run.results
             ]
-        out["final"] = pipeline_state(m, run.final, scenario.names[:len(run.final.executions)])
+        out["final"] = pipeline_state(m, run.final, run.names)
         print(json.dumps(out, indent=2))
     else:
         if args.trace:
@@ -280,13 +280,13 @@ def _simulate(args: argparse.Namespace) -> int:
                     head += f"  -> refused: {r.refused}"
                 print(head)
                 if r.step.operation is not None:
-                    names = scenario.names[:len(r.state.executions)]
+                    names = run.names[:len(r.state.executions)]
                     print(render_state(m, r.state, names))
                 for f in r.failures:
                     print(f"  FAILED: {f}")
                 print()
         else:
-            print(render_state(m, run.final, scenario.names[:len(run.final.executions)]))
+            print(render_state(m, run.final, run.names))
             print()
         if run.failures:
             for f in run.failures:

@@ -58,7 +58,7 @@ def check_names(file: str, place: str, values: object, known: dict[str, Any],
     if not isinstance(values, list):
         raise InputError(file, place, f"expected a list of {what} names")
     for i, v in enumerate(values):
-        if v not in known:
+        if not isinstance(v, str) or v not in known:
             raise InputError(file, f"{place}[{i}]",
                              f"expected a {what} name ({', '.join(known)}), got {v!r}")
     return tuple(values)

@@ -1192,7 +1192,7 @@ def pictures() -> list[Picture]:
         {".dot": pipeline_dot(model, None, None,
                               "Reference pipeline (SUPERSEDED mode): the declaration")}))
     run = midrun_run()
-    names = run.scenario.names
+    names = run.names
     out.append(Picture(
         "pipeline-reference-midrun", "The reference pipeline mid-run",
         "Each stage shows its latest execution and its actions' statuses; dashed boxes in front "
@@ -1341,7 +1341,7 @@ def write_steps(run: Run, directory: Path) -> list[Path]:
         title = f"{m.pipeline.name} ({m.policy.name} mode), step {r.step.index + 1}: {r.step.text}"
         if r.refused:
             title += f" (refused: {r.refused})"
-        dot = pipeline_dot(m, r.state, run.scenario.names[:len(r.state.executions)], title)
+        dot = pipeline_dot(m, r.state, run.names[:len(r.state.executions)], title)
         for suffix in (".dot", ".svg"):
             path = directory / f"step-{number}{suffix}"
             write_picture(dot, path)
@@ -1386,7 +1386,7 @@ def scenario_timeline_dot(run: Run) -> str:
     m = scenario.model
     rules = f", variant {', '.join(m.rules.names)}" if m.rules.names else ""
     title = f"{Path(scenario.file).name} ({m.policy.name} mode{rules})"
-    return timeline_dot(m, timeline_from_run(run), scenario.names, title,
+    return timeline_dot(m, timeline_from_run(run), run.names, title,
                         scenario.description.strip())
 
 
@@ -1395,4 +1395,4 @@ def run_pipeline_dot(run: Run) -> str:
     m = run.scenario.model
     count = len(run.results)
     title = f"{m.pipeline.name} ({m.policy.name} mode) after {count} step{'s' * (count != 1)}"
-    return pipeline_dot(m, run.final, run.scenario.names[:len(run.final.executions)], title)
+    return pipeline_dot(m, run.final, run.names, title)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import InputError
-from checker.load import pipeline_from_document, read_document
+from checker.load import load_pipeline, pipeline_from_document, read_document
 from checker.view import stage_status
 from spec.declaration import Pipeline, pipeline_to_dict
 from spec.modes import MODES
@@ -97,6 +97,8 @@ class StepResult:
 class Run:
     scenario: Scenario
     results: list[StepResult]
+    names: list[str] = field(default_factory=list)
+    """The executions that started, named by the steps that started them."""
 
     @property
     def final(self) -> State:
@@ -131,13 +133,13 @@ def parse_scenario(doc: object, file: str, base: Path) -> Scenario:
         raise InputError(file, "pipeline", "expected a pipeline declaration or a file path")
     pipeline = _pipeline(doc["pipeline"], file, base)
     mode = doc.get("mode")
-    if mode is not None and mode not in MODES:
+    if mode is not None and (not isinstance(mode, str) or mode not in MODES):
         raise InputError(file, "mode", f"expected one of {', '.join(MODES)}, got {mode!r}")
     variants = doc.get("variants") or []
     if not isinstance(variants, list):
         raise InputError(file, "variants", "expected a list of variant names")
     for i, v in enumerate(variants):
-        if v not in VARIANTS:
+        if not isinstance(v, str) or v not in VARIANTS:
             raise InputError(file, f"variants[{i}]",
                              f"expected a variant name ({', '.join(VARIANTS)}), got {v!r}")
     model = build_model(pipeline, mode, Rules.with_variants(variants))
@@ -145,7 +147,9 @@ def parse_scenario(doc: object, file: str, base: Path) -> Scenario:
     if not isinstance(props, list):
         raise InputError(file, "properties", "expected a list of property names")
     for i, p in enumerate(props):
-        if p not in PROPERTIES or PROPERTIES[p].kind not in ("invariant", "step"):
+        if not isinstance(p, str) or p not in PROPERTIES or PROPERTIES[p].kind not in (
+            "invariant", "step"
+        ):
             checkable = [n for n, q in PROPERTIES.items() if q.kind in ("invariant", "step")]
             raise InputError(file, f"properties[{i}]",
                              f"expected an invariant or step property ({', '.join(checkable)}), "
@@ -164,8 +168,9 @@ def parse_scenario(doc: object, file: str, base: Path) -> Scenario:
 def _pipeline(value: object, file: str, base: Path) -> Pipeline:
     if isinstance(value, str):
         target = base / value
-        from checker.load import load_pipeline
-
+        if not target.is_file():
+            raise InputError(file, "pipeline",
+                             f"expected a declaration file, {str(target)!r} does not exist")
         return load_pipeline(target)
     if not isinstance(value, dict):
         raise InputError(file, "pipeline", "expected a pipeline declaration or a file path")
@@ -177,6 +182,7 @@ class _StepReader:
         self.file = file
         self.model = model
         self.names: list[str] = []
+        self.refused: list[str] = []
 
     def fail(self, place: str, expected: str) -> InputError:
         return InputError(self.file, place, expected)
@@ -200,7 +206,7 @@ class _StepReader:
         if error is not None:
             if kind == "expect":
                 raise self.fail(f"{place}.error", "expected no error on an expect step")
-            if error not in API_ERRORS:
+            if not isinstance(error, str) or error not in API_ERRORS:
                 raise self.fail(f"{place}.error",
                                 f"expected an exception name ({', '.join(API_ERRORS)}), "
                                 f"got {error!r}")
@@ -209,9 +215,13 @@ class _StepReader:
         if kind == "start":
             if not isinstance(body, str) or not EXECUTION_NAME.match(body):
                 raise self.fail(here, "expected a name for the new execution, like e1")
-            if body in self.names:
-                raise self.fail(here, f"expected a new execution name, {body!r} already started")
-            self.names.append(body)
+            if body in self.names or body in self.refused:
+                raise self.fail(here, f"expected a new execution name, {body!r} is already used")
+            if error is not None:
+                # a start that is expected to be refused creates no execution
+                self.refused.append(body)
+            else:
+                self.names.append(body)
             return Step(i, place, kind, f"start {body}", StartPipelineExecution(), error=error,
                         new_execution=body)
         if kind == "expect":
@@ -273,6 +283,8 @@ class _StepReader:
                 raise self.fail(f"{here}.{key}", f"expected only {', '.join(allowed)}")
 
     def execution_name(self, name: object, place: str) -> int:
+        if isinstance(name, str) and name in self.refused:
+            raise self.fail(place, f"expected an execution that started, {name!r} was refused")
         if not isinstance(name, str) or name not in self.names:
             started = ", ".join(self.names) or "none yet"
             raise self.fail(place, f"expected an execution started by an earlier step "
@@ -411,11 +423,19 @@ def _mapping(reader: _StepReader, value: object, place: str) -> list[tuple[Any, 
 
 def run_scenario(scenario: Scenario) -> Run:
     """Apply the steps in order.  A refused step leaves the state as it was; the run goes on so
-    that every failure is reported."""
+    that every failure is reported, except after a start that was refused unexpectedly (or
+    accepted although `error:` said it would be refused): the executions the later steps name
+    would not be the ones they mean."""
     m = scenario.model
     state = m.initial()
     results: list[StepResult] = []
+    names: list[str] = []
     for step in scenario.steps:
+        last = results[-1] if results else None
+        if last and last.step.new_execution and (last.refused is None) != (last.step.error is None):
+            last.failures.append("the later steps are not run: the executions they name would "
+                                 "be misnumbered")
+            break
         failures: list[str] = []
         refused = None
         if step.operation is not None:
@@ -424,6 +444,8 @@ def run_scenario(scenario: Scenario) -> Run:
                 state = apply(m, state, step.operation)
             except Refused as why:
                 refused = why.name
+            if step.new_execution and refused is None:
+                names.append(step.new_execution)
             if step.error and refused != step.error:
                 failures.append(f"expected {step.error}, but the service "
                                 + (f"answered {refused}" if refused else "accepted it"))
@@ -443,7 +465,7 @@ def run_scenario(scenario: Scenario) -> Run:
                 if why_not:
                     failures.append(f"property {p.name} violated: {why_not}")
         results.append(StepResult(step, state, refused, failures))
-    return Run(scenario, results)
+    return Run(scenario, results, names)
 
 
 def compare(m: Model, state: State, expectation: Expectation, names: list[str]) -> list[str]:

@@ -96,8 +96,8 @@ def test_pipeline_path_to_a_missing_file(tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     status, err, _ = simulate(tmp_path, "pipeline: release.json\nsteps:\n  - start: e1\n", capsys)
     assert status == 2
-    assert err == (f"stagelock: {tmp_path / 'release.json'}: expected a readable file "
-                   "(No such file or directory)")
+    assert err == (f"stagelock: {tmp_path / 'scenario.yaml'}: pipeline: expected a declaration "
+                   f"file, {str(tmp_path / 'release.json')!r} does not exist")
 
 
 def test_invalid_inline_declaration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -158,7 +158,7 @@ def test_execution_not_started_yet(tmp_path: Path, capsys: pytest.CaptureFixture
 
 def test_duplicate_start_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert_simulate(tmp_path, capsys, with_steps("  - start: e1\n  - start: e1\n"),
-                    "steps[1].start: expected a new execution name, 'e1' already started")
+                    "steps[1].start: expected a new execution name, 'e1' is already used")
 
 
 def test_unknown_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -297,4 +297,4 @@ def test_real_process_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr == (f"stagelock: {path}: steps[1].start: expected a new execution name, "
-                           "'e1' already started\n")
+                           "'e1' is already used\n")
