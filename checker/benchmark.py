@@ -66,12 +66,12 @@ def _run(case: Case, properties: bool, max_seconds: int | None, out: Any) -> Non
     peak = _rss_bytes()
     out.send({
         "case": case.label,
-        "states": len(ex.nodes),
+        "states": len(ex),
         "transitions": ex.transitions,
         "seconds": seconds,
-        "states_per_second": len(ex.nodes) / seconds if seconds else 0.0,
+        "states_per_second": len(ex) / seconds if seconds else 0.0,
         "peak_bytes": peak,
-        "bytes_per_state": (peak - before) / max(1, len(ex.nodes)),
+        "bytes_per_state": (peak - before) / max(1, len(ex)),
         "complete": ex.complete,
     })
 

@@ -111,9 +111,9 @@ def never_taken(ex: Exploration) -> list[Change]:
     for s in range(ex.expanded):
         if not wanted:
             break
-        before = ex.nodes[s][0]
+        before = ex.state(s)
         for k in range(ex.edge_start[s], ex.edge_start[s + 1]):
-            after = ex.nodes[ex.edge_target[k]][0]
+            after = ex.state(ex.edge_target[k])
             for change in lifecycle_changes(m, before, after):
                 wanted.discard(change)
     return sorted(wanted)

@@ -53,7 +53,7 @@ from spec.operations import (
     StopPipelineExecution,
 )
 from spec.properties import PROPERTIES, Property, properties_for
-from spec.rules import Model, apply, build_model, holds_stage, successors
+from spec.rules import Model, apply, build_model, holds_stage
 from spec.state import (
     ABANDONED,
     FAILED,
@@ -799,47 +799,23 @@ def state_graph(m: Model, bounds: Bounds, limit: int = DEFAULT_GRAPH_LIMIT,
     ex = explore(m, replace(bounds, max_states=limit, max_seconds=None), [])
     if not ex.complete:
         raise GraphTooLarge(limit)
-    index = {node: i for i, node in enumerate(ex.nodes)}
     edges: list[tuple[int, int, str, tuple[str, ...]]] = []
     violations: dict[int, list[str]] = {}
-    for i, node in enumerate(ex.nodes):
-        state, stops, retries, toggles = node
+    for i in range(len(ex)):
+        state = ex.state(i)
         for p in props:
             if p.kind == "invariant" and p.state_check is not None and p.state_check(m, state):
                 violations.setdefault(i, []).append(p.name)
-        # The explorer records each edge's target; the operation is found again among the
-        # successors (all of them, a superset of the ones the bounds let through).
-        candidates: list[tuple[Operation, int]] = []
-        for op, after in successors(m, state):
-            key = (after, *_spent(op, stops, retries, toggles))
-            if key in index:
-                candidates.append((op, index[key]))
-        used = [False] * len(candidates)
-        for k in range(ex.edge_start[i], ex.edge_start[i + 1]):
-            target = ex.edge_target[k]
-            c = next(c for c, (_, t) in enumerate(candidates) if t == target and not used[c])
-            used[c] = True
-            op = candidates[c][0]
-            after_state = ex.nodes[target][0]
+        for op, target in ex.edges(i):
+            after_state = ex.state(target)
             broken = tuple(p.name for p in props if p.kind == "step" and p.step_check is not None
                            and p.step_check(m, state, op, after_state))
             for name in broken:
                 if name not in violations.setdefault(target, []):
                     violations[target].append(name)
             edges.append((i, target, short_operation(m, op, state), broken))
-    return StateGraph(m, bounds, list(ex.nodes), edges,
+    return StateGraph(m, bounds, [(ex.state(i), *ex.budgets(i)) for i in range(len(ex))], edges,
                       {i: tuple(v) for i, v in violations.items() if v})
-
-
-def _spent(op: Operation, stops: int, retries: int, toggles: int) -> tuple[int, int, int]:
-    """The budgets used after `op`, as the explorer counts them."""
-    if isinstance(op, StopPipelineExecution):
-        return stops + 1, retries, toggles
-    if isinstance(op, RetryStageExecution):
-        return stops, retries + 1, toggles
-    if isinstance(op, DisableStageTransition):
-        return stops, retries, toggles + 1
-    return stops, retries, toggles
 
 
 def state_graph_dot(graph: StateGraph, title: str | None = None) -> str:

@@ -49,8 +49,10 @@ class Bounds:
         return text + ("" if self.failures else ", no failures")
 
 
-Node = tuple[State, int, int, int]
-"""A spec state and the budgets used so far: stops, retries, transition disables."""
+Node = tuple
+"""A stored state: the spec state's four fields, flattened, then the budgets used so far (stops,
+retries, transition disables).  Flat, and with its parts shared between states (see `_Interner`),
+to keep each stored state small."""
 
 
 @dataclass
@@ -66,12 +68,16 @@ class Finding:
 
 @dataclass
 class Exploration:
+    """The searched graph: states numbered in the order found (so by depth), each state's
+    parent and the operation that reached it, and every edge, in compact arrays."""
+
     model: Model
     bounds: Bounds
     nodes: list[Node]
     parent: array
     via: list[Operation | None]
-    depth: array
+    layers: list[int]
+    """layers[d] is the number of the first state at depth d."""
     edge_start: array
     edge_target: array
     violations: dict[str, Finding] = field(default_factory=dict)
@@ -83,6 +89,33 @@ class Exploration:
     stopped_by: str | None = None
     expanded: int = 0
     """States whose every successor was recorded (all of them when the search completed)."""
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def state(self, i: int) -> State:
+        """The spec state of state number i."""
+        return State._make(self.nodes[i][:4])
+
+    def budgets(self, i: int) -> tuple[int, int, int]:
+        """Stops, retries and transition disables used on the way to state number i."""
+        return self.nodes[i][4:]  # type: ignore[no-any-return]
+
+    def edges(self, i: int) -> list[tuple[Operation, int]]:
+        """The recorded steps out of state i: each operation and the number of its target.
+
+        Operations are not stored (to keep the graph small); they are generated again, in the
+        same order and within the same bounds as during the search."""
+        state = self.state(i)
+        stops, retries, toggles = self.budgets(i)
+        b = self.bounds
+        ops = [op for op, _ in successors(
+            self.model, state, starts=len(state.executions) < b.executions,
+            stops=stops < b.stops, retries=retries < b.retries, disables=toggles < b.toggles,
+            failures=b.failures)]
+        targets = self.edge_target[self.edge_start[i]:self.edge_start[i + 1]]
+        assert len(ops) == len(targets) or i >= self.expanded
+        return list(zip(ops, targets, strict=False))
 
     def path(self, target: int) -> list[Operation]:
         """The operations from the initial state to state `target` (a shortest path)."""
@@ -103,7 +136,7 @@ class Exploration:
 
     @property
     def max_depth(self) -> int:
-        return max(self.depth) if len(self.depth) else 0
+        return len(self.layers) - 1
 
 
 def _spend(op: Operation, stops: int, retries: int, toggles: int) -> tuple[int, int, int]:
@@ -118,6 +151,25 @@ def _spend(op: Operation, stops: int, retries: int, toggles: int) -> tuple[int, 
     return stops, retries, toggles
 
 
+class _Interner:
+    """One shared object per distinct execution record and per distinct queue/latest/transition
+    tuple, so that states that differ in one execution share the rest."""
+
+    def __init__(self) -> None:
+        self.pool: dict[object, object] = {}
+
+    def node(self, state: State, budgets: tuple[int, int, int]) -> Node:
+        pool = self.pool
+        executions = tuple([pool.setdefault(x, x) for x in state.executions])
+        return (
+            pool.setdefault(executions, executions),
+            pool.setdefault(state.latest, state.latest),
+            pool.setdefault(state.inbound, state.inbound),
+            pool.setdefault(state.disabled, state.disabled),
+            *budgets,
+        )
+
+
 def explore(
     model: Model,
     bounds: Bounds,
@@ -129,31 +181,38 @@ def explore(
     steps = [p for p in properties if p.kind == "step"]
     state_witnesses = [p for p in properties if p.kind == "witness" and p.state_check]
     step_witnesses = [p for p in properties if p.kind == "witness" and p.step_check]
-    start: Node = (model.initial(), 0, 0, 0)
+    interner = _Interner()
+    start = interner.node(model.initial(), (0, 0, 0))
     index: dict[Node, int] = {start: 0}
     nodes: list[Node] = [start]
-    parent = array("l", [0])
+    parent = array("i", [0])
     via: list[Operation | None] = [None]
-    depth = array("l", [0])
-    edge_start = array("l")
-    edge_target = array("l")
-    result = Exploration(model, bounds, nodes, parent, via, depth, edge_start, edge_target)
+    layers = [0]
+    edge_start = array("i")
+    edge_target = array("i")
+    result = Exploration(model, bounds, nodes, parent, via, layers, edge_start, edge_target)
     violations, witnesses, counts = result.violations, result.witnesses, result.op_counts
     began = time.perf_counter()
     deadline = None if bounds.max_seconds is None else began + bounds.max_seconds
+    max_states = bounds.max_states
     transitions = 0
     current = 0
+    next_layer = 1
     try:
         while current < len(nodes):
+            if current == next_layer:
+                layers.append(current)
+                next_layer = len(nodes)
             if current & 1023 == 0:
                 now = time.perf_counter()
                 if progress is not None:
-                    progress(len(nodes), len(nodes) - current, depth[current], now - began)
+                    progress(len(nodes), len(nodes) - current, len(layers) - 1, now - began)
                 if deadline is not None and now > deadline:
                     result.stopped_by = f"--max-seconds {bounds.max_seconds:g}"
                     break
             node = nodes[current]
-            state, stops, retries, toggles = node
+            state = State._make(node[:4])
+            stops, retries, toggles = node[4:]
             edge_start.append(len(edge_target))
             for op, after in successors(
                 model,
@@ -177,18 +236,18 @@ def explore(
                         why = p.step_check(model, state, op, after)  # type: ignore[misc]
                         if why:
                             witnesses[p.name] = Finding(-1, current, op, why)
-                key: Node = (after, *_spend(op, stops, retries, toggles))
+                key = (*after, *_spend(op, stops, retries, toggles))
                 target = index.get(key)
                 if target is None:
-                    if bounds.max_states is not None and len(nodes) >= bounds.max_states:
-                        result.stopped_by = f"--max-states {bounds.max_states}"
+                    if max_states is not None and len(nodes) >= max_states:
+                        result.stopped_by = f"--max-states {max_states}"
                         raise _Stop
                     target = len(nodes)
+                    key = interner.node(after, key[4:])
                     index[key] = target
                     nodes.append(key)
                     parent.append(current)
                     via.append(op)
-                    depth.append(depth[current] + 1)
                     for p in invariants:
                         if p.name not in violations:
                             why = p.state_check(model, after)  # type: ignore[misc]
@@ -232,7 +291,7 @@ def unfinished(state: State) -> bool:
 def find_deadlock(ex: Exploration) -> Finding | None:
     """The first (shallowest) state with an unfinished execution and no move at all."""
     for i in range(ex.expanded):
-        if ex.edge_start[i] == ex.edge_start[i + 1] and unfinished(ex.nodes[i][0]):
+        if ex.edge_start[i] == ex.edge_start[i + 1] and unfinished(ex.state(i)):
             return Finding(i, detail="an execution is unfinished and nothing can happen")
     return None
 
@@ -245,20 +304,20 @@ def find_stuck(ex: Exploration) -> Finding | None:
     """
     n = len(ex.nodes)
     # reverse adjacency in CSR form
-    counts = array("l", bytes(8 * (n + 1)))
+    counts = array("i", bytes(4 * (n + 1)))
     for t in ex.edge_target:
         counts[t + 1] += 1
     for i in range(n):
         counts[i + 1] += counts[i]
-    sources = array("l", bytes(8 * len(ex.edge_target)))
-    fill = array("l", counts)
+    sources = array("i", bytes(4 * len(ex.edge_target)))
+    fill = array("i", counts)
     for s in range(n):
         for k in range(ex.edge_start[s], ex.edge_start[s + 1]):
             t = ex.edge_target[k]
             sources[fill[t]] = s
             fill[t] += 1
     can = bytearray(n)
-    stack = [i for i, node in enumerate(ex.nodes) if not unfinished(node[0])]
+    stack = [i for i in range(n) if not unfinished(ex.state(i))]
     for i in stack:
         can[i] = 1
     while stack:

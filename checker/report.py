@@ -124,10 +124,10 @@ def render_text(config: CheckConfig, results: list[ModeResult]) -> str:
         lines.append(f"  rule variants: {', '.join(config.variants)}")
     for r in results:
         ex = r.exploration
-        rate = len(ex.nodes) / ex.seconds if ex.seconds else 0.0
+        rate = len(ex) / ex.seconds if ex.seconds else 0.0
         lines.append("")
         status = "exhausted" if ex.complete else f"stopped by {ex.stopped_by}"
-        lines.append(f"{r.mode}: {_int(len(ex.nodes))} states, {_int(ex.transitions)} "
+        lines.append(f"{r.mode}: {_int(len(ex))} states, {_int(ex.transitions)} "
                      f"transitions, depth {ex.max_depth}, {ex.seconds:.1f} s "
                      f"({_int(rate)} states/s), {status}")
         width = max(len(v.property.name) for v in r.verdicts)
@@ -180,11 +180,11 @@ def to_json(config: CheckConfig, results: list[ModeResult]) -> dict[str, Any]:
         ex = r.exploration
         mode: dict[str, Any] = {
             "mode": r.mode,
-            "states": len(ex.nodes),
+            "states": len(ex),
             "transitions": ex.transitions,
             "depth": ex.max_depth,
             "seconds": round(ex.seconds, 3),
-            "statesPerSecond": round(len(ex.nodes) / ex.seconds) if ex.seconds else None,
+            "statesPerSecond": round(len(ex) / ex.seconds) if ex.seconds else None,
             "complete": ex.complete,
             "stoppedBy": ex.stopped_by,
             "operations": dict(sorted(ex.op_counts.items())),

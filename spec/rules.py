@@ -12,7 +12,7 @@ Everything here is pure: a state in, a state (or a `Refused`) out.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from spec.declaration import Pipeline
 from spec.modes import MODES, ModePolicy
@@ -70,10 +70,17 @@ class Model:
     stage_actions: tuple[tuple[int, ...], ...]
     groups: tuple[tuple[tuple[int, ...], ...], ...]
     """Per stage, its runOrder groups, lowest runOrder first, as action numbers."""
+    stage_count: int
+    operations: dict[tuple, Operation] = field(default_factory=dict, compare=False, repr=False)
+    """Operation values made so far, shared: the explorer builds the same few again and again."""
 
-    @property
-    def stage_count(self) -> int:
-        return len(self.stage_actions)
+    def operation(self, kind: type, *args: object) -> Operation:
+        """The operation `kind(*args)`, one shared value per distinct operation."""
+        key = (kind, *args)
+        op = self.operations.get(key)
+        if op is None:
+            op = self.operations[key] = kind(*args)
+        return op
 
     @property
     def stage_names(self) -> tuple[str, ...]:
@@ -108,6 +115,7 @@ def build_model(pipeline: Pipeline, mode: str | None = None, rules: Rules = DOCU
         approval=tuple(approval),
         stage_actions=tuple(stage_actions),
         groups=tuple(groups),
+        stage_count=len(stage_actions),
     )
 
 
@@ -613,38 +621,39 @@ def successors(
     service refuses them (a test checks that).  Operations that change nothing (enabling a
     transition that is enabled) are left out.
     """
-    ops: list[Operation] = [StartPipelineExecution()] if starts else []
+    op = m.operation
+    ops: list[Operation] = [op(StartPipelineExecution)] if starts else []
     for e, ex in enumerate(state.executions):
         active = ex.status in ACTIVE
         if stops and active:
-            ops.append(StopPipelineExecution(e, False))
-            ops.append(StopPipelineExecution(e, True))
+            ops.append(op(StopPipelineExecution, e, False))
+            ops.append(op(StopPipelineExecution, e, True))
         if ex.stop == ABANDON:
             if ex.status == STOPPING:
-                ops.append(ActionsAbandoned(e))
+                ops.append(op(ActionsAbandoned, e))
         elif not ex.waiting and ex.stage < m.stage_count:
             for a in m.stage_actions[ex.stage]:
                 if ex.actions[a] == IN_PROGRESS:
                     if m.approval[a]:
-                        ops.append(PutApprovalResult(e, a, APPROVED))
+                        ops.append(op(PutApprovalResult, e, a, APPROVED))
                         if failures:
-                            ops.append(PutApprovalResult(e, a, REJECTED))
-                            ops.append(ApprovalTimedOut(e, a))
+                            ops.append(op(PutApprovalResult, e, a, REJECTED))
+                            ops.append(op(ApprovalTimedOut, e, a))
                     else:
-                        ops.append(ActionSucceeded(e, a))
+                        ops.append(op(ActionSucceeded, e, a))
                         if failures:
-                            ops.append(ActionFailed(e, a))
+                            ops.append(op(ActionFailed, e, a))
         if retries and ex.stage < m.stage_count:
-            ops.append(RetryStageExecution(e, ex.stage, FAILED_ACTIONS))
-            ops.append(RetryStageExecution(e, ex.stage, ALL_ACTIONS))
+            ops.append(op(RetryStageExecution, e, ex.stage, FAILED_ACTIONS))
+            ops.append(op(RetryStageExecution, e, ex.stage, ALL_ACTIONS))
     for s in range(1, m.stage_count):
         if state.disabled[s]:
-            ops.append(EnableStageTransition(s))
+            ops.append(op(EnableStageTransition, s))
         elif disables:
-            ops.append(DisableStageTransition(s))
+            ops.append(op(DisableStageTransition, s))
     out: list[tuple[Operation, State]] = []
-    for op in ops:
-        check, effect = _RULES[type(op)]
-        if check(m, state, op) is None:
-            out.append((op, admit_inbound(m, effect(m, state, op))))
+    for o in ops:
+        check, effect = _RULES[type(o)]
+        if check(m, state, o) is None:
+            out.append((o, admit_inbound(m, effect(m, state, o))))
     return out

@@ -149,13 +149,13 @@ PINNED = [
 )
 def test_pinned_counts(pipeline, mode, bounds, states, transitions):
     ex = explore(build_model(pipeline, mode), bounds, [])
-    assert (len(ex.nodes), ex.transitions) == (states, transitions)
+    assert (len(ex), ex.transitions) == (states, transitions)
 
 
 def test_runs_are_deterministic():
     first = run(REFERENCE, "QUEUED", Bounds(executions=2), [], ["queued-overtakes"])
     second = run(REFERENCE, "QUEUED", Bounds(executions=2), [], ["queued-overtakes"])
-    assert len(first.exploration.nodes) == len(second.exploration.nodes)
+    assert len(first.exploration) == len(second.exploration)
     assert [v.trace for v in first.verdicts] == [v.trace for v in second.verdicts]
     assert first.exploration.op_counts == second.exploration.op_counts
 
@@ -191,8 +191,8 @@ def test_every_chart_transition_is_taken_somewhere():
 
 def to_networkx(ex):
     graph = nx.DiGraph()
-    graph.add_nodes_from(range(len(ex.nodes)))
-    for s in range(len(ex.nodes)):
+    graph.add_nodes_from(range(len(ex)))
+    for s in range(len(ex)):
         for k in range(ex.edge_start[s], ex.edge_start[s + 1]):
             graph.add_edge(s, ex.edge_target[k])
     return graph
@@ -205,14 +205,14 @@ def test_progress_analysis_agrees_with_networkx(variant):
     )
     ex = explore(m, Bounds(executions=2), [])
     graph = to_networkx(ex)
-    finished = [i for i, node in enumerate(ex.nodes) if not unfinished(node[0])]
+    finished = [i for i in range(len(ex)) if not unfinished(ex.state(i))]
     can_finish = set(finished)
     for f in finished:
         can_finish |= nx.ancestors(graph, f)
     stuck = sorted(set(graph.nodes) - can_finish)
     found = find_stuck(ex)
     assert (found.state if found else None) == (stuck[0] if stuck else None)
-    dead = [i for i in graph.nodes if graph.out_degree(i) == 0 and unfinished(ex.nodes[i][0])]
+    dead = [i for i in graph.nodes if graph.out_degree(i) == 0 and unfinished(ex.state(i))]
     found_dead = find_deadlock(ex)
     assert (found_dead.state if found_dead else None) == (dead[0] if dead else None)
     assert bool(stuck) == bool(variant)
@@ -225,7 +225,7 @@ SMALL = Bounds(executions=2)
 def small_space():
     m = build_model(REFERENCE, "SUPERSEDED")
     ex = explore(m, SMALL, [])
-    return m, ex, {node[0] for node in ex.nodes}
+    return m, ex, {ex.state(i) for i in range(len(ex))}
 
 
 @settings(max_examples=80, deadline=None)
@@ -258,11 +258,11 @@ def test_random_walks_stay_inside_the_searched_space(small_space, choices):
 
 def test_every_searched_state_replays_through_the_simulator(small_space):
     m, ex, _ = small_space
-    for i in range(0, len(ex.nodes), 97):
+    for i in range(0, len(ex), 97):
         state = m.initial()
         for op in ex.path(i):
             state = apply(m, state, op)
-        assert state == ex.nodes[i][0]
+        assert state == ex.state(i)
 
 
 def test_trace_out_replays_to_the_same_violation(tmp_path, capsys):
