@@ -177,10 +177,11 @@ def explore(
     progress: Callable[[int, int, int, float], None] | None = None,
 ) -> Exploration:
     """Explore breadth first; check invariants and step properties, collect witnesses."""
-    invariants = [p for p in properties if p.kind == "invariant"]
-    steps = [p for p in properties if p.kind == "step"]
-    state_witnesses = [p for p in properties if p.kind == "witness" and p.state_check]
-    step_witnesses = [p for p in properties if p.kind == "witness" and p.step_check]
+    props = {p.name: p for p in properties}
+    # Properties still to be decided by a state or a step; each leaves its list when found.
+    pending_states = [p for p in properties if p.kind != "progress" and p.state_check]
+    pending_steps = [p for p in properties if p.kind != "progress" and p.step_check]
+    found: dict[str, Finding] = {}
     interner = _Interner()
     start = interner.node(model.initial(), (0, 0, 0))
     index: dict[Node, int] = {start: 0}
@@ -191,7 +192,8 @@ def explore(
     edge_start = array("i")
     edge_target = array("i")
     result = Exploration(model, bounds, nodes, parent, via, layers, edge_start, edge_target)
-    violations, witnesses, counts = result.violations, result.witnesses, result.op_counts
+    violations, witnesses = result.violations, result.witnesses
+    counts: dict[type, int] = {}
     began = time.perf_counter()
     deadline = None if bounds.max_seconds is None else began + bounds.max_seconds
     max_states = bounds.max_states
@@ -224,18 +226,14 @@ def explore(
                 failures=bounds.failures,
             ):
                 transitions += 1
-                name = type(op).__name__
-                counts[name] = counts.get(name, 0) + 1
-                for p in steps:
-                    if p.name not in violations:
-                        why = p.step_check(model, state, op, after)  # type: ignore[misc]
-                        if why:
-                            violations[p.name] = Finding(-1, current, op, why)
-                for p in step_witnesses:
-                    if p.name not in witnesses:
-                        why = p.step_check(model, state, op, after)  # type: ignore[misc]
-                        if why:
-                            witnesses[p.name] = Finding(-1, current, op, why)
+                kind = type(op)
+                counts[kind] = counts.get(kind, 0) + 1
+                for p in pending_steps:
+                    why = p.step_check(model, state, op, after)  # type: ignore[misc]
+                    if why:
+                        found[p.name] = Finding(-1, current, op, why)
+                if found:
+                    _settle(found, pending_steps, pending_states, violations, witnesses, props)
                 key = (*after, *_spend(op, stops, retries, toggles))
                 target = index.get(key)
                 if target is None:
@@ -248,16 +246,13 @@ def explore(
                     nodes.append(key)
                     parent.append(current)
                     via.append(op)
-                    for p in invariants:
-                        if p.name not in violations:
-                            why = p.state_check(model, after)  # type: ignore[misc]
-                            if why:
-                                violations[p.name] = Finding(target, detail=why)
-                    for p in state_witnesses:
-                        if p.name not in witnesses:
-                            why = p.state_check(model, after)  # type: ignore[misc]
-                            if why:
-                                witnesses[p.name] = Finding(target, detail=why)
+                    for p in pending_states:
+                        why = p.state_check(model, after)  # type: ignore[misc]
+                        if why:
+                            found[p.name] = Finding(target, detail=why)
+                    if found:
+                        _settle(found, pending_steps, pending_states, violations, witnesses,
+                                props)
                 edge_target.append(target)
             current += 1
         else:
@@ -270,6 +265,8 @@ def explore(
     while len(edge_start) < len(nodes):
         edge_start.append(len(edge_target))
     edge_start.append(len(edge_target))
+    result.op_counts.update({k.__name__: v for k, v in sorted(
+        counts.items(), key=lambda item: item[0].__name__)})
     result.expanded = current if not result.complete else len(nodes)
     result.transitions = transitions
     result.seconds = time.perf_counter() - began
@@ -278,6 +275,17 @@ def explore(
 
 class _Stop(Exception):
     pass
+
+
+def _settle(found: dict[str, Finding], pending_steps: list[Property],
+            pending_states: list[Property], violations: dict[str, Finding],
+            witnesses: dict[str, Finding], props: dict[str, Property]) -> None:
+    """Record what was just found (a violation, or a witness seen) and stop checking it."""
+    for name, finding in found.items():
+        (witnesses if props[name].kind == "witness" else violations)[name] = finding
+    pending_steps[:] = [p for p in pending_steps if p.name not in found]
+    pending_states[:] = [p for p in pending_states if p.name not in found]
+    found.clear()
 
 
 # --------------------------------------------------------------------------------------------

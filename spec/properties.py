@@ -31,6 +31,7 @@ from spec.state import (
     SUCCEEDED,
     SUPERSEDED,
     WAIT,
+    Execution,
     State,
 )
 
@@ -121,25 +122,41 @@ def _inbound_enters(m: Model, st: State) -> str | None:
 # Step properties
 
 
+Changes = list[tuple[int, "Execution | None", Execution]]
+_last_step: list = [None, None, []]
+
+
+def _changed(before: State, after: State) -> Changes:
+    """(number, record before or None if it just started, record after) for each execution the
+    step changed.  A step copies the records it does not change, so identity tells.  Every step
+    property asks this of the same step in turn, so the last answer is kept."""
+    if _last_step[0] is before and _last_step[1] is after:
+        return _last_step[2]  # type: ignore[no-any-return]
+    old = before.executions
+    n = len(old)
+    changes = [(e, old[e] if e < n else None, new)
+               for e, new in enumerate(after.executions)
+               if e >= n or old[e] is not new]
+    _last_step[:] = [before, after, changes]
+    return changes
+
+
 def _entries(m: Model, before: State, after: State) -> list[tuple[int, int]]:
     """(execution, stage) for each execution that entered a stage in this step."""
-    out = []
-    for e, ex in enumerate(after.executions):
-        if ex.waiting or ex.stage >= m.stage_count:
-            continue
-        old = before.executions[e] if e < len(before.executions) else None
-        if old is None or old.waiting or old.stage != ex.stage:
-            out.append((e, ex.stage))
-    return out
+    return [(e, new.stage) for e, old, new in _changed(before, after)
+            if not new.waiting and new.stage < m.stage_count
+            and (old is None or old.waiting or old.stage != new.stage)]
+
+
+def _newly_superseded(b: State, a: State) -> list[tuple[int, Execution | None]]:
+    return [(e, old) for e, old, new in _changed(b, a)
+            if new.status == SUPERSEDED and (old is None or old.status != SUPERSEDED)]
 
 
 def _supersede_between(m: Model, b: State, op: Operation, a: State) -> str | None:
-    for e, ex in enumerate(a.executions):
-        if ex.status == SUPERSEDED and (e >= len(b.executions) or b.executions[e].status
-                                        != SUPERSEDED):
-            old = b.executions[e] if e < len(b.executions) else None
-            if old is not None and not old.waiting:
-                return f"{_name(e)} was superseded inside stage {m.stage_names[old.stage]}"
+    for e, old in _newly_superseded(b, a):
+        if old is not None and not old.waiting:
+            return f"{_name(e)} was superseded inside stage {m.stage_names[old.stage]}"
     return None
 
 
@@ -150,19 +167,18 @@ def _no_retry_superseded(m: Model, b: State, op: Operation, a: State) -> str | N
 
 
 def _finished_never_change(m: Model, b: State, op: Operation, a: State) -> str | None:
-    for e, old in enumerate(b.executions):
-        final = old.status in (SUPERSEDED, SUCCEEDED) or (old.status == STOPPED and old.waiting)
-        if final and a.executions[e] != old:
+    for e, old, new in _changed(b, a):
+        if old is None or old == new:
+            continue
+        if old.status in (SUPERSEDED, SUCCEEDED) or (old.status == STOPPED and old.waiting):
             what = "stopped inbound" if old.status == STOPPED else old.status
             return f"{_name(e)} changed after it ended ({what})"
     return None
 
 
 def _queued_no_supersede(m: Model, b: State, op: Operation, a: State) -> str | None:
-    for e, ex in enumerate(a.executions):
-        if ex.status == SUPERSEDED and (e >= len(b.executions)
-                                        or b.executions[e].status != SUPERSEDED):
-            return f"{_name(e)} was superseded in QUEUED mode"
+    for e, _ in _newly_superseded(b, a):
+        return f"{_name(e)} was superseded in QUEUED mode"
     return None
 
 
@@ -187,12 +203,11 @@ def _start_order(m: Model, b: State, op: Operation, a: State) -> str | None:
 
 
 def _stop_wait_quiet(m: Model, b: State, op: Operation, a: State) -> str | None:
-    for e, old in enumerate(b.executions):
-        if old.stop != WAIT or old.status not in (STOPPING, STOPPED):
+    for e, old, new in _changed(b, a):
+        if old is None or old.stop != WAIT or old.status not in (STOPPING, STOPPED):
             continue
         if isinstance(op, RetryStageExecution) and op.execution == e:
             continue
-        new = a.executions[e]
         if new.stage != old.stage or new.waiting != old.waiting:
             return f"{_name(e)} moved on to another stage after stop and wait"
         pairs = enumerate(zip(old.actions, new.actions, strict=True))
@@ -204,15 +219,14 @@ def _stop_wait_quiet(m: Model, b: State, op: Operation, a: State) -> str | None:
 
 
 def _leaves_when_succeeded(m: Model, b: State, op: Operation, a: State) -> str | None:
-    for e, old in enumerate(b.executions):
-        new = a.executions[e]
-        if old.waiting or old.stage >= m.stage_count or new.stage == old.stage:
+    for e, old, new in _changed(b, a):
+        if old is None or old.waiting or old.stage >= m.stage_count or new.stage == old.stage:
             continue
         s = old.stage
-        bad = [m.action_names[x] for x in m.stage_actions[s] if new.actions[x] != SUCCEEDED]
+        bad = [x for x in m.stage_actions[s] if new.actions[x] != SUCCEEDED]
         if bad:
-            return (f"{_name(e)} left stage {m.stage_names[s]} although its action {bad[0]} is "
-                    f"{new.actions[m.action_names.index(bad[0])] or 'not started'}")
+            return (f"{_name(e)} left stage {m.stage_names[s]} although its action "
+                    f"{m.action_names[bad[0]]} is {new.actions[bad[0]] or 'not started'}")
     return None
 
 
@@ -240,9 +254,10 @@ def _w_retry_succeeds(m: Model, st: State) -> str | None:
 
 
 def _w_stop_wait_completes(m: Model, b: State, op: Operation, a: State) -> str | None:
-    for e, old in enumerate(b.executions):
-        new = a.executions[e]
-        if old.status == STOPPING and old.stop == WAIT and new.status == STOPPED:
+    for e, old, new in _changed(b, a):
+        if old is None or new.status != STOPPED:
+            continue
+        if old.status == STOPPING and old.stop == WAIT:
             done = [x for x, (v, w) in enumerate(zip(old.actions, new.actions, strict=True))
                     if v == IN_PROGRESS and w == SUCCEEDED]
             if done:
