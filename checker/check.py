@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 
-from checker.coverage import Change, lifecycle_changes
+from checker.coverage import Change, execution_changes, lifecycle_changes
 from checker.explore import Bounds, Exploration, explore, find_deadlock, find_stuck
 from checker.load import pipeline_from_document
 from spec.declaration import Pipeline
@@ -60,7 +60,8 @@ class ModeResult:
     model: Model
     exploration: Exploration
     verdicts: list[Verdict]
-    never_taken: list[Change] = field(default_factory=list)
+    never_taken: list[Change] | None = field(default_factory=list)
+    """None when the search did not finish: then no transition can be said never to happen."""
     analysis_seconds: float = 0.0
 
 
@@ -74,7 +75,7 @@ def check_mode(
     ex = explore(model, config.bounds, props, progress)
     began = time.perf_counter()
     verdicts = [_verdict(p, ex) for p in props]
-    never = never_taken(ex)
+    never = never_taken(ex) if ex.complete else None
     return ModeResult(mode, model, ex, verdicts, never, time.perf_counter() - began)
 
 
@@ -105,17 +106,30 @@ def _verdict(p: Property, ex: Exploration) -> Verdict:
 
 
 def never_taken(ex: Exploration) -> list[Change]:
-    """Chart transitions that no recorded step made (stops scanning once all were seen)."""
+    """Chart transitions that no recorded step made (stops scanning once all were seen).
+
+    Stored states share their execution records, so a step's changes are the records that
+    differ by identity, and each distinct (before, after) pair of records is read only once."""
     wanted = {(name, s, t) for name, chart in COMPILED.items() for (s, t) in chart.pairs}
     m = ex.model
+    seen: set[tuple[int, int]] = set()
     for s in range(ex.expanded):
         if not wanted:
             break
-        before = ex.state(s)
+        node = ex.nodes[s]
         for k in range(ex.edge_start[s], ex.edge_start[s + 1]):
-            after = ex.state(ex.edge_target[k])
-            for change in lifecycle_changes(m, before, after):
-                wanted.discard(change)
+            target = ex.nodes[ex.edge_target[k]]
+            if node[3] is not target[3]:  # a transition was disabled or enabled
+                for change in lifecycle_changes(m, ex.state(s), ex.state(ex.edge_target[k])):
+                    wanted.discard(change)
+            old = node[0]
+            for e, new in enumerate(target[0]):
+                before = old[e] if e < len(old) else None
+                if before is new or (id(before), id(new)) in seen:
+                    continue
+                seen.add((id(before), id(new)))
+                for change in execution_changes(m, before, new):
+                    wanted.discard(change)
     return sorted(wanted)
 
 

@@ -182,6 +182,8 @@ def explore(
     pending_states = [p for p in properties if p.kind != "progress" and p.state_check]
     pending_steps = [p for p in properties if p.kind != "progress" and p.step_check]
     found: dict[str, Finding] = {}
+    # With no progress property to decide, the search can end once every property is decided.
+    needs_graph = any(p.kind == "progress" for p in properties) or not properties
     interner = _Interner()
     start = interner.node(model.initial(), (0, 0, 0))
     index: dict[Node, int] = {start: 0}
@@ -212,6 +214,9 @@ def explore(
                 if deadline is not None and now > deadline:
                     result.stopped_by = f"--max-seconds {bounds.max_seconds:g}"
                     break
+            if not (needs_graph or pending_steps or pending_states):
+                result.stopped_by = "every property decided"
+                break
             node = nodes[current]
             state = State._make(node[:4])
             stops, retries, toggles = node[4:]

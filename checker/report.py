@@ -126,10 +126,12 @@ def render_text(config: CheckConfig, results: list[ModeResult]) -> str:
         ex = r.exploration
         rate = len(ex) / ex.seconds if ex.seconds else 0.0
         lines.append("")
-        status = "exhausted" if ex.complete else f"stopped by {ex.stopped_by}"
+        status = "exhausted" if ex.complete else (
+            "stopped: every property decided" if ex.stopped_by == "every property decided"
+            else f"stopped by {ex.stopped_by}")
         lines.append(f"{r.mode}: {_int(len(ex))} states, {_int(ex.transitions)} "
                      f"transitions, depth {ex.max_depth}, {ex.seconds:.1f} s "
-                     f"({_int(rate)} states/s), {status}")
+                     f"({_int(rate)} states/s) + {r.analysis_seconds:.1f} s analysis, {status}")
         width = max(len(v.property.name) for v in r.verdicts)
         for v in r.verdicts:
             kind = "" if v.property.kind in ("invariant", "step") else f" [{v.property.kind}]"
@@ -148,7 +150,9 @@ def render_text(config: CheckConfig, results: list[ModeResult]) -> str:
                 lines.append(f"      {v.detail}")
         counts = ", ".join(f"{k} {_int(c)}" for k, c in sorted(ex.op_counts.items()))
         lines.append(f"  operations: {counts}")
-        if r.never_taken:
+        if r.never_taken is None:
+            lines.append("  lifecycle transitions never taken: unknown (the search did not finish)")
+        elif r.never_taken:
             never = "; ".join(f"{c} {s} -> {t}" for c, s, t in r.never_taken)
             lines.append(f"  lifecycle transitions never taken: {never}")
         else:
@@ -184,11 +188,12 @@ def to_json(config: CheckConfig, results: list[ModeResult]) -> dict[str, Any]:
             "transitions": ex.transitions,
             "depth": ex.max_depth,
             "seconds": round(ex.seconds, 3),
+            "analysisSeconds": round(r.analysis_seconds, 3),
             "statesPerSecond": round(len(ex) / ex.seconds) if ex.seconds else None,
             "complete": ex.complete,
             "stoppedBy": ex.stopped_by,
             "operations": dict(sorted(ex.op_counts.items())),
-            "lifecycleTransitionsNeverTaken": [
+            "lifecycleTransitionsNeverTaken": None if r.never_taken is None else [
                 {"chart": c, "from": s, "to": t} for c, s, t in r.never_taken
             ],
             "properties": [],

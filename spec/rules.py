@@ -248,7 +248,10 @@ def arrive(m: Model, state: State, e: int, s: int) -> State:
     if m.rules.supersede_inside_stage and not held and supersedes_waiting(m):
         for h, other in enumerate(state.executions):
             if h < e and other.stage == s and holds_stage(m, other):
-                state = _put(state, h, other.but(status=SUPERSEDED))
+                actions = other.actions
+                for a in _in_progress(m, other, s):
+                    actions = _set(actions, a, ABANDONED)
+                state = _put(state, h, other.but(status=SUPERSEDED, actions=actions))
                 return enter_stage(m, state, e, s)
     ex = state.executions[e]
     state = _put(state, e, ex.but(stage=s, waiting=True))

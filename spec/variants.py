@@ -27,7 +27,8 @@ VARIANTS: dict[str, Variant] = {
     for v in (
         Variant(
             "supersede-inside-stage",
-            "a newer arrival supersedes the execution that holds the stage, not only one waiting",
+            "a newer arrival supersedes the execution that holds the stage (its in-progress "
+            "actions are abandoned), not only one waiting",
             broken=True,
             refuted_by=("supersede-only-between-stages",),
             modes=("SUPERSEDED",),
@@ -96,7 +97,8 @@ VARIANTS: dict[str, Variant] = {
         ),
         Variant(
             "stop-wait-starts-next-group",
-            "under stop and wait, the next runOrder group still starts",
+            "under stop and wait the execution goes on: the next runOrder group starts, or the "
+            "execution moves on to the next stage",
             broken=True,
             refuted_by=("stop-and-wait-starts-nothing",),
         ),
