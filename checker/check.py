@@ -20,7 +20,7 @@ from spec.lifecycles import COMPILED
 from spec.operations import Operation
 from spec.properties import Property, properties_for
 from spec.rules import Model, build_model
-from spec.variants import Rules
+from spec.variants import rule_set
 
 PROVED = "PROVED"
 REFUTED = "REFUTED"
@@ -70,7 +70,7 @@ def check_mode(
     mode: str,
     progress: Callable[[int, int, int, float], None] | None = None,
 ) -> ModeResult:
-    model = build_model(config.pipeline, mode, Rules.with_variants(list(config.variants)))
+    model = build_model(config.pipeline, mode, rule_set(list(config.variants)))
     props = properties_for(mode, config.properties)
     ex = explore(model, config.bounds, props, progress)
     began = time.perf_counter()

@@ -34,7 +34,7 @@ from checker.view import pipeline_state, render_state
 from spec.modes import MODES
 from spec.properties import PROPERTIES
 from spec.rules import build_model
-from spec.variants import VARIANTS, Rules
+from spec.variants import VARIANTS, rule_set
 
 
 class _Parser(argparse.ArgumentParser):
@@ -419,7 +419,7 @@ def _diagram(args: argparse.Namespace) -> int:
             if name not in VARIANTS:
                 raise InputError("command line", f"--variant #{i + 1}",
                                  f"expected a variant name ({', '.join(VARIANTS)}), got {name!r}")
-        model = build_model(declared, args.mode, Rules.with_variants(args.variant))
+        model = build_model(declared, args.mode, rule_set(args.variant))
         dot = draw.state_graph_dot(draw.state_graph(model, bounds, limit))
     draw.write_picture(dot, Path(args.output))
     return 0

@@ -65,7 +65,7 @@ from spec.state import (
     Execution,
     State,
 )
-from spec.variants import VARIANTS, Rules
+from spec.variants import VARIANTS, rule_set
 
 # --------------------------------------------------------------------------------------------
 # The palette: one colour per status, in every picture
@@ -852,7 +852,7 @@ def state_graph_dot(graph: StateGraph, title: str | None = None) -> str:
 
 def graph_title(graph: StateGraph) -> str:
     m = graph.model
-    rules = f", variant {', '.join(m.rules.names)}" if m.rules.names else ""
+    rules = f", variant {', '.join(m.rules.variants)}" if m.rules.variants else ""
     return (f"Reachable states of {m.pipeline.name} ({' → '.join(m.stage_names)})\n"
             f"{m.policy.name} mode{rules}: {len(graph.states)} states, "
             f"{len(graph.edges)} transitions")
@@ -1187,7 +1187,7 @@ def pictures() -> list[Picture]:
             "(one coloured row per execution) and an arrow an operation.",
             {".dot": state_graph_dot(graph)}))
     mode, variant = GRAPH_VARIANT_EXAMPLE
-    graph = state_graph(build_model(small, mode, Rules.with_variants([variant])),
+    graph = state_graph(build_model(small, mode, rule_set([variant])),
                         SMALL_BOUNDS)
     out.append(Picture(
         f"graph-{mode.lower()}-{variant}", f"Reachable states, {mode} mode, variant {variant}",
@@ -1348,7 +1348,7 @@ def verdict_timeline_dot(result: ModeResult, verdict: Verdict) -> str:
     steps = timeline_from_operations(m, verdict.trace, checked)
     if steps and not any(step.violations for step in steps):
         steps[-1] = replace(steps[-1], violations=(prop.name,))
-    rules = f", variant {', '.join(m.rules.names)}" if m.rules.names else ""
+    rules = f", variant {', '.join(m.rules.variants)}" if m.rules.variants else ""
     title = f"Counterexample to {prop.name}\n({result.mode} mode{rules})"
     detail = verdict.detail[:1].upper() + verdict.detail[1:]
     caption = (f"{detail}.\n{prop.name}: {prop.meaning}.\n"
@@ -1360,7 +1360,7 @@ def scenario_timeline_dot(run: Run) -> str:
     """The timeline of a replayed scenario file (a trace written by `check --trace-out`)."""
     scenario = run.scenario
     m = scenario.model
-    rules = f", variant {', '.join(m.rules.names)}" if m.rules.names else ""
+    rules = f", variant {', '.join(m.rules.variants)}" if m.rules.variants else ""
     title = f"{Path(scenario.file).name} ({m.policy.name} mode{rules})"
     return timeline_dot(m, timeline_from_run(run), run.names, title,
                         scenario.description.strip())

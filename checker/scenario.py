@@ -41,7 +41,7 @@ from spec.operations import (
 from spec.properties import PROPERTIES, Property
 from spec.rules import Model, apply, build_model
 from spec.state import PIPELINE_STATUSES, STAGE_STATUSES, State
-from spec.variants import VARIANTS, Rules
+from spec.variants import VARIANTS, rule_set
 
 TOP_KEYS = ("description", "pipeline", "mode", "variants", "properties", "steps")
 ACTION_STEPS = {"succeed", "fail", "approve", "reject", "timeout"}
@@ -142,7 +142,7 @@ def parse_scenario(doc: object, file: str, base: Path) -> Scenario:
         if not isinstance(v, str) or v not in VARIANTS:
             raise InputError(file, f"variants[{i}]",
                              f"expected a variant name ({', '.join(VARIANTS)}), got {v!r}")
-    model = build_model(pipeline, mode, Rules.with_variants(variants))
+    model = build_model(pipeline, mode, rule_set(variants))
     props = doc.get("properties") or []
     if not isinstance(props, list):
         raise InputError(file, "properties", "expected a list of property names")
@@ -595,8 +595,8 @@ def scenario_document(m: Model, ops: list[Operation], description: str,
                            if "pipeline" in pipeline_to_dict(m.pipeline)
                            else pipeline_to_dict(m.pipeline)}
     doc["mode"] = m.policy.name
-    if m.rules.names:
-        doc["variants"] = list(m.rules.names)
+    if m.rules.variants:
+        doc["variants"] = list(m.rules.variants)
     if properties:
         doc["properties"] = properties
     doc["steps"] = steps

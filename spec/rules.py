@@ -4,7 +4,11 @@ Each rule is a small function named after what it means, its docstring quoting t
 the AWS documentation it implements ([Seed] is `codepipeline-executions.txt`, [API] the
 CodePipeline API reference, [UG:page] a page of the CodePipeline User Guide).  Where the
 documentation is silent the docstring says "Decision:" and why.  The three execution modes share
-these rules and differ only through `ModePolicy`; rule variants are switched by `Rules`.
+these rules and differ only through `ModePolicy`.
+
+The rules marked `@rule` form the documented rule set, `DOCUMENTED`.  Rules call one another
+through the model's rule set (`m.rules.arrive(...)`), so a rule variant (`spec.variants`) is
+just a rule set in which some named rules are replaced; everything else stays as documented.
 
 Everything here is pure: a state in, a state (or a `Refused`) out.
 """
@@ -35,6 +39,7 @@ from spec.operations import (
     StartPipelineExecution,
     StopPipelineExecution,
 )
+from spec.ruleset import RuleSet
 from spec.state import (
     ABANDON,
     ABANDONED,
@@ -51,7 +56,15 @@ from spec.state import (
     State,
     initial_state,
 )
-from spec.variants import DOCUMENTED, Rules
+
+RULES: dict[str, Callable] = {}
+"""The documented rules by name, in the order they are defined here."""
+
+
+def rule(fn: Callable) -> Callable:
+    """Register a documented rule under its function's name."""
+    RULES[fn.__name__] = fn
+    return fn
 
 
 @dataclass(frozen=True)
@@ -63,7 +76,7 @@ class Model:
 
     pipeline: Pipeline
     policy: ModePolicy
-    rules: Rules
+    rules: RuleSet
     action_names: tuple[str, ...]
     action_stage: tuple[int, ...]
     approval: tuple[bool, ...]
@@ -90,7 +103,7 @@ class Model:
         return initial_state(self.stage_count)
 
 
-def build_model(pipeline: Pipeline, mode: str | None = None, rules: Rules = DOCUMENTED) -> Model:
+def build_model(pipeline: Pipeline, mode: str | None = None, rules: RuleSet | None = None) -> Model:
     """Compile `pipeline` under `mode` (default: its own executionMode) and `rules`."""
     names: list[str] = []
     stage_of: list[int] = []
@@ -109,7 +122,7 @@ def build_model(pipeline: Pipeline, mode: str | None = None, rules: Rules = DOCU
     return Model(
         pipeline=pipeline,
         policy=MODES[mode or pipeline.execution_mode],
-        rules=rules,
+        rules=rules if rules is not None else DOCUMENTED,
         action_names=tuple(names),
         action_stage=tuple(stage_of),
         approval=tuple(approval),
@@ -143,6 +156,7 @@ def _is_in_stage(ex: Execution, s: int) -> bool:
 # Stage locks
 
 
+@rule
 def holds_stage(m: Model, ex: Execution) -> bool:
     """The stage an execution is in stays locked while the execution is in progress there.
 
@@ -154,25 +168,19 @@ def holds_stage(m: Model, ex: Execution) -> bool:
     execution still holds its stage.  [Seed] "A stage with an approval action is locked until the
     approval action is approved or rejected or has timed out."
     """
-    if ex.waiting:
-        return False
-    if ex.status == IN_PROGRESS:
-        if m.rules.approval_does_not_lock:
-            running = [a for a in m.stage_actions[ex.stage] if ex.actions[a] == IN_PROGRESS]
-            return not running or not all(m.approval[a] for a in running)
-        return True
-    if ex.status == STOPPING:
-        return not m.rules.stop_releases_lock_early
-    return ex.status == FAILED and m.rules.failure_keeps_lock
+    return not ex.waiting and ex.status in ACTIVE
 
 
+@rule
 def stage_is_available(m: Model, state: State, s: int) -> bool:
     """A stage can be entered when no execution holds it (always, in PARALLEL mode)."""
     if not m.policy.stage_lock:
         return True
-    return not any(ex.stage == s and holds_stage(m, ex) for ex in state.executions)
+    holds = m.rules.holds_stage
+    return not any(ex.stage == s and holds(m, ex) for ex in state.executions)
 
 
+@rule
 def transition_holds(m: Model, state: State, s: int) -> bool:
     """A disabled inbound transition keeps executions out of the stage.
 
@@ -181,15 +189,14 @@ def transition_holds(m: Model, state: State, s: int) -> bool:
     and the sentence names no mode.  Variant `parallel-ignores-disabled-transition` reads it the
     other way.
     """
-    if not state.disabled[s]:
-        return False
-    return not (m.rules.parallel_ignores_disabled_transition and not m.policy.stage_lock)
+    return state.disabled[s]
 
 
 # --------------------------------------------------------------------------------------------
 # Moving through the pipeline
 
 
+@rule
 def enter_stage(m: Model, state: State, e: int, s: int) -> State:
     """An execution enters a stage, locks it, and starts the stage's first runOrder group.
 
@@ -207,7 +214,8 @@ def enter_stage(m: Model, state: State, e: int, s: int) -> State:
     return state
 
 
-def supersede(state: State, e: int) -> State:
+@rule
+def supersede(m: Model, state: State, e: int) -> State:
     """[API] "Superseded: While this pipeline execution was waiting for the next stage to be
     completed, a newer pipeline execution advanced and continued through the pipeline instead."
     [Seed, Rule 3] "The superseded execution does not continue."
@@ -216,16 +224,17 @@ def supersede(state: State, e: int) -> State:
     return _put(state, e, ex.but(status=SUPERSEDED))
 
 
+@rule
 def supersedes_waiting(m: Model) -> bool:
-    """Whether a newer arrival supersedes the execution waiting in front of a stage (the mode's
-    policy, unless a variant says otherwise)."""
-    if m.rules.superseded_mode_queues and m.policy.supersedes_waiting:
-        return False
-    if m.rules.queued_supersedes and m.policy.stage_lock:
-        return True
+    """Whether a newer arrival supersedes the execution waiting in front of a stage: the mode's
+    policy (`ModePolicy.supersedes_waiting`).
+    Decision: at a disabled transition in QUEUED mode the held executions queue and none is
+    superseded ("nothing is superseded" in QUEUED mode); [UG:concepts] "only the latest execution
+    continues to the next stage when the transition is enabled" is read as SUPERSEDED's rule."""
     return m.policy.supersedes_waiting
 
 
+@rule
 def arrive(m: Model, state: State, e: int, s: int) -> State:
     """An execution reaches stage s: it enters at once, or waits in front of the stage.
 
@@ -241,30 +250,23 @@ def arrive(m: Model, state: State, e: int, s: int) -> State:
     recent" one; with stage locks an older execution never arrives behind a newer one, but the
     rule does not depend on that.
     """
+    r = m.rules
     queue = state.inbound[s]
-    held = transition_holds(m, state, s)
-    if not queue and not held and stage_is_available(m, state, s):
-        return enter_stage(m, state, e, s)
-    if m.rules.supersede_inside_stage and not held and supersedes_waiting(m):
-        for h, other in enumerate(state.executions):
-            if h < e and other.stage == s and holds_stage(m, other):
-                actions = other.actions
-                for a in _in_progress(m, other, s):
-                    actions = _set(actions, a, ABANDONED)
-                state = _put(state, h, other.but(status=SUPERSEDED, actions=actions))
-                return enter_stage(m, state, e, s)
+    if not queue and not r.transition_holds(m, state, s) and r.stage_is_available(m, state, s):
+        return r.enter_stage(m, state, e, s)
     ex = state.executions[e]
     state = _put(state, e, ex.but(stage=s, waiting=True))
-    if supersedes_waiting(m) and queue:
+    if r.supersedes_waiting(m) and queue:
         (waiting,) = queue
         older, newer = sorted((waiting, e))
-        state = supersede(state, older)
+        state = r.supersede(m, state, older)
         queue = (newer,)
     else:
         queue = queue + (e,)
     return state.but(inbound=_set(state.inbound, s, queue))
 
 
+@rule
 def admit_inbound(m: Model, state: State) -> State:
     """Waiting executions enter as soon as their stage is available.
 
@@ -276,18 +278,30 @@ def admit_inbound(m: Model, state: State) -> State:
     """
     if not any(state.inbound):
         return state
+    r = m.rules
     for s in range(m.stage_count):
-        while state.inbound[s] and not transition_holds(m, state, s):
-            if not stage_is_available(m, state, s):
+        while state.inbound[s] and not r.transition_holds(m, state, s):
+            if not r.stage_is_available(m, state, s):
                 break
             queue = state.inbound[s]
-            e = queue[-1] if m.rules.queued_overtakes else queue[0]
+            e = r.next_to_enter(m, queue)
             rest = tuple(x for x in queue if x != e)
             state = state.but(inbound=_set(state.inbound, s, rest))
-            state = enter_stage(m, state, e, s)
+            state = r.enter_stage(m, state, e, s)
     return state
 
 
+@rule
+def next_to_enter(m: Model, queue: tuple[int, ...]) -> int:
+    """The execution that enters a stage when it becomes available: the first in the queue.
+
+    [Seed, QUEUED] "Waiting executions gather at the entry points to locked stages in the order
+    that they reach the stage" and "The next execution in the queue will be processed after the
+    stage unlocks."  (In SUPERSEDED mode at most one waits.)"""
+    return queue[0]
+
+
+@rule
 def leave_stage(m: Model, state: State, e: int, s: int) -> State:
     """All of a stage's actions succeeded: the execution goes on to the next stage, or is done.
 
@@ -297,48 +311,80 @@ def leave_stage(m: Model, state: State, e: int, s: int) -> State:
     ex = state.executions[e]
     if s + 1 == m.stage_count:
         return _put(state, e, ex.but(status=SUCCEEDED, stage=m.stage_count))
-    return arrive(m, state, e, s + 1)
+    return m.rules.arrive(m, state, e, s + 1)
 
 
-def progress_in_stage(m: Model, state: State, e: int) -> State:
-    """After an action of `e` finished: wait for the rest, start the next group, or end the stage.
+WAIT_FOR_ACTIONS = "wait"
+END_STOPPED = "stopped"
+END_FAILED = "failed"
+CONTINUE = "continue"
 
-    [UG:action-requirements] runOrder: a higher number runs after the lower ones.
-    [OldUG:actions-retry] "If a stage completes with one or more failed actions, the stage fails,
-    and the pipeline execution does not transition to the next stage in the pipeline."  [Seed]
-    "The revision does not transition to the next action in the stage or the next stage".
-    So when an action fails its siblings of the same runOrder keep running, no later group starts,
-    and the stage fails (and unlocks) once nothing is in progress.
-    [Seed, stop and wait] "the selected execution continues until in-progress actions are
-    completed ... Subsequent actions do not start."
+
+@rule
+def stage_outcome(m: Model, ex: Execution) -> str:
+    """What an execution's stage does once one of its actions finished.
+
+    WAIT_FOR_ACTIONS while an action is still in progress; then END_STOPPED for a stop and wait,
+    END_FAILED when an action failed, else CONTINUE (the next runOrder group, or the next
+    stage).  [OldUG:actions-retry] "If a stage completes with one or more failed actions, the
+    stage fails, and the pipeline execution does not transition to the next stage in the
+    pipeline."  [Seed] "The revision does not transition to the next action in the stage or the
+    next stage".  [Seed, stop and wait] "the selected execution continues until in-progress
+    actions are completed ... Subsequent actions do not start."
     Decision: a stop and wait whose in-progress action fails ends Stopped, not Failed: [API]
     StopPipelineExecution "After all in-progress actions are completed or abandoned, the pipeline
     execution is in a Stopped state."
     """
-    ex = state.executions[e]
-    s = ex.stage
-    statuses = [ex.actions[a] for a in m.stage_actions[s]]
+    statuses = [ex.actions[a] for a in m.stage_actions[ex.stage]]
     if IN_PROGRESS in statuses:
+        return WAIT_FOR_ACTIONS
+    if ex.status == STOPPING:
+        return END_STOPPED
+    if FAILED in statuses:
+        return END_FAILED
+    return CONTINUE
+
+
+@rule
+def group_done(m: Model, ex: Execution, group: tuple[int, ...]) -> bool:
+    """A runOrder group is done when all its actions succeeded.  [Seed, Rule 2] "All actions
+    configured for a stage must be completed successfully before the stage is considered
+    complete."""
+    return all(ex.actions[a] == SUCCEEDED for a in group)
+
+
+@rule
+def progress_in_stage(m: Model, state: State, e: int) -> State:
+    """After an action of `e` finished: wait for the rest, start the next group, or end the stage.
+
+    [UG:action-requirements] runOrder: a higher number runs after the lower ones.  So when an
+    action fails its siblings of the same runOrder keep running, no later group starts, and the
+    stage fails (and unlocks) once nothing is in progress (`stage_outcome`).
+    """
+    r = m.rules
+    ex = state.executions[e]
+    outcome = r.stage_outcome(m, ex)
+    if outcome == WAIT_FOR_ACTIONS:
         return state
-    if ex.status == STOPPING and not m.rules.stop_wait_starts_next_group:
+    if outcome == END_STOPPED:
         return _put(state, e, ex.but(status=STOPPED))
-    if FAILED in statuses and not m.rules.failed_stage_moves_on:
+    if outcome == END_FAILED:
         return _put(state, e, ex.but(status=FAILED))
-    done = (SUCCEEDED, FAILED) if m.rules.failed_stage_moves_on else (SUCCEEDED,)
-    for group in m.groups[s]:
-        if any(ex.actions[a] not in done for a in group):
+    for group in m.groups[ex.stage]:
+        if not r.group_done(m, ex, group):
             actions = ex.actions
             for a in group:
                 actions = _set(actions, a, IN_PROGRESS)
             return _put(state, e, ex.but(actions=actions))
-    return leave_stage(m, state, e, s)
+    return r.leave_stage(m, state, e, ex.stage)
 
 
 # --------------------------------------------------------------------------------------------
 # Operations: refusals and effects
 
 
-def _start_refusal(m: Model, state: State, op: StartPipelineExecution) -> str | None:
+@rule
+def start_refusal(m: Model, state: State, op: StartPipelineExecution) -> str | None:
     """[UG:limits] "Maximum number of concurrent pipeline executions per pipeline (QUEUED |
     PARALLEL mode)": 50; beyond it ConcurrentPipelineExecutionsLimitExceededException."""
     limit = m.policy.concurrency_limit
@@ -347,7 +393,8 @@ def _start_refusal(m: Model, state: State, op: StartPipelineExecution) -> str | 
     return None
 
 
-def _start(m: Model, state: State, op: StartPipelineExecution) -> State:
+@rule
+def start(m: Model, state: State, op: StartPipelineExecution) -> State:
     """[Seed] "CodePipeline tracks each pipeline execution that starts when a pipeline is started
     manually or a change is made to the source code."  The new execution comes to the first stage
     like any other arrival: it may wait there, and in SUPERSEDED mode supersede a waiting one
@@ -356,10 +403,11 @@ def _start(m: Model, state: State, op: StartPipelineExecution) -> State:
     ex = Execution(IN_PROGRESS, 0, True, None, (NOT_STARTED,) * len(m.action_names), False)
     e = len(state.executions)
     state = state.but(executions=state.executions + (ex,))
-    return arrive(m, state, e, 0)
+    return m.rules.arrive(m, state, e, 0)
 
 
-def _stop_refusal(m: Model, state: State, op: StopPipelineExecution) -> str | None:
+@rule
+def stop_refusal(m: Model, state: State, op: StopPipelineExecution) -> str | None:
     """[API] PipelineExecutionNotStoppableException: "The execution might already be in a Stopped
     state, or it might no longer be in progress."  [Seed] stop and wait: "You cannot use this
     option on an execution that is already in a Stopping state."  Stop and abandon: "You can use
@@ -375,7 +423,8 @@ def _stop_refusal(m: Model, state: State, op: StopPipelineExecution) -> str | No
     return None
 
 
-def _stop(m: Model, state: State, op: StopPipelineExecution) -> State:
+@rule
+def stop(m: Model, state: State, op: StopPipelineExecution) -> State:
     """Stop and wait / stop and abandon.
 
     [Seed] Stop and wait: "All in-progress action executions are allowed to complete, and
@@ -393,23 +442,24 @@ def _stop(m: Model, state: State, op: StopPipelineExecution) -> State:
     ex = state.executions[e]
     kind = ABANDON if op.abandon else WAIT
     if ex.waiting:
-        if not m.rules.stopped_inbound_enters:
-            queue = tuple(x for x in state.inbound[ex.stage] if x != e)
-            state = state.but(inbound=_set(state.inbound, ex.stage, queue))
+        queue = tuple(x for x in state.inbound[ex.stage] if x != e)
+        state = state.but(inbound=_set(state.inbound, ex.stage, queue))
         return _put(state, e, ex.but(status=STOPPED, stop=kind))
     if not _in_progress(m, ex, ex.stage):
         return _put(state, e, ex.but(status=STOPPED, stop=kind))
     return _put(state, e, ex.but(status=STOPPING, stop=kind))
 
 
-def _abandoned_refusal(m: Model, state: State, op: ActionsAbandoned) -> str | None:
+@rule
+def abandoned_refusal(m: Model, state: State, op: ActionsAbandoned) -> str | None:
     ex = state.executions[op.execution]
     if ex.status == STOPPING and ex.stop == ABANDON:
         return None
     return "ActionNotInProgress"
 
 
-def _abandoned(m: Model, state: State, op: ActionsAbandoned) -> State:
+@rule
+def abandoned(m: Model, state: State, op: ActionsAbandoned) -> State:
     """[Seed] "After the pipeline execution stops, the build action shows a status of Abandoned,
     and the pipeline execution shows a status of Stopped."  The external work is not cancelled:
     "When an action is abandoned in CodePipeline, the action provider continues any tasks related
@@ -417,13 +467,13 @@ def _abandoned(m: Model, state: State, op: ActionsAbandoned) -> State:
     e = op.execution
     ex = state.executions[e]
     actions = ex.actions
-    if not m.rules.abandon_leaves_actions_running:
-        for a in _in_progress(m, ex, ex.stage):
-            actions = _set(actions, a, ABANDONED)
+    for a in _in_progress(m, ex, ex.stage):
+        actions = _set(actions, a, ABANDONED)
     return _put(state, e, ex.but(status=STOPPED, actions=actions))
 
 
-def _result_refusal(
+@rule
+def result_refusal(
     m: Model, state: State, op: ActionSucceeded | ActionFailed | ApprovalTimedOut
 ) -> str | None:
     """A provider's result (or a timeout) can only come for an action in progress.
@@ -439,25 +489,29 @@ def _result_refusal(
 def _action_finished(m: Model, state: State, e: int, a: int, status: str) -> State:
     ex = state.executions[e]
     state = _put(state, e, ex.but(actions=_set(ex.actions, a, status)))
-    return progress_in_stage(m, state, e)
+    return m.rules.progress_in_stage(m, state, e)
 
 
-def _succeeded(m: Model, state: State, op: ActionSucceeded) -> State:
+@rule
+def succeeded(m: Model, state: State, op: ActionSucceeded) -> State:
     return _action_finished(m, state, op.execution, op.action, SUCCEEDED)
 
 
-def _failed(m: Model, state: State, op: ActionFailed) -> State:
+@rule
+def failed(m: Model, state: State, op: ActionFailed) -> State:
     """[Seed] "failure, when an action in a stage does not complete successfully."
     [Seed, Rule 2] "A failure releases the lock on the stage.\""""
     return _action_finished(m, state, op.execution, op.action, FAILED)
 
 
-def _timed_out(m: Model, state: State, op: ApprovalTimedOut) -> State:
+@rule
+def timed_out(m: Model, state: State, op: ApprovalTimedOut) -> State:
     """[Seed] "A timed-out approval action is processed in the same way as a failed action.\""""
     return _action_finished(m, state, op.execution, op.action, FAILED)
 
 
-def _approval_refusal(m: Model, state: State, op: PutApprovalResult) -> str | None:
+@rule
+def approval_refusal(m: Model, state: State, op: PutApprovalResult) -> str | None:
     """[API] ApprovalAlreadyCompletedException: "The approval action has already been approved or
     rejected."  InvalidApprovalTokenException: "The approval request already received a response
     or has expired."  An approval that is not waiting for an answer has no valid token."""
@@ -470,7 +524,8 @@ def _approval_refusal(m: Model, state: State, op: PutApprovalResult) -> str | No
     return None
 
 
-def _approval(m: Model, state: State, op: PutApprovalResult) -> State:
+@rule
+def approval(m: Model, state: State, op: PutApprovalResult) -> State:
     """[Seed] "A stage with an approval action is locked until the approval action is approved or
     rejected or has timed out."  [UG:approvals] Rejected: "the result is the same as an action
     failing"."""
@@ -478,7 +533,8 @@ def _approval(m: Model, state: State, op: PutApprovalResult) -> State:
     return _action_finished(m, state, op.execution, op.action, status)
 
 
-def _retry_refusal(m: Model, state: State, op: RetryStageExecution) -> str | None:
+@rule
+def retry_refusal(m: Model, state: State, op: RetryStageExecution) -> str | None:
     """Who may retry which stage.
 
     [Seed] "Another execution enters the failed stage and supersedes the failed execution. At
@@ -501,8 +557,6 @@ def _retry_refusal(m: Model, state: State, op: RetryStageExecution) -> str | Non
     ex = state.executions[e]
     if op.retry_mode not in RETRY_MODES:
         return "StageNotRetryableException"
-    if ex.status == SUPERSEDED and m.rules.retry_after_supersession:
-        return None
     if not _is_in_stage(ex, s):
         return "StageNotRetryableException"
     if m.policy.has_pipeline_state and state.latest[s] != e:
@@ -510,14 +564,15 @@ def _retry_refusal(m: Model, state: State, op: RetryStageExecution) -> str | Non
     statuses = [ex.actions[a] for a in m.stage_actions[s]]
     if ex.status in (FAILED, STOPPED):
         return None
-    if ex.status == IN_PROGRESS and FAILED in statuses and not m.rules.retry_after_stage_fails:
+    if ex.status == IN_PROGRESS and FAILED in statuses:
         if op.retry_mode == ALL_ACTIONS:
             return "StageNotRetryableException"  # actions still in progress
         return None
     return "StageNotRetryableException"
 
 
-def _retry(m: Model, state: State, op: RetryStageExecution) -> State:
+@rule
+def retry(m: Model, state: State, op: RetryStageExecution) -> State:
     """RetryStageExecution resumes the same execution (the API returns the same
     pipelineExecutionId).
 
@@ -529,9 +584,6 @@ def _retry(m: Model, state: State, op: RetryStageExecution) -> State:
     """
     e, s = op.execution, op.stage
     ex = state.executions[e]
-    if ex.status == SUPERSEDED:  # only under variant retry-after-supersession
-        state = _put(state, e, ex.but(status=IN_PROGRESS, stop=None, retried=True))
-        return arrive(m, _unqueue(state, e), e, ex.stage)
     actions = ex.actions
     if op.retry_mode == ALL_ACTIONS:
         for a in m.stage_actions[s]:
@@ -544,14 +596,11 @@ def _retry(m: Model, state: State, op: RetryStageExecution) -> State:
                 actions = _set(actions, a, IN_PROGRESS)
     ex = ex.but(status=IN_PROGRESS, stop=None, actions=actions, retried=True)
     state = _put(state, e, ex)
-    return progress_in_stage(m, state, e)
+    return m.rules.progress_in_stage(m, state, e)
 
 
-def _unqueue(state: State, e: int) -> State:
-    return state.but(inbound=tuple(tuple(x for x in q if x != e) for q in state.inbound))
-
-
-def _transition_refusal(
+@rule
+def transition_refusal(
     m: Model, state: State, op: DisableStageTransition | EnableStageTransition
 ) -> str | None:
     """Decision: the first stage has no inbound transition: nothing comes before it, and the
@@ -561,7 +610,8 @@ def _transition_refusal(
     return "ValidationException" if op.stage == 0 else None
 
 
-def _disable(m: Model, state: State, op: DisableStageTransition) -> State:
+@rule
+def disable(m: Model, state: State, op: DisableStageTransition) -> State:
     """[API] DisableStageTransition: "Prevents artifacts in a pipeline from transitioning to the
     next stage in the pipeline."  [Seed] "Any revisions that were already running in the stages
     that come after the disabled transition continue"; only entry is held.  The API has no error
@@ -569,29 +619,31 @@ def _disable(m: Model, state: State, op: DisableStageTransition) -> State:
     return state.but(disabled=_set(state.disabled, op.stage, True))
 
 
-def _enable(m: Model, state: State, op: EnableStageTransition) -> State:
+@rule
+def enable(m: Model, state: State, op: EnableStageTransition) -> State:
     """[Seed] "When a disabled transition is re-enabled, the latest execution, including any that
     superseded older executions while the transition was disabled, enters the stage.\""""
     return state.but(disabled=_set(state.disabled, op.stage, False))
 
 
-_RULES: dict[type, tuple[Callable, Callable]] = {
-    StartPipelineExecution: (_start_refusal, _start),
-    StopPipelineExecution: (_stop_refusal, _stop),
-    ActionsAbandoned: (_abandoned_refusal, _abandoned),
-    ActionSucceeded: (_result_refusal, _succeeded),
-    ActionFailed: (_result_refusal, _failed),
-    ApprovalTimedOut: (_result_refusal, _timed_out),
-    PutApprovalResult: (_approval_refusal, _approval),
-    RetryStageExecution: (_retry_refusal, _retry),
-    DisableStageTransition: (_transition_refusal, _disable),
-    EnableStageTransition: (_transition_refusal, _enable),
+OPERATION_RULES: dict[type, tuple[str, str]] = {
+    StartPipelineExecution: ("start_refusal", "start"),
+    StopPipelineExecution: ("stop_refusal", "stop"),
+    ActionsAbandoned: ("abandoned_refusal", "abandoned"),
+    ActionSucceeded: ("result_refusal", "succeeded"),
+    ActionFailed: ("result_refusal", "failed"),
+    ApprovalTimedOut: ("result_refusal", "timed_out"),
+    PutApprovalResult: ("approval_refusal", "approval"),
+    RetryStageExecution: ("retry_refusal", "retry"),
+    DisableStageTransition: ("transition_refusal", "disable"),
+    EnableStageTransition: ("transition_refusal", "enable"),
 }
+"""For each operation, the rule that may refuse it and the rule that applies it."""
 
 
 def refusal(m: Model, state: State, op: Operation) -> str | None:
     """The API exception the service answers `op` with in `state`, or None if it accepts it."""
-    return _RULES[type(op)][0](m, state, op)
+    return getattr(m.rules, OPERATION_RULES[type(op)][0])(m, state, op)
 
 
 def apply(m: Model, state: State, op: Operation) -> State:
@@ -599,11 +651,11 @@ def apply(m: Model, state: State, op: Operation) -> State:
 
     Every step ends by letting waiting executions into the stages that have become available.
     """
-    check, effect = _RULES[type(op)]
+    check, effect = m.rules.operation(type(op))
     name = check(m, state, op)
     if name is not None:
         raise Refused(name)
-    return admit_inbound(m, effect(m, state, op))
+    return m.rules.admit_inbound(m, effect(m, state, op))
 
 
 def successors(
@@ -655,8 +707,14 @@ def successors(
         elif disables:
             ops.append(op(DisableStageTransition, s))
     out: list[tuple[Operation, State]] = []
+    rules = m.rules
+    admit = rules.admit_inbound
     for o in ops:
-        check, effect = _RULES[type(o)]
+        check, effect = rules.operation(type(o))
         if check(m, state, o) is None:
-            out.append((o, admit_inbound(m, effect(m, state, o))))
+            out.append((o, admit(m, effect(m, state, o))))
     return out
+
+
+DOCUMENTED = RuleSet("documented", RULES, OPERATION_RULES)
+"""The rules as the AWS documentation states them (and this project decides where it is silent)."""

@@ -1,13 +1,33 @@
 """Named rule variants: the other choice of a documented decision, or a rule broken on purpose.
 
-A variant is how a rule change is expressed and regression-tested.  The deliberately broken ones
-exist to show that each property can fail: the checker must refute the unmodified spec on none of
-them, and each broken variant on the property it names.
+A variant replaces some named rules of the documented rule set (`spec.rules.RULES`) by functions
+of the same signature; a replacement may call the documented rule for the cases it leaves alone.
+Users write their own the same way, in a Python file (see README, "Writing a rule variant").
+
+The deliberately broken variants exist to show that each property can fail: the checker must
+refute the documented rules on none of them, and each broken variant on the property it names.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from spec import rules as documented
+from spec.rules import DOCUMENTED, RULES, Model, _in_progress, _put, _set
+from spec.ruleset import RuleSet
+from spec.state import (
+    ABANDONED,
+    ACTIVE,
+    FAILED,
+    IN_PROGRESS,
+    STOPPED,
+    SUCCEEDED,
+    SUPERSEDED,
+    Execution,
+    State,
+)
 
 
 @dataclass(frozen=True)
@@ -20,6 +40,123 @@ class Variant:
     """For a broken variant, the properties that must catch it (the first one at least)."""
     modes: tuple[str, ...] = ("SUPERSEDED", "QUEUED", "PARALLEL")
     """The modes in which the variant changes anything."""
+    overrides: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    """Rule name -> the function that replaces it."""
+
+
+# --------------------------------------------------------------------------------------------
+# The replacement rules
+
+
+def _supersede_inside_stage(m: Model, state: State, e: int, s: int) -> State:
+    """arrive: a newer arrival supersedes the execution holding the stage and enters."""
+    if not state.disabled[s] and m.policy.supersedes_waiting:
+        for h, other in enumerate(state.executions):
+            if h < e and other.stage == s and m.rules.holds_stage(m, other):
+                actions = other.actions
+                for a in _in_progress(m, other, s):
+                    actions = _set(actions, a, ABANDONED)
+                state = _put(state, h, other.but(status=SUPERSEDED, actions=actions))
+                return m.rules.enter_stage(m, state, e, s)
+    return documented.arrive(m, state, e, s)
+
+
+def _retry_refusal_accepts_superseded(m: Model, state: State, op: Any) -> str | None:
+    """retry_refusal: a superseded execution may be retried."""
+    if state.executions[op.execution].status == SUPERSEDED:
+        return None
+    return documented.retry_refusal(m, state, op)
+
+
+def _retry_superseded(m: Model, state: State, op: Any) -> State:
+    """retry: a superseded execution comes back in front of the stage where it was superseded."""
+    e = op.execution
+    ex = state.executions[e]
+    if ex.status != SUPERSEDED:
+        return documented.retry(m, state, op)
+    state = _put(state, e, ex.but(status=IN_PROGRESS, stop=None, retried=True))
+    return m.rules.arrive(m, state, e, ex.stage)
+
+
+def _stop_keeps_inbound_queued(m: Model, state: State, op: Any) -> State:
+    """stop: a stopped inbound execution stays in the queue."""
+    ex = state.executions[op.execution]
+    if ex.waiting:
+        kind = "abandon" if op.abandon else "wait"
+        return _put(state, op.execution, ex.but(status=STOPPED, stop=kind))
+    return documented.stop(m, state, op)
+
+
+def _newest_enters_first(m: Model, queue: tuple[int, ...]) -> int:
+    """next_to_enter: the newest waiting execution enters first."""
+    return queue[-1]
+
+
+def _stopping_releases_lock(m: Model, ex: Execution) -> bool:
+    """holds_stage: only an InProgress execution holds its stage."""
+    return not ex.waiting and ex.status == IN_PROGRESS
+
+
+def _approval_does_not_lock(m: Model, ex: Execution) -> bool:
+    """holds_stage: an execution whose only in-progress actions are approvals holds nothing."""
+    if ex.waiting or ex.status not in ACTIVE:
+        return False
+    running = [a for a in m.stage_actions[ex.stage] if ex.actions[a] == IN_PROGRESS]
+    return not running or not all(m.approval[a] for a in running)
+
+
+def _failure_keeps_lock(m: Model, ex: Execution) -> bool:
+    """holds_stage: a failed execution keeps holding its stage."""
+    return not ex.waiting and (ex.status in ACTIVE or ex.status == FAILED)
+
+
+def _never_supersede(m: Model) -> bool:
+    """supersedes_waiting: newer arrivals queue behind the waiting one."""
+    return False
+
+
+def _locking_modes_supersede(m: Model) -> bool:
+    """supersedes_waiting: every mode with stage locks supersedes."""
+    return m.policy.stage_lock
+
+
+def _abandon_leaves_actions_running(m: Model, state: State, op: Any) -> State:
+    """abandoned: the execution is Stopped but its actions stay InProgress."""
+    ex = state.executions[op.execution]
+    return _put(state, op.execution, ex.but(status=STOPPED))
+
+
+def _stop_wait_goes_on(m: Model, ex: Execution) -> str:
+    """stage_outcome: a stop and wait does not end the stage; the execution carries on."""
+    outcome = documented.stage_outcome(m, ex)
+    if outcome == documented.END_STOPPED:
+        failed = any(ex.actions[a] == FAILED for a in m.stage_actions[ex.stage])
+        return documented.END_FAILED if failed else documented.CONTINUE
+    return outcome
+
+
+def _failure_does_not_end_stage(m: Model, ex: Execution) -> str:
+    """stage_outcome: a failed action does not fail the stage."""
+    outcome = documented.stage_outcome(m, ex)
+    return documented.CONTINUE if outcome == documented.END_FAILED else outcome
+
+
+def _failed_group_is_done(m: Model, ex: Execution, group: tuple[int, ...]) -> bool:
+    """group_done: a group whose actions all finished, failed or not, is done."""
+    return all(ex.actions[a] in (SUCCEEDED, FAILED) for a in group)
+
+
+def _retry_only_failed_stage(m: Model, state: State, op: Any) -> str | None:
+    """retry_refusal: no retry while the stage's other actions still run."""
+    ex = state.executions[op.execution]
+    if ex.status == IN_PROGRESS:
+        return "StageNotRetryableException"
+    return documented.retry_refusal(m, state, op)
+
+
+def _parallel_ignores_disabled(m: Model, state: State, s: int) -> bool:
+    """transition_holds: in PARALLEL mode a disabled transition holds no execution."""
+    return state.disabled[s] and m.policy.stage_lock
 
 
 VARIANTS: dict[str, Variant] = {
@@ -32,6 +169,7 @@ VARIANTS: dict[str, Variant] = {
             broken=True,
             refuted_by=("supersede-only-between-stages",),
             modes=("SUPERSEDED",),
+            overrides={"arrive": _supersede_inside_stage},
         ),
         Variant(
             "retry-after-supersession",
@@ -40,12 +178,15 @@ VARIANTS: dict[str, Variant] = {
             broken=True,
             refuted_by=("no-retry-after-supersession",),
             modes=("SUPERSEDED",),
+            overrides={"retry_refusal": _retry_refusal_accepts_superseded,
+                       "retry": _retry_superseded},
         ),
         Variant(
             "stopped-inbound-enters",
             "a stopped inbound execution stays in the queue and enters the stage when it frees",
             broken=True,
             refuted_by=("finished-executions-never-change",),
+            overrides={"stop": _stop_keeps_inbound_queued},
         ),
         Variant(
             "queued-overtakes",
@@ -53,6 +194,7 @@ VARIANTS: dict[str, Variant] = {
             broken=True,
             refuted_by=("queued-never-overtakes", "enters-in-start-order"),
             modes=("QUEUED",),
+            overrides={"next_to_enter": _newest_enters_first},
         ),
         Variant(
             "stop-releases-lock-early",
@@ -60,6 +202,7 @@ VARIANTS: dict[str, Variant] = {
             broken=True,
             refuted_by=("one-execution-per-stage-lock",),
             modes=("SUPERSEDED", "QUEUED"),
+            overrides={"holds_stage": _stopping_releases_lock},
         ),
         Variant(
             "approval-does-not-lock",
@@ -67,6 +210,7 @@ VARIANTS: dict[str, Variant] = {
             broken=True,
             refuted_by=("approval-holds-stage",),
             modes=("SUPERSEDED", "QUEUED"),
+            overrides={"holds_stage": _approval_does_not_lock},
         ),
         Variant(
             "failure-keeps-lock",
@@ -74,6 +218,7 @@ VARIANTS: dict[str, Variant] = {
             broken=True,
             refuted_by=("inbound-enters-when-available", "can-always-finish", "no-deadlock"),
             modes=("SUPERSEDED", "QUEUED"),
+            overrides={"holds_stage": _failure_keeps_lock},
         ),
         Variant(
             "superseded-mode-queues",
@@ -81,6 +226,7 @@ VARIANTS: dict[str, Variant] = {
             broken=True,
             refuted_by=("one-waiting-per-stage", "supersession-happens"),
             modes=("SUPERSEDED",),
+            overrides={"supersedes_waiting": _never_supersede},
         ),
         Variant(
             "queued-supersedes",
@@ -88,12 +234,14 @@ VARIANTS: dict[str, Variant] = {
             broken=True,
             refuted_by=("queued-never-supersedes",),
             modes=("QUEUED",),
+            overrides={"supersedes_waiting": _locking_modes_supersede},
         ),
         Variant(
             "abandon-leaves-actions-running",
             "after stop and abandon the execution is Stopped but its actions stay InProgress",
             broken=True,
             refuted_by=("nothing-in-progress-after-stop",),
+            overrides={"abandoned": _abandon_leaves_actions_running},
         ),
         Variant(
             "stop-wait-starts-next-group",
@@ -101,62 +249,45 @@ VARIANTS: dict[str, Variant] = {
             "execution moves on to the next stage",
             broken=True,
             refuted_by=("stop-and-wait-starts-nothing",),
+            overrides={"stage_outcome": _stop_wait_goes_on},
         ),
         Variant(
             "failed-stage-moves-on",
             "a stage moves on once nothing is in progress, even with a failed action",
             broken=True,
             refuted_by=("leaves-stage-only-when-all-succeeded",),
+            overrides={"stage_outcome": _failure_does_not_end_stage,
+                       "group_done": _failed_group_is_done},
         ),
         Variant(
             "retry-after-stage-fails",
             "RetryStageExecution waits until the stage has failed: no retry of failed actions "
             "while their siblings still run",
             broken=False,
+            overrides={"retry_refusal": _retry_only_failed_stage},
         ),
         Variant(
             "parallel-ignores-disabled-transition",
             "in PARALLEL mode a disabled inbound transition holds no execution",
             broken=False,
             modes=("PARALLEL",),
+            overrides={"transition_holds": _parallel_ignores_disabled},
         ),
     )
 }
 
 
-@dataclass(frozen=True)
-class Rules:
-    """Which variants are in force; all False is the specification as documented."""
-
-    supersede_inside_stage: bool = False
-    retry_after_supersession: bool = False
-    stopped_inbound_enters: bool = False
-    queued_overtakes: bool = False
-    stop_releases_lock_early: bool = False
-    approval_does_not_lock: bool = False
-    failure_keeps_lock: bool = False
-    superseded_mode_queues: bool = False
-    queued_supersedes: bool = False
-    abandon_leaves_actions_running: bool = False
-    stop_wait_starts_next_group: bool = False
-    failed_stage_moves_on: bool = False
-    retry_after_stage_fails: bool = False
-    parallel_ignores_disabled_transition: bool = False
-
-    @classmethod
-    def with_variants(cls, names: tuple[str, ...] | list[str] = ()) -> Rules:
-        known = {f.name for f in fields(cls)}
-        flags = {}
-        for name in names:
-            attr = name.replace("-", "_")
-            if name not in VARIANTS or attr not in known:
-                raise KeyError(name)
-            flags[attr] = True
-        return cls(**flags)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(f.name.replace("_", "-") for f in fields(self) if getattr(self, f.name))
+def rule_set(variants: list[str] | tuple[str, ...] = (),
+             extra: list[Variant] | tuple[Variant, ...] = ()) -> RuleSet:
+    """The documented rules with the named built-in variants, then `extra` ones, applied in
+    order.  Raises KeyError for an unknown name, ValueError for variants that clash."""
+    result = DOCUMENTED
+    for name in variants:
+        v = VARIANTS[name]
+        result = result.replace(v.name, v.overrides)
+    for v in extra:
+        result = result.replace(v.name, v.overrides)
+    return result
 
 
-DOCUMENTED = Rules()
+__all__ = ["RULES", "VARIANTS", "Variant", "rule_set"]

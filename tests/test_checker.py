@@ -201,7 +201,7 @@ def to_networkx(ex):
 @pytest.mark.parametrize("variant", [(), ("failure-keeps-lock",)])
 def test_progress_analysis_agrees_with_networkx(variant):
     m = build_model(
-        REFERENCE, "QUEUED", __import__("spec.variants").variants.Rules.with_variants(list(variant))
+        REFERENCE, "QUEUED", __import__("spec.variants").variants.rule_set(list(variant))
     )
     ex = explore(m, Bounds(executions=2), [])
     graph = to_networkx(ex)

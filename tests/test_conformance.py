@@ -18,8 +18,8 @@ import pytest
 from checker.cli import main
 from checker.scenario import load_scenario, run_scenario
 from spec.properties import PROPERTIES
-from spec.rules import build_model
-from spec.variants import DOCUMENTED, VARIANTS
+from spec.rules import DOCUMENTED, build_model
+from spec.variants import VARIANTS
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFORMANCE = ROOT / "tests" / "conformance"
@@ -70,7 +70,7 @@ def test_variant_scenario_fails_under_documented_rules(path: Path) -> None:
 def test_every_variant_has_a_scenario() -> None:
     shown = set()
     for path in VARIANT_SCENARIOS:
-        names = load_scenario(path).model.rules.names
+        names = load_scenario(path).model.rules.variants
         assert len(names) == 1, f"{path.name} should show one variant"
         assert path.stem == names[0], f"{path.name} should be named after its variant"
         shown.add(names[0])

@@ -22,7 +22,7 @@ from checker.scenario import load_scenario, run_scenario
 from spec.declaration import parse_pipeline
 from spec.lifecycles import CHARTS, COMPILED
 from spec.rules import apply, build_model, successors
-from spec.variants import VARIANTS, Rules
+from spec.variants import VARIANTS, rule_set
 
 ROOT = Path(__file__).resolve().parent.parent
 DIAGRAMS = ROOT / "diagrams"
@@ -207,7 +207,7 @@ def test_state_graph_is_the_explored_graph_with_operations_on_edges() -> None:
 
 def test_state_graph_under_a_broken_variant_marks_violations_red() -> None:
     model = build_model(draw.two_stage_pipeline(), "SUPERSEDED",
-                        Rules.with_variants(["supersede-inside-stage"]))
+                        rule_set(["supersede-inside-stage"]))
     graph = draw.state_graph(model, draw.SMALL_BOUNDS)
     assert any("supersede-only-between-stages" in v for v in graph.state_violations.values())
     dot = draw.state_graph_dot(graph)
