@@ -20,7 +20,7 @@ from spec.lifecycles import COMPILED
 from spec.operations import Operation
 from spec.properties import Property, properties_for
 from spec.rules import Model, build_model
-from spec.variants import rule_set
+from spec.variants import Variant, rule_set
 
 PROVED = "PROVED"
 REFUTED = "REFUTED"
@@ -44,6 +44,12 @@ class CheckConfig:
     bounds: Bounds = Bounds()
     properties: tuple[str, ...] = ()
     variants: tuple[str, ...] = ()
+    rules_files: tuple[Variant, ...] = ()
+    """Variants loaded from users' rules files (`--rules FILE.py`), applied after `variants`."""
+
+    @property
+    def variant_names(self) -> tuple[str, ...]:
+        return self.variants + tuple(v.name for v in self.rules_files)
 
 
 @dataclass
@@ -70,7 +76,7 @@ def check_mode(
     mode: str,
     progress: Callable[[int, int, int, float], None] | None = None,
 ) -> ModeResult:
-    model = build_model(config.pipeline, mode, rule_set(list(config.variants)))
+    model = build_model(config.pipeline, mode, rule_set(config.variants, config.rules_files))
     props = properties_for(mode, config.properties)
     ex = explore(model, config.bounds, props, progress)
     began = time.perf_counter()

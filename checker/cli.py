@@ -29,6 +29,7 @@ from checker.config import check_bound, load_model_file
 from checker.errors import InputError
 from checker.load import load_pipeline
 from checker.report import render_text, to_json
+from checker.rulesfile import combine, load_rules_file
 from checker.scenario import load_scenario, run_scenario, scenario_document
 from checker.view import pipeline_state, render_state
 from spec.modes import MODES
@@ -68,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="check only this property (repeatable; see `stagelock properties`)")
     check.add_argument("--variant", action="append", default=[], metavar="NAME",
                        help="check a rule variant (repeatable; see `stagelock variants`)")
+    check.add_argument("--rules", action="append", default=[], metavar="FILE.py",
+                       help="check a rule variant of your own, written in a Python file "
+                            "(repeatable; see README, 'Writing a rule variant')")
     check.add_argument("--max-states", type=int, metavar="N", help="stop after N states")
     check.add_argument("--max-seconds", type=int, metavar="S", help="stop after S seconds")
     check.add_argument("--resource", metavar="ID",
@@ -128,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except OSError as error:  # an output file that cannot be written
+        where = error.filename or "output"
+        print(f"stagelock: {where}: expected a writable file ({error.strerror})", file=sys.stderr)
+        return 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -179,6 +187,10 @@ def _config(args: argparse.Namespace) -> CheckConfig:
         config = replace(config, properties=tuple(args.property))
     if args.variant:
         config = replace(config, variants=tuple(args.variant))
+    if args.rules:
+        loaded = tuple(load_rules_file(path) for path in args.rules)
+        config = replace(config, rules_files=loaded)
+    combine("command line", "--variant/--rules", config.variants, config.rules_files)
     return config
 
 
@@ -224,7 +236,7 @@ def _check(args: argparse.Namespace) -> int:
         if interrupted:
             print("Interrupted: the report above covers what was explored so far.")
     if args.trace_out:
-        _write_trace(Path(args.trace_out), results)
+        _write_trace(Path(args.trace_out), results, config)
     if args.trace_svg:
         found = draw.first_counterexample(results)
         if found is None:
@@ -236,7 +248,11 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_CODES[overall(results)]
 
 
-def _write_trace(path: Path, results: list[ModeResult]) -> None:
+def _write_trace(path: Path, results: list[ModeResult], config: CheckConfig) -> None:
+    import os
+
+    files = {v.name: os.path.relpath(v.source, path.resolve().parent)
+             for v in config.rules_files}
     for r in results:
         for v in r.verdicts:
             if v.verdict == REFUTED and v.trace is not None:
@@ -245,6 +261,7 @@ def _write_trace(path: Path, results: list[ModeResult]) -> None:
                     f"Counterexample to {v.property.name} ({v.property.meaning}) in {r.mode} "
                     f"mode: {v.detail}.",
                     [v.property.name] if v.property.kind in ("invariant", "step") else [],
+                    files,
                 )
                 path.write_text(yaml.safe_dump(doc, sort_keys=False, width=100))
                 print(f"Counterexample to {v.property.name} written to {path}", file=sys.stderr)

@@ -6,6 +6,7 @@ A model file keeps a check in a repository so it can be rerun exactly:
     modes = ["SUPERSEDED", "QUEUED"]     # or "all"; omit for the declaration's own mode
     properties = []                      # omit or empty: all that apply
     variants = []                        # rule variants to check instead of the documented rules
+    rules = ["my_rules.py"]              # rules files (variants of your own), relative to this file
     resource = "Pipeline"                # the pipeline resource of a CloudFormation template
 
     [bounds]
@@ -31,11 +32,12 @@ from checker.check import CheckConfig, reference_pipeline
 from checker.errors import InputError
 from checker.explore import Bounds
 from checker.load import load_pipeline
+from checker.rulesfile import combine, load_rules_file
 from spec.modes import MODES
 from spec.properties import PROPERTIES
 from spec.variants import VARIANTS
 
-MODEL_KEYS = ("pipeline", "modes", "properties", "variants", "resource", "bounds")
+MODEL_KEYS = ("pipeline", "modes", "properties", "variants", "rules", "resource", "bounds")
 BOUND_LIMITS: dict[str, tuple[int, int]] = {
     "executions": (1, 50),
     "stops": (0, 20),
@@ -99,6 +101,11 @@ def load_model_file(path: Path) -> CheckConfig:
              else (pipeline.execution_mode,))
     props = check_names(file, "properties", data.get("properties", []), PROPERTIES, "property")
     variants = check_names(file, "variants", data.get("variants", []), VARIANTS, "variant")
+    paths = data.get("rules", [])
+    if not isinstance(paths, list) or not all(isinstance(x, str) for x in paths):
+        raise InputError(file, "rules", "expected a list of paths to rules files")
+    loaded = tuple(load_rules_file(path.parent / x) for x in paths)
+    combine(file, "rules", variants, loaded)
     bounds = Bounds()
     raw = data.get("bounds", {})
     if not isinstance(raw, dict):
@@ -115,4 +122,4 @@ def load_model_file(path: Path) -> CheckConfig:
         else:
             raise InputError(file, place,
                              f"expected one of failures, {', '.join(BOUND_LIMITS)}")
-    return CheckConfig(pipeline, source, modes, bounds, props, variants)
+    return CheckConfig(pipeline, source, modes, bounds, props, variants, loaded)

@@ -120,8 +120,8 @@ def render_text(config: CheckConfig, results: list[ModeResult]) -> str:
     lines = [f"stagelock check: {config.pipeline.name} ({config.source})",
              f"  stages: {stages}",
              f"  bounds: {config.bounds.describe()}"]
-    if config.variants:
-        lines.append(f"  rule variants: {', '.join(config.variants)}")
+    if config.variant_names:
+        lines.append(f"  rule variants: {', '.join(config.variant_names)}")
     for r in results:
         ex = r.exploration
         rate = len(ex) / ex.seconds if ex.seconds else 0.0
@@ -176,7 +176,7 @@ def to_json(config: CheckConfig, results: list[ModeResult]) -> dict[str, Any]:
             "maxStates": config.bounds.max_states,
             "maxSeconds": config.bounds.max_seconds,
         },
-        "variants": list(config.variants),
+        "variants": list(config.variant_names),
         "result": overall(results),
         "modes": [],
     }

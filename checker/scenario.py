@@ -41,9 +41,9 @@ from spec.operations import (
 from spec.properties import PROPERTIES, Property
 from spec.rules import Model, apply, build_model
 from spec.state import PIPELINE_STATUSES, STAGE_STATUSES, State
-from spec.variants import VARIANTS, rule_set
+from spec.variants import VARIANTS
 
-TOP_KEYS = ("description", "pipeline", "mode", "variants", "properties", "steps")
+TOP_KEYS = ("description", "pipeline", "mode", "variants", "rules", "properties", "steps")
 ACTION_STEPS = {"succeed", "fail", "approve", "reject", "timeout"}
 STEP_KINDS = ("start", "succeed", "fail", "approve", "reject", "timeout", "stop", "abandoned",
               "retry", "disable", "enable", "expect")
@@ -142,7 +142,13 @@ def parse_scenario(doc: object, file: str, base: Path) -> Scenario:
         if not isinstance(v, str) or v not in VARIANTS:
             raise InputError(file, f"variants[{i}]",
                              f"expected a variant name ({', '.join(VARIANTS)}), got {v!r}")
-    model = build_model(pipeline, mode, rule_set(variants))
+    paths = doc.get("rules") or []
+    if not isinstance(paths, list) or not all(isinstance(x, str) for x in paths):
+        raise InputError(file, "rules", "expected a list of paths to rules files")
+    from checker.rulesfile import combine, load_rules_file
+
+    loaded = tuple(load_rules_file(base / x) for x in paths)
+    model = build_model(pipeline, mode, combine(file, "variants", tuple(variants), loaded))
     props = doc.get("properties") or []
     if not isinstance(props, list):
         raise InputError(file, "properties", "expected a list of property names")
@@ -577,8 +583,11 @@ def full_expectation(m: Model, state: State, names: list[str]) -> dict[str, Any]
 
 
 def scenario_document(m: Model, ops: list[Operation], description: str,
-                      properties: list[str]) -> dict[str, Any]:
-    """A scenario (as a document to dump) that replays `ops` and pins the final state."""
+                      properties: list[str],
+                      rules_files: dict[str, str] | None = None) -> dict[str, Any]:
+    """A scenario (as a document to dump) that replays `ops` and pins the final state.
+    `rules_files` maps the name of each variant loaded from a user's file to that file's path
+    as the scenario should refer to it."""
     names: list[str] = []
     steps: list[dict[str, Any]] = []
     state = m.initial()
@@ -590,13 +599,14 @@ def scenario_document(m: Model, ops: list[Operation], description: str,
             steps.append(operation_step(m, op, names))
         state = apply(m, state, op)
     steps.append(full_expectation(m, state, names))
-    doc: dict[str, Any] = {"description": description,
-                           "pipeline": pipeline_to_dict(m.pipeline)["pipeline"]
-                           if "pipeline" in pipeline_to_dict(m.pipeline)
-                           else pipeline_to_dict(m.pipeline)}
+    doc: dict[str, Any] = {"description": description, "pipeline": pipeline_to_dict(m.pipeline)}
     doc["mode"] = m.policy.name
-    if m.rules.variants:
-        doc["variants"] = list(m.rules.variants)
+    files = rules_files or {}
+    built_in = [v for v in m.rules.variants if v not in files]
+    if built_in:
+        doc["variants"] = built_in
+    if files:
+        doc["rules"] = [files[v] for v in m.rules.variants if v in files]
     if properties:
         doc["properties"] = properties
     doc["steps"] = steps

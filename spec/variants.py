@@ -42,6 +42,8 @@ class Variant:
     """The modes in which the variant changes anything."""
     overrides: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     """Rule name -> the function that replaces it."""
+    source: str = ""
+    """Where a user's variant was read from (its file); empty for the built-in ones."""
 
 
 # --------------------------------------------------------------------------------------------
