@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checker.coverage import lifecycle_changes, not_in_charts
+from checker.strategies import pipelines
 from spec.lifecycles import replay
 from spec.operations import (
     ALL_ACTIONS,
@@ -35,7 +36,6 @@ from spec.operations import (
 from spec.properties import PROPERTIES
 from spec.rules import Model, apply, build_model, refusal, successors
 from spec.state import ACTIVE, IN_PROGRESS, State
-from tests.strategies import pipelines
 
 WALK = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

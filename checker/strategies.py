@@ -1,0 +1,95 @@
+"""Hypothesis strategies for property tests about pipelines: declarations, and sequences of
+operations the service accepts.
+
+    from hypothesis import given
+    from checker.strategies import operation_sequences, pipelines
+    from spec.rules import build_model
+
+    @given(operation_sequences(build_model(my_pipeline)))
+    def test_something(steps):
+        for operation, state in steps:
+            ...
+
+Both shrink towards small examples: fewer stages and actions, shorter sequences, and at each
+step the first operation `spec.rules.successors` offers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hypothesis import strategies as st
+
+from spec.declaration import Action, Pipeline, Stage
+from spec.modes import MODES
+from spec.operations import Operation
+from spec.rules import Model, successors
+from spec.state import State
+
+__all__ = ["CATEGORIES", "operation_sequences", "pipelines"]
+
+CATEGORIES = ("Build", "Deploy", "Test", "Invoke")
+"""The categories of the actions after the first stage (besides Approval)."""
+
+
+def pipelines(
+    max_stages: int = 5, max_actions: int = 3, modes: Sequence[str] = tuple(MODES)
+) -> st.SearchStrategy[Pipeline]:
+    """Random V2 declarations named ``random``: 1 to ``max_stages`` stages of 1 to
+    ``max_actions`` actions each (``S{stage}A{action}``), runOrder groups 1-3; the first stage
+    holds Source actions, the others Build, Deploy, Test, Invoke and Approval actions; the
+    execution mode is one of ``modes``."""
+    if max_stages < 1 or max_actions < 1:
+        raise ValueError("expected max_stages and max_actions of at least 1")
+    chosen = tuple(modes)
+    unknown = [m for m in chosen if m not in MODES]
+    if not chosen or unknown:
+        raise ValueError(f"expected modes from {', '.join(MODES)}, got {list(modes)!r}")
+    return _pipelines(max_stages, max_actions, chosen)
+
+
+@st.composite
+def _pipelines(
+    draw: st.DrawFn, max_stages: int, max_actions: int, modes: tuple[str, ...]
+) -> Pipeline:
+    stage_count = draw(st.integers(1, max_stages))
+    stages = []
+    for s in range(stage_count):
+        count = draw(st.integers(1, max_actions))
+        actions = []
+        for a in range(count):
+            kinds = ("Source",) if s == 0 else CATEGORIES + ("Approval",)
+            category = draw(st.sampled_from(kinds))
+            run_order = draw(st.integers(1, 3))
+            actions.append(Action(f"S{s}A{a}", category, run_order))
+        stages.append(Stage(f"Stage{s}", tuple(actions)))
+    mode = draw(st.sampled_from(modes))
+    return Pipeline("random", tuple(stages), mode, "V2")
+
+
+def operation_sequences(
+    model: Model, max_steps: int = 30, max_executions: int = 3
+) -> st.SearchStrategy[list[tuple[Operation, State]]]:
+    """Walks from ``model``'s initial state: lists of up to ``max_steps`` (operation,
+    state after it) pairs, each operation one the service accepts in the state reached so far
+    (one of `spec.rules.successors`), with at most ``max_executions`` executions started.
+    A walk ends early where nothing more can happen."""
+    if max_steps < 0 or max_executions < 0:
+        raise ValueError("expected max_steps and max_executions of at least 0")
+    return _operation_sequences(model, max_steps, max_executions)
+
+
+@st.composite
+def _operation_sequences(
+    draw: st.DrawFn, model: Model, max_steps: int, max_executions: int
+) -> list[tuple[Operation, State]]:
+    length = draw(st.integers(0, max_steps))
+    state = model.initial()
+    steps: list[tuple[Operation, State]] = []
+    for _ in range(length):
+        options = successors(model, state, starts=len(state.executions) < max_executions)
+        if not options:
+            break
+        op, state = options[draw(st.integers(0, len(options) - 1))]
+        steps.append((op, state))
+    return steps
