@@ -33,7 +33,7 @@ from checker.rulesfile import combine, load_rules_file
 from checker.scenario import load_scenario, run_scenario, scenario_document
 from checker.view import pipeline_state, render_state
 from spec.modes import MODES
-from spec.properties import PROPERTIES
+from spec.properties import PROPERTIES, properties_for
 from spec.rules import build_model
 from spec.variants import VARIANTS, rule_set
 
@@ -185,6 +185,14 @@ def _config(args: argparse.Namespace) -> CheckConfig:
                              f"expected a variant name ({', '.join(VARIANTS)}), got {name!r}")
     if args.property:
         config = replace(config, properties=tuple(args.property))
+    for mode in config.modes if config.properties else ():
+        if not properties_for(mode, config.properties):
+            names = ", ".join(config.properties)
+            applies = "; ".join(f"{p} applies to {', '.join(PROPERTIES[p].modes)}"
+                                for p in config.properties)
+            raise InputError("command line", "--property",
+                             f"expected a property that applies to {mode} mode, {names} does "
+                             f"not ({applies}); choose the mode with --mode")
     if args.variant:
         config = replace(config, variants=tuple(args.variant))
     if args.rules:

@@ -132,7 +132,9 @@ def render_text(config: CheckConfig, results: list[ModeResult]) -> str:
         lines.append(f"{r.mode}: {_int(len(ex))} states, {_int(ex.transitions)} "
                      f"transitions, depth {ex.max_depth}, {ex.seconds:.1f} s "
                      f"({_int(rate)} states/s) + {r.analysis_seconds:.1f} s analysis, {status}")
-        width = max(len(v.property.name) for v in r.verdicts)
+        if not r.verdicts:
+            lines.append("  no selected property applies to this mode")
+        width = max((len(v.property.name) for v in r.verdicts), default=0)
         for v in r.verdicts:
             kind = "" if v.property.kind in ("invariant", "step") else f" [{v.property.kind}]"
             text = f"  {v.verdict:<12} {v.property.name.ljust(width)}  {v.property.meaning}{kind}"

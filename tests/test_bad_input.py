@@ -73,7 +73,7 @@ def with_steps(steps: str, extra: str = "") -> str:
 def test_unknown_top_level_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert_simulate(tmp_path, capsys, with_steps("  - start: e1\n", extra="stage: Build\n"),
                     "stage: expected one of the keys description, pipeline, mode, variants, "
-                    "properties, steps")
+                    "rules, properties, steps")
 
 
 def test_missing_pipeline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -269,7 +269,7 @@ def test_model_file_unknown_key(tmp_path: Path, capsys: pytest.CaptureFixture[st
     status, err, path = check_model(tmp_path, "mode = \"QUEUED\"\n", capsys)
     assert status == 2
     assert err == (f"stagelock: {path}: mode: expected one of the keys pipeline, modes, "
-                   "properties, variants, resource, bounds")
+                   "properties, variants, rules, resource, bounds")
 
 
 def test_model_file_bound_as_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -364,11 +364,13 @@ def test_model_file(tmp_path, capsys):
     assert report["bounds"]["executions"] == 2 and report["bounds"]["stops"] == 0
     assert [p["name"] for p in report["modes"][0]["properties"]] == ["one-execution-per-stage-lock"]
     # the command line overrides the file
-    assert main(["check", str(model), "--executions", "1", "--mode", "PARALLEL", "--json"]) == 0
+    assert main(["check", str(model), "--executions", "1", "--mode", "QUEUED", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["bounds"]["executions"] == 1
-    assert [m["mode"] for m in report["modes"]] == ["PARALLEL"]
-    assert report["modes"][0]["properties"] == []  # the property does not apply to PARALLEL
+    assert [m["mode"] for m in report["modes"]] == ["QUEUED"]
+    # a property that does not apply to the chosen mode is bad input, not an empty proof
+    assert main(["check", str(model), "--mode", "PARALLEL"]) == 2
+    assert "expected a property that applies to PARALLEL mode" in capsys.readouterr().err
 
 
 def test_properties_listing(capsys):
