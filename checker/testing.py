@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from checker.check import (
@@ -36,6 +37,7 @@ from checker.errors import InputError
 from checker.explore import Bounds
 from checker.load import load_pipeline, pipeline_from_document
 from checker.report import render_text, render_trace, trace_steps
+from checker.rulesfile import combine, load_rules_file
 from spec.declaration import Pipeline
 from spec.modes import MODES
 from spec.operations import Operation
@@ -214,6 +216,7 @@ def check(
     failures: bool = True,
     properties: str | Iterable[str] = (),
     variants: str | Iterable[str] = (),
+    rules: str | Path | Iterable[str | Path] = (),
     max_states: int | None = None,
     resource: str | None = None,
 ) -> CheckOutcome:
@@ -223,7 +226,8 @@ def check(
     ``mode``: None for the declaration's own ``executionMode``, ``"all"`` for all three, a mode
     or a list of modes.  The bounds and ``failures`` are `stagelock check`'s options of the same
     names; ``properties`` (default: all that apply) and ``variants`` take names (`stagelock
-    properties`, `stagelock variants`).  A mode where none of the selected properties applies is
+    properties`, `stagelock variants`); ``rules`` takes paths of rules files (variants of one's
+    own, as `stagelock check --rules`).  A mode where none of the selected properties applies is
     not explored.  ``resource`` picks the pipeline of a CloudFormation template that has several.
     Bad input (a file, a declaration or an argument) raises `checker.errors.InputError`.
     """
@@ -248,7 +252,10 @@ def check(
                              + "; ".join(f"{n} applies to {', '.join(PROPERTIES[n].modes)}"
                                          for n in selected))
         modes = applicable
-    config = CheckConfig(pipeline, source, modes, bounds, selected, chosen)
+    paths = [rules] if isinstance(rules, str | Path) else list(rules)
+    loaded = tuple(load_rules_file(path) for path in paths)
+    combine(_ARGUMENTS, "variants/rules", chosen, loaded)
+    config = CheckConfig(pipeline, source, modes, bounds, selected, chosen, loaded)
     results = []
     for m in modes:
         result = check_mode(config, m)

@@ -96,3 +96,12 @@ def test_unwritable_output_is_bad_input(capsys, tmp_path):
                           str(tmp_path / "missing" / "ce.yaml")], capsys)
     assert status == 2
     assert err.endswith("expected a writable file (No such file or directory)\n")
+
+
+def test_testing_helper_takes_rules_files():
+    from checker.check import reference_pipeline
+    from checker.testing import assert_refuted, check
+
+    outcome = check(reference_pipeline(), "QUEUED", properties=["queued-never-overtakes"],
+                    rules=[EXAMPLE])
+    assert_refuted(outcome, "queued-never-overtakes", steps=4)
