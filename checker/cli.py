@@ -107,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--case", type=int, action="append", metavar="N",
                        help="run only configuration N (1-based; repeatable)")
     _diagram_parser(sub)
+    _diff_parsers(sub)
     return parser
 
 
@@ -123,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
             return _benchmark(args)
         if args.command == "diagram":
             return _diagram(args)
+        if args.command in ("diff", "baseline"):
+            return _diff_or_baseline(args)
         return _variants()
     except InputError as error:
         print(f"stagelock: {error}", file=sys.stderr)
@@ -449,6 +452,70 @@ def _diagram(args: argparse.Namespace) -> int:
     draw.write_picture(dot, Path(args.output))
     return 0
 
+
+# --------------------------------------------------------------------------------------------
+# diff and baseline
+
+
+def _diff_parsers(sub: Any) -> None:
+    diff = sub.add_parser(
+        "diff", help="show what a user could observe two rule sets do differently",
+        description="Run two rule sets side by side over every interleaving of a bounded "
+        "configuration and report each kind of observable difference with a shortest witness, "
+        "and the properties whose verdicts differ.  With no FILE: the built-in reference "
+        "pipeline in all three modes.")
+    diff.add_argument("file", nargs="?", metavar="DECLARATION|MODEL.toml")
+    diff.add_argument("--rules", action="append", default=[], metavar="RULES",
+                      help="a rule set: documented, a variant, several joined with +, or a "
+                           "rules file (.py); give exactly two, BASE then OTHER")
+    diff.add_argument("--mode", choices=list(MODES), help="override the execution mode")
+    diff.add_argument("--all-modes", action="store_true", help="compare in all three modes")
+    for name, default in (("executions", 3), ("stops", 1), ("retries", 1), ("toggles", 1)):
+        diff.add_argument(f"--{name}", type=int, metavar="N", help=f"as for check "
+                          f"(default {default})")
+    diff.add_argument("--no-failures", action="store_true",
+                      help="actions always succeed and approvals are always approved")
+    diff.add_argument("--max-states", type=int, metavar="N",
+                      help="stop after N product states (and N states per verdict search)")
+    diff.add_argument("--resource", metavar="ID",
+                      help="the pipeline resource of a CloudFormation template")
+    diff.add_argument("--json", action="store_true", help="print the report as JSON")
+    diff.add_argument("--trace-out", metavar="FILE",
+                      help="write the shortest witness as a scenario file that passes under "
+                           "OTHER and fails under BASE")
+    diff.add_argument("--limit", type=int, default=10, metavar="K",
+                      help="show at most K kinds of difference per mode (default 10)")
+
+    baseline = sub.add_parser(
+        "baseline", help="record what small configurations do, and check that it still holds",
+        description="write: explore each configuration of a configurations file (TOML) and "
+        "record its figures, verdicts and observable behaviour.  check: explore them again "
+        "and explain what changed.")
+    actions = baseline.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    write = actions.add_parser("write", help="record a baseline")
+    write.add_argument("file", metavar="CONFIGS.toml")
+    write.add_argument("-o", "--output", metavar="BASELINE.json",
+                       help="where to write it (default CONFIGS.baseline.json)")
+    check = actions.add_parser("check", help="compare with a baseline")
+    check.add_argument("file", metavar="BASELINE.json")
+    check.add_argument("--limit", type=int, default=5, metavar="K",
+                       help="explain at most K added and K removed transitions per "
+                            "configuration (default 5)")
+
+
+def _diff_or_baseline(args: argparse.Namespace) -> int:
+    if args.command == "diff":
+        from checker.diff import diff_command
+
+        output = diff_command(args)
+    else:
+        from checker.baseline import baseline_command
+
+        output = baseline_command(args)
+    print(output.stdout)
+    for line in output.stderr:
+        print(line, file=sys.stderr)
+    return output.exit_code
 
 
 if __name__ == "__main__":
