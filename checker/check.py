@@ -126,6 +126,7 @@ def never_taken(ex: Exploration) -> list[Change]:
         for k in range(ex.edge_start[s], ex.edge_start[s + 1]):
             target = ex.nodes[ex.edge_target[k]]
             if node[3] is not target[3]:  # a transition was disabled or enabled
+                # (field 3 of a stored state is State.disabled)
                 for change in lifecycle_changes(m, ex.state(s), ex.state(ex.edge_target[k])):
                     wanted.discard(change)
             old = node[0]

@@ -108,6 +108,21 @@ def _parser() -> argparse.ArgumentParser:
                        help="run only configuration N (1-based; repeatable)")
     _diagram_parser(sub)
     _diff_parsers(sub)
+
+    lint = sub.add_parser(
+        "lint", help="find hazards in pipeline declarations",
+        description="Look for what can go wrong outside CodePipeline's own bookkeeping in each "
+        "pipeline of the files (get-pipeline JSON or YAML, CloudFormation templates): deploys "
+        "out of order, tests of another revision than the one deployed, stops without a "
+        "disabled transition, stale approvals.  Exit 1 when any finding is an error.")
+    lint.add_argument("files", nargs="+", metavar="DECLARATION")
+    lint.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    lint.add_argument("--ignore", action="append", default=[], metavar="RULE[:PIPELINE]",
+                      help="silence a rule (id or name), everywhere or for one pipeline")
+    lint.add_argument("--executions", type=int, metavar="N",
+                      help="executions to start (default 2)")
+    lint.add_argument("--stops", type=int, metavar="N",
+                      help="stops for the operator's hazards (default 1; 0 leaves them out)")
     return parser
 
 
@@ -126,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
             return _diagram(args)
         if args.command in ("diff", "baseline"):
             return _diff_or_baseline(args)
+        if args.command == "lint":
+            return _lint(args)
         return _variants()
     except InputError as error:
         print(f"stagelock: {error}", file=sys.stderr)
@@ -516,6 +533,26 @@ def _diff_or_baseline(args: argparse.Namespace) -> int:
     for line in output.stderr:
         print(line, file=sys.stderr)
     return output.exit_code
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from checker import lint as hazards
+
+    bounds = hazards.LINT_BOUNDS
+    if args.executions is not None:
+        bounds = replace(bounds, executions=check_bound("command line", "--executions",
+                                                        "executions", args.executions))
+    if args.stops is not None:
+        bounds = replace(bounds, stops=check_bound("command line", "--stops", "stops",
+                                                   args.stops))
+    findings = hazards.lint(args.files, bounds, args.ignore)
+    if args.format == "json":
+        print(json.dumps(hazards.to_json(findings), indent=2))
+    elif args.format == "sarif":
+        print(json.dumps(hazards.to_sarif(findings), indent=2))
+    else:
+        print(hazards.render_text(findings, args.files))
+    return 1 if any(f.rule.severity == "error" for f in findings) else 0
 
 
 if __name__ == "__main__":

@@ -49,8 +49,10 @@ class Bounds:
         return text + ("" if self.failures else ", no failures")
 
 
+STATE_FIELDS = len(State._fields)
+
 Node = tuple
-"""A stored state: the spec state's four fields, flattened, then the budgets used so far (stops,
+"""A stored state: the spec state's fields, flattened, then the budgets used so far (stops,
 retries, transition disables).  Flat, and with its parts shared between states (see `_Interner`),
 to keep each stored state small."""
 
@@ -95,11 +97,11 @@ class Exploration:
 
     def state(self, i: int) -> State:
         """The spec state of state number i."""
-        return State._make(self.nodes[i][:4])
+        return State._make(self.nodes[i][:STATE_FIELDS])
 
     def budgets(self, i: int) -> tuple[int, int, int]:
         """Stops, retries and transition disables used on the way to state number i."""
-        return self.nodes[i][4:]  # type: ignore[no-any-return]
+        return self.nodes[i][STATE_FIELDS:]  # type: ignore[no-any-return]
 
     def edges(self, i: int) -> list[tuple[Operation, int]]:
         """The recorded steps out of state i: each operation and the number of its target.
@@ -163,9 +165,7 @@ class _Interner:
         executions = tuple([pool.setdefault(x, x) for x in state.executions])
         return (
             pool.setdefault(executions, executions),
-            pool.setdefault(state.latest, state.latest),
-            pool.setdefault(state.inbound, state.inbound),
-            pool.setdefault(state.disabled, state.disabled),
+            *[pool.setdefault(part, part) for part in state[1:]],
             *budgets,
         )
 
@@ -218,8 +218,8 @@ def explore(
                 result.stopped_by = "every property decided"
                 break
             node = nodes[current]
-            state = State._make(node[:4])
-            stops, retries, toggles = node[4:]
+            state = State._make(node[:STATE_FIELDS])
+            stops, retries, toggles = node[STATE_FIELDS:]
             edge_start.append(len(edge_target))
             for op, after in successors(
                 model,
@@ -239,14 +239,15 @@ def explore(
                         found[p.name] = Finding(-1, current, op, why)
                 if found:
                     _settle(found, pending_steps, pending_states, violations, witnesses, props)
-                key = (*after, *_spend(op, stops, retries, toggles))
+                budgets = _spend(op, stops, retries, toggles)
+                key = (*after, *budgets)
                 target = index.get(key)
                 if target is None:
                     if max_states is not None and len(nodes) >= max_states:
                         result.stopped_by = f"--max-states {max_states}"
                         raise _Stop
                     target = len(nodes)
-                    key = interner.node(after, key[4:])
+                    key = interner.node(after, budgets)
                     index[key] = target
                     nodes.append(key)
                     parent.append(current)

@@ -11,6 +11,7 @@ from typing import Any
 from checker.check import REFUTED, UNDETERMINED, CheckConfig, ModeResult, overall
 from checker.view import where
 from spec.operations import (
+    AbandonedWorkFinishes,
     ActionFailed,
     ActionsAbandoned,
     ActionSucceeded,
@@ -44,6 +45,8 @@ def describe_operation(m: Model, op: Operation, names: list[str], before: State)
         return f"StopPipelineExecution {n(op.execution)} ({how})"
     if isinstance(op, ActionsAbandoned):
         return f"{n(op.execution)}'s in-progress actions are abandoned"
+    if isinstance(op, AbandonedWorkFinishes):
+        return f"{n(op.execution)}'s abandoned {m.action_names[op.action]} finishes anyway"
     if isinstance(op, RetryStageExecution):
         return f"RetryStageExecution {n(op.execution)} {m.stage_names[op.stage]} {op.retry_mode}"
     if isinstance(op, DisableStageTransition):
@@ -82,6 +85,14 @@ def describe_changes(m: Model, before: State, after: State, names: list[str]) ->
             out.append(f"waiting in front of {stage}: {queue}")
         if before.disabled[s] != after.disabled[s]:
             out.append(f"transition into {stage} {'disabled' if after.disabled[s] else 'enabled'}")
+    if m.world is not None:
+        pairs = zip(before.revisions, after.revisions, strict=True)
+        for t, (old_revision, revision) in enumerate(pairs):
+            if old_revision != revision:
+                out.append(f"{m.world.targets[t]} holds {names[revision]}'s revision")
+        for a, e in after.in_flight:
+            if (a, e) not in before.in_flight:
+                out.append(f"{names[e]}'s {m.action_names[a]} goes on outside CodePipeline")
     return out
 
 

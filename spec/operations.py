@@ -95,6 +95,15 @@ class ActionsAbandoned:
     execution: int
 
 
+@dataclass(frozen=True, slots=True)
+class AbandonedWorkFinishes:
+    """The provider of an abandoned deploy action finishes its work anyway and writes the
+    execution's revision to the action's target (only with a world: `spec.world`)."""
+
+    execution: int
+    action: int
+
+
 Operation = (
     StartPipelineExecution
     | StopPipelineExecution
@@ -106,6 +115,7 @@ Operation = (
     | ActionFailed
     | ApprovalTimedOut
     | ActionsAbandoned
+    | AbandonedWorkFinishes
 )
 
 API_ERRORS = {

@@ -26,6 +26,7 @@ from spec.operations import (
     FAILED_ACTIONS,
     REJECTED,
     RETRY_MODES,
+    AbandonedWorkFinishes,
     ActionFailed,
     ActionsAbandoned,
     ActionSucceeded,
@@ -56,6 +57,7 @@ from spec.state import (
     State,
     initial_state,
 )
+from spec.world import World, derive_world
 
 RULES: dict[str, Callable] = {}
 """The documented rules by name, in the order they are defined here."""
@@ -84,6 +86,12 @@ class Model:
     groups: tuple[tuple[tuple[int, ...], ...], ...]
     """Per stage, its runOrder groups, lowest runOrder first, as action numbers."""
     stage_count: int
+    disabled_at_start: tuple[int, ...] = ()
+    """Stages whose inbound transition the declaration disables (CloudFormation's
+    DisableInboundStageTransitions)."""
+    world: World | None = None
+    """The deploy targets, when the model tracks the world outside CodePipeline (`spec.world`);
+    None: it does not, and states carry no revisions."""
     operations: dict[tuple, Operation] = field(default_factory=dict, compare=False, repr=False)
     """Operation values made so far, shared: the explorer builds the same few again and again."""
 
@@ -100,11 +108,19 @@ class Model:
         return tuple(s.name for s in self.pipeline.stages)
 
     def initial(self) -> State:
-        return initial_state(self.stage_count)
+        state = initial_state(self.stage_count,
+                              len(self.world.targets) if self.world is not None else 0)
+        if self.disabled_at_start:
+            disabled = tuple(s in self.disabled_at_start for s in range(self.stage_count))
+            state = state.but(disabled=disabled)
+        return state
 
 
-def build_model(pipeline: Pipeline, mode: str | None = None, rules: RuleSet | None = None) -> Model:
-    """Compile `pipeline` under `mode` (default: its own executionMode) and `rules`."""
+def build_model(pipeline: Pipeline, mode: str | None = None, rules: RuleSet | None = None,
+                world: bool = False, disabled_at_start: tuple[int, ...] = ()) -> Model:
+    """Compile `pipeline` under `mode` (default: its own executionMode) and `rules`; with
+    `world`, also track what deploy actions write to their targets (`spec.world`);
+    `disabled_at_start` lists stages whose inbound transition starts disabled."""
     names: list[str] = []
     stage_of: list[int] = []
     approval: list[bool] = []
@@ -129,6 +145,8 @@ def build_model(pipeline: Pipeline, mode: str | None = None, rules: RuleSet | No
         stage_actions=tuple(stage_actions),
         groups=tuple(groups),
         stage_count=len(stage_actions),
+        world=derive_world(pipeline) if world else None,
+        disabled_at_start=disabled_at_start,
     )
 
 
@@ -626,6 +644,58 @@ def enable(m: Model, state: State, op: EnableStageTransition) -> State:
     return state.but(disabled=_set(state.disabled, op.stage, False))
 
 
+# --------------------------------------------------------------------------------------------
+# The world outside CodePipeline (only for a model built with its world)
+
+
+@rule
+def outside_world(m: Model, before: State, after: State) -> State:
+    """What the step did to the deploy targets: a deploy action that succeeded wrote its
+    execution's revision; one that was abandoned goes on working outside CodePipeline.
+
+    [Seed] "When an action is abandoned in CodePipeline, the action provider continues any tasks
+    related to the action. ... the action is abandoned in CodePipeline, but continues in Amazon
+    S3. Amazon S3 does not encounter any instruction to cancel the upload."  Stop and wait lets
+    the action complete, so its write happens before the execution stops.
+    """
+    world = m.world
+    if world is None:
+        return after
+    revisions, in_flight = after.revisions, after.in_flight
+    old = before.executions
+    for e, ex in enumerate(after.executions):
+        if e < len(old) and old[e] is ex:
+            continue
+        was = old[e].actions if e < len(old) else None
+        for a, status in enumerate(ex.actions):
+            t = world.writes[a]
+            if t < 0 or was is None or was[a] != IN_PROGRESS or status == IN_PROGRESS:
+                continue
+            if status == SUCCEEDED:
+                revisions = _set(revisions, t, e)
+            elif status == ABANDONED:
+                in_flight = tuple(sorted(in_flight + ((a, e),)))
+    if revisions is after.revisions and in_flight is after.in_flight:
+        return after
+    return after.but(revisions=revisions, in_flight=in_flight)
+
+
+@rule
+def abandoned_work_refusal(m: Model, state: State, op: AbandonedWorkFinishes) -> str | None:
+    """Only work that was abandoned and is still going on can finish."""
+    return None if (op.action, op.execution) in state.in_flight else "ActionNotInProgress"
+
+
+@rule
+def abandoned_work_finishes(m: Model, state: State, op: AbandonedWorkFinishes) -> State:
+    """[Seed] "When the old deployment completes, the new file is overwritten by the old
+    file." """
+    assert m.world is not None
+    t = m.world.writes[op.action]
+    in_flight = tuple(x for x in state.in_flight if x != (op.action, op.execution))
+    return state.but(revisions=_set(state.revisions, t, op.execution), in_flight=in_flight)
+
+
 OPERATION_RULES: dict[type, tuple[str, str]] = {
     StartPipelineExecution: ("start_refusal", "start"),
     StopPipelineExecution: ("stop_refusal", "stop"),
@@ -637,6 +707,7 @@ OPERATION_RULES: dict[type, tuple[str, str]] = {
     RetryStageExecution: ("retry_refusal", "retry"),
     DisableStageTransition: ("transition_refusal", "disable"),
     EnableStageTransition: ("transition_refusal", "enable"),
+    AbandonedWorkFinishes: ("abandoned_work_refusal", "abandoned_work_finishes"),
 }
 """For each operation, the rule that may refuse it and the rule that applies it."""
 
@@ -655,7 +726,8 @@ def apply(m: Model, state: State, op: Operation) -> State:
     name = check(m, state, op)
     if name is not None:
         raise Refused(name)
-    return m.rules.admit_inbound(m, effect(m, state, op))
+    after = m.rules.admit_inbound(m, effect(m, state, op))
+    return m.rules.outside_world(m, state, after) if m.world is not None else after
 
 
 def successors(
@@ -706,13 +778,17 @@ def successors(
             ops.append(op(EnableStageTransition, s))
         elif disables:
             ops.append(op(DisableStageTransition, s))
+    for a, e in state.in_flight:
+        ops.append(op(AbandonedWorkFinishes, e, a))
     out: list[tuple[Operation, State]] = []
     rules = m.rules
     admit = rules.admit_inbound
+    world = rules.outside_world if m.world is not None else None
     for o in ops:
         check, effect = rules.operation(type(o))
         if check(m, state, o) is None:
-            out.append((o, admit(m, effect(m, state, o))))
+            after = admit(m, effect(m, state, o))
+            out.append((o, after if world is None else world(m, state, after)))
     return out
 
 

@@ -81,23 +81,34 @@ class State(NamedTuple):
     latest: tuple[int, ...]
     inbound: tuple[tuple[int, ...], ...]
     disabled: tuple[bool, ...]
+    revisions: tuple[int, ...] = ()
+    """Per deploy target of the model's world, the execution whose revision it holds (-1:
+    none yet); empty when the model has no world (`spec.world`)."""
+    in_flight: tuple[tuple[int, int], ...] = ()
+    """(action, execution) of each abandoned deployment whose provider is still working, in
+    order; its revision lands on the action's target when it finishes."""
 
     def but(self, executions: Any = _KEEP, latest: Any = _KEEP, inbound: Any = _KEEP,
-            disabled: Any = _KEEP) -> State:
+            disabled: Any = _KEEP, revisions: Any = _KEEP, in_flight: Any = _KEEP) -> State:
         """A copy with the given fields changed (a faster `_replace`)."""
         return _new(State, (
             self.executions if executions is _KEEP else executions,
             self.latest if latest is _KEEP else latest,
             self.inbound if inbound is _KEEP else inbound,
             self.disabled if disabled is _KEEP else disabled,
+            self.revisions if revisions is _KEEP else revisions,
+            self.in_flight if in_flight is _KEEP else in_flight,
         ))
 
 
-def initial_state(stage_count: int) -> State:
-    """A pipeline that has never run: no executions, every transition enabled."""
+def initial_state(stage_count: int, targets: int = 0) -> State:
+    """A pipeline that has never run: no executions, every transition enabled, no target
+    deployed to yet."""
     return State(
         executions=(),
         latest=(-1,) * stage_count,
         inbound=((),) * stage_count,
         disabled=(False,) * stage_count,
+        revisions=(-1,) * targets,
+        in_flight=(),
     )

@@ -1,0 +1,302 @@
+"""`stagelock lint`: hazards in users' own pipeline declarations.
+
+Each file (a `get-pipeline` declaration in JSON or YAML, or a CloudFormation template with one or
+more pipeline resources) is checked with its outside world (`spec.world`) against every hazard
+of `spec.hazards`, in the pipeline's own execution mode.  A refuted hazard is a *finding* about
+the pipeline: a rule id, a severity, the stage and action it concerns, what can happen, the
+shortest trace that shows it, and the fix.
+
+Silencing a rule for one pipeline: `--ignore RULE` or `--ignore RULE:PIPELINE` on the command
+line; in the file, `stagelock: {ignore: [RULE, ...]}` beside `pipeline` in a `get-pipeline`
+document (or inside the declaration), or under the resource's `Metadata` in a CloudFormation
+template.  RULE is an id (`SL301`) or a name (`stop-without-disabled-transition`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from checker.errors import InputError
+from checker.explore import Bounds, explore
+from checker.load import (
+    CLOUDFORMATION_PIPELINE_TYPE,
+    _TemplateLoader,
+    is_cloudformation_template,
+    pipeline_from_document,
+    read_document,
+)
+from checker.report import trace_steps
+from spec.declaration import Pipeline
+from spec.hazards import RULES, Hazard, Rule, hazards_for
+from spec.rules import build_model
+
+LINT_BOUNDS = Bounds(executions=2, stops=1, retries=0, toggles=0, failures=False)
+"""Enough for every hazard: two executions, and one stop for the operator's hazards; failures
+and retries add states but no hazard.  Structural hazards are looked for with no stop at all."""
+
+
+@dataclass
+class Target:
+    """One pipeline of one file, with where its parts are in the file."""
+
+    file: str
+    pipeline: Pipeline
+    path: list[str | int]
+    """The keys leading to the pipeline's declaration in the document."""
+    cloudformation: bool
+    ignored: set[str] = field(default_factory=set)
+    disabled: tuple[int, ...] = ()
+    """Stages whose inbound transition the declaration disables."""
+
+
+@dataclass
+class Finding:
+    rule: Rule
+    file: str
+    pipeline: str
+    stage: str
+    action: str | None
+    detail: str
+    trace: list[dict[str, Any]]
+    line: int | None
+
+    @property
+    def message(self) -> str:
+        return f"{self.rule.summary[0].upper()}{self.rule.summary[1:]}: {self.detail}."
+
+
+def rule_ids(value: str, file: str, place: str) -> str:
+    by_name = {r.name: r.id for r in RULES.values()}
+    if value in RULES:
+        return value
+    if value in by_name:
+        return by_name[value]
+    raise InputError(file, place, f"expected a rule id or name ({', '.join(RULES)}; "
+                     f"{', '.join(by_name)}), got {value!r}")
+
+
+def _ignore_list(value: object, file: str, place: str) -> set[str]:
+    if not isinstance(value, dict) or not isinstance(value.get("ignore", []), list):
+        raise InputError(file, place, "expected {ignore: [rule ids or names]}")
+    return {rule_ids(str(v), file, f"{place}.ignore[{i}]")
+            for i, v in enumerate(value.get("ignore", []))}
+
+
+def targets_in(path: str) -> list[Target]:
+    """Every pipeline in the file, with the file's own silenced rules."""
+    doc = read_document(path)
+    if is_cloudformation_template(doc):
+        resources = doc["Resources"] if isinstance(doc["Resources"], dict) else {}
+        found = []
+        for rid, body in resources.items():
+            if isinstance(body, dict) and body.get("Type") == CLOUDFORMATION_PIPELINE_TYPE:
+                pipeline = pipeline_from_document(doc, path, resource=str(rid))
+                ignored: set[str] = set()
+                meta = body.get("Metadata")
+                if isinstance(meta, dict) and "stagelock" in meta:
+                    ignored = _ignore_list(meta["stagelock"], path,
+                                           f"Resources.{rid}.Metadata.stagelock")
+                place = f"Resources.{rid}.Properties.DisableInboundStageTransitions"
+                disabled = _disabled(body.get("Properties", {}), pipeline, path, place)
+                found.append(Target(path, pipeline, ["Resources", str(rid), "Properties"],
+                                    True, ignored, disabled))
+        if not found:
+            pipeline_from_document(doc, path)  # raises the loader's own message
+        return found
+    pipeline = pipeline_from_document(doc, path)
+    ignored = set()
+    inner: list[str | int] = []
+    if isinstance(doc, dict):
+        if "stagelock" in doc:
+            ignored |= _ignore_list(doc["stagelock"], path, "stagelock")
+        if isinstance(doc.get("pipeline"), dict):
+            inner = ["pipeline"]
+            if "stagelock" in doc["pipeline"]:
+                ignored |= _ignore_list(doc["pipeline"]["stagelock"], path,
+                                        "pipeline.stagelock")
+    return [Target(path, pipeline, inner, False, ignored)]
+
+
+def _disabled(properties: object, pipeline: Pipeline, file: str,
+              place: str) -> tuple[int, ...]:
+    """The stages a CloudFormation pipeline declares with a disabled inbound transition."""
+    value = properties.get("DisableInboundStageTransitions") if isinstance(
+        properties, dict) else None
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise InputError(file, place, "expected a list of {StageName, Reason}")
+    names = [s.name for s in pipeline.stages]
+    out = []
+    for i, item in enumerate(value):
+        name = item.get("StageName") if isinstance(item, dict) else None
+        if name not in names:
+            raise InputError(file, f"{place}[{i}].StageName",
+                             f"expected a stage of the pipeline ({', '.join(names)}), "
+                             f"got {name!r}")
+        out.append(names.index(name))
+    return tuple(sorted(out))
+
+
+def _line(text: str, keys: list[str | int]) -> int | None:
+    """The 1-based line of the node at `keys` in a JSON or YAML text, where it can be found."""
+    try:
+        node = yaml.compose(text, Loader=_TemplateLoader)
+    except yaml.YAMLError:
+        return None
+    for key in keys:
+        if isinstance(node, yaml.MappingNode) and isinstance(key, str):
+            node = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) \
+                and key < len(node.value):
+            node = node.value[key]
+        else:
+            return None
+        if node is None:
+            return None
+    return int(node.start_mark.line) + 1 if node is not None else None
+
+
+def _place(target: Target, hazard: Hazard) -> list[str | int]:
+    p = target.pipeline
+    s = next(i for i, st in enumerate(p.stages) if st.name == hazard.stage)
+    stages, actions = ("Stages", "Actions") if target.cloudformation else ("stages", "actions")
+    keys: list[str | int] = [*target.path, stages, s]
+    if hazard.action is not None:
+        a = next(i for i, ac in enumerate(p.stages[s].actions) if ac.name == hazard.action)
+        keys += [actions, a]
+    return keys
+
+
+def lint_target(target: Target, bounds: Bounds, ignore: set[str],
+                text: str | None = None) -> list[Finding]:
+    m = build_model(target.pipeline, world=True, disabled_at_start=target.disabled)
+    hazards = [h for h in hazards_for(m)
+               if h.rule.id not in ignore and h.rule.id not in target.ignored]
+    findings = []
+    # Structural hazards without any stop, then the operator's hazards with the stops allowed.
+    for operator, phase_bounds in ((False, replace(bounds, stops=0)), (True, bounds)):
+        chosen = [h for h in hazards if h.rule.operator == operator]
+        if not chosen or (operator and bounds.stops == 0):
+            continue
+        ex = explore(m, phase_bounds, [h.property for h in chosen])
+        for h in chosen:
+            found = ex.violations.get(h.property.name)
+            if found is None:
+                continue
+            line = _line(text, _place(target, h)) if text is not None else None
+            findings.append(Finding(h.rule, target.file, target.pipeline.name, h.stage,
+                                    h.action, found.detail, trace_steps(m, ex.trace(found)),
+                                    line))
+    findings.sort(key=lambda f: (f.rule.severity != "error", f.rule.id, f.stage,
+                                 f.action or ""))
+    return findings
+
+
+def parse_ignores(values: list[str]) -> tuple[set[str], dict[str, set[str]]]:
+    """`--ignore RULE` (everywhere) and `--ignore RULE:PIPELINE` (that pipeline only)."""
+    everywhere: set[str] = set()
+    per_pipeline: dict[str, set[str]] = {}
+    for i, value in enumerate(values):
+        rule, _, pipeline = value.partition(":")
+        rid = rule_ids(rule, "command line", f"--ignore #{i + 1}")
+        if pipeline:
+            per_pipeline.setdefault(pipeline, set()).add(rid)
+        else:
+            everywhere.add(rid)
+    return everywhere, per_pipeline
+
+
+def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
+         ignores: list[str] | None = None) -> list[Finding]:
+    everywhere, per_pipeline = parse_ignores(ignores or [])
+    findings: list[Finding] = []
+    for path in paths:
+        text = Path(path).read_text(encoding="utf-8-sig")
+        for target in targets_in(path):
+            skip = everywhere | per_pipeline.get(target.pipeline.name, set())
+            findings += lint_target(target, bounds, skip, text)
+    return findings
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+
+
+def render_text(findings: list[Finding], paths: list[str]) -> str:
+    if not findings:
+        return f"No hazards found in {', '.join(paths)}."
+    lines = []
+    for f in findings:
+        where = f"{f.stage}.{f.action}" if f.action else f.stage
+        at = f"{f.file}:{f.line}" if f.line else f.file
+        lines.append(f"{at}: {f.rule.severity} {f.rule.id} {f.rule.name} "
+                     f"[pipeline {f.pipeline}, {where}]")
+        lines.append(f"    {f.message}")
+        lines.append(f"    fix: {f.rule.fix}")
+        lines.append(f"    shortest trace ({len(f.trace)} steps):")
+        width = max(len(s["operation"]) for s in f.trace)
+        for s in f.trace:
+            changes = "; ".join(s["changes"]) or "no visible change"
+            lines.append(f"      {s['step']:>2}. {s['operation'].ljust(width)}  | {changes}")
+        lines.append("")
+    errors = sum(f.rule.severity == "error" for f in findings)
+    lines.append(f"{len(findings)} findings: {errors} errors, {len(findings) - errors} warnings.")
+    return "\n".join(lines)
+
+
+def to_json(findings: list[Finding]) -> list[dict[str, Any]]:
+    return [{
+        "ruleId": f.rule.id,
+        "rule": f.rule.name,
+        "severity": f.rule.severity,
+        "file": f.file,
+        "line": f.line,
+        "pipeline": f.pipeline,
+        "stage": f.stage,
+        "action": f.action,
+        "message": f.message,
+        "fix": f.rule.fix,
+        "trace": f.trace,
+    } for f in findings]
+
+
+def to_sarif(findings: list[Finding]) -> dict[str, Any]:
+    """SARIF 2.1.0: one run, the hazard rules as the tool's rules, one result per finding."""
+    rules = [{
+        "id": r.id,
+        "name": r.name,
+        "shortDescription": {"text": r.summary},
+        "fullDescription": {"text": f"{r.summary}. Documentation: \"{r.source}\""},
+        "help": {"text": f"Fix: {r.fix}."},
+        "defaultConfiguration": {"level": r.severity},
+    } for r in RULES.values()]
+    index = {r.id: i for i, r in enumerate(RULES.values())}
+    results = []
+    for f in findings:
+        location: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": f.file}}}
+        if f.line:
+            location["physicalLocation"]["region"] = {"startLine": f.line}
+        where = f"{f.stage}.{f.action}" if f.action else f.stage
+        location["logicalLocations"] = [{"fullyQualifiedName": f"{f.pipeline}/{where}",
+                                         "kind": "member"}]
+        steps = "; ".join(f"{s['step']}. {s['operation']}" for s in f.trace)
+        results.append({
+            "ruleId": f.rule.id,
+            "ruleIndex": index[f.rule.id],
+            "level": f.rule.severity,
+            "message": {"text": f"{f.message} Fix: {f.rule.fix}. Trace: {steps}"},
+            "locations": [location],
+        })
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "stagelock", "rules": rules}},
+            "results": results,
+        }],
+    }
