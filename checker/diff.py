@@ -32,6 +32,7 @@ from checker.check import (
 )
 from checker.config import check_bound, load_model_file
 from checker.errors import InputError
+from checker.explore import STATE_FIELDS as _N
 from checker.explore import Bounds
 from checker.load import load_pipeline
 from checker.report import describe_changes, describe_operation, execution_names, render_trace
@@ -198,7 +199,7 @@ class Product:
     def states(self, i: int) -> tuple[State, State]:
         """The base state and the other state of node i."""
         node = self.nodes[i]
-        return State._make(node[:4]), State._make(node[4:8])
+        return State._make(node[:_N]), State._make(node[_N:2 * _N])
 
     def path(self, target: int) -> list[Operation]:
         """The operations from the initial node to node `target` (a shortest path)."""
@@ -274,9 +275,9 @@ def product_search(base: Model, other: Model, bounds: Bounds, first: bool = Fals
                 result.stopped_by = "the first difference"
                 break
             node = nodes[current]
-            sa = State._make(node[:4])
-            sb = State._make(node[4:8])
-            stops, retries, toggles = node[8:]
+            sa = State._make(node[:_N])
+            sb = State._make(node[_N:2 * _N])
+            stops, retries, toggles = node[2 * _N:]
             flags = {
                 "starts": len(sa.executions) < bounds.executions,
                 "stops": stops < bounds.stops,
