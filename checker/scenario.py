@@ -25,6 +25,7 @@ from spec.operations import (
     FAILED_ACTIONS,
     REJECTED,
     RETRY_MODES,
+    AbandonedWorkFinishes,
     ActionFailed,
     ActionsAbandoned,
     ActionSucceeded,
@@ -46,7 +47,7 @@ from spec.variants import VARIANTS
 TOP_KEYS = ("description", "pipeline", "mode", "variants", "rules", "properties", "steps")
 ACTION_STEPS = {"succeed", "fail", "approve", "reject", "timeout"}
 STEP_KINDS = ("start", "succeed", "fail", "approve", "reject", "timeout", "stop", "abandoned",
-              "retry", "disable", "enable", "expect")
+              "abandoned-work-finishes", "retry", "disable", "enable", "expect")
 STEP_EXTRAS = ("error", "note")
 EXECUTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*\Z")
 ACTION_STATUS_VALUES = ("InProgress", "Abandoned", "Succeeded", "Failed", None)
@@ -148,7 +149,8 @@ def parse_scenario(doc: object, file: str, base: Path) -> Scenario:
     from checker.rulesfile import combine, load_rules_file
 
     loaded = tuple(load_rules_file(base / x) for x in paths)
-    model = build_model(pipeline, mode, combine(file, "variants", tuple(variants), loaded))
+    model = build_model(pipeline, mode, combine(file, "variants", tuple(variants), loaded),
+                        world=True)
     props = doc.get("properties") or []
     if not isinstance(props, list):
         raise InputError(file, "properties", "expected a list of property names")
@@ -261,6 +263,16 @@ class _StepReader:
             e = self.execution(fields, here)
             op = ActionsAbandoned(e)
             text = f"abandoned {self.names[e]}"
+        elif kind == "abandoned-work-finishes":
+            self.only(fields, here, ("execution", "action", "stage"))
+            e = self.execution(fields, here)
+            a = self.action(fields, here, approval=False, kind=kind)
+            assert self.model.world is not None
+            if self.model.world.writes[a] < 0:
+                raise self.fail(f"{here}.action", f"expected a deploy action, "
+                                f"{self.model.action_names[a]!r} deploys nothing")
+            op = AbandonedWorkFinishes(e, a)
+            text = f"abandoned-work-finishes {self.names[e]} {self.model.action_names[a]}"
         elif kind == "retry":
             self.only(fields, here, ("execution", "stage", "mode"))
             e = self.execution(fields, here)
@@ -344,8 +356,9 @@ class _StepReader:
             raise self.fail(here, "expected a mapping with executions, stages and/or actions")
         items: list[tuple[str, Any, Any]] = []
         for key in body:
-            if key not in ("executions", "stages", "actions"):
-                raise self.fail(f"{here}.{key}", "expected executions, stages or actions")
+            if key not in ("executions", "stages", "actions", "deployed"):
+                raise self.fail(f"{here}.{key}",
+                                "expected executions, stages, actions or deployed")
         for name, status in _mapping(self, body.get("executions"), f"{here}.executions"):
             e = self.execution_name(name, f"{here}.executions.{name}")
             if status not in PIPELINE_STATUSES:
@@ -395,6 +408,14 @@ class _StepReader:
                 else:
                     a = self._expect_action(aname, None, at)
                     items.append(("action", (e, a), self._status(value, at)))
+        for name, who in _mapping(self, body.get("deployed"), f"{here}.deployed"):
+            place = f"{here}.deployed.{name}"
+            a = self._expect_action(name, None, place)
+            assert self.model.world is not None
+            if self.model.world.writes[a] < 0:
+                raise self.fail(place, f"expected a deploy action, {name!r} deploys nothing")
+            e = -1 if who is None else self.execution_name(who, place)
+            items.append(("deployed", self.model.world.writes[a], e))
         return Expectation(tuple(items))
 
     def _expect_action(self, name: object, s: int | None, at: str) -> int:
@@ -502,6 +523,10 @@ def compare(m: Model, state: State, expectation: Expectation, names: list[str]) 
         elif what == "stage.transition":
             actual = "disabled" if state.disabled[key] else "enabled"
             label = f"stage {m.stage_names[key]} inbound transition"
+        elif what == "deployed":
+            assert m.world is not None
+            actual, expected = name(state.revisions[key]), name(expected)
+            label = f"the revision {m.world.targets[key]} holds"
         else:
             e, a = key
             label = f"action {m.action_names[a]} of {names[e]}"
@@ -537,6 +562,9 @@ def operation_step(m: Model, op: Operation, names: list[str]) -> dict[str, Any]:
         return {"stop": body}
     if isinstance(op, ActionsAbandoned):
         return {"abandoned": {"execution": names[op.execution]}}
+    if isinstance(op, AbandonedWorkFinishes):
+        return {"abandoned-work-finishes": {"execution": names[op.execution],
+                                            "action": m.action_names[op.action]}}
     if isinstance(op, RetryStageExecution):
         body = {"execution": names[op.execution], "stage": m.stage_names[op.stage]}
         if op.retry_mode != FAILED_ACTIONS:

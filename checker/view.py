@@ -81,12 +81,21 @@ def pipeline_state(m: Model, state: State, names: list[str]) -> dict[str, Any]:
                 },
             }
         )
-    return {
+    view: dict[str, Any] = {
         "pipelineName": m.pipeline.name,
         "executionMode": m.policy.name,
         "stageStates": stages,
         "pipelineExecutions": executions,
     }
+    if m.world is not None and m.world.targets:
+        view["deployTargets"] = [
+            {"target": target,
+             "revisionOf": names[state.revisions[t]] if state.revisions[t] >= 0 else None,
+             "abandonedWorkInFlight": [names[e] for a, e in state.in_flight
+                                       if m.world.writes[a] == t]}
+            for t, target in enumerate(m.world.targets)
+        ]
+    return view
 
 
 def render_state(m: Model, state: State, names: list[str]) -> str:
@@ -127,6 +136,14 @@ def render_state(m: Model, state: State, names: list[str]) -> str:
             acts = ", ".join(f"{k} {v}" for k, v in ex["actionStates"].items())
             erows.append((ex["pipelineExecutionId"], status, ex["where"], acts or "-"))
         lines += _table(erows)
+    if view.get("deployTargets"):
+        lines.append("")
+        trows: list[tuple[str, ...]] = [("Deploy target", "Holds the revision of",
+                                         "Abandoned work still running")]
+        for t in view["deployTargets"]:
+            trows.append((t["target"], t["revisionOf"] or "-",
+                          ", ".join(t["abandonedWorkInFlight"]) or "-"))
+        lines += _table(trows)
     return "\n".join(lines)
 
 
