@@ -245,8 +245,14 @@ def render_text(findings: list[Finding], paths: list[str]) -> str:
             lines.append(f"      {s['step']:>2}. {s['operation'].ljust(width)}  | {changes}")
         lines.append("")
     errors = sum(f.rule.severity == "error" for f in findings)
-    lines.append(f"{len(findings)} findings: {errors} errors, {len(findings) - errors} warnings.")
+    warnings = len(findings) - errors
+    lines.append(f"{_count(len(findings), 'finding')}: {_count(errors, 'error')}, "
+                 f"{_count(warnings, 'warning')}.")
     return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def to_json(findings: list[Finding]) -> list[dict[str, Any]]:
