@@ -52,6 +52,7 @@ from spec.declaration import Pipeline
 from spec.modes import MODES
 from spec.operations import Operation
 from spec.ruleset import RuleSet
+from spec.state import State
 
 FORMAT = "stagelock-baseline"
 VERSION = 1
@@ -527,8 +528,9 @@ def _explain_removed(old: Record, removed: set[tuple[str, str, str]],
 
 def observation_changes(r: Record, before: str, after: str) -> list[str]:
     """What changed between two observations (as stored), in short phrases."""
-    ex_b, latest_b, inbound_b, disabled_b = json.loads(before)
-    ex_a, latest_a, inbound_a, disabled_a = json.loads(after)
+    old_fields, new_fields = json.loads(before), json.loads(after)
+    ex_b, latest_b, inbound_b, disabled_b = old_fields[:4]
+    ex_a, latest_a, inbound_a, disabled_a = new_fields[:4]
     out: list[str] = []
     for e, (status, actions) in enumerate(ex_a):
         old = ex_b[e] if e < len(ex_b) else None
@@ -549,6 +551,9 @@ def observation_changes(r: Record, before: str, after: str) -> list[str]:
             out.append(f"waiting in front of {stage}: {queue}")
         if disabled_b[s] != disabled_a[s]:
             out.append(f"transition into {stage} {'disabled' if disabled_a[s] else 'enabled'}")
+    for name, was, now in zip(State._fields[4:], old_fields[4:], new_fields[4:], strict=False):
+        if was != now:
+            out.append(f"{name}: {_canonical(now)}")
     return out
 
 

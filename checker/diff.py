@@ -22,6 +22,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from checker.check import (
     REFUTED,
     UNDETERMINED,
@@ -35,7 +37,13 @@ from checker.errors import InputError
 from checker.explore import STATE_FIELDS as _N
 from checker.explore import Bounds
 from checker.load import load_pipeline
-from checker.report import describe_changes, describe_operation, execution_names, render_trace
+from checker.report import (
+    describe_changes,
+    describe_operation,
+    execution_names,
+    render_trace,
+    trace_steps,
+)
 from checker.rulesfile import combine, load_rules_file
 from checker.scenario import operation_step, scenario_document
 from spec.declaration import Pipeline
@@ -67,14 +75,10 @@ def observe(state: State) -> tuple[Any, ...]:
     (`inbound`) and each inbound transition's state (`disabled`).
 
     Everything in `State` except each execution's `stop` kind, `retried` flag and position
-    (`stage`, `waiting`).  Hashable; equal observations mean a user cannot tell the states
+    (`stage`, `waiting`); so the state's other fields too (what deploy targets hold, for a model
+    that tracks them).  Hashable; equal observations mean a user cannot tell the states
     apart."""
-    return (
-        tuple([(ex.status, ex.actions) for ex in state.executions]),
-        state.latest,
-        state.inbound,
-        state.disabled,
-    )
+    return (tuple([(ex.status, ex.actions) for ex in state.executions]), *state[1:])
 
 
 # --------------------------------------------------------------------------------------------
@@ -454,8 +458,6 @@ def bounds_json(b: Bounds) -> dict[str, Any]:
 
 def to_json(config: DiffConfig, results: list[ModeDiff], limit: int = 10) -> dict[str, Any]:
     """The diff as one JSON object (schema in README, "stagelock diff")."""
-    from checker.report import trace_steps
-
     modes = []
     for r in results:
         p = r.product
@@ -655,8 +657,6 @@ def diff_command(args: Any) -> CommandOutput:
     else:
         text = render_text(config, results, args.limit)
     if args.trace_out:
-        import yaml
-
         out = Path(args.trace_out)
         for r in results:
             doc = witness_scenario(config, r, out)
