@@ -103,6 +103,9 @@ class _Keys:
     execution_mode: str
     pipeline_type: str
     run_order_digit_strings: bool
+    intrinsic_functions: bool = False
+    """Whether a one-key object like {"Ref": ...} is a CloudFormation function (only in a
+    template; in a get-pipeline declaration it is a plain object)."""
 
 
 _API_KEYS = _Keys(
@@ -133,6 +136,7 @@ _CLOUDFORMATION_KEYS = _Keys(
     pipeline_type="PipelineType",
     # CloudFormation coerces a string of digits to the integer property type.
     run_order_digit_strings=True,
+    intrinsic_functions=True,
 )
 """The `AWS::CodePipeline::Pipeline` resource's `Properties` spelling (PascalCase)."""
 
@@ -357,7 +361,9 @@ def _configuration(data: dict[Any, Any], place: str, keys: _Keys) -> tuple[tuple
     value = data.get(keys.configuration)
     if value is None:
         return ()
-    value = _object(value, _at(place, keys.configuration), "an object of configuration values")
+    if not (isinstance(value, dict) and not keys.intrinsic_functions):
+        value = _object(value, _at(place, keys.configuration),
+                        "an object of configuration values")
     return tuple(sorted((_text(k), _text(v)) for k, v in value.items()))
 
 
