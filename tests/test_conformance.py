@@ -152,7 +152,8 @@ def test_rules_doc_names_every_scenario() -> None:
 
 
 SPEC_NAME = re.compile(
-    r"(rules|modes|state|operations|properties|variants|declaration)\.[A-Za-z_][\w.]*\Z"
+    r"(rules|modes|state|operations|properties|variants|declaration|hazards|world)"
+    r"\.[A-Za-z_][\w.]*\Z"
 )
 HYPHENATED = re.compile(r"[a-z]+(?:-[a-z]+)+\Z")
 TEST_NAME = re.compile(r"test_\w+\Z")
