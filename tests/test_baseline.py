@@ -223,3 +223,17 @@ def test_baseline_needs_an_action(capsys):
         main(["baseline"])
     assert exit_.value.code == 2
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("name", sorted(__import__("spec.variants").variants.VARIANTS))
+def test_the_project_baseline_notices_every_built_in_variant(name):
+    """Each variant changes what some small configuration does; the one that makes a failed
+    stage move on grows a configuration past the size a baseline records, which is refused."""
+    from checker.errors import InputError
+    from spec.variants import rule_set
+
+    if name == "failed-stage-moves-on":
+        with pytest.raises(InputError, match="at most 100,000 observable transitions"):
+            check_baseline(BASELINE, rule_set([name]), limit=1)
+        return
+    assert check_baseline(BASELINE, rule_set([name]), limit=1).changed
