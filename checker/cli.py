@@ -123,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="executions to start (default 2)")
     lint.add_argument("--stops", type=int, metavar="N",
                       help="stops for the operator's hazards (default 1; 0 leaves them out)")
+    lint.add_argument("--toggles", type=int, metavar="N",
+                      help="transition disable/enable pairs (default 0: a transition the "
+                           "declaration disables stays disabled)")
     return parser
 
 
@@ -545,13 +548,17 @@ def _lint(args: argparse.Namespace) -> int:
     if args.stops is not None:
         bounds = replace(bounds, stops=check_bound("command line", "--stops", "stops",
                                                    args.stops))
-    findings = hazards.lint(args.files, bounds, args.ignore)
+    if args.toggles is not None:
+        bounds = replace(bounds, toggles=check_bound("command line", "--toggles", "toggles",
+                                                     args.toggles))
+    report = hazards.lint(args.files, bounds, args.ignore)
+    findings = report.findings
     if args.format == "json":
         print(json.dumps(hazards.to_json(findings), indent=2))
     elif args.format == "sarif":
         print(json.dumps(hazards.to_sarif(findings), indent=2))
     else:
-        print(hazards.render_text(findings, args.files))
+        print(hazards.render_text(report, args.files))
     return 1 if any(f.rule.severity == "error" for f in findings) else 0
 
 

@@ -35,7 +35,7 @@ from checker.check import (
 from checker.config import check_bound, load_model_file
 from checker.errors import InputError
 from checker.explore import STATE_FIELDS as _N
-from checker.explore import Bounds
+from checker.explore import Bounds, allowed
 from checker.load import load_pipeline
 from checker.report import (
     describe_changes,
@@ -282,13 +282,7 @@ def product_search(base: Model, other: Model, bounds: Bounds, first: bool = Fals
             sa = State._make(node[:_N])
             sb = State._make(node[_N:2 * _N])
             stops, retries, toggles = node[2 * _N:]
-            flags = {
-                "starts": len(sa.executions) < bounds.executions,
-                "stops": stops < bounds.stops,
-                "retries": retries < bounds.retries,
-                "disables": toggles < bounds.toggles,
-                "failures": bounds.failures,
-            }
+            flags = allowed(bounds, sa, stops, retries, toggles)
             steps_a = successors(base, sa, **flags)
             steps_b = successors(other, sb, **flags)
             pairs: list[tuple[Operation, State, State]] = []

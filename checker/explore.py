@@ -112,9 +112,7 @@ class Exploration:
         stops, retries, toggles = self.budgets(i)
         b = self.bounds
         ops = [op for op, _ in successors(
-            self.model, state, starts=len(state.executions) < b.executions,
-            stops=stops < b.stops, retries=retries < b.retries, disables=toggles < b.toggles,
-            failures=b.failures)]
+            self.model, state, **allowed(b, state, stops, retries, toggles))]
         targets = self.edge_target[self.edge_start[i]:self.edge_start[i + 1]]
         assert len(ops) == len(targets) or i >= self.expanded
         return list(zip(ops, targets, strict=False))
@@ -139,6 +137,22 @@ class Exploration:
     @property
     def max_depth(self) -> int:
         return len(self.layers) - 1
+
+
+def allowed(bounds: Bounds, state: State, stops: int, retries: int,
+            toggles: int) -> dict[str, bool]:
+    """Which kinds of user operation the bounds still allow, as `successors`' flags.
+
+    With no transition toggles at all, no transition is enabled either: one that the
+    declaration disables stays disabled."""
+    return {
+        "starts": len(state.executions) < bounds.executions,
+        "stops": stops < bounds.stops,
+        "retries": retries < bounds.retries,
+        "disables": toggles < bounds.toggles,
+        "failures": bounds.failures,
+        "enables": bounds.toggles > 0,
+    }
 
 
 def _spend(op: Operation, stops: int, retries: int, toggles: int) -> tuple[int, int, int]:
@@ -222,13 +236,7 @@ def explore(
             stops, retries, toggles = node[STATE_FIELDS:]
             edge_start.append(len(edge_target))
             for op, after in successors(
-                model,
-                state,
-                starts=len(state.executions) < bounds.executions,
-                stops=stops < bounds.stops,
-                retries=retries < bounds.retries,
-                disables=toggles < bounds.toggles,
-                failures=bounds.failures,
+                model, state, **allowed(bounds, state, stops, retries, toggles)
             ):
                 transitions += 1
                 kind = type(op)

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from checker.errors import InputError
-from checker.explore import Bounds, explore
+from checker.explore import Bounds, Exploration, explore
 from checker.load import (
     CLOUDFORMATION_PIPELINE_TYPE,
     _TemplateLoader,
@@ -32,11 +32,13 @@ from checker.load import (
 from checker.report import trace_steps
 from spec.declaration import Pipeline
 from spec.hazards import RULES, Hazard, Rule, hazards_for
-from spec.rules import build_model
+from spec.rules import Model, build_model
 
 LINT_BOUNDS = Bounds(executions=2, stops=1, retries=0, toggles=0, failures=False)
 """Enough for every hazard: two executions, and one stop for the operator's hazards; failures
-and retries add states but no hazard.  Structural hazards are looked for with no stop at all."""
+and retries add states but no hazard.  Structural hazards are looked for with no stop at all.
+With no transition toggles, a transition the declaration disables stays disabled, so the stages
+behind it are never entered: the report names them (`--toggles 1` lets the search open it)."""
 
 
 @dataclass
@@ -51,6 +53,8 @@ class Target:
     ignored: set[str] = field(default_factory=set)
     disabled: tuple[int, ...] = ()
     """Stages whose inbound transition the declaration disables."""
+    unreached: list[str] = field(default_factory=list)
+    """Stages no execution entered in the search (set by `lint_target`)."""
 
 
 @dataclass
@@ -158,7 +162,13 @@ def _line(text: str, keys: list[str | int]) -> int | None:
             return None
         if node is None:
             return None
-    return int(node.start_mark.line) + 1 if node is not None else None
+    if node is None:
+        return None
+    if isinstance(node, yaml.MappingNode):  # point at the object's name, not its brace
+        for k, _ in node.value:
+            if getattr(k, "value", None) in ("name", "Name"):
+                return int(k.start_mark.line) + 1
+    return int(node.start_mark.line) + 1
 
 
 def _place(target: Target, hazard: Hazard) -> list[str | int]:
@@ -184,6 +194,8 @@ def lint_target(target: Target, bounds: Bounds, ignore: set[str],
         if not chosen or (operator and bounds.stops == 0):
             continue
         ex = explore(m, phase_bounds, [h.property for h in chosen])
+        if not operator:
+            target.unreached = _unreached(m, ex)
         for h in chosen:
             found = ex.violations.get(h.property.name)
             if found is None:
@@ -192,9 +204,19 @@ def lint_target(target: Target, bounds: Bounds, ignore: set[str],
             findings.append(Finding(h.rule, target.file, target.pipeline.name, h.stage,
                                     h.action, found.detail, trace_steps(m, ex.trace(found)),
                                     line))
-    findings.sort(key=lambda f: (f.rule.severity != "error", f.rule.id, f.stage,
+    order = {stage.name: i for i, stage in enumerate(target.pipeline.stages)}
+    findings.sort(key=lambda f: (f.rule.severity != "error", f.rule.id, order[f.stage],
                                  f.action or ""))
     return findings
+
+
+def _unreached(m: Model, ex: Exploration) -> list[str]:
+    """The stages that no execution entered in any state the search reached."""
+    entered: set[int] = set()
+    for i in range(len(ex)):
+        for e in ex.state(i).executions:
+            entered.update(range(e.stage + (0 if e.waiting else 1)))
+    return [name for s, name in enumerate(m.stage_names) if s not in entered]
 
 
 def parse_ignores(values: list[str]) -> tuple[set[str], dict[str, set[str]]]:
@@ -211,25 +233,46 @@ def parse_ignores(values: list[str]) -> tuple[set[str], dict[str, set[str]]]:
     return everywhere, per_pipeline
 
 
+@dataclass
+class Report:
+    findings: list[Finding]
+    targets: list[Target]
+
+
 def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
-         ignores: list[str] | None = None) -> list[Finding]:
+         ignores: list[str] | None = None) -> Report:
     everywhere, per_pipeline = parse_ignores(ignores or [])
     findings: list[Finding] = []
+    linted: set[str] = set()
+    all_targets: list[Target] = []
     for path in paths:
+        targets = targets_in(path)  # reads and checks the file first
         text = Path(path).read_text(encoding="utf-8-sig")
-        for target in targets_in(path):
+        all_targets += targets
+        for target in targets:
+            linted.add(target.pipeline.name)
             skip = everywhere | per_pipeline.get(target.pipeline.name, set())
             findings += lint_target(target, bounds, skip, text)
-    return findings
+    unknown = sorted(set(per_pipeline) - linted)
+    if unknown:
+        raise InputError("command line", "--ignore",
+                         f"expected RULE:PIPELINE with a pipeline of the files "
+                         f"({', '.join(sorted(linted))}), got {', '.join(unknown)}")
+    return Report(findings, all_targets)
 
 
 # --------------------------------------------------------------------------------------------
 # Output
 
 
-def render_text(findings: list[Finding], paths: list[str]) -> str:
+def render_text(report: Report, paths: list[str]) -> str:
+    findings = report.findings
+    notes = [f"{t.file}: pipeline {t.pipeline.name}: no execution enters "
+             f"{', '.join(t.unreached)} (an inbound transition the declaration disables stays "
+             f"disabled; --toggles 1 lets the search open it), so no hazard there was looked for."
+             for t in report.targets if t.unreached]
     if not findings:
-        return f"No hazards found in {', '.join(paths)}."
+        return "\n".join([f"No hazards found in {', '.join(paths)}.", *notes])
     lines = []
     for f in findings:
         where = f"{f.stage}.{f.action}" if f.action else f.stage
@@ -248,6 +291,7 @@ def render_text(findings: list[Finding], paths: list[str]) -> str:
     warnings = len(findings) - errors
     lines.append(f"{_count(len(findings), 'finding')}: {_count(errors, 'error')}, "
                  f"{_count(warnings, 'warning')}.")
+    lines += notes
     return "\n".join(lines)
 
 

@@ -47,7 +47,8 @@ RULES = {r.id: r for r in (
     Rule("SL102", "out-of-order-deployment", "error",
          "deployments to the same target finish out of order and an older revision replaces a "
          "newer one",
-         "use QUEUED mode (or SUPERSEDED), or give each execution a target of its own",
+         "give each stage a target of its own, and in PARALLEL mode each execution too (or use "
+         "QUEUED mode)",
          "Use PARALLEL mode in development environments where each feature has its own feature "
          "branch and deploys to targets that are not shared by other users."),
     Rule("SL201", "tested-revision-differs", "error",

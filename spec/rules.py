@@ -738,12 +738,14 @@ def successors(
     retries: bool = True,
     disables: bool = True,
     failures: bool = True,
+    enables: bool = True,
 ) -> list[tuple[Operation, State]]:
     """Every operation the service accepts in `state` and the state it leads to, in a fixed order:
     start, then per execution its stops, retries and actions' results, then transitions.
 
     The flags leave out kinds of operation, for an explorer that bounds how many of each the user
-    makes (`failures` false: actions always succeed and approvals are always approved).
+    makes (`failures` false: actions always succeed and approvals are always approved; `enables`
+    false: a transition disabled from the start stays disabled).
     Retries are offered only for the stage where the execution is: for any other stage the
     service refuses them (a test checks that).  Operations that change nothing (enabling a
     transition that is enabled) are left out.
@@ -775,7 +777,8 @@ def successors(
             ops.append(op(RetryStageExecution, e, ex.stage, ALL_ACTIONS))
     for s in range(1, m.stage_count):
         if state.disabled[s]:
-            ops.append(op(EnableStageTransition, s))
+            if enables:
+                ops.append(op(EnableStageTransition, s))
         elif disables:
             ops.append(op(DisableStageTransition, s))
     for a, e in state.in_flight:

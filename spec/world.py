@@ -19,6 +19,11 @@ Targets come from the action's configuration (first match wins):
 
 Where no known key is present, the action itself is its own target.  Actions that share a target
 interfere, whatever stage they are in.
+
+Not modelled: a target's account and region (the same stack name in two accounts is one target
+here), interference between different pipelines, and providers that refuse concurrent work
+(CloudFormation does not update a stack while another update is in progress, so there a newer
+deploy fails rather than being overwritten later).
 """
 
 from __future__ import annotations
