@@ -28,14 +28,13 @@ import hashlib
 import json
 import os
 import time
-import tomllib
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from checker.check import REFUTED, CheckConfig, check_mode, reference_pipeline
-from checker.config import check_bound
+from checker.config import check_bound, read_toml
 from checker.diff import (
     DOCUMENTED_CHOICE,
     CommandOutput,
@@ -78,12 +77,7 @@ def load_configs(path: Path) -> list[Configuration]:
     """The configurations of a configurations file; InputError (with the place, e.g.
     `config[2].bounds.executions`) for anything wrong with it."""
     file = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise InputError(file, "", f"expected a readable file ({error.strerror})") from error
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(file, "", f"expected valid TOML: {error}") from error
+    data = read_toml(path)
     for key in data:
         if key != "config":
             raise InputError(file, key, "expected only [[config]] tables")

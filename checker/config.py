@@ -74,15 +74,20 @@ def check_modes(file: str, place: str, value: object) -> tuple[str, ...]:
     return check_names(file, place, value, dict(MODES), "mode")
 
 
+def read_toml(path: Path) -> dict[str, Any]:
+    """The TOML document in a file; InputError when it cannot be read or is not TOML."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InputError(str(path), "", f"expected a readable file ({error.strerror})") from error
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(str(path), "", f"expected valid TOML: {error}") from error
+
+
 def load_model_file(path: Path) -> CheckConfig:
     """The configuration in a model file."""
     file = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise InputError(file, "", f"expected a readable file ({error.strerror})") from error
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(file, "", f"expected valid TOML: {error}") from error
+    data = read_toml(path)
     for key in data:
         if key not in MODEL_KEYS:
             raise InputError(file, key, f"expected one of the keys {', '.join(MODEL_KEYS)}")

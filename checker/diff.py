@@ -35,7 +35,7 @@ from checker.check import (
 from checker.config import check_bound, load_model_file
 from checker.errors import InputError
 from checker.explore import STATE_FIELDS as _N
-from checker.explore import Bounds, allowed
+from checker.explore import Bounds, allowed, spend, walk_back
 from checker.load import load_pipeline
 from checker.report import (
     describe_changes,
@@ -49,11 +49,8 @@ from checker.scenario import operation_step, scenario_document
 from spec.declaration import Pipeline
 from spec.modes import MODES
 from spec.operations import (
-    DisableStageTransition,
     Operation,
-    RetryStageExecution,
     StartPipelineExecution,
-    StopPipelineExecution,
 )
 from spec.rules import DOCUMENTED, Model, apply, build_model, refusal, successors
 from spec.ruleset import RuleSet
@@ -207,29 +204,11 @@ class Product:
 
     def path(self, target: int) -> list[Operation]:
         """The operations from the initial node to node `target` (a shortest path)."""
-        ops: list[Operation] = []
-        while target != 0:
-            op = self.via[target]
-            assert op is not None
-            ops.append(op)
-            target = self.parent[target]
-        ops.reverse()
-        return ops
+        return walk_back(self.parent, self.via, target)
 
     def witness(self, d: Difference) -> list[Operation]:
         """The common prefix and then the diverging operation."""
         return self.path(d.node) + [d.op]
-
-
-def _spend(op: Operation, stops: int, retries: int, toggles: int) -> tuple[int, int, int]:
-    kind = type(op)
-    if kind is StopPipelineExecution:
-        return stops + 1, retries, toggles
-    if kind is RetryStageExecution:
-        return stops, retries + 1, toggles
-    if kind is DisableStageTransition:
-        return stops, retries, toggles + 1
-    return stops, retries, toggles
 
 
 def _outcome(m: Model, state: State, op: Operation) -> Outcome:
@@ -315,7 +294,7 @@ def product_search(base: Model, other: Model, bounds: Bounds, first: bool = Fals
                 elif observe(ta) != observe(tb):
                     differ(DIFFERENT_RESULT, op, Outcome(None, ta), Outcome(None, tb))
                     continue
-                key = (*ta, *tb, *_spend(op, stops, retries, toggles))
+                key = (*ta, *tb, *spend(op, stops, retries, toggles))
                 if key not in index:
                     if max_states is not None and len(nodes) >= max_states:
                         result.stopped_by = f"--max-states {max_states}"

@@ -119,14 +119,7 @@ class Exploration:
 
     def path(self, target: int) -> list[Operation]:
         """The operations from the initial state to state `target` (a shortest path)."""
-        ops: list[Operation] = []
-        while target != 0:
-            op = self.via[target]
-            assert op is not None
-            ops.append(op)
-            target = self.parent[target]
-        ops.reverse()
-        return ops
+        return walk_back(self.parent, self.via, target)
 
     def trace(self, finding: Finding) -> list[Operation]:
         if finding.before is None:
@@ -137,6 +130,18 @@ class Exploration:
     @property
     def max_depth(self) -> int:
         return len(self.layers) - 1
+
+
+def walk_back(parent: array, via: list[Operation | None], target: int) -> list[Operation]:
+    """The operations from node 0 to node `target`, following the parent map back."""
+    ops: list[Operation] = []
+    while target != 0:
+        op = via[target]
+        assert op is not None
+        ops.append(op)
+        target = parent[target]
+    ops.reverse()
+    return ops
 
 
 def allowed(bounds: Bounds, state: State, stops: int, retries: int,
@@ -155,7 +160,7 @@ def allowed(bounds: Bounds, state: State, stops: int, retries: int,
     }
 
 
-def _spend(op: Operation, stops: int, retries: int, toggles: int) -> tuple[int, int, int]:
+def spend(op: Operation, stops: int, retries: int, toggles: int) -> tuple[int, int, int]:
     """The budgets used after `op`: stops, retries, transition disables."""
     kind = type(op)
     if kind is StopPipelineExecution:
@@ -247,7 +252,7 @@ def explore(
                         found[p.name] = Finding(-1, current, op, why)
                 if found:
                     _settle(found, pending_steps, pending_states, violations, witnesses, props)
-                budgets = _spend(op, stops, retries, toggles)
+                budgets = spend(op, stops, retries, toggles)
                 key = (*after, *budgets)
                 target = index.get(key)
                 if target is None:
