@@ -554,9 +554,9 @@ def _lint(args: argparse.Namespace) -> int:
     report = hazards.lint(args.files, bounds, args.ignore)
     findings = report.findings
     if args.format == "json":
-        print(json.dumps(hazards.to_json(findings), indent=2))
+        print(json.dumps(hazards.to_json(report), indent=2))
     elif args.format == "sarif":
-        print(json.dumps(hazards.to_sarif(findings), indent=2))
+        print(json.dumps(hazards.to_sarif(report), indent=2))
     else:
         print(hazards.render_text(report, args.files))
     return 1 if any(f.rule.severity == "error" for f in findings) else 0

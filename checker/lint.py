@@ -185,6 +185,8 @@ def _place(target: Target, hazard: Hazard) -> list[str | int]:
 def lint_target(target: Target, bounds: Bounds, ignore: set[str],
                 text: str | None = None) -> list[Finding]:
     m = build_model(target.pipeline, world=True, disabled_at_start=target.disabled)
+    # Which stages the search can reach at all, whatever rules are silenced.
+    target.unreached = _unreached(m, explore(m, replace(bounds, stops=0), []))
     hazards = [h for h in hazards_for(m)
                if h.rule.id not in ignore and h.rule.id not in target.ignored]
     findings = []
@@ -194,8 +196,6 @@ def lint_target(target: Target, bounds: Bounds, ignore: set[str],
         if not chosen or (operator and bounds.stops == 0):
             continue
         ex = explore(m, phase_bounds, [h.property for h in chosen])
-        if not operator:
-            target.unreached = _unreached(m, ex)
         for h in chosen:
             found = ex.violations.get(h.property.name)
             if found is None:
@@ -243,21 +243,21 @@ def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
          ignores: list[str] | None = None) -> Report:
     everywhere, per_pipeline = parse_ignores(ignores or [])
     findings: list[Finding] = []
-    linted: set[str] = set()
+    files = [(path, targets_in(path)) for path in paths]  # every file is read and checked first
+    linted = {t.pipeline.name for _, targets in files for t in targets}
+    for i, value in enumerate(ignores or []):
+        pipeline = value.partition(":")[2]
+        if pipeline and pipeline not in linted:
+            raise InputError("command line", f"--ignore #{i + 1}",
+                             f"expected RULE:PIPELINE with a pipeline of the files "
+                             f"({', '.join(sorted(linted))}), got {pipeline!r}")
     all_targets: list[Target] = []
-    for path in paths:
-        targets = targets_in(path)  # reads and checks the file first
+    for path, targets in files:
         text = Path(path).read_text(encoding="utf-8-sig")
         all_targets += targets
         for target in targets:
-            linted.add(target.pipeline.name)
             skip = everywhere | per_pipeline.get(target.pipeline.name, set())
             findings += lint_target(target, bounds, skip, text)
-    unknown = sorted(set(per_pipeline) - linted)
-    if unknown:
-        raise InputError("command line", "--ignore",
-                         f"expected RULE:PIPELINE with a pipeline of the files "
-                         f"({', '.join(sorted(linted))}), got {', '.join(unknown)}")
     return Report(findings, all_targets)
 
 
@@ -267,10 +267,10 @@ def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
 
 def render_text(report: Report, paths: list[str]) -> str:
     findings = report.findings
-    notes = [f"{t.file}: pipeline {t.pipeline.name}: no execution enters "
-             f"{', '.join(t.unreached)} (an inbound transition the declaration disables stays "
+    notes = [f"{n['file']}: pipeline {n['pipeline']}: no execution enters "
+             f"{', '.join(n['stages'])} (an inbound transition the declaration disables stays "
              f"disabled; --toggles 1 lets the search open it), so no hazard there was looked for."
-             for t in report.targets if t.unreached]
+             for n in unreached_notes(report)]
     if not findings:
         return "\n".join([f"No hazards found in {', '.join(paths)}.", *notes])
     lines = []
@@ -299,7 +299,19 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def to_json(findings: list[Finding]) -> list[dict[str, Any]]:
+def unreached_notes(report: Report) -> list[dict[str, Any]]:
+    """The stages no execution enters, per pipeline: no hazard there was looked for."""
+    return [{"file": t.file, "pipeline": t.pipeline.name, "stages": t.unreached}
+            for t in report.targets if t.unreached]
+
+
+def to_json(report: Report) -> dict[str, Any]:
+    """`{findings: [...], unreachedStages: [{file, pipeline, stages}]}`."""
+    return {"findings": _findings_json(report.findings),
+            "unreachedStages": unreached_notes(report)}
+
+
+def _findings_json(findings: list[Finding]) -> list[dict[str, Any]]:
     return [{
         "ruleId": f.rule.id,
         "rule": f.rule.name,
@@ -315,8 +327,10 @@ def to_json(findings: list[Finding]) -> list[dict[str, Any]]:
     } for f in findings]
 
 
-def to_sarif(findings: list[Finding]) -> dict[str, Any]:
-    """SARIF 2.1.0: one run, the hazard rules as the tool's rules, one result per finding."""
+def to_sarif(report: Report) -> dict[str, Any]:
+    """SARIF 2.1.0: one run, the hazard rules as the tool's rules, one result per finding, and
+    the stages that were not searched as tool notifications of the run's invocation."""
+    findings = report.findings
     rules = [{
         "id": r.id,
         "name": r.name,
@@ -347,6 +361,18 @@ def to_sarif(findings: list[Finding]) -> dict[str, Any]:
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {"name": "stagelock", "rules": rules}},
+            "invocations": [{
+                "executionSuccessful": True,
+                "toolExecutionNotifications": [{
+                    "level": "note",
+                    "message": {"text": f"pipeline {n['pipeline']}: no execution enters "
+                                        f"{', '.join(n['stages'])}, so no hazard there was "
+                                        f"looked for (--toggles 1 lets the search open a "
+                                        f"disabled transition)"},
+                    "locations": [{"physicalLocation": {"artifactLocation": {
+                        "uri": n["file"]}}}],
+                } for n in unreached_notes(report)],
+            }],
             "results": results,
         }],
     }

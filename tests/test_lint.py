@@ -50,7 +50,7 @@ def lint(*args: str | Path) -> tuple[int, str, str]:
 def report(*args: str | Path) -> list[dict]:
     status, out, err = lint(*args, "--format", "json")
     assert err == ""
-    findings = json.loads(out)
+    findings = json.loads(out)["findings"]
     assert status == (1 if any(f["severity"] == "error" for f in findings) else 0)
     return findings
 
@@ -735,12 +735,12 @@ def test_ignore_for_a_pipeline_that_no_file_declares() -> None:
     release, nested = example("release-pipeline.json"), example("nested-stacks.yaml")
     assert _bad(release, nested, "--stops", "0", "--ignore", "SL401:CatalogPipeline",
                 "--ignore", "SL201:catalog-pipeline") == (
-        "stagelock: command line: --ignore: expected RULE:PIPELINE with a pipeline of the files "
-        "(CatalogPipeline, invoice-api-release), got catalog-pipeline")
+        "stagelock: command line: --ignore #2: expected RULE:PIPELINE with a pipeline of the "
+        "files (CatalogPipeline, invoice-api-release), got 'catalog-pipeline'")
     # a pipeline of another file than the one linted is unknown too
     assert _bad(release, "--stops", "0", "--ignore", "SL401:CatalogPipeline") == (
-        "stagelock: command line: --ignore: expected RULE:PIPELINE with a pipeline of the files "
-        "(invoice-api-release), got CatalogPipeline")
+        "stagelock: command line: --ignore #1: expected RULE:PIPELINE with a pipeline of the "
+        "files (invoice-api-release), got 'CatalogPipeline'")
 
 
 def test_transition_toggles_out_of_bounds() -> None:
@@ -804,3 +804,22 @@ def test_bad_file_among_good_ones_prints_no_findings(tmp_path: Path) -> None:
     path = tmp_path / "broken.json"
     path.write_text("{")
     assert _bad(example("release-pipeline.json"), path).startswith(f"stagelock: {path}: line 1")
+
+
+def test_unreached_stages_are_reported_whatever_is_silenced() -> None:
+    """The note on stages behind a declared-disabled transition does not depend on which rules
+    run, and the JSON and SARIF outputs carry it too."""
+    path = example("self-updating.yaml")
+    ignore = ["--ignore", "SL102", "--ignore", "SL201", "--ignore", "SL401"]
+    _, out, _ = lint(path, "--stops", "0", *ignore)
+    assert out.splitlines()[0] == f"No hazards found in {path}."
+    assert "no execution enters Production" in out.splitlines()[1]
+    _, out, _ = lint(path, "--format", "json")
+    assert json.loads(out)["unreachedStages"] == [
+        {"file": path, "pipeline": "Pipeline", "stages": ["Production"]}]
+    _, out, _ = lint(path, "--format", "sarif")
+    (invocation,) = json.loads(out)["runs"][0]["invocations"]
+    (note,) = invocation["toolExecutionNotifications"]
+    assert note["level"] == "note" and "no execution enters Production" in note["message"]["text"]
+    _, out, _ = lint(path, "--format", "json", "--toggles", "1")
+    assert json.loads(out)["unreachedStages"] == []
