@@ -35,22 +35,13 @@ from checker.check import (
     reference_pipeline,
 )
 from checker.explore import Bounds, explore
-from checker.scenario import Run, parse_scenario, run_scenario
+from checker.scenario import Run, operation_step, parse_scenario, run_scenario
 from spec.declaration import Pipeline, parse_pipeline
 from spec.lifecycles import CHARTS, COMPILED
 from spec.operations import (
-    APPROVED,
-    ActionFailed,
-    ActionsAbandoned,
-    ActionSucceeded,
-    ApprovalTimedOut,
-    DisableStageTransition,
-    EnableStageTransition,
     Operation,
-    PutApprovalResult,
     RetryStageExecution,
     StartPipelineExecution,
-    StopPipelineExecution,
 )
 from spec.properties import PROPERTIES, Property, properties_for
 from spec.rules import Model, apply, build_model, holds_stage
@@ -195,32 +186,17 @@ def execution_name(e: int, names: Sequence[str] | None = None) -> str:
 
 def short_operation(m: Model, op: Operation, before: State,
                     names: Sequence[str] | None = None) -> str:
-    """The operation as a scenario step reads: `start e2`, `succeed e1 Build`, `disable Build`."""
-    def n(e: int) -> str:
-        return execution_name(e, names)
-
+    """The operation as a scenario step reads: `start e2`, `succeed e1 Build`, `disable Build`
+    (the step `checker.scenario.operation_step` writes, on one line)."""
     if isinstance(op, StartPipelineExecution):
-        return f"start {n(len(before.executions))}"
-    if isinstance(op, StopPipelineExecution):
-        return f"stop {n(op.execution)}" + (" (abandon)" if op.abandon else "")
-    if isinstance(op, ActionsAbandoned):
-        return f"abandoned {n(op.execution)}"
+        return f"start {execution_name(len(before.executions), names)}"
+    known = [execution_name(e, names) for e in range(len(before.executions))]
+    ((kind, body),) = operation_step(m, op, known).items()
+    words = [kind, *(str(v) for k, v in body.items() if k not in ("abandon", "mode"))]
     if isinstance(op, RetryStageExecution):
-        return f"retry {n(op.execution)} {m.stage_names[op.stage]} {op.retry_mode}"
-    if isinstance(op, DisableStageTransition):
-        return f"disable {m.stage_names[op.stage]}"
-    if isinstance(op, EnableStageTransition):
-        return f"enable {m.stage_names[op.stage]}"
-    if isinstance(op, PutApprovalResult):
-        kind = "approve" if op.status == APPROVED else "reject"
-    elif isinstance(op, ActionSucceeded):
-        kind = "succeed"
-    elif isinstance(op, ActionFailed):
-        kind = "fail"
-    else:
-        assert isinstance(op, ApprovalTimedOut)
-        kind = "timeout"
-    return f"{kind} {n(op.execution)} {m.action_names[op.action]}"
+        words.append(op.retry_mode)
+    text = " ".join(words)
+    return text + " (abandon)" if body.get("abandon") else text
 
 
 def place(m: Model, state: State, e: int) -> str:
