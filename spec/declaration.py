@@ -270,6 +270,9 @@ def _stages(data: dict[Any, Any], place: str, keys: _Keys) -> tuple[Stage, ...]:
     stages: list[Stage] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(items):
+        item = _conditional(item, keys)
+        if item is None:
+            continue
         stage = _stage(item, f"{stages_place}[{i}]", keys)
         if stage.name in seen:
             raise DeclarationError(
@@ -290,6 +293,9 @@ def _stage(data: object, place: str, keys: _Keys) -> Stage:
     actions: list[Action] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(items):
+        item = _conditional(item, keys)
+        if item is None:
+            continue
         action = _action(item, f"{actions_place}[{i}]", keys)
         # "Stage names are unique; action names are unique within a stage." [UG]
         if action.name in seen:
@@ -301,6 +307,25 @@ def _stage(data: object, place: str, keys: _Keys) -> Stage:
         seen[action.name] = i
         actions.append(action)
     return Stage(name=name, actions=tuple(actions))
+
+
+def _conditional(item: object, keys: _Keys) -> object:
+    """A stage or action that a CloudFormation template declares under a condition
+    (`!If [Condition, Value, Otherwise]`).
+
+    Decision: the model reads the template as if each condition holds, so that the pipeline is
+    checked with every stage and action it can have: the first value is taken, unless it is
+    `!Ref AWS::NoValue`, then the second; an item that comes out as `AWS::NoValue` is left out
+    (None).  Conditions are not evaluated, and this is never an error."""
+    while (keys.intrinsic_functions and isinstance(item, dict) and list(item) == ["Fn::If"]
+           and isinstance(item["Fn::If"], list) and len(item["Fn::If"]) == 3):
+        _, value, otherwise = item["Fn::If"]
+        item = otherwise if _no_value(value) else value
+    return None if _no_value(item) else item
+
+
+def _no_value(item: object) -> bool:
+    return isinstance(item, dict) and item == {"Ref": "AWS::NoValue"}
 
 
 def _action(data: object, place: str, keys: _Keys) -> Action:

@@ -456,15 +456,40 @@ def test_cloudformation_plain_name_is_still_checked(tmp_path: Path) -> None:
     )
 
 
-def test_cloudformation_conditional_stage_is_reported(tmp_path: Path) -> None:
+def test_cloudformation_conditional_stages_and_actions_are_read_as_if_the_condition_held(
+    tmp_path: Path,
+) -> None:
+    text = CFN_ONE_STAGE.format(name="p", run_order=1) + (
+        "            - !If [IsProd, !Ref AWS::NoValue,\n"
+        "                   {Name: Lint, ActionTypeId: {Category: Test}}]\n"
+        "        - !If\n"
+        "          - IsProd\n"
+        "          - {Name: Prod, Actions: [{Name: Ship, ActionTypeId: {Category: Deploy}}]}\n"
+        "          - !Ref AWS::NoValue\n"
+        "        - !If [IsFeature, !Ref AWS::NoValue, !Ref AWS::NoValue]\n"
+    )
+    pipeline = load_pipeline(write(tmp_path, "t.yaml", text))
+    assert [s.name for s in pipeline.stages] == ["Only", "Prod"]
+    assert [a.name for a in pipeline.stages[0].actions] == ["Act", "Lint"]
+    assert [a.name for a in pipeline.stages[1].actions] == ["Ship"]
+
+
+def test_cloudformation_conditional_stage_is_still_checked(tmp_path: Path) -> None:
     text = CFN_ONE_STAGE.format(name="p", run_order=1) + (
         "        - !If [IsProd, {Name: Prod, Actions: []}, !Ref AWS::NoValue]\n"
     )
     path = write(tmp_path, "t.yaml", text)
     assert load_error(path) == (
-        f"{path}: Resources.Pipe.Properties.Stages[1]: expected a stage object, "
-        "got the CloudFormation function Fn::If, which is not evaluated here"
+        f"{path}: Resources.Pipe.Properties.Stages[1].Actions: expected a non-empty list of "
+        "actions, got an empty list"
     )
+
+
+def test_an_if_in_a_plain_declaration_is_not_a_condition(tmp_path: Path) -> None:
+    path = write(tmp_path, "p.json", json.dumps({"name": "p", "stages": [
+        {"Fn::If": ["C", {"name": "S", "actions": []}, {"Ref": "AWS::NoValue"}]}]}))
+    assert load_error(path) == (f"{path}: stages[0]: expected a stage object, got the "
+                                "CloudFormation function Fn::If, which is not evaluated here")
 
 
 def test_yaml_short_form_tags_are_opaque_values(tmp_path: Path) -> None:
