@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -267,22 +268,8 @@ def _check_mode_needs_v2(
 def _stages(data: dict[Any, Any], place: str, keys: _Keys) -> tuple[Stage, ...]:
     stages_place = _at(place, keys.stages)
     items = _non_empty_list(data.get(keys.stages, _MISSING), stages_place, "stages")
-    stages: list[Stage] = []
-    seen: dict[str, int] = {}
-    for i, item in enumerate(items):
-        item = _conditional(item, keys)
-        if item is None:
-            continue
-        stage = _stage(item, f"{stages_place}[{i}]", keys)
-        if stage.name in seen:
-            raise DeclarationError(
-                _at(f"{stages_place}[{i}]", keys.name),
-                f'expected a unique stage name, "{stage.name}" is already '
-                f"{keys.stages}[{seen[stage.name]}]",
-            )
-        seen[stage.name] = i
-        stages.append(stage)
-    return tuple(stages)
+    return _uniquely_named(items, stages_place, keys.stages, keys, _stage,
+                           "a unique stage name")
 
 
 def _stage(data: object, place: str, keys: _Keys) -> Stage:
@@ -290,23 +277,31 @@ def _stage(data: object, place: str, keys: _Keys) -> Stage:
     name = _name(data.get(keys.name, _MISSING), _at(place, keys.name), "a stage name")
     actions_place = _at(place, keys.actions)
     items = _non_empty_list(data.get(keys.actions, _MISSING), actions_place, "actions")
-    actions: list[Action] = []
+    # "Stage names are unique; action names are unique within a stage." [UG]
+    actions = _uniquely_named(items, actions_place, keys.actions, keys, _action,
+                              f'an action name unique in stage "{name}"')
+    return Stage(name=name, actions=actions)
+
+
+def _uniquely_named(items: list[Any], place: str, key: str, keys: _Keys,
+                    read: Callable[[object, str, _Keys], Any], expected: str) -> tuple[Any, ...]:
+    """Each item read with `read` (leaving out those a template's condition removes), their
+    names unique: `expected` says what a duplicate should have been."""
+    out: list[Any] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(items):
         item = _conditional(item, keys)
         if item is None:
             continue
-        action = _action(item, f"{actions_place}[{i}]", keys)
-        # "Stage names are unique; action names are unique within a stage." [UG]
-        if action.name in seen:
+        value = read(item, f"{place}[{i}]", keys)
+        if value.name in seen:
             raise DeclarationError(
-                _at(f"{actions_place}[{i}]", keys.name),
-                f'expected an action name unique in stage "{name}", "{action.name}" is already '
-                f"{keys.actions}[{seen[action.name]}]",
+                _at(f"{place}[{i}]", keys.name),
+                f'expected {expected}, "{value.name}" is already {key}[{seen[value.name]}]',
             )
-        seen[action.name] = i
-        actions.append(action)
-    return Stage(name=name, actions=tuple(actions))
+        seen[value.name] = i
+        out.append(value)
+    return tuple(out)
 
 
 def _conditional(item: object, keys: _Keys) -> object:
