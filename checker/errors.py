@@ -1,4 +1,5 @@
-"""The one kind of error the user sees for bad input: a file, a place in it, what was expected."""
+"""The errors a user sees: bad input (a file, a place in it, what was expected), and internal
+errors (a fault of stagelock itself, never a verdict)."""
 
 from __future__ import annotations
 
@@ -15,3 +16,14 @@ class InputError(Exception):
     def __str__(self) -> str:
         where = f"{self.file}: {self.place}" if self.place else self.file
         return f"{where}: {self.expected}"
+
+
+EXIT_INTERNAL = 4
+"""The exit status of an internal error, distinct from 0 proved, 1 refuted, 2 bad input and
+3 undetermined or interrupted."""
+
+
+class InternalError(Exception):
+    """A fault of stagelock itself (for example, a compiled engine's trace that the readable rules
+    do not reproduce).  Never turned into a verdict: the command reports it and exits with
+    `EXIT_INTERNAL`."""
