@@ -144,26 +144,30 @@ def hazards_for(m: Model) -> list[Hazard]:
     world = m.world
     out: list[Hazard] = []
 
-    def add(rule_id: str, stage: str, action: str | None, check) -> None:  # type: ignore[no-untyped-def]
+    def add(rule_id: str, stage: str, action: str | None, check,  # type: ignore[no-untyped-def]
+            instance: tuple[object, ...]) -> None:
         rule = RULES[rule_id]
         where = f"{stage}.{action}" if action else stage
         prop = Property(f"{rule.name}@{where}", "hazard", rule.summary, rule.source,
-                        (m.policy.name,), step_check=check)
+                        (m.policy.name,), step_check=check, instance=instance)
         out.append(Hazard(rule, stage, action, prop))
 
     for t, target in enumerate(world.targets):
         writer = world.writes.index(t)
         stage, action = m.stage_names[m.action_stage[writer]], m.action_names[writer]
         del target
-        add("SL101", stage, action, _backwards(m, t, via_abandon=True))
-        add("SL102", stage, action, _backwards(m, t, via_abandon=False))
+        add("SL101", stage, action, _backwards(m, t, via_abandon=True), ("backwards", t, True))
+        add("SL102", stage, action, _backwards(m, t, via_abandon=False),
+            ("backwards", t, False))
     for a, t in enumerate(world.reads):
         if t >= 0:
-            add("SL201", m.stage_names[m.action_stage[a]], m.action_names[a], _tested_other(m, a))
+            add("SL201", m.stage_names[m.action_stage[a]], m.action_names[a], _tested_other(m, a),
+                ("tested-other", a))
     for s in range(1, m.stage_count):
-        add("SL301", m.stage_names[s], None, _entered_after_stop(m, s))
+        add("SL301", m.stage_names[s], None, _entered_after_stop(m, s),
+            ("entered-after-stop", s))
     for a, approval in enumerate(m.approval):
         if approval:
             add("SL401", m.stage_names[m.action_stage[a]], m.action_names[a],
-                _stale_approval(m, a))
+                _stale_approval(m, a), ("stale-approval", a))
     return out

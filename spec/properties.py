@@ -51,6 +51,10 @@ class Property:
     modes: tuple[str, ...]
     state_check: StateCheck | None = None
     step_check: StepCheck | None = None
+    instance: tuple[object, ...] = ()
+    """For a property made once per place of a pipeline (a hazard at a target, an action, a
+    stage): the name of what it checks and its parameters, e.g. ("backwards", 0, True), so that
+    an engine can evaluate the same check in its own form.  Empty for the catalogue's own."""
 
     def applies_to(self, mode: str) -> bool:
         return mode in self.modes

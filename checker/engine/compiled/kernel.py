@@ -1,0 +1,1185 @@
+"""The compiled kernel: the rules of `spec.rules`, the properties of `spec.properties` and
+`spec.hazards`, and the breadth-first search, as numba-compiled functions over int32 vectors.
+
+This is a compiled *form* of the readable rules, not a second specification: each function
+below names the rule (or property) of `spec/` it mirrors, and its behaviour is pinned to that rule
+by the differential tests (`tests/test_engines.py`), which compare both engines' state graphs on
+fixed and random declarations.  A rule change goes into `spec/` first; the kernel follows, and
+the differential tests say where it does not.
+
+Every function takes the state vector `v` and the table `T` (see `tables.py`); rule variants are
+flag bits in `T[H_VF]`.  The code is compiled once and cached on disk (`cache=True`): a new
+pipeline declaration is new tables, not new code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from checker.engine.compiled.tables import (
+    H_A,
+    H_APPR,
+    H_ASTAGE,
+    H_BRETRIES,
+    H_BSTOPS,
+    H_BTOGGLES,
+    H_BUD,
+    H_DIS,
+    H_E,
+    H_EX0,
+    H_FAILURES,
+    H_FLT,
+    H_FSHIFT,
+    H_FWIDTH,
+    H_FWORD,
+    H_GCOUNT,
+    H_GFIRST,
+    H_GLEN,
+    H_GMEM,
+    H_GOFF,
+    H_L,
+    H_LAT,
+    H_LIMIT,
+    H_LOCK,
+    H_N,
+    H_NPROP,
+    H_PKIND,
+    H_PPARAM,
+    H_PSTATE,
+    H_READS,
+    H_REC,
+    H_REV,
+    H_S,
+    H_SFIRST,
+    H_SLEN,
+    H_SUPW,
+    H_VF,
+    H_W,
+    H_WORLD,
+    H_WRITES,
+    OP_ABANDONED,
+    OP_APPROVAL,
+    OP_DISABLE,
+    OP_ENABLE,
+    OP_FAILED,
+    OP_RETRY,
+    OP_START,
+    OP_STOP,
+    OP_SUCCEEDED,
+    OP_TIMED_OUT,
+    OP_WORK_FINISHES,
+    R_ACT,
+    R_QPOS,
+    R_RETRIED,
+    R_STAGE,
+    R_STATUS,
+    R_STOP,
+    R_WAIT,
+)
+
+# Status codes (tables.STATUS_CODES, ACTION_CODES, STOP_CODES)
+IP, STOPPING, STOPPED, SUCC, SUPERSEDED, FAILED = 0, 1, 2, 3, 4, 5
+A_NONE, A_IP, A_ABANDONED, A_SUCC, A_FAILED = 0, 1, 2, 3, 4
+STOP_NONE, STOP_WAIT, STOP_ABANDON = 0, 1, 2
+
+# Variant flags (tables.VARIANT_FLAGS)
+VF_SUPERSEDE_INSIDE = 1 << 0
+VF_RETRY_SUPERSEDED = 1 << 1
+VF_STOPPED_INBOUND_ENTERS = 1 << 2
+VF_QUEUED_OVERTAKES = 1 << 3
+VF_STOP_RELEASES = 1 << 4
+VF_APPROVAL_NO_LOCK = 1 << 5
+VF_FAILURE_KEEPS = 1 << 6
+VF_SUPERSEDED_QUEUES = 1 << 7
+VF_QUEUED_SUPERSEDES = 1 << 8
+VF_ABANDON_LEAVES = 1 << 9
+VF_STOP_WAIT_GOES_ON = 1 << 10
+VF_FAILED_MOVES_ON = 1 << 11
+VF_RETRY_AFTER_FAIL = 1 << 12
+VF_PARALLEL_IGNORES = 1 << 13
+
+# Property kinds (the compiled form of each named property; see properties.py)
+P_ONE_PER_LOCK, P_ONE_WAITING, P_APPROVAL_HOLDS, P_NOTHING_AFTER_STOP, P_INBOUND_ENTERS = 1, 2, 3, 4, 5
+P_START_ORDER, P_SUPERSEDE_BETWEEN, P_NO_RETRY_SUPERSEDED, P_FINISHED_NEVER = 6, 7, 8, 9
+P_QUEUED_NO_SUPERSEDE, P_QUEUED_NO_OVERTAKE, P_STOP_WAIT_QUIET, P_LEAVES_SUCCEEDED = 10, 11, 12, 13
+W_SUPERSESSION, W_QUEUE_OF_TWO, W_RETRY_SUCCEEDS, W_STOP_WAIT_COMPLETES = 14, 15, 16, 17
+W_ABANDONED, W_INBOUND_STOPPED = 18, 19
+Z_BACK_ABANDONED, Z_BACK_DEPLOYED, Z_TESTED_OTHER, Z_ENTERED_AFTER_STOP, Z_STALE_APPROVAL = (
+    20, 21, 22, 23, 24)
+STATE_KINDS = (P_ONE_PER_LOCK, P_ONE_WAITING, P_APPROVAL_HOLDS, P_NOTHING_AFTER_STOP,
+               P_INBOUND_ENTERS, W_SUPERSESSION, W_QUEUE_OF_TWO, W_RETRY_SUCCEEDS, W_ABANDONED,
+               W_INBOUND_STOPPED)
+
+# Why a search chunk returned
+R_DONE, R_DECIDED, R_YIELD, R_GROW, R_MAX_STATES = 0, 1, 2, 3, 4
+
+
+# --------------------------------------------------------------------------------------------
+# Small helpers over a vector
+
+
+@njit(cache=True, inline="always")
+def _x(T, e):
+    return T[H_EX0] + e * T[H_REC]
+
+
+@njit(cache=True)
+def _queue_length(v, T, s):
+    rec = T[H_REC]
+    c = 0
+    for e in range(v[T[H_N]]):
+        b = e * rec
+        if v[b + R_QPOS] > 0 and v[b + R_STAGE] == s:
+            c += 1
+    return c
+
+
+@njit(cache=True)
+def _queue_at(v, T, s, position):
+    rec = T[H_REC]
+    for e in range(v[T[H_N]]):
+        b = e * rec
+        if v[b + R_QPOS] == position and v[b + R_STAGE] == s:
+            return e
+    return -1
+
+
+@njit(cache=True)
+def _queue_remove(v, T, e):
+    rec = T[H_REC]
+    b = e * rec
+    p = v[b + R_QPOS]
+    if p == 0:
+        return
+    s = v[b + R_STAGE]
+    v[b + R_QPOS] = 0
+    for f in range(v[T[H_N]]):
+        c = f * rec
+        if v[c + R_STAGE] == s and v[c + R_QPOS] > p:
+            v[c + R_QPOS] -= 1
+
+
+@njit(cache=True)
+def _queue_append(v, T, e, s):
+    v[e * T[H_REC] + R_QPOS] = _queue_length(v, T, s) + 1
+
+
+@njit(cache=True)
+def _any_in_progress(v, T, e, s):
+    if s >= T[H_S]:
+        return False
+    b = e * T[H_REC] + R_ACT
+    first = T[T[H_SFIRST] + s]
+    for a in range(first, first + T[T[H_SLEN] + s]):
+        if v[b + a] == A_IP:
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# Stage locks (spec.rules: holds_stage, stage_is_available, transition_holds)
+
+
+@njit(cache=True)
+def holds_stage(v, T, e):
+    b = e * T[H_REC]
+    vf = T[H_VF]
+    st = v[b + R_STATUS]
+    waiting = v[b + R_WAIT]
+    if vf & VF_STOP_RELEASES:
+        return waiting == 0 and st == IP
+    if vf & VF_APPROVAL_NO_LOCK:
+        if waiting or st > STOPPING:
+            return False
+        s = v[b + R_STAGE]
+        if s >= T[H_S]:
+            return True
+        running = 0
+        all_approvals = True
+        first = T[T[H_SFIRST] + s]
+        for a in range(first, first + T[T[H_SLEN] + s]):
+            if v[b + R_ACT + a] == A_IP:
+                running += 1
+                if T[T[H_APPR] + a] == 0:
+                    all_approvals = False
+        return running == 0 or not all_approvals
+    if vf & VF_FAILURE_KEEPS:
+        return waiting == 0 and (st <= STOPPING or st == FAILED)
+    return waiting == 0 and st <= STOPPING
+
+
+@njit(cache=True)
+def stage_is_available(v, T, s):
+    if T[H_LOCK] == 0:
+        return True
+    rec = T[H_REC]
+    for e in range(v[T[H_N]]):
+        if v[e * rec + R_STAGE] == s and holds_stage(v, T, e):
+            return False
+    return True
+
+
+@njit(cache=True)
+def transition_holds(v, T, s):
+    d = v[T[H_DIS] + s] != 0
+    if T[H_VF] & VF_PARALLEL_IGNORES:
+        return d and T[H_LOCK] != 0
+    return d
+
+
+# --------------------------------------------------------------------------------------------
+# Moving through the pipeline (enter_stage, supersede, arrive, admit_inbound, next_to_enter,
+# leave_stage, stage_outcome, group_done, progress_in_stage)
+
+
+@njit(cache=True)
+def enter_stage(v, T, e, s):
+    b = e * T[H_REC]
+    g = T[T[H_GFIRST] + s]
+    off = T[T[H_GOFF] + g]
+    gm = T[H_GMEM]
+    for k in range(T[T[H_GLEN] + g]):
+        v[b + R_ACT + T[gm + off + k]] = A_IP
+    v[b + R_STAGE] = s
+    v[b + R_WAIT] = 0
+    if T[H_PSTATE]:
+        v[T[H_LAT] + s] = e + 1
+
+
+@njit(cache=True)
+def supersedes_waiting(T):
+    vf = T[H_VF]
+    if vf & VF_SUPERSEDED_QUEUES:
+        return False
+    if vf & VF_QUEUED_SUPERSEDES:
+        return T[H_LOCK] != 0
+    return T[H_SUPW] != 0
+
+
+@njit(cache=True)
+def arrive(v, T, e, s):
+    rec = T[H_REC]
+    if T[H_VF] & VF_SUPERSEDE_INSIDE:
+        if v[T[H_DIS] + s] == 0 and T[H_SUPW] != 0:
+            for h in range(v[T[H_N]]):
+                if h < e and v[h * rec + R_STAGE] == s and holds_stage(v, T, h):
+                    c = h * rec
+                    first = T[T[H_SFIRST] + s]
+                    for a in range(first, first + T[T[H_SLEN] + s]):
+                        if v[c + R_ACT + a] == A_IP:
+                            v[c + R_ACT + a] = A_ABANDONED
+                    v[c + R_STATUS] = SUPERSEDED
+                    enter_stage(v, T, e, s)
+                    return
+    queued = _queue_length(v, T, s)
+    if queued == 0 and not transition_holds(v, T, s) and stage_is_available(v, T, s):
+        enter_stage(v, T, e, s)
+        return
+    b = e * rec
+    v[b + R_STAGE] = s
+    v[b + R_WAIT] = 1
+    if supersedes_waiting(T) and queued > 0:
+        w = _queue_at(v, T, s, 1)
+        if w < e:
+            v[w * rec + R_STATUS] = SUPERSEDED
+            _queue_remove(v, T, w)
+            _queue_append(v, T, e, s)
+        else:
+            v[b + R_STATUS] = SUPERSEDED
+    else:
+        _queue_append(v, T, e, s)
+
+
+@njit(cache=True)
+def admit_inbound(v, T):
+    rec = T[H_REC]
+    n = v[T[H_N]]
+    anyone = False
+    for e in range(n):
+        if v[e * rec + R_QPOS] > 0:
+            anyone = True
+            break
+    if not anyone:
+        return
+    for s in range(T[H_S]):
+        while True:
+            queued = _queue_length(v, T, s)
+            if queued == 0 or transition_holds(v, T, s):
+                break
+            if not stage_is_available(v, T, s):
+                break
+            if T[H_VF] & VF_QUEUED_OVERTAKES:
+                e = _queue_at(v, T, s, queued)
+            else:
+                e = _queue_at(v, T, s, 1)
+            _queue_remove(v, T, e)
+            enter_stage(v, T, e, s)
+
+
+@njit(cache=True)
+def leave_stage(v, T, e, s):
+    if s + 1 == T[H_S]:
+        b = e * T[H_REC]
+        v[b + R_STATUS] = SUCC
+        v[b + R_STAGE] = T[H_S]
+    else:
+        arrive(v, T, e, s + 1)
+
+
+@njit(cache=True)
+def stage_outcome(v, T, e):
+    """0 wait for actions, 1 end Stopped, 2 end Failed, 3 continue."""
+    b = e * T[H_REC]
+    s = v[b + R_STAGE]
+    any_ip = False
+    any_failed = False
+    first = T[T[H_SFIRST] + s]
+    for a in range(first, first + T[T[H_SLEN] + s]):
+        st = v[b + R_ACT + a]
+        if st == A_IP:
+            any_ip = True
+        elif st == A_FAILED:
+            any_failed = True
+    if any_ip:
+        out = 0
+    elif v[b + R_STATUS] == STOPPING:
+        out = 1
+    elif any_failed:
+        out = 2
+    else:
+        out = 3
+    vf = T[H_VF]
+    if vf & VF_STOP_WAIT_GOES_ON and out == 1:
+        return 2 if any_failed else 3
+    if vf & VF_FAILED_MOVES_ON and out == 2:
+        return 3
+    return out
+
+
+@njit(cache=True)
+def group_done(v, T, e, g):
+    b = e * T[H_REC] + R_ACT
+    off = T[T[H_GOFF] + g]
+    gm = T[H_GMEM]
+    lenient = T[H_VF] & VF_FAILED_MOVES_ON
+    for k in range(T[T[H_GLEN] + g]):
+        st = v[b + T[gm + off + k]]
+        if lenient:
+            if st != A_SUCC and st != A_FAILED:
+                return False
+        elif st != A_SUCC:
+            return False
+    return True
+
+
+@njit(cache=True)
+def progress_in_stage(v, T, e):
+    b = e * T[H_REC]
+    out = stage_outcome(v, T, e)
+    if out == 0:
+        return
+    if out == 1:
+        v[b + R_STATUS] = STOPPED
+        return
+    if out == 2:
+        v[b + R_STATUS] = FAILED
+        return
+    s = v[b + R_STAGE]
+    g0 = T[T[H_GFIRST] + s]
+    gm = T[H_GMEM]
+    for g in range(g0, g0 + T[T[H_GCOUNT] + s]):
+        if not group_done(v, T, e, g):
+            off = T[T[H_GOFF] + g]
+            for k in range(T[T[H_GLEN] + g]):
+                v[b + R_ACT + T[gm + off + k]] = A_IP
+            return
+    leave_stage(v, T, e, s)
+
+
+# --------------------------------------------------------------------------------------------
+# Operations: refusals and effects (spec.rules: *_refusal and their effects)
+
+
+@njit(cache=True)
+def refused(v, T, kind, e, x, y):
+    rec = T[H_REC]
+    b = e * rec
+    if kind == OP_START:
+        limit = T[H_LIMIT]
+        if limit >= 0:
+            active = 0
+            for f in range(v[T[H_N]]):
+                if v[f * rec + R_STATUS] <= STOPPING:
+                    active += 1
+            return active >= limit
+        return False
+    st = v[b + R_STATUS]
+    stop = v[b + R_STOP]
+    if kind == OP_STOP:
+        if st > STOPPING:
+            return True
+        return st == STOPPING and (y == 0 or stop == STOP_ABANDON)
+    if kind == OP_ABANDONED:
+        return not (st == STOPPING and stop == STOP_ABANDON)
+    if kind == OP_SUCCEEDED or kind == OP_FAILED or kind == OP_TIMED_OUT:
+        return v[b + R_ACT + x] != A_IP or stop == STOP_ABANDON
+    if kind == OP_APPROVAL:
+        a = v[b + R_ACT + x]
+        if a == A_SUCC or a == A_FAILED:
+            return True
+        return a != A_IP or stop == STOP_ABANDON
+    if kind == OP_RETRY:
+        vf = T[H_VF]
+        if vf & VF_RETRY_SUPERSEDED and st == SUPERSEDED:
+            return False
+        if vf & VF_RETRY_AFTER_FAIL and st == IP:
+            return True
+        if not (v[b + R_STAGE] == x and v[b + R_WAIT] == 0):
+            return True
+        if T[H_PSTATE] and v[T[H_LAT] + x] != e + 1:
+            return True
+        if st == FAILED or st == STOPPED:
+            return False
+        if st == IP:
+            first = T[T[H_SFIRST] + x]
+            for a in range(first, first + T[T[H_SLEN] + x]):
+                if v[b + R_ACT + a] == A_FAILED:
+                    return y == 1
+        return True
+    if kind == OP_DISABLE or kind == OP_ENABLE:
+        return x == 0
+    if kind == OP_WORK_FINISHES:
+        return v[T[H_FLT] + x * T[H_E] + e] == 0
+    return True
+
+
+@njit(cache=True)
+def _finish_action(v, T, e, a, status):
+    v[e * T[H_REC] + R_ACT + a] = status
+    progress_in_stage(v, T, e)
+
+
+@njit(cache=True)
+def effect(v, T, kind, e, x, y):
+    rec = T[H_REC]
+    b = e * rec
+    vf = T[H_VF]
+    if kind == OP_START:
+        n = v[T[H_N]]
+        c = n * rec
+        for i in range(rec):
+            v[c + i] = 0
+        v[c + R_WAIT] = 1
+        v[T[H_N]] = n + 1
+        arrive(v, T, n, 0)
+    elif kind == OP_STOP:
+        kind_code = STOP_ABANDON if y else STOP_WAIT
+        if vf & VF_STOPPED_INBOUND_ENTERS and v[b + R_WAIT]:
+            v[b + R_STATUS] = STOPPED
+            v[b + R_STOP] = kind_code
+        elif v[b + R_WAIT]:
+            _queue_remove(v, T, e)
+            v[b + R_STATUS] = STOPPED
+            v[b + R_STOP] = kind_code
+        elif not _any_in_progress(v, T, e, v[b + R_STAGE]):
+            v[b + R_STATUS] = STOPPED
+            v[b + R_STOP] = kind_code
+        else:
+            v[b + R_STATUS] = STOPPING
+            v[b + R_STOP] = kind_code
+    elif kind == OP_ABANDONED:
+        if not vf & VF_ABANDON_LEAVES:
+            s = v[b + R_STAGE]
+            if s < T[H_S]:
+                first = T[T[H_SFIRST] + s]
+                for a in range(first, first + T[T[H_SLEN] + s]):
+                    if v[b + R_ACT + a] == A_IP:
+                        v[b + R_ACT + a] = A_ABANDONED
+        v[b + R_STATUS] = STOPPED
+    elif kind == OP_SUCCEEDED:
+        _finish_action(v, T, e, x, A_SUCC)
+    elif kind == OP_FAILED or kind == OP_TIMED_OUT:
+        _finish_action(v, T, e, x, A_FAILED)
+    elif kind == OP_APPROVAL:
+        _finish_action(v, T, e, x, A_FAILED if y else A_SUCC)
+    elif kind == OP_RETRY:
+        if vf & VF_RETRY_SUPERSEDED and v[b + R_STATUS] == SUPERSEDED:
+            v[b + R_STATUS] = IP
+            v[b + R_STOP] = STOP_NONE
+            v[b + R_RETRIED] = 1
+            arrive(v, T, e, v[b + R_STAGE])
+            return
+        first = T[T[H_SFIRST] + x]
+        last = first + T[T[H_SLEN] + x]
+        if y == 1:
+            for a in range(first, last):
+                v[b + R_ACT + a] = A_NONE
+            g = T[T[H_GFIRST] + x]
+            off = T[T[H_GOFF] + g]
+            gm = T[H_GMEM]
+            for k in range(T[T[H_GLEN] + g]):
+                v[b + R_ACT + T[gm + off + k]] = A_IP
+        else:
+            for a in range(first, last):
+                st = v[b + R_ACT + a]
+                if st == A_FAILED or st == A_ABANDONED:
+                    v[b + R_ACT + a] = A_IP
+        v[b + R_STATUS] = IP
+        v[b + R_STOP] = STOP_NONE
+        v[b + R_RETRIED] = 1
+        progress_in_stage(v, T, e)
+    elif kind == OP_DISABLE:
+        v[T[H_DIS] + x] = 1
+    elif kind == OP_ENABLE:
+        v[T[H_DIS] + x] = 0
+    elif kind == OP_WORK_FINISHES:
+        v[T[H_FLT] + x * T[H_E] + e] = 0
+        v[T[H_REV] + T[T[H_WRITES] + x]] = e + 1
+
+
+@njit(cache=True)
+def outside_world(before, after, T):
+    """spec.rules.outside_world: a deploy that succeeded wrote its execution's revision; one that
+    was abandoned goes on working."""
+    rec = T[H_REC]
+    nb = before[T[H_N]]
+    E = T[H_E]
+    for e in range(min(nb, after[T[H_N]])):
+        b = e * rec + R_ACT
+        for a in range(T[H_A]):
+            t = T[T[H_WRITES] + a]
+            if t < 0:
+                continue
+            was = before[b + a]
+            st = after[b + a]
+            if was != A_IP or st == A_IP:
+                continue
+            if st == A_SUCC:
+                after[T[H_REV] + t] = e + 1
+            elif st == A_ABANDONED:
+                after[T[H_FLT] + a * E + e] += 1
+
+
+# --------------------------------------------------------------------------------------------
+# Successors (spec.rules.successors, with the explorer's bounds: checker.engine allowed/spend)
+
+
+@njit(cache=True)
+def _try(v, T, out, ops, k, kind, e, x, y):
+    if refused(v, T, kind, e, x, y):
+        return k
+    row = out[k]
+    row[:] = v
+    effect(row, T, kind, e, x, y)
+    admit_inbound(row, T)
+    if T[H_WORLD]:
+        outside_world(v, row, T)
+    bud = T[H_BUD]
+    if kind == OP_STOP:
+        row[bud] += 1
+    elif kind == OP_RETRY:
+        row[bud + 1] += 1
+    elif kind == OP_DISABLE:
+        row[bud + 2] += 1
+    ops[k] = kind | (e << 4) | (x << 12) | (y << 28)
+    return k + 1
+
+
+@njit(cache=True)
+def successors(v, T, out, ops):
+    """Fill out[k] and ops[k] with every accepted operation and its state, in the order of
+    spec.rules.successors; returns how many."""
+    rec = T[H_REC]
+    S = T[H_S]
+    bud = T[H_BUD]
+    n = v[T[H_N]]
+    starts = n < T[H_E]
+    stops = v[bud] < T[H_BSTOPS]
+    retries = v[bud + 1] < T[H_BRETRIES]
+    disables = v[bud + 2] < T[H_BTOGGLES]
+    failures = T[H_FAILURES] != 0
+    enables = T[H_BTOGGLES] > 0
+    k = 0
+    if starts:
+        k = _try(v, T, out, ops, k, OP_START, 0, 0, 0)
+    for e in range(n):
+        b = e * rec
+        st = v[b + R_STATUS]
+        if stops and st <= STOPPING:
+            k = _try(v, T, out, ops, k, OP_STOP, e, 0, 0)
+            k = _try(v, T, out, ops, k, OP_STOP, e, 0, 1)
+        stage = v[b + R_STAGE]
+        if v[b + R_STOP] == STOP_ABANDON:
+            if st == STOPPING:
+                k = _try(v, T, out, ops, k, OP_ABANDONED, e, 0, 0)
+        elif v[b + R_WAIT] == 0 and stage < S:
+            first = T[T[H_SFIRST] + stage]
+            for a in range(first, first + T[T[H_SLEN] + stage]):
+                if v[b + R_ACT + a] == A_IP:
+                    if T[T[H_APPR] + a]:
+                        k = _try(v, T, out, ops, k, OP_APPROVAL, e, a, 0)
+                        if failures:
+                            k = _try(v, T, out, ops, k, OP_APPROVAL, e, a, 1)
+                            k = _try(v, T, out, ops, k, OP_TIMED_OUT, e, a, 0)
+                    else:
+                        k = _try(v, T, out, ops, k, OP_SUCCEEDED, e, a, 0)
+                        if failures:
+                            k = _try(v, T, out, ops, k, OP_FAILED, e, a, 0)
+        if retries and stage < S:
+            k = _try(v, T, out, ops, k, OP_RETRY, e, stage, 0)
+            k = _try(v, T, out, ops, k, OP_RETRY, e, stage, 1)
+    for s in range(1, S):
+        if v[T[H_DIS] + s]:
+            if enables:
+                k = _try(v, T, out, ops, k, OP_ENABLE, 0, s, 0)
+        elif disables:
+            k = _try(v, T, out, ops, k, OP_DISABLE, 0, s, 0)
+    if T[H_WORLD]:
+        E = T[H_E]
+        flt = T[H_FLT]
+        for a in range(T[H_A]):
+            if T[T[H_WRITES] + a] < 0:
+                continue
+            for e in range(E):
+                for _ in range(v[flt + a * E + e]):
+                    k = _try(v, T, out, ops, k, OP_WORK_FINISHES, e, a, 0)
+    return k
+
+
+# --------------------------------------------------------------------------------------------
+# Packing
+
+
+@njit(cache=True)
+def pack(v, T, out):
+    W = T[H_W]
+    for w in range(W):
+        out[w] = np.uint64(0)
+    fw, fs, fx = T[H_FWORD], T[H_FSHIFT], T[H_FWIDTH]
+    for i in range(T[H_L]):
+        if T[fx + i]:
+            out[T[fw + i]] |= np.uint64(v[i]) << np.uint64(T[fs + i])
+
+
+@njit(cache=True)
+def unpack(words, T, v):
+    fw, fs, fx = T[H_FWORD], T[H_FSHIFT], T[H_FWIDTH]
+    for i in range(T[H_L]):
+        width = T[fx + i]
+        if width:
+            mask = (np.uint64(1) << np.uint64(width)) - np.uint64(1)
+            v[i] = np.int32((words[T[fw + i]] >> np.uint64(T[fs + i])) & mask)
+        else:
+            v[i] = 0
+
+
+@njit(cache=True, inline="always")
+def hash_words(words, W):
+    h = np.uint64(0x9E3779B97F4A7C15)
+    for w in range(W):
+        h ^= words[w]
+        h *= np.uint64(0xFF51AFD7ED558CCD)
+        h ^= h >> np.uint64(33)
+    h *= np.uint64(0xC4CEB9FE1A85EC53)
+    h ^= h >> np.uint64(29)
+    return h
+
+
+# --------------------------------------------------------------------------------------------
+# Properties (spec.properties and spec.hazards, in compiled form).  A check returns True where
+# the Python check of the same property returns a description: a violation, or for a witness,
+# the situation seen.
+
+
+@njit(cache=True)
+def _same_record(vb, va, b, length):
+    for i in range(length):
+        if i != R_QPOS and vb[b + i] != va[b + i]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def state_check(v, T, kind, param):
+    rec = T[H_REC]
+    n = v[T[H_N]]
+    S = T[H_S]
+    if kind == P_ONE_PER_LOCK:
+        for s in range(S):
+            inside = 0
+            for e in range(n):
+                b = e * rec
+                if v[b + R_STAGE] == s and v[b + R_WAIT] == 0 and v[b + R_STATUS] <= STOPPING:
+                    inside += 1
+            if inside > 1:
+                return True
+        return False
+    if kind == P_ONE_WAITING or kind == W_QUEUE_OF_TWO:
+        for e in range(n):
+            if v[e * rec + R_QPOS] >= 2:
+                return True
+        return False
+    if kind == P_APPROVAL_HOLDS:
+        for e in range(n):
+            b = e * rec
+            s = v[b + R_STAGE]
+            if v[b + R_WAIT] or s >= S:
+                continue
+            waiting_for_answer = False
+            first = T[T[H_SFIRST] + s]
+            for a in range(first, first + T[T[H_SLEN] + s]):
+                if T[T[H_APPR] + a] and v[b + R_ACT + a] == A_IP:
+                    waiting_for_answer = True
+            if waiting_for_answer:
+                for f in range(n):
+                    c = f * rec
+                    if (f != e and v[c + R_STAGE] == s and v[c + R_WAIT] == 0
+                            and v[c + R_STATUS] <= STOPPING):
+                        return True
+        return False
+    if kind == P_NOTHING_AFTER_STOP:
+        for e in range(n):
+            b = e * rec
+            if v[b + R_STATUS] == STOPPED:
+                for a in range(T[H_A]):
+                    if v[b + R_ACT + a] == A_IP:
+                        return True
+        return False
+    if kind == P_INBOUND_ENTERS:
+        for s in range(S):
+            if _queue_length(v, T, s) == 0 or v[T[H_DIS] + s]:
+                continue
+            if T[H_LOCK]:
+                busy = False
+                for e in range(n):
+                    b = e * rec
+                    if (v[b + R_STAGE] == s and v[b + R_WAIT] == 0
+                            and v[b + R_STATUS] <= STOPPING):
+                        busy = True
+                if busy:
+                    continue
+            return True
+        return False
+    if kind == W_SUPERSESSION:
+        for e in range(n):
+            if v[e * rec + R_STATUS] == SUPERSEDED:
+                return True
+        return False
+    if kind == W_RETRY_SUCCEEDS:
+        for e in range(n):
+            b = e * rec
+            if v[b + R_RETRIED] and v[b + R_STATUS] == SUCC:
+                return True
+        return False
+    if kind == W_ABANDONED:
+        for e in range(n):
+            b = e * rec
+            if v[b + R_STATUS] == STOPPED and v[b + R_STOP] == STOP_ABANDON:
+                for a in range(T[H_A]):
+                    if v[b + R_ACT + a] == A_ABANDONED:
+                        return True
+        return False
+    if kind == W_INBOUND_STOPPED:
+        for e in range(n):
+            b = e * rec
+            if v[b + R_STATUS] == STOPPED and v[b + R_WAIT]:
+                return True
+        return False
+    return False
+
+
+@njit(cache=True)
+def _entered(vb, va, T, e):
+    """The stage e entered in this step, or -1 (spec.properties._entries)."""
+    rec = T[H_REC]
+    b = e * rec
+    if va[b + R_WAIT] or va[b + R_STAGE] >= T[H_S]:
+        return -1
+    if e >= vb[T[H_N]] or vb[b + R_WAIT] or vb[b + R_STAGE] != va[b + R_STAGE]:
+        return va[b + R_STAGE]
+    return -1
+
+
+@njit(cache=True)
+def step_check(vb, va, T, kind, param, op):
+    rec = T[H_REC]
+    nb = vb[T[H_N]]
+    na = va[T[H_N]]
+    S = T[H_S]
+    opkind = op & 15
+    ope = (op >> 4) & 255
+    opx = (op >> 12) & 0xFFFF
+    opy = (op >> 28) & 3
+    if kind == P_START_ORDER:
+        for e in range(na):
+            s = _entered(vb, va, T, e)
+            if s >= 0 and vb[T[H_LAT] + s] - 1 > e:
+                return True
+        return False
+    if kind == P_QUEUED_NO_OVERTAKE:
+        for e in range(na):
+            s = _entered(vb, va, T, e)
+            if s < 0:
+                continue
+            b = e * rec
+            in_queue = e < nb and vb[b + R_QPOS] > 0 and vb[b + R_STAGE] == s
+            if in_queue:
+                if vb[b + R_QPOS] != 1:
+                    return True
+            elif _queue_length(vb, T, s) > 0:
+                return True
+        return False
+    if kind == P_SUPERSEDE_BETWEEN or kind == P_QUEUED_NO_SUPERSEDE:
+        for e in range(na):
+            b = e * rec
+            if va[b + R_STATUS] != SUPERSEDED:
+                continue
+            if e < nb and vb[b + R_STATUS] == SUPERSEDED:
+                continue
+            if kind == P_QUEUED_NO_SUPERSEDE:
+                return True
+            if e < nb and vb[b + R_WAIT] == 0:
+                return True
+        return False
+    if kind == P_NO_RETRY_SUPERSEDED:
+        return opkind == OP_RETRY and vb[ope * rec + R_STATUS] == SUPERSEDED
+    if kind == P_FINISHED_NEVER:
+        for e in range(nb):
+            b = e * rec
+            if _same_record(vb, va, b, rec):
+                continue
+            old = vb[b + R_STATUS]
+            if old == SUPERSEDED or old == SUCC or (old == STOPPED and vb[b + R_WAIT]):
+                return True
+        return False
+    if kind == P_STOP_WAIT_QUIET:
+        for e in range(nb):
+            b = e * rec
+            if vb[b + R_STOP] != STOP_WAIT:
+                continue
+            old = vb[b + R_STATUS]
+            if old != STOPPING and old != STOPPED:
+                continue
+            if opkind == OP_RETRY and ope == e:
+                continue
+            if vb[b + R_STAGE] != va[b + R_STAGE] or vb[b + R_WAIT] != va[b + R_WAIT]:
+                return True
+            for a in range(T[H_A]):
+                if va[b + R_ACT + a] == A_IP and vb[b + R_ACT + a] != A_IP:
+                    return True
+        return False
+    if kind == P_LEAVES_SUCCEEDED:
+        for e in range(nb):
+            b = e * rec
+            s = vb[b + R_STAGE]
+            if vb[b + R_WAIT] or s >= S or va[b + R_STAGE] == s:
+                continue
+            first = T[T[H_SFIRST] + s]
+            for a in range(first, first + T[T[H_SLEN] + s]):
+                if va[b + R_ACT + a] != A_SUCC:
+                    return True
+        return False
+    if kind == W_STOP_WAIT_COMPLETES:
+        for e in range(nb):
+            b = e * rec
+            if va[b + R_STATUS] != STOPPED:
+                continue
+            if vb[b + R_STATUS] == STOPPING and vb[b + R_STOP] == STOP_WAIT:
+                for a in range(T[H_A]):
+                    if vb[b + R_ACT + a] == A_IP and va[b + R_ACT + a] == A_SUCC:
+                        return True
+        return False
+    if kind == Z_BACK_ABANDONED or kind == Z_BACK_DEPLOYED:
+        old = vb[T[H_REV] + param] - 1
+        new = va[T[H_REV] + param] - 1
+        if old < 0 or new >= old:
+            return False
+        return (opkind == OP_WORK_FINISHES) == (kind == Z_BACK_ABANDONED)
+    if kind == Z_TESTED_OTHER:
+        if opkind != OP_SUCCEEDED or opx != param:
+            return False
+        t = T[T[H_READS] + param]
+        return vb[T[H_REV] + t] - 1 != ope
+    if kind == Z_ENTERED_AFTER_STOP:
+        stopped = vb[T[H_LAT] + param] - 1
+        if stopped < 0 or va[T[H_LAT] + param] - 1 == stopped:
+            return False
+        b = stopped * rec
+        return not (vb[b + R_STATUS] != STOPPED or vb[b + R_WAIT] or vb[b + R_STAGE] != param
+                    or vb[b + R_STOP] == STOP_NONE)
+    if kind == Z_STALE_APPROVAL:
+        if opkind != OP_APPROVAL or opx != param or opy != 0:
+            return False
+        s = T[T[H_ASTAGE] + param]
+        for f in range(nb):
+            c = f * rec
+            if f > ope and vb[c + R_QPOS] > 0 and vb[c + R_STAGE] == s:
+                return True
+        return False
+    return False
+
+
+@njit(cache=True)
+def is_state_kind(kind):
+    return (kind <= P_INBOUND_ENTERS or kind == W_SUPERSESSION or kind == W_QUEUE_OF_TWO
+            or kind == W_RETRY_SUCCEEDS or kind == W_ABANDONED or kind == W_INBOUND_STOPPED)
+
+
+# --------------------------------------------------------------------------------------------
+# Chart coverage (checker.coverage.execution_changes): which transitions of each entity's chart
+# the steps make.  seen[chart, source, target] with charts 0 pipeline execution, 1 stage
+# execution, 2 action, 3 approval; source 6 is "none before" (the execution just started, or the
+# stage had no execution of it), target 6 is "gone".
+
+NONE_CODE = 6
+
+
+@njit(cache=True)
+def _stage_status(v, b, s):
+    stage = v[b + R_STAGE]
+    if s < stage:
+        return SUCC
+    if s > stage or v[b + R_WAIT]:
+        return NONE_CODE
+    return v[b + R_STATUS]
+
+
+@njit(cache=True)
+def record_charts(vb, va, T, seen):
+    rec = T[H_REC]
+    nb = vb[T[H_N]]
+    for e in range(va[T[H_N]]):
+        b = e * rec
+        new = e >= nb
+        if not new and _same_record(vb, va, b, rec):
+            continue
+        switched = (not new and vb[b + R_STATUS] == STOPPING and va[b + R_STATUS] == STOPPING
+                    and vb[b + R_STOP] != va[b + R_STOP])
+        if new:
+            seen[0, NONE_CODE, va[b + R_STATUS]] = 1
+        elif vb[b + R_STATUS] != va[b + R_STATUS] or switched:
+            seen[0, vb[b + R_STATUS], va[b + R_STATUS]] = 1
+        for s in range(T[H_S]):
+            before = NONE_CODE if new else _stage_status(vb, b, s)
+            after = _stage_status(va, b, s)
+            if before == after and not (switched and s == va[b + R_STAGE]):
+                continue
+            seen[1, before, after] = 1
+        for a in range(T[H_A]):
+            x = A_NONE if new else vb[b + R_ACT + a]
+            y = va[b + R_ACT + a]
+            if x != y:
+                seen[3 if T[T[H_APPR] + a] else 2, x, y] = 1
+
+
+# --------------------------------------------------------------------------------------------
+# The breadth-first search, in chunks the driver (explore.py) resumes
+
+
+@njit(cache=True)
+def search_chunk(T, states, table, parent, edge_start, edge_target, ctr, pending, found,
+                 op_counts, seen, scratch, ops, cur, packed, chunk):
+    """Expand states from ctr[1] on.  ctr: 0 states, 1 current, 2 edges, 3 max states (-1: no
+    limit), 4 needs the whole graph, 5 properties pending, 6 why it returned, 7 record chart
+    coverage.  Returns when done, decided, `chunk` states expanded, or an array needs to grow."""
+    W = T[H_W]
+    nprop = T[H_NPROP]
+    pk, pp = T[H_PKIND], T[H_PPARAM]
+    maxs = scratch.shape[0]
+    cap = states.shape[0]
+    ecap = edge_target.shape[0]
+    tmask = np.uint64(table.shape[0] - 1)
+    tcap = table.shape[0]
+    n_states, current, n_edges = ctr[0], ctr[1], ctr[2]
+    max_states = ctr[3]
+    needs_graph = ctr[4] != 0
+    npending = ctr[5]
+    charts = ctr[7] != 0
+    expanded = 0
+    why = R_DONE
+    while current < n_states:
+        if not needs_graph and npending == 0:
+            why = R_DECIDED
+            break
+        if expanded >= chunk:
+            why = R_YIELD
+            break
+        if (n_states + maxs > cap or n_edges + maxs > ecap
+                or (n_states + maxs) * 10 > tcap * 7):
+            why = R_GROW
+            break
+        unpack(states[current], T, cur)
+        k = successors(cur, T, scratch, ops)
+        edge_start[current] = n_edges
+        stopped = False
+        for j in range(k):
+            after = scratch[j]
+            op = ops[j]
+            op_counts[op & 15] += 1
+            if npending:
+                for p in range(nprop):
+                    if pending[p] and not is_state_kind(T[pk + p]):
+                        if step_check(cur, after, T, T[pk + p], T[pp + p], op):
+                            pending[p] = 0
+                            npending -= 1
+                            found[p, 0] = -1
+                            found[p, 1] = current
+                            found[p, 2] = op
+            if charts:
+                record_charts(cur, after, T, seen)
+            pack(after, T, packed)
+            slot = hash_words(packed, W) & tmask
+            target = -1
+            while True:
+                got = table[slot] - 1
+                if got < 0:
+                    break
+                same = True
+                for w in range(W):
+                    if states[got, w] != packed[w]:
+                        same = False
+                        break
+                if same:
+                    target = got
+                    break
+                slot = (slot + np.uint64(1)) & tmask
+            if target < 0:
+                if max_states >= 0 and n_states >= max_states:
+                    why = R_MAX_STATES
+                    stopped = True
+                    break
+                target = n_states
+                for w in range(W):
+                    states[target, w] = packed[w]
+                table[slot] = target + 1
+                parent[target] = current
+                n_states += 1
+                if npending:
+                    for p in range(nprop):
+                        if pending[p] and is_state_kind(T[pk + p]):
+                            if state_check(after, T, T[pk + p], T[pp + p]):
+                                pending[p] = 0
+                                npending -= 1
+                                found[p, 0] = target
+                                found[p, 1] = -1
+                                found[p, 2] = -1
+            edge_target[n_edges] = target
+            n_edges += 1
+        if stopped:
+            break
+        current += 1
+        expanded += 1
+    ctr[0], ctr[1], ctr[2], ctr[5], ctr[6] = n_states, current, n_edges, npending, why
+
+
+@njit(cache=True)
+def rehash(states, n_states, table, W):
+    table[:] = 0
+    tmask = np.uint64(table.shape[0] - 1)
+    for i in range(n_states):
+        slot = hash_words(states[i], W) & tmask
+        while table[slot] != 0:
+            slot = (slot + np.uint64(1)) & tmask
+        table[slot] = i + 1
+
+
+@njit(cache=True)
+def lookup(states, table, packed, W):
+    tmask = np.uint64(table.shape[0] - 1)
+    slot = hash_words(packed, W) & tmask
+    while True:
+        got = table[slot] - 1
+        if got < 0:
+            return -1
+        same = True
+        for w in range(W):
+            if states[got, w] != packed[w]:
+                same = False
+                break
+        if same:
+            return got
+        slot = (slot + np.uint64(1)) & tmask
+
+
+@njit(cache=True)
+def one_state_successors(T, words, scratch, ops, cur, packed_out):
+    """The successors of one stored state, packed, and their operations (for traces and the
+    edge listing of a state)."""
+    unpack(words, T, cur)
+    k = successors(cur, T, scratch, ops)
+    for j in range(k):
+        pack(scratch[j], T, packed_out[j])
+    return k
+
+
+# --------------------------------------------------------------------------------------------
+# Graph analyses on the compact arrays
+
+
+@njit(cache=True)
+def depths(parent, n):
+    d = np.zeros(n, dtype=np.int32)
+    for i in range(1, n):
+        d[i] = d[parent[i]] + 1
+    return d
+
+
+@njit(cache=True)
+def _unfinished(v, T):
+    rec = T[H_REC]
+    for e in range(v[T[H_N]]):
+        if v[e * rec + R_STATUS] <= STOPPING:
+            return True
+    return False
+
+
+@njit(cache=True)
+def first_deadlock(T, states, edge_start, expanded, cur):
+    for i in range(expanded):
+        if edge_start[i] == edge_start[i + 1]:
+            unpack(states[i], T, cur)
+            if _unfinished(cur, T):
+                return i
+    return -1
+
+
+@njit(cache=True)
+def first_stuck(T, states, n, edge_start, edge_target, cur):
+    """The first state from which no path leads to a state where every execution finished:
+    backward reachability from the finished states over the recorded edges."""
+    n_edges = edge_start[n]
+    counts = np.zeros(n + 1, dtype=np.int64)
+    for k in range(n_edges):
+        counts[edge_target[k] + 1] += 1
+    for i in range(n):
+        counts[i + 1] += counts[i]
+    sources = np.empty(n_edges, dtype=np.int32)
+    fill = counts.copy()
+    for s in range(n):
+        for k in range(edge_start[s], edge_start[s + 1]):
+            t = edge_target[k]
+            sources[fill[t]] = s
+            fill[t] += 1
+    can = np.zeros(n, dtype=np.uint8)
+    stack = np.empty(n, dtype=np.int32)
+    top = 0
+    for i in range(n):
+        unpack(states[i], T, cur)
+        if not _unfinished(cur, T):
+            can[i] = 1
+            stack[top] = i
+            top += 1
+    while top > 0:
+        top -= 1
+        t = stack[top]
+        for k in range(counts[t], counts[t + 1]):
+            s = sources[k]
+            if not can[s]:
+                can[s] = 1
+                stack[top] = s
+                top += 1
+    for i in range(n):
+        if not can[i]:
+            return i
+    return -1

@@ -1,0 +1,336 @@
+"""The tables that drive the compiled kernel, and the translation between its vectors and spec
+values.
+
+The kernel (`checker.engine.compiled.kernel`) is one piece of compiled code for every pipeline:
+the pipeline's shape (stages, actions, runOrder groups, approvals, deploy targets), the mode's
+policy, the rule variants, the bounds and the properties all arrive in one int32 array `T`, whose
+header (the `H_*` slots) says where each table starts.  A state is an int32 *vector* while the
+kernel works on it and a few bit-packed 64-bit words while it is stored.
+
+The vector's layout, for E executions (the executions bound), S stages, A actions, T targets:
+
+    executions   E records of REC = 6 + A slots: status, stage, waiting, stop, retried, queue
+                 position (0: not in the stage's inbound queue; 1 is the front), then the
+                 status of each action
+    n            how many executions have started
+    latest       S slots: 1 + the stage's latest execution (0: none)
+    disabled     S slots: 1 when the stage's inbound transition is disabled
+    revisions    T slots: 1 + the execution whose revision the target holds (0: none)
+    in flight    A * E slots: how many abandoned deployments of (action, execution) are still
+                 working (only deploy actions can have any)
+    budgets      stops, retries and transition disables used
+
+Codes: pipeline and stage statuses in `STATUS_CODES` order, action statuses in `ACTION_CODES`
+order, stops in `STOP_CODES` order.  Nothing in this module decides behaviour: it only says
+where things are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from spec.operations import (
+    ALL_ACTIONS,
+    APPROVED,
+    FAILED_ACTIONS,
+    REJECTED,
+    AbandonedWorkFinishes,
+    ActionFailed,
+    ActionsAbandoned,
+    ActionSucceeded,
+    ApprovalTimedOut,
+    DisableStageTransition,
+    EnableStageTransition,
+    Operation,
+    PutApprovalResult,
+    RetryStageExecution,
+    StartPipelineExecution,
+    StopPipelineExecution,
+)
+from spec.rules import Model
+from spec.state import (
+    ABANDON,
+    ABANDONED,
+    FAILED,
+    IN_PROGRESS,
+    NOT_STARTED,
+    STOPPED,
+    STOPPING,
+    SUCCEEDED,
+    SUPERSEDED,
+    WAIT,
+    Execution,
+    State,
+)
+
+STATUS_CODES = (IN_PROGRESS, STOPPING, STOPPED, SUCCEEDED, SUPERSEDED, FAILED)
+ACTION_CODES = (NOT_STARTED, IN_PROGRESS, ABANDONED, SUCCEEDED, FAILED)
+STOP_CODES = (None, WAIT, ABANDON)
+_STATUS = {s: i for i, s in enumerate(STATUS_CODES)}
+_ACTION = {s: i for i, s in enumerate(ACTION_CODES)}
+_STOP = {s: i for i, s in enumerate(STOP_CODES)}
+
+# Record slots
+R_STATUS, R_STAGE, R_WAIT, R_STOP, R_RETRIED, R_QPOS, R_ACT = range(7)
+
+# Header slots of T
+(H_E, H_S, H_A, H_T, H_REC, H_EX0, H_N, H_LAT, H_DIS, H_REV, H_FLT, H_BUD, H_L,
+ H_SFIRST, H_SLEN, H_GFIRST, H_GCOUNT, H_GOFF, H_GLEN, H_GMEM, H_APPR, H_WRITES, H_READS,
+ H_ASTAGE, H_LOCK, H_SUPW, H_PSTATE, H_LIMIT, H_VF, H_BSTOPS, H_BRETRIES, H_BTOGGLES,
+ H_FAILURES, H_W, H_FWORD, H_FSHIFT, H_FWIDTH, H_NPROP, H_PKIND, H_PPARAM, H_WORLD,
+ H_MAXS) = range(42)
+HEADER = 48
+
+# Operation kinds, in the order of spec.rules.OPERATION_RULES
+(OP_START, OP_STOP, OP_ABANDONED, OP_SUCCEEDED, OP_FAILED, OP_TIMED_OUT, OP_APPROVAL, OP_RETRY,
+ OP_DISABLE, OP_ENABLE, OP_WORK_FINISHES) = range(11)
+OP_KINDS = (StartPipelineExecution, StopPipelineExecution, ActionsAbandoned, ActionSucceeded,
+            ActionFailed, ApprovalTimedOut, PutApprovalResult, RetryStageExecution,
+            DisableStageTransition, EnableStageTransition, AbandonedWorkFinishes)
+
+# Rule variants the kernel knows, as flag bits (the built-in variants of spec.variants)
+VARIANT_FLAGS = {
+    "supersede-inside-stage": 1 << 0,
+    "retry-after-supersession": 1 << 1,
+    "stopped-inbound-enters": 1 << 2,
+    "queued-overtakes": 1 << 3,
+    "stop-releases-lock-early": 1 << 4,
+    "approval-does-not-lock": 1 << 5,
+    "failure-keeps-lock": 1 << 6,
+    "superseded-mode-queues": 1 << 7,
+    "queued-supersedes": 1 << 8,
+    "abandon-leaves-actions-running": 1 << 9,
+    "stop-wait-starts-next-group": 1 << 10,
+    "failed-stage-moves-on": 1 << 11,
+    "retry-after-stage-fails": 1 << 12,
+    "parallel-ignores-disabled-transition": 1 << 13,
+}
+
+
+def bits(values: int) -> int:
+    """Bits to hold the numbers 0 .. values-1."""
+    return max(0, (values - 1).bit_length())
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The int32 table `T` for one model, bounds and property list, and the geometry needed to
+    read its vectors back."""
+
+    T: np.ndarray
+    executions: int
+    stages: int
+    actions: int
+    targets: int
+    rec: int
+    length: int
+    words: int
+    max_successors: int
+
+    def slot(self, header: int) -> int:
+        return int(self.T[header])
+
+
+def build_tables(model: Model, executions: int, stops: int, retries: int, toggles: int,
+                 failures: bool, variant_flags: int,
+                 properties: list[tuple[int, int]]) -> Tables:
+    E, S, A = executions, model.stage_count, len(model.action_names)
+    world = model.world
+    n_targets = len(world.targets) if world is not None else 0
+    rec = R_ACT + A
+    ex0 = 0
+    n_off = ex0 + E * rec
+    lat = n_off + 1
+    dis = lat + S
+    rev = dis + S
+    flt = rev + n_targets
+    bud = flt + A * E
+    length = bud + 3
+
+    widths = [0] * length
+    for e in range(E):
+        b = ex0 + e * rec
+        widths[b + R_STATUS] = bits(len(STATUS_CODES))
+        widths[b + R_STAGE] = bits(S + 1)
+        widths[b + R_WAIT] = 1
+        widths[b + R_STOP] = bits(len(STOP_CODES))
+        widths[b + R_RETRIED] = 1
+        widths[b + R_QPOS] = bits(E + 1)
+        for a in range(A):
+            widths[b + R_ACT + a] = bits(len(ACTION_CODES))
+    widths[n_off] = bits(E + 1)
+    for s in range(S):
+        widths[lat + s] = bits(E + 1)
+        widths[dis + s] = 1
+    for t in range(n_targets):
+        widths[rev + t] = bits(E + 1)
+    writes = world.writes if world is not None else (-1,) * A
+    reads = world.reads if world is not None else (-1,) * A
+    for a in range(A):
+        if writes[a] >= 0:
+            for e in range(E):
+                widths[flt + a * E + e] = bits(stops + 1)
+    widths[bud] = bits(stops + 1)
+    widths[bud + 1] = bits(retries + 1)
+    widths[bud + 2] = bits(toggles + 1)
+
+    fword, fshift = [0] * length, [0] * length
+    word, used = 0, 0
+    for i, w in enumerate(widths):
+        if w == 0:
+            continue
+        if used + w > 64:
+            word, used = word + 1, 0
+        fword[i], fshift[i] = word, used
+        used += w
+    n_words = word + 1
+
+    stage_first = [model.stage_actions[s][0] if model.stage_actions[s] else 0 for s in range(S)]
+    stage_len = [len(model.stage_actions[s]) for s in range(S)]
+    for s in range(S):
+        if list(model.stage_actions[s]) != list(range(stage_first[s],
+                                                       stage_first[s] + stage_len[s])):
+            raise ValueError("actions are expected to be numbered stage by stage")
+    gfirst, gcount, goff, glen, gmem = [], [], [], [], []
+    for s in range(S):
+        gfirst.append(len(goff))
+        gcount.append(len(model.groups[s]))
+        for group in model.groups[s]:
+            goff.append(len(gmem))
+            glen.append(len(group))
+            gmem.extend(group)
+    max_successors = (1 + E * (2 + 1 + 3 * max(stage_len + [0]) + 2) + S
+                      + A * E * max(1, stops))
+
+    tables: dict[int, list[int]] = {
+        H_SFIRST: stage_first, H_SLEN: stage_len, H_GFIRST: gfirst, H_GCOUNT: gcount,
+        H_GOFF: goff, H_GLEN: glen, H_GMEM: gmem,
+        H_APPR: [int(x) for x in model.approval], H_WRITES: list(writes),
+        H_READS: list(reads), H_ASTAGE: list(model.action_stage),
+        H_FWORD: fword, H_FSHIFT: fshift, H_FWIDTH: widths,
+        H_PKIND: [k for k, _ in properties], H_PPARAM: [p for _, p in properties],
+    }
+    header = [0] * HEADER
+    policy = model.policy
+    header[H_E], header[H_S], header[H_A], header[H_T] = E, S, A, n_targets
+    header[H_REC], header[H_EX0], header[H_N], header[H_LAT] = rec, ex0, n_off, lat
+    header[H_DIS], header[H_REV], header[H_FLT], header[H_BUD] = dis, rev, flt, bud
+    header[H_L] = length
+    header[H_LOCK] = int(policy.stage_lock)
+    header[H_SUPW] = int(policy.supersedes_waiting)
+    header[H_PSTATE] = int(policy.has_pipeline_state)
+    header[H_LIMIT] = -1 if policy.concurrency_limit is None else policy.concurrency_limit
+    header[H_VF] = variant_flags
+    header[H_BSTOPS], header[H_BRETRIES], header[H_BTOGGLES] = stops, retries, toggles
+    header[H_FAILURES] = int(failures)
+    header[H_W] = n_words
+    header[H_NPROP] = len(properties)
+    header[H_WORLD] = int(world is not None)
+    header[H_MAXS] = max_successors
+    body: list[int] = []
+    for key in sorted(tables):
+        header[key] = HEADER + len(body)
+        body.extend(tables[key])
+        body.append(0)  # never an empty table: keeps every offset inside T
+    T = np.array(header + body, dtype=np.int32)
+    return Tables(T, E, S, A, n_targets, rec, length, n_words, max_successors)
+
+
+# --------------------------------------------------------------------------------------------
+# Vectors <-> spec values
+
+
+def encode(tables: Tables, model: Model, state: State, budgets: tuple[int, int, int]) -> np.ndarray:
+    """The kernel's vector for a spec state and the budgets used."""
+    T = tables.T
+    v = np.zeros(tables.length, dtype=np.int32)
+    rec = tables.rec
+    for e, ex in enumerate(state.executions):
+        b = e * rec
+        v[b + R_STATUS] = _STATUS[ex.status]
+        v[b + R_STAGE] = ex.stage
+        v[b + R_WAIT] = int(ex.waiting)
+        v[b + R_STOP] = _STOP[ex.stop]
+        v[b + R_RETRIED] = int(ex.retried)
+        for a, status in enumerate(ex.actions):
+            v[b + R_ACT + a] = _ACTION[status]
+    for s, queue in enumerate(state.inbound):
+        for position, e in enumerate(queue):
+            v[e * rec + R_QPOS] = position + 1
+    v[T[H_N]] = len(state.executions)
+    for s in range(tables.stages):
+        v[T[H_LAT] + s] = state.latest[s] + 1
+        v[T[H_DIS] + s] = int(state.disabled[s])
+    for t, held in enumerate(state.revisions):
+        v[T[H_REV] + t] = held + 1
+    for a, e in state.in_flight:
+        v[T[H_FLT] + a * tables.executions + e] += 1
+    for k, used in enumerate(budgets):
+        v[T[H_BUD] + k] = used
+    return v
+
+
+def decode(tables: Tables, model: Model, v: np.ndarray) -> tuple[State, tuple[int, int, int]]:
+    """The spec state and budgets of a kernel vector."""
+    T = tables.T
+    rec = tables.rec
+    n = int(v[T[H_N]])
+    executions = []
+    queues: list[list[tuple[int, int]]] = [[] for _ in range(tables.stages)]
+    for e in range(n):
+        b = e * rec
+        actions = tuple(ACTION_CODES[int(v[b + R_ACT + a])] for a in range(tables.actions))
+        executions.append(Execution(
+            STATUS_CODES[int(v[b + R_STATUS])], int(v[b + R_STAGE]), bool(v[b + R_WAIT]),
+            STOP_CODES[int(v[b + R_STOP])], actions, bool(v[b + R_RETRIED])))
+        if v[b + R_QPOS] > 0:
+            queues[int(v[b + R_STAGE])].append((int(v[b + R_QPOS]), e))
+    in_flight: list[tuple[int, int]] = []
+    for a in range(tables.actions):
+        for e in range(tables.executions):
+            in_flight.extend([(a, e)] * int(v[T[H_FLT] + a * tables.executions + e]))
+    state = State(
+        executions=tuple(executions),
+        latest=tuple(int(v[T[H_LAT] + s]) - 1 for s in range(tables.stages)),
+        inbound=tuple(tuple(e for _, e in sorted(q)) for q in queues),
+        disabled=tuple(bool(v[T[H_DIS] + s]) for s in range(tables.stages)),
+        revisions=tuple(int(v[T[H_REV] + t]) - 1 for t in range(tables.targets)),
+        in_flight=tuple(in_flight),
+    )
+    bud = int(T[H_BUD])
+    return state, (int(v[bud]), int(v[bud + 1]), int(v[bud + 2]))
+
+
+def op_code(kind: int, e: int = 0, x: int = 0, y: int = 0) -> int:
+    return kind | (e << 4) | (x << 12) | (y << 28)
+
+
+def decode_op(model: Model, code: int) -> Operation:
+    """The spec operation of a kernel operation code (one shared value per operation)."""
+    kind, e, x, y = code & 15, (code >> 4) & 255, (code >> 12) & 0xFFFF, (code >> 28) & 3
+    op = model.operation
+    if kind == OP_START:
+        return op(StartPipelineExecution)
+    if kind == OP_STOP:
+        return op(StopPipelineExecution, e, bool(y))
+    if kind == OP_ABANDONED:
+        return op(ActionsAbandoned, e)
+    if kind == OP_SUCCEEDED:
+        return op(ActionSucceeded, e, x)
+    if kind == OP_FAILED:
+        return op(ActionFailed, e, x)
+    if kind == OP_TIMED_OUT:
+        return op(ApprovalTimedOut, e, x)
+    if kind == OP_APPROVAL:
+        return op(PutApprovalResult, e, x, REJECTED if y else APPROVED)
+    if kind == OP_RETRY:
+        return op(RetryStageExecution, e, x, ALL_ACTIONS if y else FAILED_ACTIONS)
+    if kind == OP_DISABLE:
+        return op(DisableStageTransition, x)
+    if kind == OP_ENABLE:
+        return op(EnableStageTransition, x)
+    if kind == OP_WORK_FINISHES:
+        return op(AbandonedWorkFinishes, e, x)
+    raise ValueError(f"unknown operation code {code}")
