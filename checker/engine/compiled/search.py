@@ -9,13 +9,17 @@ compared state by state (`tests/test_engines.py`).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
 
+import numba
 import numpy as np
 
-from checker.engine.compiled import kernel as K
+from checker.engine.compiled import checks as C
+from checker.engine.compiled import graph as G
+from checker.engine.compiled import rules as K
 from checker.engine.compiled.tables import (
     OP_KINDS,
     VARIANT_FLAGS,
@@ -35,41 +39,41 @@ from spec.state import ACTIVE, State
 from spec.variants import VARIANTS
 
 PROPERTY_KINDS = {
-    "one-execution-per-stage-lock": K.P_ONE_PER_LOCK,
-    "one-waiting-per-stage": K.P_ONE_WAITING,
-    "approval-holds-stage": K.P_APPROVAL_HOLDS,
-    "nothing-in-progress-after-stop": K.P_NOTHING_AFTER_STOP,
-    "inbound-enters-when-available": K.P_INBOUND_ENTERS,
-    "enters-in-start-order": K.P_START_ORDER,
-    "supersede-only-between-stages": K.P_SUPERSEDE_BETWEEN,
-    "no-retry-after-supersession": K.P_NO_RETRY_SUPERSEDED,
-    "finished-executions-never-change": K.P_FINISHED_NEVER,
-    "queued-never-supersedes": K.P_QUEUED_NO_SUPERSEDE,
-    "queued-never-overtakes": K.P_QUEUED_NO_OVERTAKE,
-    "stop-and-wait-starts-nothing": K.P_STOP_WAIT_QUIET,
-    "leaves-stage-only-when-all-succeeded": K.P_LEAVES_SUCCEEDED,
-    "supersession-happens": K.W_SUPERSESSION,
-    "queue-of-two-forms": K.W_QUEUE_OF_TWO,
-    "retry-succeeds": K.W_RETRY_SUCCEEDS,
-    "stop-and-wait-completes": K.W_STOP_WAIT_COMPLETES,
-    "stop-and-abandon-completes": K.W_ABANDONED,
-    "inbound-execution-stopped": K.W_INBOUND_STOPPED,
+    "one-execution-per-stage-lock": C.P_ONE_PER_LOCK,
+    "one-waiting-per-stage": C.P_ONE_WAITING,
+    "approval-holds-stage": C.P_APPROVAL_HOLDS,
+    "nothing-in-progress-after-stop": C.P_NOTHING_AFTER_STOP,
+    "inbound-enters-when-available": C.P_INBOUND_ENTERS,
+    "enters-in-start-order": C.P_START_ORDER,
+    "supersede-only-between-stages": C.P_SUPERSEDE_BETWEEN,
+    "no-retry-after-supersession": C.P_NO_RETRY_SUPERSEDED,
+    "finished-executions-never-change": C.P_FINISHED_NEVER,
+    "queued-never-supersedes": C.P_QUEUED_NO_SUPERSEDE,
+    "queued-never-overtakes": C.P_QUEUED_NO_OVERTAKE,
+    "stop-and-wait-starts-nothing": C.P_STOP_WAIT_QUIET,
+    "leaves-stage-only-when-all-succeeded": C.P_LEAVES_SUCCEEDED,
+    "supersession-happens": C.W_SUPERSESSION,
+    "queue-of-two-forms": C.W_QUEUE_OF_TWO,
+    "retry-succeeds": C.W_RETRY_SUCCEEDS,
+    "stop-and-wait-completes": C.W_STOP_WAIT_COMPLETES,
+    "stop-and-abandon-completes": C.W_ABANDONED,
+    "inbound-execution-stopped": C.W_INBOUND_STOPPED,
 }
 """The catalogue's properties the kernel evaluates itself (progress properties run on the
 compact graph after the search)."""
 
 INSTANCE_KINDS = {
-    ("backwards", True): K.Z_BACK_ABANDONED,
-    ("backwards", False): K.Z_BACK_DEPLOYED,
-    ("tested-other",): K.Z_TESTED_OTHER,
-    ("entered-after-stop",): K.Z_ENTERED_AFTER_STOP,
-    ("stale-approval",): K.Z_STALE_APPROVAL,
+    ("backwards", True): C.Z_BACK_ABANDONED,
+    ("backwards", False): C.Z_BACK_DEPLOYED,
+    ("tested-other",): C.Z_TESTED_OTHER,
+    ("entered-after-stop",): C.Z_ENTERED_AFTER_STOP,
+    ("stale-approval",): C.Z_STALE_APPROVAL,
 }
 """Properties made once per place (`Property.instance`), by what they check."""
 
-CHUNK = 16384
-"""States expanded per call into the kernel: small enough for progress and Ctrl-C to come
-several times a second, large enough that the calls cost nothing."""
+BLOCK = 4096
+"""States of the queue expanded per block: small enough for progress and Ctrl-C to come many
+times a second, large enough that the calls into compiled code cost nothing."""
 
 
 class Unsupported(Exception):
@@ -181,7 +185,7 @@ class CompiledExploration:
         return self.node(i)[1]
 
     def _successors(self, i: int) -> list[tuple[int, np.ndarray]]:
-        k = K.one_state_successors(self.tables.T, self.states[i], self._scratch, self._ops,
+        k = G.one_state_successors(self.tables.T, self.states[i], self._scratch, self._ops,
                                    self._v, self._packed)
         return [(int(self._ops[j]), self._packed[j].copy()) for j in range(k)]
 
@@ -222,7 +226,7 @@ class CompiledExploration:
 
     def deadlock(self) -> Finding | None:
         """The first (shallowest) state with an unfinished execution and no move at all."""
-        i = int(K.first_deadlock(self.tables.T, self.states, self.edge_start, self.expanded,
+        i = int(G.first_deadlock(self.tables.T, self.states, self.edge_start, self.expanded,
                                  self._v))
         if i < 0:
             return None
@@ -237,7 +241,7 @@ class CompiledExploration:
 
     def stuck(self) -> Finding | None:
         """The first state from which no path leads to a state where every execution finished."""
-        i = int(K.first_stuck(self.tables.T, self.states, len(self), self.edge_start,
+        i = int(G.first_stuck(self.tables.T, self.states, len(self), self.edge_start,
                               self.edge_target, self._v))
         if i < 0:
             return None
@@ -260,15 +264,15 @@ def chart_changes(seen: np.ndarray, op_counts: dict[str, int]) -> set[tuple[str,
     stage_initial = COMPILED["stage-execution"].initial
     for src, dst in zip(*np.nonzero(seen[0]), strict=True):
         after = STATUS_NAMES[dst]
-        if src == K.NONE_CODE:
+        if src == C.NONE_CODE:
             if after != pipeline_initial:
                 out.add(("pipeline-execution", pipeline_initial, after))
         else:
             out.add(("pipeline-execution", STATUS_NAMES[src], after))
     for src, dst in zip(*np.nonzero(seen[1]), strict=True):
-        after = "(gone)" if dst == K.NONE_CODE else STATUS_NAMES[dst]
-        if src == K.NONE_CODE:
-            if dst != K.NONE_CODE and after != stage_initial:
+        after = "(gone)" if dst == C.NONE_CODE else STATUS_NAMES[dst]
+        if src == C.NONE_CODE:
+            if dst != C.NONE_CODE and after != stage_initial:
                 out.add(("stage-execution", stage_initial, after))
         else:
             out.add(("stage-execution", STATUS_NAMES[src], after))
@@ -308,8 +312,15 @@ def explore_compiled(
                           bounds.toggles, bounds.failures, flags, codes)
     ex = CompiledExploration(model, bounds, tables)
     ex.compile_seconds = warm_up()
+    nthreads = max(1, workers or os.cpu_count() or 1)
+    numba.set_num_threads(min(nthreads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+    nthreads = numba.get_num_threads()
+    ex.workers = nthreads
     T = tables.T
     W = tables.words
+    maxs = tables.max_successors
+    block = BLOCK
+    rows = block * maxs
     cap = 1 << 12
     states = np.zeros((cap, W), dtype=np.uint64)
     parent = np.zeros(cap, dtype=np.int32)
@@ -318,52 +329,74 @@ def explore_compiled(
     table = np.zeros(cap * 2, dtype=np.int32)
     first = encode(tables, model, model.initial(), (0, 0, 0))
     K.pack(first, T, states[0])
-    K.rehash(states, 1, table, W)
+    G.rehash(states, 1, table, W)
     needs_graph = any(p.kind == "progress" for p in properties) or not properties
-    pending = np.ones(max(1, len(codes)), dtype=np.uint8)
-    found = np.full((max(1, len(codes)), 3), -1, dtype=np.int64)
+    nprop = len(codes)
+    kinds = np.array([k for k, _ in codes], dtype=np.int32)
+    params = np.array([p for _, p in codes], dtype=np.int32)
+    pending = np.ones(nprop, dtype=np.uint8)
+    found = np.full((max(1, nprop), 3), -1, dtype=np.int64)
+    hits = np.full((nthreads, max(1, nprop)), -1, dtype=np.int64)
     op_counts = np.zeros(len(OP_KINDS), dtype=np.int64)
     ctr = np.array([1, 0, 0, -1 if bounds.max_states is None else bounds.max_states,
-                    int(needs_graph), len(codes), 0, 1], dtype=np.int64)
-    maxs = tables.max_successors
-    scratch = np.zeros((maxs, tables.length), dtype=np.int32)
-    ops = np.zeros(maxs, dtype=np.int64)
-    cur = np.zeros(tables.length, dtype=np.int32)
-    packed = np.zeros(W, dtype=np.uint64)
+                    int(needs_graph), nprop, 0], dtype=np.int64)
+    counts = np.zeros(block, dtype=np.int32)
+    buf_packed = np.zeros((rows, W), dtype=np.uint64)
+    buf_hash = np.zeros(rows, dtype=np.uint64)
+    buf_op = np.zeros(rows, dtype=np.int64)
+    buf_known = np.zeros(rows, dtype=np.int64)
+    seen = np.zeros((nthreads, 4, 7, 7), dtype=np.uint8)
+    scratch = np.zeros((nthreads, maxs, tables.length), dtype=np.int32)
+    ops = np.zeros((nthreads, maxs), dtype=np.int64)
+    cur = np.zeros((nthreads, tables.length), dtype=np.int32)
+    changed = np.zeros((nthreads, max(1, tables.executions)), dtype=np.int32)
+    inside = np.zeros((nthreads, tables.stages + 1), dtype=np.int32)
+    queued = np.zeros((nthreads, tables.stages + 1), dtype=np.int32)
     began = time.perf_counter()
     deadline = None if bounds.max_seconds is None else began + bounds.max_seconds
-    why = K.R_DONE
+    why = G.R_DONE
+    last_report = began
     try:
         while True:
-            K.search_chunk(T, states, table, parent, edge_start, edge_target, ctr, pending,
-                           found, op_counts, ex.seen, scratch, ops, cur, packed, CHUNK)
-            why = int(ctr[6])
-            now = time.perf_counter()
-            if progress is not None:
-                n, current = int(ctr[0]), int(ctr[1])
-                progress(n, n - current, _depth_of(parent, current), now - began)
-            if why == K.R_GROW:
-                states, parent, edge_start, edge_target, table = _grow(
-                    ctr, maxs, W, states, parent, edge_start, edge_target, table)
-                continue
-            if why == K.R_YIELD:
-                if deadline is not None and now > deadline:
-                    ex.stopped_by = f"--max-seconds {bounds.max_seconds:g}"
-                    break
-                continue
-            if why == K.R_DONE:
+            n, current = int(ctr[0]), int(ctr[1])
+            if current >= n:
                 ex.complete = True
-            elif why == K.R_DECIDED:
+                break
+            if not needs_graph and int(ctr[5]) == 0:
                 ex.stopped_by = "every property decided"
-            elif why == K.R_MAX_STATES:
+                break
+            now = time.perf_counter()
+            if deadline is not None and now > deadline:
+                ex.stopped_by = f"--max-seconds {bounds.max_seconds:g}"
+                break
+            if progress is not None and now - last_report > 0.2:
+                progress(n, n - current, _depth_of(parent, current), now - began)
+                last_report = now
+            hi = min(n, current + block)
+            states, parent, edge_start, edge_target, table = _room(
+                n, int(ctr[2]), (hi - current) * maxs, W, states, parent, edge_start,
+                edge_target, table)
+            G.expand_block(T, states, table, current, hi, nthreads, counts, buf_packed,
+                           buf_hash, buf_op, buf_known, kinds, params, pending, hits, seen,
+                           scratch, ops, cur, changed, inside, queued, 1)
+            G.insert_block(T, states, table, parent, edge_start, edge_target, ctr, current, hi,
+                           counts, buf_packed, buf_hash, buf_op, buf_known, kinds, pending, hits,
+                           found, op_counts, maxs)
+            why = int(ctr[6])
+            if why == G.R_DECIDED:
+                ex.stopped_by = "every property decided"
+                break
+            if why == G.R_MAX_STATES:
                 ex.stopped_by = f"--max-states {bounds.max_states}"
-            break
+                break
     except KeyboardInterrupt:
         ex.stopped_by = "Ctrl-C"
     ex.seconds = time.perf_counter() - began
+    G.merge_seen(seen)
+    ex.seen = seen[0].copy()
     n, current, n_edges = int(ctr[0]), int(ctr[1]), int(ctr[2])
     # Close the edge lists: a state cut off half-way keeps the edges it recorded.
-    partial = why == K.R_MAX_STATES
+    partial = why == G.R_MAX_STATES
     edge_start[current + 1 if partial else current: n + 1] = n_edges
     ex.states = states[:n]
     ex.parent = parent[:n]
@@ -373,7 +406,7 @@ def explore_compiled(
     ex.transitions = n_edges + (1 if partial else 0)
     ex.op_counts = {kind.__name__: int(op_counts[i]) for i, kind in sorted(
         enumerate(OP_KINDS), key=lambda item: item[1].__name__) if op_counts[i]}
-    depth = K.depths(ex.parent, n)
+    depth = G.depths(ex.parent, n)
     last = int(depth[-1]) if ex.complete or current >= n else int(depth[current])
     ex.layers = [int(x) for x in np.searchsorted(depth, np.arange(last + 1), side="left")]
     for p, row in zip(checked, found, strict=False):
@@ -392,19 +425,27 @@ def _depth_of(parent: np.ndarray, i: int) -> int:
     return d
 
 
-def _grow(ctr: np.ndarray, maxs: int, W: int, states: Any, parent: Any, edge_start: Any,
-          edge_target: Any, table: Any) -> tuple[Any, Any, Any, Any, Any]:
-    n, n_edges = int(ctr[0]), int(ctr[2])
-    if n + maxs > states.shape[0]:
-        size = states.shape[0] * 2
+def _room(n: int, n_edges: int, more: int, W: int, states: Any, parent: Any,
+          edge_start: Any, edge_target: Any, table: Any) -> tuple[Any, Any, Any, Any, Any]:
+    """Grow the arrays so that `more` new states and edges fit, the table at most 70% full."""
+    if n + more > states.shape[0]:
+        size = states.shape[0]
+        while n + more > size:
+            size *= 2
         states = _resized(states, (size, W), n)
         parent = _resized(parent, (size,), n)
         edge_start = _resized(edge_start, (size + 1,), n + 1)
-    if n_edges + maxs > edge_target.shape[0]:
-        edge_target = _resized(edge_target, (edge_target.shape[0] * 2,), n_edges)
-    if (n + maxs) * 10 > table.shape[0] * 7:
-        table = np.zeros(table.shape[0] * 2, dtype=np.int32)
-        K.rehash(states, n, table, W)
+    if n_edges + more > edge_target.shape[0]:
+        size = edge_target.shape[0]
+        while n_edges + more > size:
+            size *= 2
+        edge_target = _resized(edge_target, (size,), n_edges)
+    if (n + more) * 10 > table.shape[0] * 7:
+        size = table.shape[0]
+        while (n + more) * 10 > size * 7:
+            size *= 2
+        table = np.zeros(size, dtype=np.int32)
+        G.rehash(states, n, table, W)
     return states, parent, edge_start, edge_target, table
 
 

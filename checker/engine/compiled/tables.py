@@ -193,7 +193,11 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
         if list(model.stage_actions[s]) != list(range(stage_first[s],
                                                        stage_first[s] + stage_len[s])):
             raise ValueError("actions are expected to be numbered stage by stage")
-    gfirst, gcount, goff, glen, gmem = [], [], [], [], []
+    gfirst: list[int] = []
+    gcount: list[int] = []
+    goff: list[int] = []
+    glen: list[int] = []
+    gmem: list[int] = []
     for s in range(S):
         gfirst.append(len(goff))
         gcount.append(len(model.groups[s]))
@@ -256,7 +260,7 @@ def encode(tables: Tables, model: Model, state: State, budgets: tuple[int, int, 
         v[b + R_RETRIED] = int(ex.retried)
         for a, status in enumerate(ex.actions):
             v[b + R_ACT + a] = _ACTION[status]
-    for s, queue in enumerate(state.inbound):
+    for queue in state.inbound:
         for position, e in enumerate(queue):
             v[e * rec + R_QPOS] = position + 1
     v[T[H_N]] = len(state.executions)

@@ -1,0 +1,403 @@
+"""The properties of `spec.properties` and `spec.hazards`, and the chart coverage of
+`checker.coverage`, in compiled form.
+
+A check is true where the readable check of the same property returns a description: a
+violation, or for a witness, the situation seen.  The search evaluates every pending property on
+every step (a step property) or every new state (a state property), so the work is shared: a step
+first lists the executions it changed (`changed_executions`), a state is summarised per stage
+once (`stage_summary`), and each property looks only at what it needs.  Every finding is
+confirmed by the readable property before it is reported (`explore.py`).
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from checker.engine.compiled.rules import (
+    A_ABANDONED,
+    A_IP,
+    A_NONE,
+    A_SUCC,
+    STOP_ABANDON,
+    STOP_NONE,
+    STOP_WAIT,
+    STOPPED,
+    STOPPING,
+    SUCC,
+    SUPERSEDED,
+)
+from checker.engine.compiled.tables import (
+    H_A,
+    H_APPR,
+    H_ASTAGE,
+    H_DIS,
+    H_LAT,
+    H_LOCK,
+    H_N,
+    H_READS,
+    H_REC,
+    H_REV,
+    H_S,
+    H_SFIRST,
+    H_SLEN,
+    OP_APPROVAL,
+    OP_RETRY,
+    OP_SUCCEEDED,
+    OP_WORK_FINISHES,
+    R_ACT,
+    R_QPOS,
+    R_RETRIED,
+    R_STAGE,
+    R_STATUS,
+    R_STOP,
+    R_WAIT,
+)
+
+# Property kinds: state properties first (1..19 are the catalogue's, 20.. the hazards')
+P_ONE_PER_LOCK = 1
+P_ONE_WAITING = 2
+P_APPROVAL_HOLDS = 3
+P_NOTHING_AFTER_STOP = 4
+P_INBOUND_ENTERS = 5
+W_SUPERSESSION = 6
+W_QUEUE_OF_TWO = 7
+W_RETRY_SUCCEEDS = 8
+W_ABANDONED = 9
+W_INBOUND_STOPPED = 10
+LAST_STATE_KIND = 10
+P_START_ORDER = 11
+P_SUPERSEDE_BETWEEN = 12
+P_NO_RETRY_SUPERSEDED = 13
+P_FINISHED_NEVER = 14
+P_QUEUED_NO_SUPERSEDE = 15
+P_QUEUED_NO_OVERTAKE = 16
+P_STOP_WAIT_QUIET = 17
+P_LEAVES_SUCCEEDED = 18
+W_STOP_WAIT_COMPLETES = 19
+Z_BACK_ABANDONED = 20
+Z_BACK_DEPLOYED = 21
+Z_TESTED_OTHER = 22
+Z_ENTERED_AFTER_STOP = 23
+Z_STALE_APPROVAL = 24
+
+
+@njit(cache=True, inline="always")
+def is_state_kind(kind):
+    return kind <= LAST_STATE_KIND
+
+
+# --------------------------------------------------------------------------------------------
+# State properties
+
+
+@njit(cache=True)
+def stage_summary(v, T, inside, queued):
+    """Per stage: how many executions are in progress inside it, how many wait in front."""
+    S = T[H_S]
+    for s in range(S + 1):
+        inside[s] = 0
+        queued[s] = 0
+    rec = T[H_REC]
+    for e in range(v[T[H_N]]):
+        b = e * rec
+        s = v[b + R_STAGE]
+        if v[b + R_QPOS] > 0:
+            queued[s] += 1
+        if v[b + R_WAIT] == 0 and v[b + R_STATUS] <= STOPPING:
+            inside[s] += 1
+
+
+@njit(cache=True, inline="always")
+def state_check(v, T, kind, inside, queued):
+    """The state property `kind` on state v, with its stage summary."""
+    rec = T[H_REC]
+    n = v[T[H_N]]
+    S = T[H_S]
+    if kind == P_ONE_PER_LOCK:
+        for s in range(S):
+            if inside[s] > 1:
+                return True
+        return False
+    if kind == P_ONE_WAITING or kind == W_QUEUE_OF_TWO:
+        for s in range(S):
+            if queued[s] > 1:
+                return True
+        return False
+    if kind == P_INBOUND_ENTERS:
+        for s in range(S):
+            if queued[s] == 0 or v[T[H_DIS] + s]:
+                continue
+            if T[H_LOCK] and inside[s] > 0:
+                continue
+            return True
+        return False
+    if kind == P_APPROVAL_HOLDS:
+        for e in range(n):
+            b = e * rec
+            s = v[b + R_STAGE]
+            if v[b + R_WAIT] or s >= S:
+                continue
+            first = T[T[H_SFIRST] + s]
+            for a in range(first, first + T[T[H_SLEN] + s]):
+                if T[T[H_APPR] + a] and v[b + R_ACT + a] == A_IP:
+                    others = inside[s] - (1 if v[b + R_STATUS] <= STOPPING else 0)
+                    if others > 0:
+                        return True
+                    break
+        return False
+    if kind == P_NOTHING_AFTER_STOP:
+        for e in range(n):
+            b = e * rec
+            if v[b + R_STATUS] == STOPPED:
+                for a in range(T[H_A]):
+                    if v[b + R_ACT + a] == A_IP:
+                        return True
+        return False
+    if kind == W_SUPERSESSION:
+        for e in range(n):
+            if v[e * rec + R_STATUS] == SUPERSEDED:
+                return True
+        return False
+    if kind == W_RETRY_SUCCEEDS:
+        for e in range(n):
+            b = e * rec
+            if v[b + R_RETRIED] and v[b + R_STATUS] == SUCC:
+                return True
+        return False
+    if kind == W_ABANDONED:
+        for e in range(n):
+            b = e * rec
+            if v[b + R_STATUS] == STOPPED and v[b + R_STOP] == STOP_ABANDON:
+                for a in range(T[H_A]):
+                    if v[b + R_ACT + a] == A_ABANDONED:
+                        return True
+        return False
+    if kind == W_INBOUND_STOPPED:
+        for e in range(n):
+            b = e * rec
+            if v[b + R_STATUS] == STOPPED and v[b + R_WAIT]:
+                return True
+        return False
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# Step properties
+
+
+@njit(cache=True)
+def same_record(vb, va, b, length):
+    """Whether an execution's record is the same before and after (its queue position aside:
+    the readable state keeps queues apart from the records)."""
+    for i in range(length):
+        if i != R_QPOS and vb[b + i] != va[b + i]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def changed_executions(vb, va, T, out):
+    """The executions the step changed or started, in order; returns how many."""
+    rec = T[H_REC]
+    nb = vb[T[H_N]]
+    k = 0
+    for e in range(va[T[H_N]]):
+        if e >= nb or not same_record(vb, va, e * rec, rec):
+            out[k] = e
+            k += 1
+    return k
+
+
+@njit(cache=True, inline="always")
+def _entered(vb, va, T, e):
+    """The stage e entered in this step, or -1 (spec.properties._entries)."""
+    b = e * T[H_REC]
+    if va[b + R_WAIT] or va[b + R_STAGE] >= T[H_S]:
+        return -1
+    if e >= vb[T[H_N]] or vb[b + R_WAIT] or vb[b + R_STAGE] != va[b + R_STAGE]:
+        return va[b + R_STAGE]
+    return -1
+
+
+@njit(cache=True)
+def _queue_length(v, T, s):
+    rec = T[H_REC]
+    c = 0
+    for e in range(v[T[H_N]]):
+        b = e * rec
+        if v[b + R_QPOS] > 0 and v[b + R_STAGE] == s:
+            c += 1
+    return c
+
+
+@njit(cache=True, inline="always")
+def step_check(vb, va, T, kind, param, op, changed, nchanged):
+    """The step property `kind` (with its parameter) on the step vb -op-> va, whose changed
+    executions are changed[:nchanged]."""
+    rec = T[H_REC]
+    nb = vb[T[H_N]]
+    S = T[H_S]
+    opkind = op & 15
+    ope = (op >> 4) & 255
+    opx = (op >> 12) & 0xFFFF
+    opy = (op >> 28) & 3
+    if kind == P_NO_RETRY_SUPERSEDED:
+        return opkind == OP_RETRY and vb[ope * rec + R_STATUS] == SUPERSEDED
+    if kind == Z_BACK_ABANDONED or kind == Z_BACK_DEPLOYED:
+        old = vb[T[H_REV] + param] - 1
+        new = va[T[H_REV] + param] - 1
+        if old < 0 or new >= old:
+            return False
+        return (opkind == OP_WORK_FINISHES) == (kind == Z_BACK_ABANDONED)
+    if kind == Z_TESTED_OTHER:
+        if opkind != OP_SUCCEEDED or opx != param:
+            return False
+        t = T[T[H_READS] + param]
+        return vb[T[H_REV] + t] - 1 != ope
+    if kind == Z_ENTERED_AFTER_STOP:
+        stopped = vb[T[H_LAT] + param] - 1
+        if stopped < 0 or va[T[H_LAT] + param] - 1 == stopped:
+            return False
+        b = stopped * rec
+        return not (vb[b + R_STATUS] != STOPPED or vb[b + R_WAIT] or vb[b + R_STAGE] != param
+                    or vb[b + R_STOP] == STOP_NONE)
+    if kind == Z_STALE_APPROVAL:
+        if opkind != OP_APPROVAL or opx != param or opy != 0:
+            return False
+        s = T[T[H_ASTAGE] + param]
+        for f in range(nb):
+            c = f * rec
+            if f > ope and vb[c + R_QPOS] > 0 and vb[c + R_STAGE] == s:
+                return True
+        return False
+    for i in range(nchanged):
+        e = changed[i]
+        b = e * rec
+        new = e >= nb
+        if kind == P_START_ORDER:
+            s = _entered(vb, va, T, e)
+            if s >= 0 and vb[T[H_LAT] + s] - 1 > e:
+                return True
+        elif kind == P_QUEUED_NO_OVERTAKE:
+            s = _entered(vb, va, T, e)
+            if s < 0:
+                continue
+            if not new and vb[b + R_QPOS] > 0 and vb[b + R_STAGE] == s:
+                if vb[b + R_QPOS] != 1:
+                    return True
+            elif _queue_length(vb, T, s) > 0:
+                return True
+        elif kind == P_SUPERSEDE_BETWEEN or kind == P_QUEUED_NO_SUPERSEDE:
+            if va[b + R_STATUS] != SUPERSEDED:
+                continue
+            if not new and vb[b + R_STATUS] == SUPERSEDED:
+                continue
+            if kind == P_QUEUED_NO_SUPERSEDE:
+                return True
+            if not new and vb[b + R_WAIT] == 0:
+                return True
+        elif new:
+            continue
+        elif kind == P_FINISHED_NEVER:
+            old = vb[b + R_STATUS]
+            if old == SUPERSEDED or old == SUCC or (old == STOPPED and vb[b + R_WAIT]):
+                return True
+        elif kind == P_STOP_WAIT_QUIET:
+            if vb[b + R_STOP] != STOP_WAIT:
+                continue
+            old = vb[b + R_STATUS]
+            if old != STOPPING and old != STOPPED:
+                continue
+            if opkind == OP_RETRY and ope == e:
+                continue
+            if vb[b + R_STAGE] != va[b + R_STAGE] or vb[b + R_WAIT] != va[b + R_WAIT]:
+                return True
+            for a in range(T[H_A]):
+                if va[b + R_ACT + a] == A_IP and vb[b + R_ACT + a] != A_IP:
+                    return True
+        elif kind == P_LEAVES_SUCCEEDED:
+            s = vb[b + R_STAGE]
+            if vb[b + R_WAIT] or s >= S or va[b + R_STAGE] == s:
+                continue
+            first = T[T[H_SFIRST] + s]
+            for a in range(first, first + T[T[H_SLEN] + s]):
+                if va[b + R_ACT + a] != A_SUCC:
+                    return True
+        elif kind == W_STOP_WAIT_COMPLETES:
+            if va[b + R_STATUS] != STOPPED:
+                continue
+            if vb[b + R_STATUS] == STOPPING and vb[b + R_STOP] == STOP_WAIT:
+                for a in range(T[H_A]):
+                    if vb[b + R_ACT + a] == A_IP and va[b + R_ACT + a] == A_SUCC:
+                        return True
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# Chart coverage (checker.coverage.execution_changes): which transitions of each entity's chart
+# the steps make.  seen[chart, source, target] with charts 0 pipeline execution, 1 stage
+# execution, 2 action, 3 approval; source 6 is "none before" (the execution just started, or the
+# stage had no execution of it), target 6 is "gone".
+
+NONE_CODE = 6
+
+
+@njit(cache=True, inline="always")
+def _stage_status(v, b, s):
+    stage = v[b + R_STAGE]
+    if s < stage:
+        return SUCC
+    if s > stage or v[b + R_WAIT]:
+        return NONE_CODE
+    return v[b + R_STATUS]
+
+
+@njit(cache=True)
+def record_charts(vb, va, T, seen, changed, nchanged):
+    rec = T[H_REC]
+    nb = vb[T[H_N]]
+    for i in range(nchanged):
+        e = changed[i]
+        b = e * rec
+        new = e >= nb
+        switched = (not new and vb[b + R_STATUS] == STOPPING and va[b + R_STATUS] == STOPPING
+                    and vb[b + R_STOP] != va[b + R_STOP])
+        if new:
+            seen[0, NONE_CODE, va[b + R_STATUS]] = 1
+        elif vb[b + R_STATUS] != va[b + R_STATUS] or switched:
+            seen[0, vb[b + R_STATUS], va[b + R_STATUS]] = 1
+        for s in range(T[H_S]):
+            before = NONE_CODE if new else _stage_status(vb, b, s)
+            after = _stage_status(va, b, s)
+            if before == after and not (switched and s == va[b + R_STAGE]):
+                continue
+            seen[1, before, after] = 1
+        for a in range(T[H_A]):
+            x = A_NONE if new else vb[b + R_ACT + a]
+            y = va[b + R_ACT + a]
+            if x != y:
+                seen[3 if T[T[H_APPR] + a] else 2, x, y] = 1
+
+
+
+@njit(cache=True)
+def check_all(vb, va, T, op, known, kinds, params, pending, hits, row, changed, nchanged,
+              inside, queued):
+    """Every pending property not yet hit on the step vb -op-> va (state properties only when
+    va is not a state found before): record `row` where one fires."""
+    summarised = False
+    for p in range(kinds.shape[0]):
+        if not pending[p] or hits[p] >= 0:
+            continue
+        kind = kinds[p]
+        if is_state_kind(kind):
+            if known >= 0:
+                continue
+            if not summarised:
+                stage_summary(va, T, inside, queued)
+                summarised = True
+            hit = state_check(va, T, kind, inside, queued)
+        else:
+            hit = step_check(vb, va, T, kind, params[p], op, changed, nchanged)
+        if hit:
+            hits[p] = row

@@ -1,0 +1,304 @@
+"""The breadth-first search in compiled form: a block of the queue expanded in parallel, then its
+successors numbered in order, so that every worker count finds the same states with the same
+numbers, the same shortest traces and the same verdicts.
+
+Phase one (`expand_block`, one slice of the block per worker): each source's successors are
+generated, packed and hashed, and every pending property is checked on them; each worker keeps,
+per property, the first successor (in queue order) where it fires.  Phase two (`insert_block`,
+one thread): successors are looked up in the state table in queue order, new ones are numbered,
+edges are recorded, and a property is found at the first place, over all workers, where it fired
+-- exactly where a one-worker search would find it.  The state table could be split by hash
+between workers (each owning the states that hash to it) without changing this order; phase two
+is where that would go.
+
+The graph analyses of the progress properties (deadlock, can-always-finish) run on the compact
+arrays afterwards.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from checker.engine.compiled.checks import (
+    changed_executions,
+    check_all,
+    is_state_kind,
+    record_charts,
+)
+from checker.engine.compiled.rules import STOPPING, hash_words, pack, successors, unpack
+from checker.engine.compiled.tables import H_N, H_REC, H_W, R_STATUS
+
+# Why a block returned
+R_DONE, R_DECIDED, R_MAX_STATES = 0, 1, 2
+
+
+@njit(cache=True, parallel=True)
+def expand_block(T, states, table, lo, hi, nthreads, counts, buf_packed, buf_hash, buf_op,
+                 buf_known, kinds, params, pending, hits, seen, scratch, ops, cur, changed,
+                 inside, queued, charts):
+    """Successors of states lo..hi-1 into the block buffers (row (source - lo) * maxs + j), and
+    per worker and property the first row where the property fires (hits, -1: nowhere)."""
+    W = T[H_W]
+    maxs = scratch.shape[1]
+    nprop = kinds.shape[0]
+    per = (hi - lo + nthreads - 1) // nthreads
+    for t in prange(nthreads):
+        for p in range(nprop):
+            hits[t, p] = -1
+        first = lo + t * per
+        last = min(hi, first + per)
+        here = cur[t]
+        for src in range(first, last):
+            unpack(states[src], T, here)
+            k = successors(here, T, scratch[t], ops[t])
+            counts[src - lo] = k
+            base = (src - lo) * maxs
+            for j in range(k):
+                after = scratch[t, j]
+                op = ops[t, j]
+                row = base + j
+                packed = buf_packed[row]
+                pack(after, T, packed)
+                h = hash_words(packed, W)
+                buf_hash[row] = h
+                buf_op[row] = op
+                # Known already (found in an earlier block): its state properties were checked
+                # when it was found.  Unknown ones are numbered in phase two.
+                known = _find(states, table, packed, h, W)
+                buf_known[row] = known
+                nch = changed_executions(here, after, T, changed[t])
+                if charts:
+                    record_charts(here, after, T, seen[t], changed[t], nch)
+                check_all(here, after, T, op, known, kinds, params, pending, hits[t], row,
+                          changed[t], nch, inside[t], queued[t])
+
+
+@njit(cache=True, inline="always")
+def _find(states, table, packed, h, W):
+    tmask = np.uint64(table.shape[0] - 1)
+    slot = h & tmask
+    while True:
+        got = table[slot] - 1
+        if got < 0:
+            return -1
+        same = True
+        for w in range(W):
+            if states[got, w] != packed[w]:
+                same = False
+                break
+        if same:
+            return got
+        slot = (slot + np.uint64(1)) & tmask
+
+
+@njit(cache=True)
+def insert_block(T, states, table, parent, edge_start, edge_target, ctr, lo, hi, counts,
+                 buf_packed, buf_hash, buf_op, buf_known, kinds, pending, hits, found, op_counts,
+                 maxs):
+    """Number the block's successors in queue order.  ctr: 0 states, 1 next state to expand,
+    2 edges, 3 max states (-1: none), 4 the whole graph is needed, 5 properties pending, 6 why
+    it returned.  The caller has made room for every successor of the block."""
+    W = T[H_W]
+    nprop = kinds.shape[0]
+    first_hit = np.full(nprop, -1, dtype=np.int64)
+    for p in range(nprop):
+        for t in range(hits.shape[0]):
+            h = hits[t, p]
+            if h >= 0 and (first_hit[p] < 0 or h < first_hit[p]):
+                first_hit[p] = h
+    tmask = np.uint64(table.shape[0] - 1)
+    n_states, n_edges = ctr[0], ctr[2]
+    max_states = ctr[3]
+    needs_graph = ctr[4] != 0
+    npending = ctr[5]
+    why = R_DONE
+    current = lo
+    for src in range(lo, hi):
+        current = src
+        if not needs_graph and npending == 0:
+            why = R_DECIDED
+            break
+        edge_start[src] = n_edges
+        base = (src - lo) * maxs
+        stopped = False
+        for j in range(counts[src - lo]):
+            row = base + j
+            op = buf_op[row]
+            op_counts[op & 15] += 1
+            if npending:
+                for p in range(nprop):
+                    if pending[p] and first_hit[p] == row and not is_state_kind(kinds[p]):
+                        pending[p] = 0
+                        npending -= 1
+                        found[p, 0] = -1
+                        found[p, 1] = src
+                        found[p, 2] = op
+            target = buf_known[row]
+            if target >= 0:
+                edge_target[n_edges] = target
+                n_edges += 1
+                continue
+            packed = buf_packed[row]
+            slot = buf_hash[row] & tmask
+            while True:
+                got = table[slot] - 1
+                if got < 0:
+                    break
+                same = True
+                for w in range(W):
+                    if states[got, w] != packed[w]:
+                        same = False
+                        break
+                if same:
+                    target = got
+                    break
+                slot = (slot + np.uint64(1)) & tmask
+            if target < 0:
+                if max_states >= 0 and n_states >= max_states:
+                    why = R_MAX_STATES
+                    stopped = True
+                    break
+                target = n_states
+                for w in range(W):
+                    states[target, w] = packed[w]
+                table[slot] = target + 1
+                parent[target] = src
+                n_states += 1
+                if npending:
+                    for p in range(nprop):
+                        if pending[p] and first_hit[p] == row and is_state_kind(kinds[p]):
+                            pending[p] = 0
+                            npending -= 1
+                            found[p, 0] = target
+                            found[p, 1] = -1
+                            found[p, 2] = -1
+            edge_target[n_edges] = target
+            n_edges += 1
+        if stopped:
+            break
+        current = src + 1
+    ctr[0], ctr[1], ctr[2], ctr[5], ctr[6] = n_states, current, n_edges, npending, why
+
+
+@njit(cache=True)
+def merge_seen(seen):
+    for t in range(1, seen.shape[0]):
+        for c in range(seen.shape[1]):
+            for a in range(seen.shape[2]):
+                for b in range(seen.shape[3]):
+                    if seen[t, c, a, b]:
+                        seen[0, c, a, b] = 1
+
+
+@njit(cache=True)
+def rehash(states, n_states, table, W):
+    table[:] = 0
+    tmask = np.uint64(table.shape[0] - 1)
+    for i in range(n_states):
+        slot = hash_words(states[i], W) & tmask
+        while table[slot] != 0:
+            slot = (slot + np.uint64(1)) & tmask
+        table[slot] = i + 1
+
+
+@njit(cache=True)
+def lookup(states, table, packed, W):
+    tmask = np.uint64(table.shape[0] - 1)
+    slot = hash_words(packed, W) & tmask
+    while True:
+        got = table[slot] - 1
+        if got < 0:
+            return -1
+        same = True
+        for w in range(W):
+            if states[got, w] != packed[w]:
+                same = False
+                break
+        if same:
+            return got
+        slot = (slot + np.uint64(1)) & tmask
+
+
+@njit(cache=True)
+def one_state_successors(T, words, scratch, ops, cur, packed_out):
+    """The successors of one stored state, packed, and their operations (for traces and the
+    edge listing of a state)."""
+    unpack(words, T, cur)
+    k = successors(cur, T, scratch, ops)
+    for j in range(k):
+        pack(scratch[j], T, packed_out[j])
+    return k
+
+
+# --------------------------------------------------------------------------------------------
+# Graph analyses on the compact arrays
+
+
+@njit(cache=True)
+def depths(parent, n):
+    d = np.zeros(n, dtype=np.int32)
+    for i in range(1, n):
+        d[i] = d[parent[i]] + 1
+    return d
+
+
+@njit(cache=True)
+def _unfinished(v, T):
+    rec = T[H_REC]
+    for e in range(v[T[H_N]]):
+        if v[e * rec + R_STATUS] <= STOPPING:
+            return True
+    return False
+
+
+
+@njit(cache=True)
+def first_deadlock(T, states, edge_start, expanded, cur):
+    for i in range(expanded):
+        if edge_start[i] == edge_start[i + 1]:
+            unpack(states[i], T, cur)
+            if _unfinished(cur, T):
+                return i
+    return -1
+
+
+@njit(cache=True)
+def first_stuck(T, states, n, edge_start, edge_target, cur):
+    """The first state from which no path leads to a state where every execution finished:
+    backward reachability from the finished states over the recorded edges."""
+    n_edges = edge_start[n]
+    counts = np.zeros(n + 1, dtype=np.int64)
+    for k in range(n_edges):
+        counts[edge_target[k] + 1] += 1
+    for i in range(n):
+        counts[i + 1] += counts[i]
+    sources = np.empty(n_edges, dtype=np.int32)
+    fill = counts.copy()
+    for s in range(n):
+        for k in range(edge_start[s], edge_start[s + 1]):
+            t = edge_target[k]
+            sources[fill[t]] = s
+            fill[t] += 1
+    can = np.zeros(n, dtype=np.uint8)
+    stack = np.empty(n, dtype=np.int32)
+    top = 0
+    for i in range(n):
+        unpack(states[i], T, cur)
+        if not _unfinished(cur, T):
+            can[i] = 1
+            stack[top] = i
+            top += 1
+    while top > 0:
+        top -= 1
+        t = stack[top]
+        for k in range(counts[t], counts[t + 1]):
+            s = sources[k]
+            if not can[s]:
+                can[s] = 1
+                stack[top] = s
+                top += 1
+    for i in range(n):
+        if not can[i]:
+            return i
+    return -1
