@@ -43,8 +43,8 @@ from checker.diff import (
     observe,
     parse_rules,
 )
+from checker.engine.interpreted import Bounds
 from checker.errors import InputError
-from checker.explore import Bounds
 from checker.load import load_pipeline
 from checker.report import describe_operation, render_trace, trace_steps
 from spec.declaration import Pipeline

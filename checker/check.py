@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from checker.coverage import Change, execution_changes, lifecycle_changes
-from checker.explore import Bounds, Exploration, explore, find_deadlock, find_stuck
+from checker.engine.interpreted import Bounds, Exploration, explore, find_deadlock, find_stuck
 from checker.load import pipeline_from_document
 from spec.declaration import Pipeline
 from spec.lifecycles import COMPILED

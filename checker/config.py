@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from checker.check import CheckConfig, reference_pipeline
+from checker.engine.interpreted import Bounds
 from checker.errors import InputError
-from checker.explore import Bounds
 from checker.load import load_pipeline
 from checker.rulesfile import combine, load_rules_file
 from spec.modes import MODES

@@ -2,7 +2,7 @@
 
 The search runs both rule sets side by side, breadth first, over their synchronous product: a
 node is a state under the base rules, a state under the other rules, and the budgets used so far
-(stops, retries, transition disables, as `checker.explore` counts them).  From a node, every
+(stops, retries, transition disables, as the explorer counts them).  From a node, every
 operation that either rule set accepts is tried under both.  When one refuses what the other
 accepts, or both accept it but the user would see different states afterwards, that is a
 *difference* at that node; otherwise the search goes on with the pair of next states.  Because
@@ -33,9 +33,9 @@ from checker.check import (
     reference_pipeline,
 )
 from checker.config import check_bound, load_model_file
+from checker.engine.interpreted import STATE_FIELDS as _N
+from checker.engine.interpreted import Bounds, allowed, spend, walk_back
 from checker.errors import InputError
-from checker.explore import STATE_FIELDS as _N
-from checker.explore import Bounds, allowed, spend, walk_back
 from checker.load import load_pipeline
 from checker.report import (
     describe_changes,

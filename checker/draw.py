@@ -34,7 +34,7 @@ from checker.check import (
     check_mode,
     reference_pipeline,
 )
-from checker.explore import Bounds, explore
+from checker.engine.interpreted import Bounds, explore
 from checker.scenario import Run, operation_step, parse_scenario, run_scenario
 from spec.declaration import Pipeline, parse_pipeline
 from spec.lifecycles import CHARTS, COMPILED

@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
+from checker.engine.interpreted import Bounds, Exploration, explore
 from checker.errors import InputError
-from checker.explore import Bounds, Exploration, explore
 from checker.load import (
     CLOUDFORMATION_PIPELINE_TYPE,
     _TemplateLoader,

@@ -33,8 +33,8 @@ from checker.check import (
     reference_pipeline,
 )
 from checker.config import check_bound, check_names
+from checker.engine.interpreted import Bounds
 from checker.errors import InputError
-from checker.explore import Bounds
 from checker.load import load_pipeline, pipeline_from_document
 from checker.report import render_text, render_trace, trace_steps
 from checker.rulesfile import combine, load_rules_file

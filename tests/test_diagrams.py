@@ -17,7 +17,7 @@ import yaml
 from checker import draw
 from checker.check import reference_pipeline
 from checker.cli import main
-from checker.explore import Bounds, explore
+from checker.engine.interpreted import Bounds, explore
 from checker.scenario import load_scenario, run_scenario
 from spec.declaration import parse_pipeline
 from spec.lifecycles import CHARTS, COMPILED

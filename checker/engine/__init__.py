@@ -1,0 +1,1 @@
+"""Exploration: the breadth-first search over the readable rules (`interpreted`)."""
