@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checker.check import reference_pipeline
-from checker.engine.interpreted import Bounds, explore
+from checker.explore import Bounds, explore
 from spec.declaration import Action, Pipeline, Stage
 from spec.properties import properties_for
 from spec.rules import build_model

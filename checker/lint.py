@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from checker.engine.interpreted import Bounds, Exploration, explore
+from checker.engine import Bounds, Explored, explore
 from checker.errors import InputError
 from checker.load import (
     CLOUDFORMATION_PIPELINE_TYPE,
@@ -183,10 +183,13 @@ def _place(target: Target, hazard: Hazard) -> list[str | int]:
 
 
 def lint_target(target: Target, bounds: Bounds, ignore: set[str],
-                text: str | None = None) -> list[Finding]:
+                text: str | None = None, engine: str = "auto",
+                workers: int | None = None) -> list[Finding]:
+    """The findings of one pipeline; `engine` and `workers` as for `checker.engine.explore`."""
     m = build_model(target.pipeline, world=True, disabled_at_start=target.disabled)
     # Which stages the search can reach at all, whatever rules are silenced.
-    target.unreached = _unreached(m, explore(m, replace(bounds, stops=0), []))
+    target.unreached = _unreached(m, explore(m, replace(bounds, stops=0), [], engine=engine,
+                                             workers=workers))
     hazards = [h for h in hazards_for(m)
                if h.rule.id not in ignore and h.rule.id not in target.ignored]
     findings = []
@@ -195,7 +198,8 @@ def lint_target(target: Target, bounds: Bounds, ignore: set[str],
         chosen = [h for h in hazards if h.rule.operator == operator]
         if not chosen or (operator and bounds.stops == 0):
             continue
-        ex = explore(m, phase_bounds, [h.property for h in chosen])
+        ex = explore(m, phase_bounds, [h.property for h in chosen], engine=engine,
+                     workers=workers)
         for h in chosen:
             found = ex.violations.get(h.property.name)
             if found is None:
@@ -210,7 +214,7 @@ def lint_target(target: Target, bounds: Bounds, ignore: set[str],
     return findings
 
 
-def _unreached(m: Model, ex: Exploration) -> list[str]:
+def _unreached(m: Model, ex: Explored) -> list[str]:
     """The stages that no execution entered in any state the search reached."""
     entered: set[int] = set()
     for i in range(len(ex)):
@@ -240,7 +244,8 @@ class Report:
 
 
 def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
-         ignores: list[str] | None = None) -> Report:
+         ignores: list[str] | None = None, engine: str = "auto",
+         workers: int | None = None) -> Report:
     everywhere, per_pipeline = parse_ignores(ignores or [])
     findings: list[Finding] = []
     files = [(path, targets_in(path)) for path in paths]  # every file is read and checked first
@@ -257,7 +262,7 @@ def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
         all_targets += targets
         for target in targets:
             skip = everywhere | per_pipeline.get(target.pipeline.name, set())
-            findings += lint_target(target, bounds, skip, text)
+            findings += lint_target(target, bounds, skip, text, engine, workers)
     return Report(findings, all_targets)
 
 
