@@ -127,7 +127,8 @@ def test_a_model_file_may_choose_the_engine(tmp_path: Path,
     model.write_text('engine = "fast"\n')
     status, out, err = run(["check", str(model)], capsys)
     assert (status, out) == (2, "")
-    assert err == f"stagelock: {model}: engine: expected auto, compiled or interpreted, got 'fast'\n"
+    assert err == (f"stagelock: {model}: engine: expected auto, compiled or interpreted, "
+                   f"got 'fast'\n")
 
 
 def test_checker_testing_takes_engine_and_workers() -> None:
