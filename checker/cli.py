@@ -129,8 +129,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--case", type=int, action="append", metavar="N",
                        help="run only configuration N (1-based; repeatable)")
     bench.add_argument("--large", action="store_true",
-                       help="also run the large configurations (fingerprint storage, compiled "
-                            "engine only; hours on the interpreted engine)")
+                       help="also run the large configurations (a hundred million states or "
+                            "more: compiled engine only, fingerprint storage)")
     _engine_options(bench, storage=True)
     _diagram_parser(sub)
     _diff_parsers(sub)
