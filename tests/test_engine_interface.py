@@ -265,3 +265,15 @@ def test_a_missing_finding_and_a_longer_trace_are_differences() -> None:
     name = next(iter(b.witnesses))
     del b.witnesses[name]
     assert differences(m, a, b, ("a", "b")) == [f"{name}: a finds a witness, b none"]
+
+
+def test_lint_json_names_the_engine_of_each_search(capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    status, out, _ = run(["lint", "examples/lint/release-pipeline.json", "--format", "json",
+                          "--engine", "interpreted", "--stops", "0"], capsys)
+    assert status == 1
+    (searched,) = json.loads(out)["engines"]
+    assert set(searched) == {"file", "pipeline", "reach", "structural"}  # no operator phase
+    assert searched["structural"]["name"] == "interpreted"
+    assert searched["reach"]["reason"] == "--engine interpreted"
