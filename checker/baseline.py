@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.check import REFUTED, CheckConfig, check_mode, reference_pipeline
-from checker.config import check_bound, read_toml
+from checker.config import check_bound, check_workers, read_toml
 from checker.diff import (
     DOCUMENTED_CHOICE,
     CommandOutput,
@@ -43,8 +43,8 @@ from checker.diff import (
     observe,
     parse_rules,
 )
+from checker.engine import Bounds, describe_engine
 from checker.errors import InputError
-from checker.explore import Bounds
 from checker.load import load_pipeline
 from checker.report import describe_operation, render_trace, trace_steps
 from spec.declaration import Pipeline
@@ -185,12 +185,14 @@ def digest(triples: set[tuple[str, str, str]]) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def record(config: Configuration, rules: RuleSet | None = None, file: str = "") -> Record:
+def record(config: Configuration, rules: RuleSet | None = None, file: str = "",
+           engine: str = "auto", workers: int | None = None) -> Record:
     """Explore a configuration (under `rules` instead of its own, when given) and record what it
-    does."""
+    does.  `engine` and `workers` as for `checker.engine.explore`: what is recorded is the same
+    whichever engine explores."""
     choice = choice_of(rules) if rules is not None else config.rules
     check = CheckConfig(config.pipeline, config.source, (config.mode,), config.bounds, (),
-                        choice.variants, choice.files)
+                        choice.variants, choice.files, engine, workers)
     result = check_mode(check, config.mode)
     ex = result.exploration
     m = result.model
@@ -250,12 +252,13 @@ def record_json(r: Record) -> dict[str, Any]:
     }
 
 
-def write_baseline(configs: Path, out: Path | None = None) -> tuple[Path, list[Record]]:
+def write_baseline(configs: Path, out: Path | None = None, engine: str = "auto",
+                   workers: int | None = None) -> tuple[Path, list[Record]]:
     """Record every configuration of `configs` in a baseline file (default: next to it, named
     `NAME.baseline.json`)."""
     loaded = load_configs(configs)
     target = out if out is not None else configs.with_name(configs.stem + ".baseline.json")
-    records = [record(c, file=str(configs)) for c in loaded]
+    records = [record(c, file=str(configs), engine=engine, workers=workers) for c in loaded]
     doc = {
         "format": FORMAT,
         "version": VERSION,
@@ -403,7 +406,8 @@ class BaselineCheck:
         return any(c.changed for c in self.changes)
 
 
-def check_baseline(path: Path, rules: RuleSet | None = None, limit: int = 5) -> BaselineCheck:
+def check_baseline(path: Path, rules: RuleSet | None = None, limit: int = 5,
+                   engine: str = "auto", workers: int | None = None) -> BaselineCheck:
     """Explore every configuration of a baseline again and compare.  `rules`, when given,
     replaces every configuration's own rules (to see what a rule change would change); `limit`
     is how many added and how many removed transitions are explained, each."""
@@ -421,7 +425,8 @@ def check_baseline(path: Path, rules: RuleSet | None = None, limit: int = 5) -> 
             changes.append(Change(name, [f"configuration {name} is not in the baseline: write "
                                          f"it again"]))
             continue
-        change = compare(old[name], record(config, rules, str(configs_path)), limit)
+        change = compare(old[name], record(config, rules, str(configs_path), engine, workers),
+                         limit)
         if config.definition != old[name].definition:
             change.notes.insert(0, f"its definition changed since the baseline was written "
                                 f"(was {_canonical(old[name].definition)})")
@@ -557,6 +562,8 @@ def render_check(check: BaselineCheck) -> str:
         figures = (f" ({c.new.states:,} states, {c.new.transitions:,} transitions, "
                    f"{c.seconds:.1f} s)" if c.new is not None else "")
         lines.append(f"{c.name}: {'CHANGED' if c.changed else 'unchanged'}{figures}")
+        if c.new is not None and c.new.result is not None:
+            lines.append(f"  engine: {describe_engine(c.new.result.exploration)}")
         for note in c.notes:
             lines += ["  " + line for line in note.splitlines()]
         for label, items, count in (("added", c.added, c.added_count),
@@ -582,18 +589,27 @@ def render_written(target: Path, records: list[Record]) -> str:
         lines.append(f"{r.name}: {r.states:,} states, {r.transitions:,} transitions, "
                      f"{len(r.observations):,} observations, {len(r.edges):,} observable "
                      f"transitions")
+        if r.result is not None:
+            lines.append(f"  engine: {describe_engine(r.result.exploration)}")
     lines.append(f"Baseline of {len(records)} configurations written to {target}")
     return "\n".join(lines)
+
+
+def _workers(args: Any) -> int | None:
+    value = getattr(args, "workers", None)
+    return None if value is None else check_workers("command line", "--workers", value)
 
 
 def baseline_command(args: Any) -> CommandOutput:
     """`stagelock baseline write|check`: the output and the exit status."""
     if args.action == "write":
         target, records = write_baseline(Path(args.file),
-                                         Path(args.output) if args.output else None)
+                                         Path(args.output) if args.output else None,
+                                         args.engine or "auto", _workers(args))
         return CommandOutput(render_written(target, records), [], 0)
     if not 1 <= args.limit <= 1000:
         raise InputError("command line", "--limit",
                          f"expected an integer from 1 to 1000, got {args.limit}")
-    check = check_baseline(Path(args.file), limit=args.limit)
+    check = check_baseline(Path(args.file), limit=args.limit, engine=args.engine or "auto",
+                           workers=_workers(args))
     return CommandOutput(render_check(check), [], 1 if check.changed else 0)

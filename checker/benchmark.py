@@ -1,9 +1,15 @@
-"""The benchmark: how fast the checker explores and how much memory a stored state costs.
+"""The benchmark: how fast each engine explores and how much memory a stored state costs.
 
-Each configuration runs in a fresh child process, so its peak memory is its own.  Figures:
-distinct states, transitions, seconds, distinct states per second, the child's peak resident
-memory, and the memory per stored state (peak minus the child's memory before the search,
-divided by the states).
+Each configuration runs on each engine in a fresh child process, so its peak memory is its own,
+one after the other, so that both engines' figures in a row of the table are measured under the
+same load.  Figures: distinct states, transitions, seconds spent compiling (the compiled engine)
+and searching, distinct states per second of search, the child's peak resident memory, the
+memory per stored state (peak minus the child's memory before the search, divided by the
+states), and for the compiled engine the ratio of its states per second to the interpreted
+engine's.
+
+The large configurations (`LARGE_CASES`, run only when asked for) have a hundred million states
+or more: the compiled engine only, with fingerprint storage.
 """
 
 from __future__ import annotations
@@ -11,11 +17,13 @@ from __future__ import annotations
 import multiprocessing
 import resource
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from checker.check import reference_pipeline
-from checker.explore import Bounds, explore
+from checker.engine import ENGINES, Bounds, compiled_unsupported, explore
+from checker.errors import InputError
 from spec.declaration import Action, Pipeline, Stage
 from spec.properties import properties_for
 from spec.rules import build_model
@@ -35,6 +43,10 @@ class Case:
     pipeline: str
     mode: str
     executions: int
+    storage: str | None = None
+    """The storage this configuration needs (None: `--storage`, or the engine's choice)."""
+    engines: tuple[str, ...] = ENGINES
+    """The engines it runs on (a large configuration would take the interpreted engine days)."""
 
 
 CASES = (
@@ -43,6 +55,16 @@ CASES = (
     Case("reference, PARALLEL, 3 executions", "reference", "PARALLEL", 3),
     Case("5 stages, SUPERSEDED, 4 executions", "five", "SUPERSEDED", 4),
 )
+
+LARGE_CASES = (
+    Case("5 stages, SUPERSEDED, 6 executions", "five", "SUPERSEDED", 6, "fingerprint",
+         ("compiled",)),
+)
+"""Run only with `stagelock benchmark --large`: at least a hundred million states."""
+
+
+def pipeline_of(case: Case) -> Pipeline:
+    return reference_pipeline() if case.pipeline == "reference" else five_stage_pipeline()
 
 
 def _rss_bytes() -> int:
@@ -54,33 +76,91 @@ def _current_rss() -> int:
         return int(f.read().split()[1]) * resource.getpagesize()
 
 
-def _run(case: Case, properties: bool, max_seconds: int | None, out: Any) -> None:
-    pipeline = reference_pipeline() if case.pipeline == "reference" else five_stage_pipeline()
-    model = build_model(pipeline, case.mode)
+def _run(case: Case, engine: str, properties: bool, max_seconds: int | None,
+         workers: int | None, storage: str, out: Any) -> None:
+    model = build_model(pipeline_of(case), case.mode)
     props = properties_for(case.mode) if properties else []
     bounds = Bounds(executions=case.executions, max_seconds=max_seconds)
+    why = compiled_unsupported(model, props) if engine == "compiled" else None
+    if why is not None:
+        out.send({"case": case.label, "engine": engine, "error": why})
+        return
     before = _current_rss()
     began = time.perf_counter()
-    ex = explore(model, bounds, props)
-    seconds = time.perf_counter() - began
+    try:
+        ex = explore(model, bounds, props, engine=engine, workers=workers,
+                     storage=case.storage or storage)
+    except InputError as error:
+        out.send({"case": case.label, "engine": engine, "error": error.expected})
+        return
+    wall = time.perf_counter() - began
     peak = _rss_bytes()
+    search = ex.seconds if ex.seconds else wall
     out.send({
         "case": case.label,
+        "engine": ex.engine,
+        "workers": ex.workers,
+        "storage": ex.storage,
         "states": len(ex),
         "transitions": ex.transitions,
-        "seconds": seconds,
-        "states_per_second": len(ex) / seconds if seconds else 0.0,
+        "compile_seconds": ex.compile_seconds,
+        "seconds": search,
+        "wall_seconds": wall,
+        "states_per_second": len(ex) / search if search else 0.0,
         "peak_bytes": peak,
         "bytes_per_state": (peak - before) / max(1, len(ex)),
+        "miss_probability": ex.miss_probability,
         "complete": ex.complete,
     })
 
 
-def run_case(case: Case, properties: bool = True, max_seconds: int | None = None) -> dict:
+def run_case(case: Case, properties: bool = True, max_seconds: int | None = None,
+             engine: str = "interpreted", workers: int | None = None,
+             storage: str = "auto") -> dict[str, Any]:
+    """One configuration on one engine, in a fresh child process: its figures (or, under
+    "error", why that engine could not run it)."""
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_run, args=(case, properties, max_seconds, send))
+    child = ctx.Process(target=_run,
+                        args=(case, engine, properties, max_seconds, workers, storage, send))
     child.start()
-    result = receive.recv()
+    result: dict[str, Any] = receive.recv()
     child.join()
     return result
+
+
+HEADER = ("configuration", "engine", "states", "transitions", "compile s", "search s",
+          "states/s", "peak MiB", "bytes/state", "compiled/interp.")
+WIDTHS = (42, 11, 12, 12, 9, 9, 10, 9, 11, 16)
+
+
+def table_row(cells: Sequence[str]) -> str:
+    """One line of the table: the first two columns left-aligned, the figures right-aligned."""
+    return "  ".join(c.ljust(w) if i < 2 else c.rjust(w)
+                     for i, (c, w) in enumerate(zip(cells, WIDTHS, strict=True))).rstrip()
+
+
+def row_cells(r: dict[str, Any], first: bool, ratio: float | None) -> list[str]:
+    """The cells of one engine's row; `first`: the row that names the configuration."""
+    label = r["case"] if first else ""
+    if "error" in r:
+        return [label, r["engine"], f"not run: {r['error']}", *[""] * 7]
+    if not r["complete"]:
+        label = (label + " (cut)") if label else "(cut)"
+    return [
+        label, r["engine"], f"{r['states']:,}", f"{r['transitions']:,}",
+        f"{r['compile_seconds']:.1f}" if r["engine"] == "compiled" else "",
+        f"{r['seconds']:.1f}", f"{r['states_per_second']:,.0f}",
+        f"{r['peak_bytes'] / 2**20:,.0f}", f"{r['bytes_per_state']:,.0f}",
+        f"{ratio:,.1f}x" if ratio is not None else "",
+    ]
+
+
+def ratio(compiled: dict[str, Any] | None, interpreted: dict[str, Any] | None) -> float | None:
+    """The compiled engine's states per second over the interpreted engine's, for the same
+    configuration (None unless both ran)."""
+    if compiled is None or interpreted is None or "error" in compiled or "error" in interpreted:
+        return None
+    if not interpreted["states_per_second"]:
+        return None
+    return float(compiled["states_per_second"] / interpreted["states_per_second"])

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 
-from checker.coverage import Change, execution_changes, lifecycle_changes
-from checker.explore import Bounds, Exploration, explore, find_deadlock, find_stuck
+from checker.coverage import Change, execution_changes
+from checker.engine import Bounds, Explored, explore
 from checker.load import pipeline_from_document
 from spec.declaration import Pipeline
 from spec.lifecycles import COMPILED
-from spec.operations import Operation
+from spec.operations import DisableStageTransition, EnableStageTransition, Operation
 from spec.properties import Property, properties_for
 from spec.rules import Model, build_model
 from spec.variants import Variant, rule_set
@@ -46,6 +46,10 @@ class CheckConfig:
     variants: tuple[str, ...] = ()
     rules_files: tuple[Variant, ...] = ()
     """Variants loaded from users' rules files (`--rules FILE.py`), applied after `variants`."""
+    engine: str = "auto"
+    """"auto", "compiled" or "interpreted" (`checker.engine.choose_engine`)."""
+    workers: int | None = None
+    """The compiled engine's workers (None: every core)."""
 
     @property
     def variant_names(self) -> tuple[str, ...]:
@@ -64,11 +68,13 @@ class Verdict:
 class ModeResult:
     mode: str
     model: Model
-    exploration: Exploration
+    exploration: Explored
     verdicts: list[Verdict]
     never_taken: list[Change] | None = field(default_factory=list)
     """None when the search did not finish: then no transition can be said never to happen."""
     analysis_seconds: float = 0.0
+    bounds: Bounds = Bounds()
+    """The bounds explored within."""
 
 
 def check_mode(
@@ -78,14 +84,16 @@ def check_mode(
 ) -> ModeResult:
     model = build_model(config.pipeline, mode, rule_set(config.variants, config.rules_files))
     props = properties_for(mode, config.properties)
-    ex = explore(model, config.bounds, props, progress)
+    ex = explore(model, config.bounds, props, progress, engine=config.engine,
+                 workers=config.workers)
     began = time.perf_counter()
     verdicts = [_verdict(p, ex) for p in props]
-    never = never_taken(ex) if ex.complete else None
-    return ModeResult(mode, model, ex, verdicts, never, time.perf_counter() - began)
+    never = never_taken(ex, model) if ex.complete else None
+    return ModeResult(mode, model, ex, verdicts, never, time.perf_counter() - began,
+                      config.bounds)
 
 
-def _verdict(p: Property, ex: Exploration) -> Verdict:
+def _verdict(p: Property, ex: Explored) -> Verdict:
     if p.kind in ("invariant", "step"):
         found = ex.violations.get(p.name)
         if found is not None:
@@ -99,44 +107,34 @@ def _verdict(p: Property, ex: Exploration) -> Verdict:
             return Verdict(p, REFUTED, "never happens within the bounds")
         return Verdict(p, UNDETERMINED, "not seen yet")
     if p.name == "no-deadlock":
-        found = find_deadlock(ex)
+        found = ex.deadlock()
         if found is not None:
             return Verdict(p, REFUTED, found.detail, ex.trace(found))
         return Verdict(p, PROVED if ex.complete else UNDETERMINED)
     if not ex.complete:
         return Verdict(p, UNDETERMINED, "needs the whole reachable graph")
-    found = find_stuck(ex)
+    found = ex.stuck()
     if found is not None:
         return Verdict(p, REFUTED, found.detail, ex.trace(found))
     return Verdict(p, PROVED)
 
 
-def never_taken(ex: Exploration) -> list[Change]:
-    """Chart transitions that no recorded step made (stops scanning once all were seen).
+def never_taken(ex: Explored, m: Model) -> list[Change]:
+    """Chart transitions that no recorded step made (stops reading once all were seen).
 
-    Stored states share their execution records, so a step's changes are the records that
-    differ by identity, and each distinct (before, after) pair of records is read only once."""
+    The execution records' changes come from `record_pairs()` (each distinct pair once); an
+    inbound transition is disabled by every DisableStageTransition step and enabled by every
+    EnableStageTransition step, which `op_counts` counts."""
     wanted = {(name, s, t) for name, chart in COMPILED.items() for (s, t) in chart.pairs}
-    m = ex.model
-    seen: set[tuple[int, int]] = set()
-    for s in range(ex.expanded):
+    if ex.op_counts.get(DisableStageTransition.__name__):
+        wanted.discard(("inbound-transition", "Enabled", "Disabled"))
+    if ex.op_counts.get(EnableStageTransition.__name__):
+        wanted.discard(("inbound-transition", "Disabled", "Enabled"))
+    for before, after in ex.record_pairs():
         if not wanted:
             break
-        node = ex.nodes[s]
-        for k in range(ex.edge_start[s], ex.edge_start[s + 1]):
-            target = ex.nodes[ex.edge_target[k]]
-            if node[3] is not target[3]:  # a transition was disabled or enabled
-                # (field 3 of a stored state is State.disabled)
-                for change in lifecycle_changes(m, ex.state(s), ex.state(ex.edge_target[k])):
-                    wanted.discard(change)
-            old = node[0]
-            for e, new in enumerate(target[0]):
-                before = old[e] if e < len(old) else None
-                if before is new or (id(before), id(new)) in seen:
-                    continue
-                seen.add((id(before), id(new)))
-                for change in execution_changes(m, before, new):
-                    wanted.discard(change)
+        for change in execution_changes(m, before, after):
+            wanted.discard(change)
     return sorted(wanted)
 
 

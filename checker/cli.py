@@ -1,7 +1,8 @@
 """The `stagelock` command.  The only module that talks to the terminal.
 
 Exit status: 0 all proved / scenario passed; 1 a property refuted / a scenario step failed;
-2 bad input (one line on stderr: file, place, what was expected); 3 undetermined.
+2 bad input (one line on stderr: file, place, what was expected); 3 undetermined; 4 an internal
+error (a fault of stagelock itself).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from checker.check import (
     overall,
     reference_pipeline,
 )
-from checker.config import check_bound, load_model_file
-from checker.errors import InputError
+from checker.config import check_bound, check_workers, load_model_file
+from checker.engine import ENGINES, STORAGES, default_workers
+from checker.errors import EXIT_INTERNAL, InputError, InternalError
 from checker.load import load_pipeline
 from checker.report import render_text, to_json
 from checker.rulesfile import combine, load_rules_file
@@ -42,6 +44,25 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         print(f"{self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
         sys.exit(2)
+
+
+def _engine_options(parser: argparse.ArgumentParser, storage: bool = False) -> None:
+    """--engine and --workers (and, for the benchmark, --storage)."""
+    parser.add_argument("--engine", choices=ENGINES,
+                        help="explore with this engine (default: compiled wherever it can run "
+                             "the rules and properties, else interpreted)")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help=f"the compiled engine's workers (default: every core, "
+                             f"{default_workers()} here)")
+    if storage:
+        parser.add_argument("--storage", choices=STORAGES,
+                            help="how the compiled engine stores states (default: its choice)")
+
+
+def _workers(args: argparse.Namespace) -> int | None:
+    if args.workers is None:
+        return None
+    return check_workers("command line", "--workers", args.workers)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="write the first counterexample as a scenario file")
     check.add_argument("--trace-svg", metavar="FILE",
                        help="draw the first counterexample as a timeline (SVG)")
+    _engine_options(check)
 
     simulate = sub.add_parser(
         "simulate", help="run a scenario file step by step",
@@ -106,6 +128,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="stop each configuration after S seconds")
     bench.add_argument("--case", type=int, action="append", metavar="N",
                        help="run only configuration N (1-based; repeatable)")
+    bench.add_argument("--large", action="store_true",
+                       help="also run the large configurations (a hundred million states or "
+                            "more: compiled engine only, fingerprint storage)")
+    _engine_options(bench, storage=True)
     _diagram_parser(sub)
     _diff_parsers(sub)
 
@@ -126,6 +152,7 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("--toggles", type=int, metavar="N",
                       help="transition disable/enable pairs (default 0: a transition the "
                            "declaration disables stays disabled)")
+    _engine_options(lint)
     return parser
 
 
@@ -150,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as error:
         print(f"stagelock: {error}", file=sys.stderr)
         return 2
+    except InternalError as error:
+        print(f"stagelock: internal error: {error}", file=sys.stderr)
+        return EXIT_INTERNAL
     except (draw.GraphTooLarge, draw.GraphvizMissing) as error:
         print(f"stagelock: {error}", file=sys.stderr)
         return 2
@@ -222,7 +252,9 @@ def _config(args: argparse.Namespace) -> CheckConfig:
         loaded = tuple(load_rules_file(path) for path in args.rules)
         config = replace(config, rules_files=loaded)
     combine("command line", "--variant/--rules", config.variants, config.rules_files)
-    return config
+    if args.engine:
+        config = replace(config, engine=args.engine)
+    return replace(config, workers=_workers(args))
 
 
 class _Progress:
@@ -377,27 +409,45 @@ def _variants() -> int:
 
 
 def _benchmark(args: argparse.Namespace) -> int:
-    from checker.benchmark import CASES, run_case
+    from checker import benchmark as bench
 
-    chosen = args.case or list(range(1, len(CASES) + 1))
+    cases = bench.CASES + (bench.LARGE_CASES if args.large else ())
+    chosen = args.case or list(range(1, len(cases) + 1))
     for i, n in enumerate(chosen):
-        if not 1 <= n <= len(CASES):
+        if not 1 <= n <= len(cases):
+            more = "" if args.large else f" ({len(cases) + 1} and on with --large)"
             raise InputError("command line", f"--case #{i + 1}",
-                             f"expected an integer from 1 to {len(CASES)}, got {n}")
+                             f"expected an integer from 1 to {len(cases)}{more}, got {n}")
     if args.max_seconds is not None:
         check_bound("command line", "--max-seconds", "max_seconds", args.max_seconds)
+    workers = _workers(args)
+    engines = (args.engine,) if args.engine else bench.ENGINES[::-1]  # interpreted first
     what = "search only" if args.no_properties else "search and all properties"
-    print(f"stagelock benchmark ({what}; one process per configuration)")
-    header = ("configuration", "states", "transitions", "seconds", "states/s", "peak MiB",
-              "bytes/state")
-    print("  ".join(h.rjust(12) if i else h.ljust(36) for i, h in enumerate(header)))
+    print(f"stagelock benchmark ({what}; one process per configuration and engine; compiled "
+          f"engine: {workers or default_workers()} workers, {args.storage or 'its own'} "
+          f"storage)")
+    print(bench.table_row(bench.HEADER))
     for n in chosen:
-        r = run_case(CASES[n - 1], not args.no_properties, args.max_seconds)
-        cells = (r["case"] + ("" if r["complete"] else " (cut)"), f"{r['states']:,}",
-                 f"{r['transitions']:,}", f"{r['seconds']:.1f}", f"{r['states_per_second']:,.0f}",
-                 f"{r['peak_bytes'] / 2**20:,.0f}", f"{r['bytes_per_state']:,.0f}")
-        print("  ".join(c.rjust(12) if i else c.ljust(36) for i, c in enumerate(cells)),
-              flush=True)
+        case = cases[n - 1]
+        runs: dict[str, dict[str, Any]] = {}
+        first = True
+        for engine in engines:
+            if engine not in case.engines:
+                cells = [case.label if first else "", engine,
+                         f"skipped: {' and '.join(case.engines)} engine only", *[""] * 7]
+            else:
+                r = bench.run_case(case, not args.no_properties, args.max_seconds, engine,
+                                   workers, args.storage or "auto")
+                runs[engine] = r
+                ratio = (bench.ratio(r, runs.get("interpreted"))
+                         if engine == "compiled" else None)
+                cells = bench.row_cells(r, first, ratio)
+            print(bench.table_row(cells), flush=True)
+            miss = runs.get(engine, {}).get("miss_probability")
+            if miss is not None:
+                print(f"{'':42}  probability that some state was missed (fingerprints): at "
+                      f"most {miss:.2g}", flush=True)
+            first = False
     return 0
 
 
@@ -505,6 +555,7 @@ def _diff_parsers(sub: Any) -> None:
                            "OTHER and fails under BASE")
     diff.add_argument("--limit", type=int, default=10, metavar="K",
                       help="show at most K kinds of difference per mode (default 10)")
+    _engine_options(diff)
 
     baseline = sub.add_parser(
         "baseline", help="record what small configurations do, and check that it still holds",
@@ -516,11 +567,13 @@ def _diff_parsers(sub: Any) -> None:
     write.add_argument("file", metavar="CONFIGS.toml")
     write.add_argument("-o", "--output", metavar="BASELINE.json",
                        help="where to write it (default CONFIGS.baseline.json)")
+    _engine_options(write)
     check = actions.add_parser("check", help="compare with a baseline")
     check.add_argument("file", metavar="BASELINE.json")
     check.add_argument("--limit", type=int, default=5, metavar="K",
                        help="explain at most K added and K removed transitions per "
                             "configuration (default 5)")
+    _engine_options(check)
 
 
 def _diff_or_baseline(args: argparse.Namespace) -> int:
@@ -551,7 +604,7 @@ def _lint(args: argparse.Namespace) -> int:
     if args.toggles is not None:
         bounds = replace(bounds, toggles=check_bound("command line", "--toggles", "toggles",
                                                      args.toggles))
-    report = hazards.lint(args.files, bounds, args.ignore)
+    report = hazards.lint(args.files, bounds, args.ignore, args.engine or "auto", _workers(args))
     findings = report.findings
     if args.format == "json":
         print(json.dumps(hazards.to_json(report), indent=2))

@@ -8,6 +8,7 @@ A model file keeps a check in a repository so it can be rerun exactly:
     variants = []                        # rule variants to check instead of the documented rules
     rules = ["my_rules.py"]              # rules files (variants of your own), relative to this file
     resource = "Pipeline"                # the pipeline resource of a CloudFormation template
+    engine = "interpreted"               # omit for auto: compiled wherever it can run
 
     [bounds]
     executions = 3
@@ -29,15 +30,16 @@ from pathlib import Path
 from typing import Any
 
 from checker.check import CheckConfig, reference_pipeline
+from checker.engine import ENGINES, Bounds
 from checker.errors import InputError
-from checker.explore import Bounds
 from checker.load import load_pipeline
 from checker.rulesfile import combine, load_rules_file
 from spec.modes import MODES
 from spec.properties import PROPERTIES
 from spec.variants import VARIANTS
 
-MODEL_KEYS = ("pipeline", "modes", "properties", "variants", "rules", "resource", "bounds")
+MODEL_KEYS = ("pipeline", "modes", "properties", "variants", "rules", "resource", "engine",
+              "bounds")
 BOUND_LIMITS: dict[str, tuple[int, int]] = {
     "executions": (1, 50),
     "stops": (0, 20),
@@ -52,6 +54,24 @@ def check_bound(file: str, place: str, name: str, value: object) -> int:
     low, high = BOUND_LIMITS[name]
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InputError(file, place, f"expected an integer from {low} to {high}, got {value!r}")
+    return value
+
+
+MAX_WORKERS = 1024
+
+
+def check_engine(file: str, place: str, value: object) -> str:
+    """An engine's name: auto, compiled or interpreted."""
+    if not isinstance(value, str) or value not in ("auto", *ENGINES):
+        raise InputError(file, place, f"expected auto, {' or '.join(ENGINES)}, got {value!r}")
+    return value
+
+
+def check_workers(file: str, place: str, value: object) -> int:
+    """A number of workers for the compiled engine."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WORKERS:
+        raise InputError(file, place,
+                         f"expected an integer from 1 to {MAX_WORKERS}, got {value!r}")
     return value
 
 
@@ -127,4 +147,5 @@ def load_model_file(path: Path) -> CheckConfig:
         else:
             raise InputError(file, place,
                              f"expected one of failures, {', '.join(BOUND_LIMITS)}")
-    return CheckConfig(pipeline, source, modes, bounds, props, variants, loaded)
+    engine = check_engine(file, "engine", data.get("engine", "auto"))
+    return CheckConfig(pipeline, source, modes, bounds, props, variants, loaded, engine)

@@ -2,13 +2,18 @@
 
 The search runs both rule sets side by side, breadth first, over their synchronous product: a
 node is a state under the base rules, a state under the other rules, and the budgets used so far
-(stops, retries, transition disables, as `checker.explore` counts them).  From a node, every
+(stops, retries, transition disables, as `checker.engine.spend` counts them).  From a node, every
 operation that either rule set accepts is tried under both.  When one refuses what the other
 accepts, or both accept it but the user would see different states afterwards, that is a
 *difference* at that node; otherwise the search goes on with the pair of next states.  Because
 the search is breadth first, the first difference of each kind is a shortest witness.
 
 The two rule sets' property verdicts are compared too (`checker.check.check_mode` under each).
+
+The product search is this module's own breadth-first search over the readable rules: it
+compares the Python states both rule sets give after every operation, so it never runs on the
+compiled engine.  The verdict searches go through `checker.engine.explore` (`--engine`,
+`--workers`), and the report says which engine checked them.
 """
 
 from __future__ import annotations
@@ -32,10 +37,10 @@ from checker.check import (
     check_mode,
     reference_pipeline,
 )
-from checker.config import check_bound, load_model_file
+from checker.config import check_bound, check_workers, load_model_file
+from checker.engine import STATE_FIELDS as _N
+from checker.engine import Bounds, allowed, describe_engine, spend, walk_back
 from checker.errors import InputError
-from checker.explore import STATE_FIELDS as _N
-from checker.explore import Bounds, allowed, spend, walk_back
 from checker.load import load_pipeline
 from checker.report import (
     describe_changes,
@@ -61,6 +66,9 @@ SAME = "SAME"
 DIFFERENT = "DIFFERENT"
 EXIT_CODES = {SAME: 0, DIFFERENT: 1, UNDETERMINED: 3}
 
+PRODUCT_ENGINE = "interpreted (pairs the readable rules' own states)"
+"""The product search runs on the readable rules only: it compares the two rule sets' Python
+states after every operation, which no compiled form stores."""
 REFUSED_UNDER_BASE = "refused-under-base"
 REFUSED_UNDER_OTHER = "refused-under-other"
 DIFFERENT_RESULT = "different-result"
@@ -94,9 +102,10 @@ class RuleChoice:
     def rule_set(self, file: str = "command line", place: str = "--rules") -> RuleSet:
         return combine(file, place, self.variants, self.files)
 
-    def check_config(self, pipeline: Pipeline, source: str, mode: str,
-                     bounds: Bounds) -> CheckConfig:
-        return CheckConfig(pipeline, source, (mode,), bounds, (), self.variants, self.files)
+    def check_config(self, pipeline: Pipeline, source: str, mode: str, bounds: Bounds,
+                     engine: str = "auto", workers: int | None = None) -> CheckConfig:
+        return CheckConfig(pipeline, source, (mode,), bounds, (), self.variants, self.files,
+                           engine, workers)
 
 
 DOCUMENTED_CHOICE = RuleChoice("documented")
@@ -330,6 +339,10 @@ class DiffConfig:
     bounds: Bounds
     base: RuleChoice
     other: RuleChoice
+    engine: str = "auto"
+    """The engine of the verdict searches (`checker.engine.explore`); the product search is
+    always this module's own, over the readable rules."""
+    workers: int | None = None
 
 
 @dataclass
@@ -350,6 +363,9 @@ class ModeDiff:
     product: Product
     verdicts: list[VerdictPair]
     """The properties whose verdicts differ."""
+    engines: tuple[str, str] | None = None
+    """Which engine checked the verdicts under the base and the other rules, in words (None:
+    the verdicts were not checked)."""
 
     @property
     def result(self) -> str:
@@ -369,12 +385,16 @@ def diff_mode(config: DiffConfig, mode: str, verdicts: bool = True) -> ModeDiff:
     pairs: list[VerdictPair] = []
     if verdicts and product.stopped_by != "Ctrl-C":
         a = check_mode(config.base.check_config(config.pipeline, config.source, mode,
-                                                config.bounds), mode)
+                                                config.bounds, config.engine, config.workers),
+                       mode)
         b = check_mode(config.other.check_config(config.pipeline, config.source, mode,
-                                                 config.bounds), mode)
+                                                 config.bounds, config.engine, config.workers),
+                       mode)
         for va, vb in zip(a.verdicts, b.verdicts, strict=True):
             if va.verdict != vb.verdict:
                 pairs.append(VerdictPair(va.property.name, va, vb))
+        engines = (describe_engine(a.exploration), describe_engine(b.exploration))
+        return ModeDiff(mode, product, pairs, engines)
     return ModeDiff(mode, product, pairs)
 
 
@@ -453,6 +473,8 @@ def to_json(config: DiffConfig, results: list[ModeDiff], limit: int = 10) -> dic
             } for d in shown],
             "verdicts": [{"property": v.name, "base": _verdict_json(v.base),
                           "other": _verdict_json(v.other)} for v in r.verdicts],
+            "engines": None if r.engines is None else {
+                "product": PRODUCT_ENGINE, "base": r.engines[0], "other": r.engines[1]},
         })
     return {
         "base": config.base.text,
@@ -488,6 +510,9 @@ def render_text(config: DiffConfig, results: list[ModeDiff], limit: int = 10) ->
             lines += _witness_lines(p, d, base, other)
         if found > limit:
             lines.append(f"  ... and {found - limit} more kinds (--limit)")
+        if r.engines is not None:
+            lines.append(f"  product search: {PRODUCT_ENGINE}; verdicts: {r.engines[0]} under "
+                         f"{base}, {r.engines[1]} under {other}")
         for v in r.verdicts:
             if v is r.verdicts[0]:
                 lines.append("  verdicts that differ:")
@@ -610,7 +635,10 @@ def diff_config(args: Any) -> DiffConfig:
             bounds = replace(bounds, **values)
     if args.no_failures:
         bounds = replace(bounds, failures=False)
-    return DiffConfig(pipeline, source, modes, bounds, base, other)
+    workers = (None if getattr(args, "workers", None) is None
+               else check_workers("command line", "--workers", args.workers))
+    return DiffConfig(pipeline, source, modes, bounds, base, other,
+                      getattr(args, "engine", None) or "auto", workers)
 
 
 def diff_command(args: Any) -> CommandOutput:

@@ -34,7 +34,7 @@ from checker.check import (
     check_mode,
     reference_pipeline,
 )
-from checker.explore import Bounds, explore
+from checker.engine import Bounds, explore
 from checker.scenario import Run, operation_step, parse_scenario, run_scenario
 from spec.declaration import Pipeline, parse_pipeline
 from spec.lifecycles import CHARTS, COMPILED
@@ -770,9 +770,13 @@ def state_graph(m: Model, bounds: Bounds, limit: int = DEFAULT_GRAPH_LIMIT,
     """Explore `m` within `bounds` and label every edge with its operation; raises
     `GraphTooLarge` beyond `limit` states.  `properties` (default: those of the model's mode)
     decide which states and edges are drawn as violations: a state that breaks an invariant, a
-    step that breaks a step property and the state it leads to."""
+    step that breaks a step property and the state it leads to.
+
+    Explored by the interpreted engine: the graphs drawn are a few hundred states, and each
+    state drawn is read back as the readable rules' own objects."""
     props = list(properties) if properties is not None else properties_for(m.policy.name)
-    ex = explore(m, replace(bounds, max_states=limit, max_seconds=None), [])
+    ex = explore(m, replace(bounds, max_states=limit, max_seconds=None), [],
+                 engine="interpreted")
     if not ex.complete:
         raise GraphTooLarge(limit)
     edges: list[tuple[int, int, str, tuple[str, ...]]] = []
@@ -1328,7 +1332,7 @@ def verdict_timeline_dot(result: ModeResult, verdict: Verdict) -> str:
     title = f"Counterexample to {prop.name}\n({result.mode} mode{rules})"
     detail = verdict.detail[:1].upper() + verdict.detail[1:]
     caption = (f"{detail}.\n{prop.name}: {prop.meaning}.\n"
-               f"Pipeline {m.pipeline.name}, {result.exploration.bounds.describe()}.")
+               f"Pipeline {m.pipeline.name}, {result.bounds.describe()}.")
     return timeline_dot(m, steps, None, title, caption)
 
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
+from checker.engine import Bounds, Explored, engine_json, explore
 from checker.errors import InputError
-from checker.explore import Bounds, Exploration, explore
 from checker.load import (
     CLOUDFORMATION_PIPELINE_TYPE,
     _TemplateLoader,
@@ -55,6 +55,9 @@ class Target:
     """Stages whose inbound transition the declaration disables."""
     unreached: list[str] = field(default_factory=list)
     """Stages no execution entered in the search (set by `lint_target`)."""
+    engines: dict[str, dict[str, object]] = field(default_factory=dict)
+    """Which engine made each search (`checker.engine.engine_json`), by phase: `reach` (which
+    stages are entered), `structural` and `operator` (set by `lint_target`)."""
 
 
 @dataclass
@@ -183,10 +186,14 @@ def _place(target: Target, hazard: Hazard) -> list[str | int]:
 
 
 def lint_target(target: Target, bounds: Bounds, ignore: set[str],
-                text: str | None = None) -> list[Finding]:
+                text: str | None = None, engine: str = "auto",
+                workers: int | None = None) -> list[Finding]:
+    """The findings of one pipeline; `engine` and `workers` as for `checker.engine.explore`."""
     m = build_model(target.pipeline, world=True, disabled_at_start=target.disabled)
     # Which stages the search can reach at all, whatever rules are silenced.
-    target.unreached = _unreached(m, explore(m, replace(bounds, stops=0), []))
+    reach = explore(m, replace(bounds, stops=0), [], engine=engine, workers=workers)
+    target.unreached = _unreached(m, reach)
+    target.engines = {"reach": engine_json(reach)}
     hazards = [h for h in hazards_for(m)
                if h.rule.id not in ignore and h.rule.id not in target.ignored]
     findings = []
@@ -195,7 +202,9 @@ def lint_target(target: Target, bounds: Bounds, ignore: set[str],
         chosen = [h for h in hazards if h.rule.operator == operator]
         if not chosen or (operator and bounds.stops == 0):
             continue
-        ex = explore(m, phase_bounds, [h.property for h in chosen])
+        ex = explore(m, phase_bounds, [h.property for h in chosen], engine=engine,
+                     workers=workers)
+        target.engines["operator" if operator else "structural"] = engine_json(ex)
         for h in chosen:
             found = ex.violations.get(h.property.name)
             if found is None:
@@ -210,7 +219,7 @@ def lint_target(target: Target, bounds: Bounds, ignore: set[str],
     return findings
 
 
-def _unreached(m: Model, ex: Exploration) -> list[str]:
+def _unreached(m: Model, ex: Explored) -> list[str]:
     """The stages that no execution entered in any state the search reached."""
     entered: set[int] = set()
     for i in range(len(ex)):
@@ -240,7 +249,8 @@ class Report:
 
 
 def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
-         ignores: list[str] | None = None) -> Report:
+         ignores: list[str] | None = None, engine: str = "auto",
+         workers: int | None = None) -> Report:
     everywhere, per_pipeline = parse_ignores(ignores or [])
     findings: list[Finding] = []
     files = [(path, targets_in(path)) for path in paths]  # every file is read and checked first
@@ -257,7 +267,7 @@ def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
         all_targets += targets
         for target in targets:
             skip = everywhere | per_pipeline.get(target.pipeline.name, set())
-            findings += lint_target(target, bounds, skip, text)
+            findings += lint_target(target, bounds, skip, text, engine, workers)
     return Report(findings, all_targets)
 
 
@@ -306,9 +316,13 @@ def unreached_notes(report: Report) -> list[dict[str, Any]]:
 
 
 def to_json(report: Report) -> dict[str, Any]:
-    """`{findings: [...], unreachedStages: [{file, pipeline, stages}]}`."""
+    """`{findings: [...], unreachedStages: [{file, pipeline, stages}], engines: [{file,
+    pipeline, reach, structural, operator}]}`: which engine made each search (a phase that was
+    not searched is left out)."""
     return {"findings": _findings_json(report.findings),
-            "unreachedStages": unreached_notes(report)}
+            "unreachedStages": unreached_notes(report),
+            "engines": [{"file": t.file, "pipeline": t.pipeline.name, **t.engines}
+                        for t in report.targets]}
 
 
 def _findings_json(findings: list[Finding]) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from checker.check import REFUTED, UNDETERMINED, CheckConfig, ModeResult, overall
+from checker.engine import describe_engine, describe_miss, engine_json
 from checker.view import where
 from spec.operations import (
     AbandonedWorkFinishes,
@@ -143,6 +144,10 @@ def render_text(config: CheckConfig, results: list[ModeResult]) -> str:
         lines.append(f"{r.mode}: {_int(len(ex))} states, {_int(ex.transitions)} "
                      f"transitions, depth {ex.max_depth}, {ex.seconds:.1f} s "
                      f"({_int(rate)} states/s) + {r.analysis_seconds:.1f} s analysis, {status}")
+        lines.append(f"  engine: {describe_engine(ex)}")
+        miss = describe_miss(ex)
+        if miss is not None:
+            lines.append(f"  {miss}")
         if not r.verdicts:
             lines.append("  no selected property applies to this mode")
         width = max((len(v.property.name) for v in r.verdicts), default=0)
@@ -205,6 +210,7 @@ def to_json(config: CheckConfig, results: list[ModeResult]) -> dict[str, Any]:
             "statesPerSecond": round(len(ex) / ex.seconds) if ex.seconds else None,
             "complete": ex.complete,
             "stoppedBy": ex.stopped_by,
+            "engine": engine_json(ex),
             "operations": dict(sorted(ex.op_counts.items())),
             "lifecycleTransitionsNeverTaken": None if r.never_taken is None else [
                 {"chart": c, "from": s, "to": t} for c, s, t in r.never_taken

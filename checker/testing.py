@@ -32,9 +32,9 @@ from checker.check import (
     overall,
     reference_pipeline,
 )
-from checker.config import check_bound, check_names
+from checker.config import check_bound, check_engine, check_names, check_workers
+from checker.engine import Bounds
 from checker.errors import InputError
-from checker.explore import Bounds
 from checker.load import load_pipeline, pipeline_from_document
 from checker.report import render_text, render_trace, trace_steps
 from checker.rulesfile import combine, load_rules_file
@@ -219,6 +219,8 @@ def check(
     rules: str | Path | Iterable[str | Path] = (),
     max_states: int | None = None,
     resource: str | None = None,
+    engine: str = "auto",
+    workers: int | None = None,
 ) -> CheckOutcome:
     """Explore every interleaving of a bounded configuration of ``declaration`` and give a
     verdict for each property, as `stagelock check` does.
@@ -229,6 +231,9 @@ def check(
     properties`, `stagelock variants`); ``rules`` takes paths of rules files (variants of one's
     own, as `stagelock check --rules`).  A mode where none of the selected properties applies is
     not explored.  ``resource`` picks the pipeline of a CloudFormation template that has several.
+    ``engine`` (``"auto"``, ``"compiled"`` or ``"interpreted"``) and ``workers`` (default: every
+    core) are `stagelock check`'s ``--engine`` and ``--workers``: by default the compiled engine
+    runs wherever it can, and rules files always run on the interpreted one.
     Bad input (a file, a declaration or an argument) raises `checker.errors.InputError`.
     """
     pipeline, source = _pipeline(declaration, resource)
@@ -255,7 +260,9 @@ def check(
     paths = [rules] if isinstance(rules, str | Path) else list(rules)
     loaded = tuple(load_rules_file(path) for path in paths)
     combine(_ARGUMENTS, "variants/rules", chosen, loaded)
-    config = CheckConfig(pipeline, source, modes, bounds, selected, chosen, loaded)
+    config = CheckConfig(pipeline, source, modes, bounds, selected, chosen, loaded,
+                         check_engine(_ARGUMENTS, "engine", engine),
+                         None if workers is None else check_workers(_ARGUMENTS, "workers", workers))
     results = []
     for m in modes:
         result = check_mode(config, m)

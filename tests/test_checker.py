@@ -20,7 +20,7 @@ from checker.check import (
     reference_pipeline,
 )
 from checker.cli import main
-from checker.explore import Bounds, explore, find_deadlock, find_stuck, unfinished
+from checker.engine import Bounds, explore, find_deadlock, find_stuck, unfinished
 from checker.scenario import load_scenario, run_scenario
 from spec.declaration import Action, Pipeline, Stage
 from spec.lifecycles import COMPILED

@@ -17,7 +17,7 @@ import yaml
 from checker import draw
 from checker.check import reference_pipeline
 from checker.cli import main
-from checker.explore import Bounds, explore
+from checker.engine import Bounds, explore
 from checker.scenario import load_scenario, run_scenario
 from spec.declaration import parse_pipeline
 from spec.lifecycles import CHARTS, COMPILED
@@ -190,7 +190,7 @@ def test_state_graph_is_the_explored_graph_with_operations_on_edges() -> None:
     bounds = draw.GRAPH_BOUNDS["QUEUED"]
     graph = draw.state_graph(model, bounds)
     ex = explore(model, bounds, [])
-    assert len(graph.states) == len(ex.nodes) and len(graph.edges) == ex.transitions
+    assert len(graph.states) == len(ex) and len(graph.edges) == ex.transitions
     for source, target, text, broken in graph.edges:
         assert not broken
         state = graph.states[source][0]

@@ -17,7 +17,7 @@ from checker.diff import (
     observe,
     product_search,
 )
-from checker.explore import Bounds, explore
+from checker.engine import Bounds, explore
 from checker.scenario import load_scenario, run_scenario
 from spec.operations import StartPipelineExecution
 from spec.rules import DOCUMENTED, apply, build_model

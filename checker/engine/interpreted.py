@@ -1,4 +1,4 @@
-"""Breadth-first exploration of every interleaving of a bounded configuration.
+"""The interpreted engine: breadth-first exploration over the readable rules.
 
 The explorer drives `spec.rules.successors` from the initial state, keeping each distinct state
 once (a node is the spec state plus how much of each budget has been used), a parent map for
@@ -6,48 +6,25 @@ shortest traces, and the edges of the reachable graph for the progress analysis.
 is checked as the search meets it; the first violation found is a shortest one, because states
 are visited in order of depth.
 
-The environment's moves are bounded by `Bounds`: how many executions start, how many stops,
-retries and transition disables the user makes.  Actions' results, approvals' answers and the end
-of a stop and abandon are not bounded: they are what the world does.
+It runs any rule set, users' own rules files included, and keeps every stored state as Python
+objects (`Exploration.nodes`), which the state-graph pictures and the differential tests read.
+Callers go through `checker.engine.explore`, which picks the engine.
 """
 
 from __future__ import annotations
 
 import time
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from spec.operations import (
-    DisableStageTransition,
-    Operation,
-    RetryStageExecution,
-    StopPipelineExecution,
-)
+from checker.engine.bounds import Bounds, allowed, spend
+from checker.engine.graph import find_deadlock, find_stuck
+from checker.engine.result import Finding
+from spec.operations import Operation
 from spec.properties import Property
 from spec.rules import Model, successors
-from spec.state import ACTIVE, State
-
-
-@dataclass(frozen=True)
-class Bounds:
-    executions: int = 3
-    stops: int = 1
-    retries: int = 1
-    toggles: int = 1
-    failures: bool = True
-    max_states: int | None = None
-    max_seconds: float | None = None
-
-    def describe(self) -> str:
-        text = ", ".join((
-            _n(self.executions, "execution"),
-            _n(self.stops, "stop"),
-            _n(self.retries, "retry", "retries"),
-            _n(self.toggles, "transition toggle"),
-        ))
-        return text + ("" if self.failures else ", no failures")
-
+from spec.state import Execution, State
 
 STATE_FIELDS = len(State._fields)
 
@@ -55,17 +32,6 @@ Node = tuple
 """A stored state: the spec state's fields, flattened, then the budgets used so far (stops,
 retries, transition disables).  Flat, and with its parts shared between states (see `_Interner`),
 to keep each stored state small."""
-
-
-@dataclass
-class Finding:
-    """Where a property was first violated (or a witness first seen): the state id reached and,
-    for a step, the id of the state before and the operation."""
-
-    state: int
-    before: int | None = None
-    operation: Operation | None = None
-    detail: str = ""
 
 
 @dataclass
@@ -91,6 +57,13 @@ class Exploration:
     stopped_by: str | None = None
     expanded: int = 0
     """States whose every successor was recorded (all of them when the search completed)."""
+    engine: str = "interpreted"
+    engine_reason: str = "default"
+    """Why this engine ran (set by `checker.engine.explore`)."""
+    workers: int = 1
+    storage: str = "exact"
+    compile_seconds: float = 0.0
+    miss_probability: float | None = None
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -131,6 +104,34 @@ class Exploration:
     def max_depth(self) -> int:
         return len(self.layers) - 1
 
+    def deadlock(self) -> Finding | None:
+        """The shallowest state with an unfinished execution and no move at all."""
+        return find_deadlock(self)
+
+    def stuck(self) -> Finding | None:
+        """The first state from which some execution can no longer finish (meaningful only
+        when the search completed)."""
+        return find_stuck(self)
+
+    def record_pairs(self) -> Iterator[tuple[Execution | None, Execution]]:
+        """Each distinct pair of execution records (before, after) that some recorded step
+        changed; before is None when the step started the execution.
+
+        Stored states share their execution records (`_Interner`), so a step's changes are the
+        records that differ by identity, and each pair is given once.  Lazily: a caller that
+        has seen enough stops early."""
+        seen: set[tuple[int, int]] = set()
+        nodes, edge_start, edge_target = self.nodes, self.edge_start, self.edge_target
+        for s in range(self.expanded):
+            old = nodes[s][0]
+            for k in range(edge_start[s], edge_start[s + 1]):
+                for e, new in enumerate(nodes[edge_target[k]][0]):
+                    before = old[e] if e < len(old) else None
+                    if before is new or (id(before), id(new)) in seen:
+                        continue
+                    seen.add((id(before), id(new)))
+                    yield before, new
+
 
 def walk_back(parent: array, via: list[Operation | None], target: int) -> list[Operation]:
     """The operations from node 0 to node `target`, following the parent map back."""
@@ -142,34 +143,6 @@ def walk_back(parent: array, via: list[Operation | None], target: int) -> list[O
         target = parent[target]
     ops.reverse()
     return ops
-
-
-def allowed(bounds: Bounds, state: State, stops: int, retries: int,
-            toggles: int) -> dict[str, bool]:
-    """Which kinds of user operation the bounds still allow, as `successors`' flags.
-
-    With no transition toggles at all, no transition is enabled either: one that the
-    declaration disables stays disabled."""
-    return {
-        "starts": len(state.executions) < bounds.executions,
-        "stops": stops < bounds.stops,
-        "retries": retries < bounds.retries,
-        "disables": toggles < bounds.toggles,
-        "failures": bounds.failures,
-        "enables": bounds.toggles > 0,
-    }
-
-
-def spend(op: Operation, stops: int, retries: int, toggles: int) -> tuple[int, int, int]:
-    """The budgets used after `op`: stops, retries, transition disables."""
-    kind = type(op)
-    if kind is StopPipelineExecution:
-        return stops + 1, retries, toggles
-    if kind is RetryStageExecution:
-        return stops, retries + 1, toggles
-    if kind is DisableStageTransition:
-        return stops, retries, toggles + 1
-    return stops, retries, toggles
 
 
 class _Interner:
@@ -305,60 +278,3 @@ def _settle(found: dict[str, Finding], pending_steps: list[Property],
     pending_steps[:] = [p for p in pending_steps if p.name not in found]
     pending_states[:] = [p for p in pending_states if p.name not in found]
     found.clear()
-
-
-# --------------------------------------------------------------------------------------------
-# Progress: deadlocks and states from which some execution can no longer finish
-
-
-def unfinished(state: State) -> bool:
-    return any(ex.status in ACTIVE for ex in state.executions)
-
-
-def find_deadlock(ex: Exploration) -> Finding | None:
-    """The first (shallowest) state with an unfinished execution and no move at all."""
-    for i in range(ex.expanded):
-        if ex.edge_start[i] == ex.edge_start[i + 1] and unfinished(ex.state(i)):
-            return Finding(i, detail="an execution is unfinished and nothing can happen")
-    return None
-
-
-def find_stuck(ex: Exploration) -> Finding | None:
-    """The first state from which no path leads to a state where every execution has finished.
-
-    Backward reachability from the finished states over the recorded edges (compact arrays; the
-    test suite checks the same answer with networkx on small graphs).
-    """
-    n = len(ex.nodes)
-    # reverse adjacency in CSR form
-    counts = array("i", bytes(4 * (n + 1)))
-    for t in ex.edge_target:
-        counts[t + 1] += 1
-    for i in range(n):
-        counts[i + 1] += counts[i]
-    sources = array("i", bytes(4 * len(ex.edge_target)))
-    fill = array("i", counts)
-    for s in range(n):
-        for k in range(ex.edge_start[s], ex.edge_start[s + 1]):
-            t = ex.edge_target[k]
-            sources[fill[t]] = s
-            fill[t] += 1
-    can = bytearray(n)
-    stack = [i for i in range(n) if not unfinished(ex.state(i))]
-    for i in stack:
-        can[i] = 1
-    while stack:
-        t = stack.pop()
-        for k in range(counts[t], counts[t + 1]):
-            s = sources[k]
-            if not can[s]:
-                can[s] = 1
-                stack.append(s)
-    for i in range(n):
-        if not can[i]:
-            return Finding(i, detail="from here some execution can no longer finish")
-    return None
-
-
-def _n(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"

@@ -1,0 +1,72 @@
+"""The bounds of a configuration, and how a search spends them.
+
+The environment's moves are bounded by `Bounds`: how many executions start, how many stops,
+retries and transition disables the user makes.  Actions' results, approvals' answers and the end
+of a stop and abandon are not bounded: they are what the world does.  Both engines read the
+bounds the same way: `allowed` says which kinds of user operation a state may still take, and
+`spend` what a step uses up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spec.operations import (
+    DisableStageTransition,
+    Operation,
+    RetryStageExecution,
+    StopPipelineExecution,
+)
+from spec.state import State
+
+
+@dataclass(frozen=True)
+class Bounds:
+    executions: int = 3
+    stops: int = 1
+    retries: int = 1
+    toggles: int = 1
+    failures: bool = True
+    max_states: int | None = None
+    max_seconds: float | None = None
+
+    def describe(self) -> str:
+        text = ", ".join((
+            _n(self.executions, "execution"),
+            _n(self.stops, "stop"),
+            _n(self.retries, "retry", "retries"),
+            _n(self.toggles, "transition toggle"),
+        ))
+        return text + ("" if self.failures else ", no failures")
+
+
+def allowed(bounds: Bounds, state: State, stops: int, retries: int,
+            toggles: int) -> dict[str, bool]:
+    """Which kinds of user operation the bounds still allow, as `successors`' flags.
+
+    With no transition toggles at all, no transition is enabled either: one that the
+    declaration disables stays disabled."""
+    return {
+        "starts": len(state.executions) < bounds.executions,
+        "stops": stops < bounds.stops,
+        "retries": retries < bounds.retries,
+        "disables": toggles < bounds.toggles,
+        "failures": bounds.failures,
+        "enables": bounds.toggles > 0,
+    }
+
+
+def spend(op: Operation, stops: int, retries: int, toggles: int) -> tuple[int, int, int]:
+    """The budgets used after `op`: stops, retries, transition disables."""
+    kind = type(op)
+    if kind is StopPipelineExecution:
+        return stops + 1, retries, toggles
+    if kind is RetryStageExecution:
+        return stops, retries + 1, toggles
+    if kind is DisableStageTransition:
+        return stops, retries, toggles + 1
+    return stops, retries, toggles
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"

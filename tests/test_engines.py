@@ -1,0 +1,199 @@
+"""The differential test of the engines: the compiled engine explores exactly the graph of the
+readable rules.
+
+For each configuration, `explore(..., engine="interpreted")` and `explore(...,
+engine="compiled")` must agree (`checker.engine.compare.differences`): the same states (decoded,
+with the budgets used), the same steps out of each (operations and targets, as multisets), the
+same depths, the same findings of every property with shortest traces of the same length, and
+the same deadlock and stuck findings.  A difference fails with the first state, in the
+interpreted engine's breadth-first order, whose steps differ, drawn as GetPipelineState shows it,
+and each operation missing from one engine or leading elsewhere.
+
+Configurations: the benchmark's at two executions, the project baseline's, every built-in
+variant in each mode it applies to, with and without the world outside CodePipeline (as lint
+builds its models, with the hazards as properties), and random declarations.  Then the JSON
+report, which must not depend on the number of workers, nor (apart from the engine it names) on
+the engine.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+try:
+    import checker.engine.compiled  # noqa: F401
+except ModuleNotFoundError as missing:  # only a tree without the compiled engine skips
+    if missing.name != "checker.engine.compiled":
+        raise
+    pytest.skip("compiled engine not present in this tree", allow_module_level=True)
+
+from checker.baseline import load_configs
+from checker.benchmark import CASES, pipeline_of
+from checker.check import reference_pipeline
+from checker.cli import main
+from checker.engine import Bounds, Explored, explore
+from checker.engine.compare import differences, summary
+from checker.strategies import pipelines
+from spec.declaration import Action, Pipeline, Stage
+from spec.hazards import hazards_for
+from spec.modes import MODES
+from spec.properties import Property, properties_for
+from spec.rules import Model, build_model
+from spec.variants import VARIANTS, rule_set
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = reference_pipeline()
+WORKERS = 2
+
+
+def all_properties(m: Model) -> list[Property]:
+    """Every property of the model's mode and, for a model with its world, every hazard."""
+    props = properties_for(m.policy.name)
+    if m.world is not None:
+        props += [h.property for h in hazards_for(m)]
+    return props
+
+
+def assert_agree(m: Model, bounds: Bounds, props: list[Property] | None = None,
+                 interpreted: Explored | None = None) -> None:
+    props = all_properties(m) if props is None else props
+    a = interpreted or explore(m, bounds, props, engine="interpreted")
+    b = explore(m, bounds, props, engine="compiled", workers=WORKERS)
+    assert b.engine == "compiled" and a.engine == "interpreted"
+    problems = differences(m, a, b)
+    assert not problems, (f"{m.pipeline.name}, {m.policy.name}, {bounds.describe()}"
+                          f"{', with its world' if m.world is not None else ''}, rules "
+                          f"{m.rules.name}\n  {summary(a)}\n  {summary(b)}\n\n"
+                          + "\n\n".join(problems))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
+def test_benchmark_configurations_at_two_executions(case):
+    assert_agree(build_model(pipeline_of(case), case.mode), Bounds(executions=2, toggles=0))
+
+
+BASELINE = load_configs(ROOT / "tests" / "baseline" / "configs.toml")
+
+
+@pytest.mark.parametrize("config", BASELINE, ids=[c.name for c in BASELINE])
+def test_project_baseline_configurations(config):
+    assert_agree(build_model(config.pipeline, config.mode, config.rules.rule_set()),
+                 config.bounds)
+
+
+VARIANT_LADDER = (
+    Bounds(executions=2, toggles=0),
+    Bounds(executions=2, stops=0, retries=0, toggles=0),
+    Bounds(executions=1, toggles=0),
+)
+"""Tried in turn for each variant, until the readable rules exhaust it in `VARIANT_STATES`
+states: a variant that lets failed executions move on has millions of states at the first."""
+VARIANT_STATES = 6_000
+
+
+@pytest.mark.parametrize("world", [False, True], ids=["plain", "world"])
+@pytest.mark.parametrize(("variant", "mode"), [
+    (name, mode) for name, v in VARIANTS.items() for mode in v.modes
+])
+def test_every_variant_in_each_of_its_modes(variant, mode, world):
+    m = build_model(REFERENCE, mode, rule_set([variant]), world=world)
+    props = all_properties(m)
+    for bounds in VARIANT_LADDER:
+        a = explore(m, replace(bounds, max_states=VARIANT_STATES), props,
+                    engine="interpreted")
+        if a.complete:
+            assert_agree(m, bounds, props, a)
+            return
+    raise AssertionError(f"{variant} in {mode}: no configuration of the ladder is small enough")
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_documented_rules_with_the_world(mode):
+    assert_agree(build_model(REFERENCE, mode, world=True), Bounds(executions=2, toggles=0))
+
+
+TARGETS = ("StackName", "BucketName", "FunctionName")
+
+
+@st.composite
+def declarations(draw: st.DrawFn) -> Pipeline:
+    """Random declarations whose deploy actions write to a few shared targets."""
+    pipeline = draw(pipelines(max_stages=5, max_actions=3))
+    stages = []
+    for stage in pipeline.stages:
+        actions = []
+        for action in stage.actions:
+            if action.category == "Deploy" and draw(st.booleans()):
+                key = draw(st.sampled_from(TARGETS))
+                target = draw(st.sampled_from(("one", "two")))
+                action = Action(action.name, action.category, action.run_order, "",
+                                ((key, target),))
+            actions.append(action)
+        stages.append(Stage(stage.name, tuple(actions)))
+    return Pipeline(pipeline.name, tuple(stages), pipeline.execution_mode, pipeline.pipeline_type)
+
+
+RANDOM_STATES = 3_000
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(declarations(), st.booleans(), st.integers(1, 2), st.integers(0, 1), st.integers(0, 1),
+       st.integers(0, 1), st.booleans())
+def test_random_declarations(pipeline, world, executions, stops, retries, toggles, failures):
+    m = build_model(pipeline, world=world)
+    bounds = Bounds(executions, stops, retries, toggles, failures)
+    props = all_properties(m)
+    a = explore(m, replace(bounds, max_states=RANDOM_STATES), props,
+                engine="interpreted")
+    assume(a.complete)
+    assert_agree(m, bounds, props, a)
+
+
+# --------------------------------------------------------------------------------------------
+# The report
+
+TIMING = ("seconds", "analysisSeconds", "statesPerSecond")
+"""The JSON report's timing fields (per mode), which depend on the machine and the run; so do
+the engine's `workers` and `compileSeconds`."""
+
+
+def report(capsys: pytest.CaptureFixture[str], *options: str) -> dict:
+    status = main(["check", "--mode", "PARALLEL", "--executions", "2", "--json", *options])
+    assert status in (0, 1)
+    doc = json.loads(capsys.readouterr().out)
+    for mode in doc["modes"]:
+        for name in TIMING:
+            mode.pop(name)
+        mode["engine"].pop("workers")
+        mode["engine"].pop("compileSeconds")
+    return doc
+
+
+def test_the_json_report_does_not_depend_on_the_workers(capsys):
+    one = report(capsys, "--engine", "compiled", "--workers", "1")
+    two = report(capsys, "--engine", "compiled", "--workers", "2")
+    assert one == two
+    assert one["modes"][0]["engine"]["name"] == "compiled"
+
+
+def verdicts(doc: dict) -> list[tuple]:
+    """Each property's verdict, with the length of its trace (each engine may find another
+    trace of the same, shortest, length)."""
+    return [(p["name"], p["kind"], p["verdict"], None if p["trace"] is None else len(p["trace"]))
+            for mode in doc["modes"] for p in mode.pop("properties")]
+
+
+def test_the_json_report_is_the_interpreted_engines_apart_from_the_engine(capsys):
+    compiled = report(capsys, "--engine", "compiled", "--workers", "2")
+    interpreted = report(capsys, "--engine", "interpreted")
+    assert verdicts(compiled) == verdicts(interpreted)
+    for doc in (compiled, interpreted):
+        for mode in doc["modes"]:
+            mode.pop("engine")
+    assert compiled == interpreted  # states, transitions, depth, operations, never taken
