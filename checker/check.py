@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 
-from checker.coverage import Change, execution_changes
+from checker.coverage import Change
 from checker.engine import Bounds, Explored, explore
 from checker.load import pipeline_from_document
 from spec.declaration import Pipeline
 from spec.lifecycles import COMPILED
-from spec.operations import DisableStageTransition, EnableStageTransition, Operation
+from spec.operations import Operation
 from spec.properties import Property, properties_for
 from spec.rules import Model, build_model
 from spec.variants import Variant, rule_set
@@ -120,22 +120,9 @@ def _verdict(p: Property, ex: Explored) -> Verdict:
 
 
 def never_taken(ex: Explored, m: Model) -> list[Change]:
-    """Chart transitions that no recorded step made (stops reading once all were seen).
-
-    The execution records' changes come from `record_pairs()` (each distinct pair once); an
-    inbound transition is disabled by every DisableStageTransition step and enabled by every
-    EnableStageTransition step, which `op_counts` counts."""
+    """Chart transitions that no recorded step made (`Explored.chart_changes`)."""
     wanted = {(name, s, t) for name, chart in COMPILED.items() for (s, t) in chart.pairs}
-    if ex.op_counts.get(DisableStageTransition.__name__):
-        wanted.discard(("inbound-transition", "Enabled", "Disabled"))
-    if ex.op_counts.get(EnableStageTransition.__name__):
-        wanted.discard(("inbound-transition", "Disabled", "Enabled"))
-    for before, after in ex.record_pairs():
-        if not wanted:
-            break
-        for change in execution_changes(m, before, after):
-            wanted.discard(change)
-    return sorted(wanted)
+    return sorted(wanted - ex.chart_changes())
 
 
 def overall(results: list[ModeResult]) -> str:

@@ -75,3 +75,14 @@ def lifecycle_changes(m: Model, before: State, after: State) -> list[Change]:
 def not_in_charts(changes: list[Change]) -> list[Change]:
     """The changes that are not transitions of their chart."""
     return [c for c in changes if (c[1], c[2]) not in COMPILED[c[0]].pairs]
+
+
+def inbound_transition_changes(op_counts: dict[str, int]) -> set[Change]:
+    """The inbound transition chart's transitions that a search made: every
+    DisableStageTransition step disables one, every EnableStageTransition step enables one."""
+    out: set[Change] = set()
+    if op_counts.get("DisableStageTransition"):
+        out.add(("inbound-transition", "Enabled", "Disabled"))
+    if op_counts.get("EnableStageTransition"):
+        out.add(("inbound-transition", "Disabled", "Enabled"))
+    return out

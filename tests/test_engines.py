@@ -26,13 +26,6 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-try:
-    import checker.engine.compiled  # noqa: F401
-except ModuleNotFoundError as missing:  # only a tree without the compiled engine skips
-    if missing.name != "checker.engine.compiled":
-        raise
-    pytest.skip("compiled engine not present in this tree", allow_module_level=True)
-
 from checker.baseline import load_configs
 from checker.benchmark import CASES, pipeline_of
 from checker.check import reference_pipeline

@@ -18,9 +18,11 @@ from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from checker.coverage import execution_changes, inbound_transition_changes
 from checker.engine.bounds import Bounds, allowed, spend
 from checker.engine.graph import find_deadlock, find_stuck
 from checker.engine.result import Finding
+from spec.lifecycles import COMPILED
 from spec.operations import Operation
 from spec.properties import Property
 from spec.rules import Model, successors
@@ -112,6 +114,17 @@ class Exploration:
         """The first state from which some execution can no longer finish (meaningful only
         when the search completed)."""
         return find_stuck(self)
+
+    def chart_changes(self) -> set[tuple[str, str, str]]:
+        """The lifecycle charts' transitions (chart, source, target) that some recorded step
+        made (reading stops once every transition of every chart was seen)."""
+        every = {(name, s, t) for name, chart in COMPILED.items() for (s, t) in chart.pairs}
+        seen = inbound_transition_changes(self.op_counts)
+        for before, after in self.record_pairs():
+            if every <= seen:
+                break
+            seen.update(execution_changes(self.model, before, after))
+        return seen
 
     def record_pairs(self) -> Iterator[tuple[Execution | None, Execution]]:
         """Each distinct pair of execution records (before, after) that some recorded step

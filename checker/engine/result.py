@@ -8,12 +8,11 @@ an engine stores its states.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from spec.operations import Operation
-from spec.state import Execution, State
+from spec.state import State
 
 
 @dataclass
@@ -82,4 +81,6 @@ class Explored(Protocol):
 
     def stuck(self) -> Finding | None: ...
 
-    def record_pairs(self) -> Iterable[tuple[Execution | None, Execution]]: ...
+    def chart_changes(self) -> set[tuple[str, str, str]]:
+        """The lifecycle charts' transitions (chart, source, target) some recorded step made."""
+        ...

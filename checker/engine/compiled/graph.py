@@ -36,7 +36,7 @@ R_DONE, R_DECIDED, R_MAX_STATES = 0, 1, 2
 @njit(cache=True, parallel=True)
 def expand_block(T, states, table, lo, hi, nthreads, counts, buf_packed, buf_hash, buf_op,
                  buf_known, kinds, params, pending, hits, seen, scratch, ops, cur, changed,
-                 inside, queued, charts):
+                 inside, queued, charts, overflow):
     """Successors of states lo..hi-1 into the block buffers (row (source - lo) * maxs + j), and
     per worker and property the first row where the property fires (hits, -1: nowhere)."""
     W = T[H_W]
@@ -59,7 +59,8 @@ def expand_block(T, states, table, lo, hi, nthreads, counts, buf_packed, buf_has
                 op = ops[t, j]
                 row = base + j
                 packed = buf_packed[row]
-                pack(after, T, packed)
+                if not pack(after, T, packed):
+                    overflow[t] += 1
                 h = hash_words(packed, W)
                 buf_hash[row] = h
                 buf_op[row] = op
@@ -227,7 +228,8 @@ def one_state_successors(T, words, scratch, ops, cur, packed_out):
     unpack(words, T, cur)
     k = successors(cur, T, scratch, ops)
     for j in range(k):
-        pack(scratch[j], T, packed_out[j])
+        if not pack(scratch[j], T, packed_out[j]):
+            return -1
     return k
 
 

@@ -632,13 +632,21 @@ def successors(v, T, out, ops):
 
 @njit(cache=True)
 def pack(v, T, out):
+    """Pack vector v into words; returns False when a value does not fit its field (the tables
+    under-estimated a bound: an internal error, never a silently different state)."""
     W = T[H_W]
     for w in range(W):
         out[w] = np.uint64(0)
     fw, fs, fx = T[H_FWORD], T[H_FSHIFT], T[H_FWIDTH]
+    fits = True
     for i in range(T[H_L]):
-        if T[fx + i]:
-            out[T[fw + i]] |= np.uint64(v[i]) << np.uint64(T[fs + i])
+        width = T[fx + i]
+        x = v[i]
+        if x < 0 or x >= (1 << width):
+            fits = False
+        if width:
+            out[T[fw + i]] |= np.uint64(x) << np.uint64(T[fs + i])
+    return fits
 
 
 @njit(cache=True)

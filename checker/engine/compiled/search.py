@@ -17,6 +17,8 @@ from typing import Any
 import numba
 import numpy as np
 
+from checker.coverage import inbound_transition_changes
+from checker.engine.bounds import Bounds, allowed, spend
 from checker.engine.compiled import checks as C
 from checker.engine.compiled import graph as G
 from checker.engine.compiled import rules as K
@@ -29,8 +31,8 @@ from checker.engine.compiled.tables import (
     decode_op,
     encode,
 )
+from checker.engine.result import Finding
 from checker.errors import InternalError
-from checker.explore import Bounds, Finding, allowed, spend
 from spec.lifecycles import COMPILED
 from spec.operations import Operation
 from spec.properties import PROPERTIES, Property
@@ -187,6 +189,8 @@ class CompiledExploration:
     def _successors(self, i: int) -> list[tuple[int, np.ndarray]]:
         k = G.one_state_successors(self.tables.T, self.states[i], self._scratch, self._ops,
                                    self._v, self._packed)
+        if k < 0:
+            raise InternalError("compiled engine: a value outgrew its field in the packed state")
         return [(int(self._ops[j]), self._packed[j].copy()) for j in range(k)]
 
     def edges(self, i: int) -> list[tuple[Operation, int]]:
@@ -259,7 +263,9 @@ ACTION_NAMES = ("NotStarted", "InProgress", "Abandoned", "Succeeded", "Failed")
 
 
 def chart_changes(seen: np.ndarray, op_counts: dict[str, int]) -> set[tuple[str, str, str]]:
-    out: set[tuple[str, str, str]] = set()
+    """The kernel's coverage table as chart transitions, read the way
+    `checker.coverage.execution_changes` reads a step."""
+    out = inbound_transition_changes(op_counts)
     pipeline_initial = COMPILED["pipeline-execution"].initial
     stage_initial = COMPILED["stage-execution"].initial
     for src, dst in zip(*np.nonzero(seen[0]), strict=True):
@@ -279,10 +285,6 @@ def chart_changes(seen: np.ndarray, op_counts: dict[str, int]) -> set[tuple[str,
     for chart, index in (("action-execution", 2), ("approval", 3)):
         for src, dst in zip(*np.nonzero(seen[index]), strict=True):
             out.add((chart, ACTION_NAMES[src], ACTION_NAMES[dst]))
-    if op_counts.get("DisableStageTransition"):
-        out.add(("inbound-transition", "Enabled", "Disabled"))
-    if op_counts.get("EnableStageTransition"):
-        out.add(("inbound-transition", "Disabled", "Enabled"))
     return out
 
 
@@ -345,6 +347,7 @@ def explore_compiled(
     buf_hash = np.zeros(rows, dtype=np.uint64)
     buf_op = np.zeros(rows, dtype=np.int64)
     buf_known = np.zeros(rows, dtype=np.int64)
+    overflow = np.zeros(nthreads, dtype=np.int64)
     seen = np.zeros((nthreads, 4, 7, 7), dtype=np.uint8)
     scratch = np.zeros((nthreads, maxs, tables.length), dtype=np.int32)
     ops = np.zeros((nthreads, maxs), dtype=np.int64)
@@ -378,7 +381,10 @@ def explore_compiled(
                 edge_target, table)
             G.expand_block(T, states, table, current, hi, nthreads, counts, buf_packed,
                            buf_hash, buf_op, buf_known, kinds, params, pending, hits, seen,
-                           scratch, ops, cur, changed, inside, queued, 1)
+                           scratch, ops, cur, changed, inside, queued, 1, overflow)
+            if overflow.any():
+                raise InternalError("compiled engine: a value outgrew its field in the packed "
+                                    "state (a bound of the tables is wrong)")
             G.insert_block(T, states, table, parent, edge_start, edge_target, ctr, current, hi,
                            counts, buf_packed, buf_hash, buf_op, buf_known, kinds, pending, hits,
                            found, op_counts, maxs)

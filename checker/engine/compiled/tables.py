@@ -170,8 +170,9 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     reads = world.reads if world is not None else (-1,) * A
     for a in range(A):
         if writes[a] >= 0:
+            # Each abandoning of a deploy needs it in progress again, which only a retry does.
             for e in range(E):
-                widths[flt + a * E + e] = bits(stops + 1)
+                widths[flt + a * E + e] = bits(retries + 2)
     widths[bud] = bits(stops + 1)
     widths[bud + 1] = bits(retries + 1)
     widths[bud + 2] = bits(toggles + 1)
@@ -206,7 +207,7 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
             glen.append(len(group))
             gmem.extend(group)
     max_successors = (1 + E * (2 + 1 + 3 * max(stage_len + [0]) + 2) + S
-                      + A * E * max(1, stops))
+                      + A * E * (retries + 1))
 
     tables: dict[int, list[int]] = {
         H_SFIRST: stage_first, H_SLEN: stage_len, H_GFIRST: gfirst, H_GCOUNT: gcount,
