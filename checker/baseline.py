@@ -47,6 +47,7 @@ from checker.errors import InputError
 from checker.explore import Bounds
 from checker.load import load_pipeline
 from checker.report import describe_operation, render_trace, trace_steps
+from checker.safeio import parse_json, read_text, write_atomically
 from spec.declaration import Pipeline
 from spec.modes import MODES
 from spec.operations import Operation
@@ -262,7 +263,7 @@ def write_baseline(configs: Path, out: Path | None = None) -> tuple[Path, list[R
         "configs": os.path.relpath(configs.resolve(), target.resolve().parent),
         "configurations": [record_json(r) for r in records],
     }
-    target.write_text(dump_baseline(doc), encoding="utf-8")
+    write_atomically(target, dump_baseline(doc))
     return target, records
 
 
@@ -291,13 +292,12 @@ def load_baseline(path: Path) -> tuple[Path, list[Record]]:
     """The configurations file a baseline was written from, and its records; InputError for a
     file that is not a baseline."""
     file = str(path)
+    text = read_text(path, file)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise InputError(file, "", f"expected a readable file ({error.strerror})") from error
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(file, "", f"expected a baseline written by `stagelock baseline "
-                         f"write` (not JSON: {error})") from error
+        doc = parse_json(text, file)
+    except InputError as error:
+        raise InputError(file, error.place, f"expected a baseline written by `stagelock "
+                         f"baseline write` (not valid: {error.expected})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise InputError(file, "format", f"expected a baseline written by `stagelock baseline "
                          f"write` (format {FORMAT!r})")

@@ -30,6 +30,7 @@ from checker.errors import InputError
 from checker.load import load_pipeline
 from checker.report import render_text, to_json
 from checker.rulesfile import combine, load_rules_file
+from checker.safeio import write_atomically
 from checker.scenario import load_scenario, run_scenario, scenario_document
 from checker.view import pipeline_state, render_state
 from spec.modes import MODES
@@ -294,7 +295,7 @@ def _write_trace(path: Path, results: list[ModeResult], config: CheckConfig) -> 
                     [v.property.name] if v.property.kind in ("invariant", "step") else [],
                     files,
                 )
-                path.write_text(yaml.safe_dump(doc, sort_keys=False, width=100))
+                write_atomically(path, yaml.safe_dump(doc, sort_keys=False, width=100))
                 print(f"Counterexample to {v.property.name} written to {path}", file=sys.stderr)
                 return
     print(f"No counterexample to write; {path} not written.", file=sys.stderr)

@@ -33,6 +33,7 @@ from checker.errors import InputError
 from checker.explore import Bounds
 from checker.load import load_pipeline
 from checker.rulesfile import combine, load_rules_file
+from checker.safeio import MAX_DEPTH, MAX_INTEGER_DIGITS, check_depth, read_text
 from spec.modes import MODES
 from spec.properties import PROPERTIES
 from spec.variants import VARIANTS
@@ -76,12 +77,20 @@ def check_modes(file: str, place: str, value: object) -> tuple[str, ...]:
 
 def read_toml(path: Path) -> dict[str, Any]:
     """The TOML document in a file; InputError when it cannot be read or is not TOML."""
+    file = str(path)
+    text = read_text(path, file)
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise InputError(str(path), "", f"expected a readable file ({error.strerror})") from error
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise InputError(str(path), "", f"expected valid TOML: {error}") from error
+        raise InputError(file, "", f"expected valid TOML: {error}") from error
+    except RecursionError:
+        raise InputError(file, "", f"expected arrays and tables nested at most {MAX_DEPTH} "
+                         "deep") from None
+    except ValueError as error:  # an integer beyond Python's int-string conversion limit
+        raise InputError(file, "", f"expected valid TOML with integers of at most "
+                         f"{MAX_INTEGER_DIGITS} digits ({str(error).split(':')[0]})") from None
+    check_depth(data, file)
+    return data
 
 
 def load_model_file(path: Path) -> CheckConfig:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import tomllib
 from array import array
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,7 +31,7 @@ from checker.check import (
     check_mode,
     reference_pipeline,
 )
-from checker.config import check_bound, load_model_file
+from checker.config import check_bound, load_model_file, read_toml
 from checker.errors import InputError
 from checker.explore import STATE_FIELDS as _N
 from checker.explore import Bounds, allowed, spend, walk_back
@@ -45,6 +44,7 @@ from checker.report import (
     trace_steps,
 )
 from checker.rulesfile import combine, load_rules_file
+from checker.safeio import write_atomically
 from checker.scenario import operation_step, scenario_document
 from spec.declaration import Pipeline
 from spec.modes import MODES
@@ -563,8 +563,8 @@ class CommandOutput:
 
 def _model_file_without_rules(path: Path) -> None:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
+        data = read_toml(path)
+    except InputError:
         return  # load_model_file says what is wrong
     for key in ("variants", "rules"):
         if data.get(key):
@@ -634,7 +634,7 @@ def diff_command(args: Any) -> CommandOutput:
         for r in results:
             doc = witness_scenario(config, r, out)
             if doc is not None:
-                out.write_text(yaml.safe_dump(doc, sort_keys=False, width=100))
+                write_atomically(out, yaml.safe_dump(doc, sort_keys=False, width=100))
                 stderr.append(f"The shortest witness ({r.mode} mode) written to {out}")
                 break
         else:

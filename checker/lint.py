@@ -15,7 +15,6 @@ template.  RULE is an id (`SL301`) or a name (`stop-without-disabled-transition`
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -30,6 +29,7 @@ from checker.load import (
     read_document,
 )
 from checker.report import trace_steps
+from checker.safeio import read_text
 from spec.declaration import Pipeline
 from spec.hazards import RULES, Hazard, Rule, hazards_for
 from spec.rules import Model, build_model
@@ -253,7 +253,7 @@ def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
                              f"({', '.join(sorted(linted))}), got {pipeline!r}")
     all_targets: list[Target] = []
     for path, targets in files:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = read_text(path)
         all_targets += targets
         for target in targets:
             skip = everywhere | per_pipeline.get(target.pipeline.name, set())

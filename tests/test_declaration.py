@@ -776,7 +776,7 @@ def test_missing_file() -> None:
 
 
 def test_directory_is_not_a_file(tmp_path: Path) -> None:
-    assert load_error(tmp_path) == f"{tmp_path}: expected a readable file (Is a directory)"
+    assert load_error(tmp_path) == f"{tmp_path}: expected a regular file, got a directory"
 
 
 def test_file_that_is_not_utf8(tmp_path: Path) -> None:
