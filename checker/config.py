@@ -17,6 +17,7 @@ A model file keeps a check in a repository so it can be rerun exactly:
     failures = true
     max_states = 1000000
     max_seconds = 600
+    max_memory = 4096                    # MiB (default: 75% of the machine's memory)
 
 Options given on the command line override the file.
 """
@@ -32,7 +33,7 @@ from checker.check import CheckConfig, reference_pipeline
 from checker.errors import InputError
 from checker.explore import Bounds
 from checker.load import load_pipeline
-from checker.rulesfile import combine, load_rules_file
+from checker.rulesfile import combine, load_named_rules_file
 from checker.safeio import MAX_DEPTH, MAX_INTEGER_DIGITS, check_depth, read_text
 from spec.modes import MODES
 from spec.properties import PROPERTIES
@@ -46,13 +47,16 @@ BOUND_LIMITS: dict[str, tuple[int, int]] = {
     "toggles": (0, 20),
     "max_states": (1, 10**9),
     "max_seconds": (1, 10**7),
+    "max_memory": (64, 2**30),
 }
 
 
 def check_bound(file: str, place: str, name: str, value: object) -> int:
     low, high = BOUND_LIMITS[name]
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InputError(file, place, f"expected an integer from {low} to {high}, got {value!r}")
+        shown = (f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+                 if isinstance(value, int) and value.bit_length() > 64 else repr(value))
+        raise InputError(file, place, f"expected an integer from {low} to {high}, got {shown}")
     return value
 
 
@@ -118,7 +122,8 @@ def load_model_file(path: Path) -> CheckConfig:
     paths = data.get("rules", [])
     if not isinstance(paths, list) or not all(isinstance(x, str) for x in paths):
         raise InputError(file, "rules", "expected a list of paths to rules files")
-    loaded = tuple(load_rules_file(path.parent / x) for x in paths)
+    loaded = tuple(load_named_rules_file(path.parent / x, file, f"rules[{i}]")
+                   for i, x in enumerate(paths))
     combine(file, "rules", variants, loaded)
     bounds = Bounds()
     raw = data.get("bounds", {})

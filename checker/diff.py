@@ -43,7 +43,7 @@ from checker.report import (
     render_trace,
     trace_steps,
 )
-from checker.rulesfile import combine, load_rules_file
+from checker.rulesfile import combine, load_named_rules_file, load_rules_file
 from checker.safeio import write_atomically
 from checker.scenario import operation_step, scenario_document
 from spec.declaration import Pipeline
@@ -104,8 +104,9 @@ DOCUMENTED_CHOICE = RuleChoice("documented")
 
 def parse_rules(text: str, file: str, place: str, base: Path | None = None) -> RuleChoice:
     """`documented`, a built-in variant, several joined with `+`, or a rules file (`*.py`,
-    relative to `base` when given).  InputError for anything else, or for variants that
-    replace the same rule."""
+    relative to `base` when given: then ``file`` is a data file, which may name a rules file
+    only when allowed, see `checker.rulesfile.load_named_rules_file`).  InputError for anything
+    else, or for variants that replace the same rule."""
     if text == "documented":
         return DOCUMENTED_CHOICE
 
@@ -119,7 +120,8 @@ def parse_rules(text: str, file: str, place: str, base: Path | None = None) -> R
         if part in VARIANTS:
             variants.append(part)
         elif part.endswith(".py"):
-            files.append(load_rules_file(path_of(part)))
+            files.append(load_named_rules_file(path_of(part), file, place) if base is not None
+                         else load_rules_file(path_of(part)))
         else:
             raise InputError(file, place, f"expected documented, a rule variant "
                              f"({', '.join(VARIANTS)}), several joined with +, or a rules "

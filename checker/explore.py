@@ -13,11 +13,14 @@ of a stop and abandon are not bounded: they are what the world does.
 
 from __future__ import annotations
 
+import functools
+import os
 import time
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from checker.errors import Terminated
 from spec.operations import (
     DisableStageTransition,
     Operation,
@@ -38,6 +41,8 @@ class Bounds:
     failures: bool = True
     max_states: int | None = None
     max_seconds: float | None = None
+    max_memory: int | None = None
+    """MiB of resident memory at which the search stops (None: `default_max_memory()`)."""
 
     def describe(self) -> str:
         text = ", ".join((
@@ -218,6 +223,8 @@ def explore(
     began = time.perf_counter()
     deadline = None if bounds.max_seconds is None else began + bounds.max_seconds
     max_states = bounds.max_states
+    memory_mib = bounds.max_memory if bounds.max_memory is not None else default_max_memory()
+    memory_limit = memory_mib * 2**20 if memory_mib else None
     transitions = 0
     current = 0
     next_layer = 1
@@ -232,6 +239,10 @@ def explore(
                     progress(len(nodes), len(nodes) - current, len(layers) - 1, now - began)
                 if deadline is not None and now > deadline:
                     result.stopped_by = f"--max-seconds {bounds.max_seconds:g}"
+                    break
+                if memory_limit is not None and current & 4095 == 0 \
+                        and resident_bytes() > memory_limit:
+                    result.stopped_by = f"--max-memory {memory_mib}"
                     break
             if not (needs_graph or pending_steps or pending_states):
                 result.stopped_by = "every property decided"
@@ -278,8 +289,8 @@ def explore(
             result.complete = True
     except _Stop:
         pass
-    except KeyboardInterrupt:
-        result.stopped_by = "Ctrl-C"
+    except KeyboardInterrupt as stop:
+        result.stopped_by = "SIGTERM" if isinstance(stop, Terminated) else "Ctrl-C"
     # Close the edge list of a state cut off half-way, so every listed state has its slice.
     while len(edge_start) < len(nodes):
         edge_start.append(len(edge_target))
@@ -294,6 +305,31 @@ def explore(
 
 class _Stop(Exception):
     pass
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def resident_bytes() -> int:
+    """This process's resident memory (0 where /proc is not available)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+@functools.cache
+def default_max_memory() -> int | None:
+    """75% of the machine's memory, in MiB (None where /proc/meminfo cannot be read)."""
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            for line in f:
+                if line.startswith(b"MemTotal:"):
+                    return int(line.split()[1]) * 3 // 4 // 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def _settle(found: dict[str, Finding], pending_steps: list[Property],

@@ -240,17 +240,17 @@ class GuardedLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()
+        mark: Any = event.start_mark
         if isinstance(event, yaml.AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
-                raise YamlRefusal(None, None, f"expected at most {MAX_ALIASES} aliases",
-                                  event.start_mark)
+                raise YamlRefusal(None, None, f"expected at most {MAX_ALIASES} aliases", mark)
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
                 raise YamlRefusal(None, None,
                                   f"expected lists and objects nested at most {MAX_DEPTH} deep",
-                                  event.start_mark)
+                                  mark)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1

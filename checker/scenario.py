@@ -146,9 +146,10 @@ def parse_scenario(doc: object, file: str, base: Path) -> Scenario:
     paths = doc.get("rules") or []
     if not isinstance(paths, list) or not all(isinstance(x, str) for x in paths):
         raise InputError(file, "rules", "expected a list of paths to rules files")
-    from checker.rulesfile import combine, load_rules_file
+    from checker.rulesfile import combine, load_named_rules_file
 
-    loaded = tuple(load_rules_file(base / x) for x in paths)
+    loaded = tuple(load_named_rules_file(base / x, file, f"rules[{i}]")
+                   for i, x in enumerate(paths))
     model = build_model(pipeline, mode, combine(file, "variants", tuple(variants), loaded),
                         world=True)
     props = doc.get("properties") or []
