@@ -701,14 +701,16 @@ def _lint(args: argparse.Namespace) -> int:
         bounds = replace(bounds, toggles=check_bound("command line", "--toggles", "toggles",
                                                      args.toggles))
     report = hazards.lint(args.files, bounds, args.ignore)
-    findings = report.findings
     if args.format == "json":
         print(json.dumps(hazards.to_json(report), indent=2))
     elif args.format == "sarif":
         print(json.dumps(hazards.to_sarif(report), indent=2))
     else:
         print(hazards.render_text(report, args.files))
-    return 1 if any(f.rule.severity == "error" for f in findings) else 0
+    if report.interrupted:
+        print(f"Interrupted ({report.interrupted}): the report above covers what was searched "
+              "so far.", file=sys.stderr)
+    return report.exit_code
 
 
 if __name__ == "__main__":
