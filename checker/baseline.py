@@ -33,7 +33,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checker.check import REFUTED, CheckConfig, check_mode, reference_pipeline
+from checker.check import (
+    INTERRUPTIONS,
+    REFUTED,
+    CheckConfig,
+    check_mode,
+    interruption,
+    reference_pipeline,
+)
 from checker.config import check_bound, read_toml
 from checker.diff import (
     DOCUMENTED_CHOICE,
@@ -43,7 +50,7 @@ from checker.diff import (
     observe,
     parse_rules,
 )
-from checker.errors import InputError
+from checker.errors import InputError, Terminated
 from checker.explore import Bounds
 from checker.load import load_pipeline
 from checker.report import describe_operation, render_trace, trace_steps
@@ -195,8 +202,12 @@ def record(config: Configuration, rules: RuleSet | None = None, file: str = "") 
     result = check_mode(check, config.mode)
     ex = result.exploration
     m = result.model
-    if not ex.complete:  # pragma: no cover - no limit is set
-        raise InputError(file, config.name, "expected a search that finishes")
+    stopped = ex.stopped_by if ex.stopped_by in INTERRUPTIONS else result.interrupted
+    if stopped is not None:  # pass the interruption on: nothing is recorded
+        raise Terminated() if stopped == "SIGTERM" else KeyboardInterrupt()
+    if not ex.complete:
+        raise InputError(file, config.name, f"expected a search that finishes, it was stopped "
+                         f"by {ex.stopped_by}: lower its bounds")
     numbers: dict[str, int] = {}
     observations: list[str] = []
     state_obs: list[int] = []
@@ -256,7 +267,13 @@ def write_baseline(configs: Path, out: Path | None = None) -> tuple[Path, list[R
     `NAME.baseline.json`)."""
     loaded = load_configs(configs)
     target = out if out is not None else configs.with_name(configs.stem + ".baseline.json")
-    records = [record(c, file=str(configs)) for c in loaded]
+    records: list[Record] = []
+    try:
+        for c in loaded:
+            records.append(record(c, file=str(configs)))
+    except KeyboardInterrupt as stop:
+        raise Interrupted(interruption(stop), [r.name for r in records],
+                          [c.name for c in loaded[len(records):]]) from None
     doc = {
         "format": FORMAT,
         "version": VERSION,
@@ -392,11 +409,26 @@ class Change:
         return bool(self.notes or self.added_count or self.removed_count)
 
 
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM during `write_baseline` or `check_baseline`: which configurations were
+    done and which were not (``done`` and ``left``)."""
+
+    def __init__(self, by: str, done: list[str], left: list[str]) -> None:
+        super().__init__(by)
+        self.by = by
+        self.done = done
+        self.left = left
+
+
 @dataclass
 class BaselineCheck:
     baseline: Path
     changes: list[Change]
     seconds: float
+    interrupted: str | None = None
+    """Ctrl-C or SIGTERM when the check was interrupted."""
+    not_checked: list[str] = field(default_factory=list)
+    """The configurations the interruption left unchecked."""
 
     @property
     def changed(self) -> bool:
@@ -415,13 +447,18 @@ def check_baseline(path: Path, rules: RuleSet | None = None, limit: int = 5) -> 
     configs = {c.name: c for c in load_configs(configs_path)}
     old = {r.name: r for r in old_records}
     changes: list[Change] = []
-    for name, config in configs.items():
+    names = list(configs)
+    for k, (name, config) in enumerate(configs.items()):
         started = time.perf_counter()
         if name not in old:
             changes.append(Change(name, [f"configuration {name} is not in the baseline: write "
                                          f"it again"]))
             continue
-        change = compare(old[name], record(config, rules, str(configs_path)), limit)
+        try:
+            change = compare(old[name], record(config, rules, str(configs_path)), limit)
+        except KeyboardInterrupt as stop:
+            return BaselineCheck(path, changes, time.perf_counter() - began, interruption(stop),
+                                 names[k:])
         if config.definition != old[name].definition:
             change.notes.insert(0, f"its definition changed since the baseline was written "
                                 f"(was {_canonical(old[name].definition)})")
@@ -569,10 +606,13 @@ def render_check(check: BaselineCheck) -> str:
                 lines += t.lines
             if count > len(items):
                 lines.append(f"  ... and {count - len(items):,} more {label} (--limit)")
+    for name in check.not_checked:
+        lines.append(f"{name}: UNDETERMINED (not checked: {check.interrupted} ended the run)")
     changed = sum(c.changed for c in check.changes)
     lines.append("")
-    lines.append(f"Result: {'CHANGED' if changed else 'UNCHANGED'} ({changed} of "
-                 f"{len(check.changes)} configurations changed, {check.seconds:.1f} s)")
+    result = "CHANGED" if changed else "UNDETERMINED" if check.interrupted else "UNCHANGED"
+    lines.append(f"Result: {result} ({changed} of {len(check.changes) + len(check.not_checked)} "
+                 f"configurations changed, {check.seconds:.1f} s)")
     return "\n".join(lines)
 
 
@@ -589,11 +629,20 @@ def render_written(target: Path, records: list[Record]) -> str:
 def baseline_command(args: Any) -> CommandOutput:
     """`stagelock baseline write|check`: the output and the exit status."""
     if args.action == "write":
-        target, records = write_baseline(Path(args.file),
-                                         Path(args.output) if args.output else None)
+        try:
+            target, records = write_baseline(Path(args.file),
+                                             Path(args.output) if args.output else None)
+        except Interrupted as stop:
+            lines = [f"{name}: recorded" for name in stop.done]
+            lines += [f"{name}: UNDETERMINED (not recorded: {stop.by} ended the run)"
+                      for name in stop.left]
+            lines.append(f"Interrupted ({stop.by}): no baseline written (a baseline already "
+                         f"there is unchanged)")
+            return CommandOutput("\n".join(lines), [], 3)
         return CommandOutput(render_written(target, records), [], 0)
     if not 1 <= args.limit <= 1000:
         raise InputError("command line", "--limit",
                          f"expected an integer from 1 to 1000, got {args.limit}")
     check = check_baseline(Path(args.file), limit=args.limit)
-    return CommandOutput(render_check(check), [], 1 if check.changed else 0)
+    code = 1 if check.changed else 3 if check.interrupted else 0
+    return CommandOutput(render_check(check), [], code)

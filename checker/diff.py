@@ -24,11 +24,13 @@ from typing import Any
 import yaml
 
 from checker.check import (
+    INTERRUPTIONS,
     REFUTED,
     UNDETERMINED,
     CheckConfig,
     Verdict,
     check_mode,
+    interruption,
     reference_pipeline,
 )
 from checker.config import check_bound, load_model_file, read_toml
@@ -310,8 +312,8 @@ def product_search(base: Model, other: Model, bounds: Bounds, first: bool = Fals
             result.complete = True
     except _Stop:
         pass
-    except KeyboardInterrupt:
-        result.stopped_by = "Ctrl-C"
+    except KeyboardInterrupt as stop:
+        result.stopped_by = interruption(stop)
     result.seconds = time.perf_counter() - began
     return result
 
@@ -352,12 +354,14 @@ class ModeDiff:
     product: Product
     verdicts: list[VerdictPair]
     """The properties whose verdicts differ."""
+    interrupted: str | None = None
+    """Ctrl-C or SIGTERM when it stopped the product search or the verdicts' searches."""
 
     @property
     def result(self) -> str:
         if self.product.differences or any(not v.undetermined for v in self.verdicts):
             return DIFFERENT
-        if not self.product.complete or self.verdicts:
+        if not self.product.complete or self.verdicts or self.interrupted:
             return UNDETERMINED
         return SAME
 
@@ -369,22 +373,31 @@ def diff_mode(config: DiffConfig, mode: str, verdicts: bool = True) -> ModeDiff:
     other = build_model(config.pipeline, mode, config.other.rule_set())
     product = product_search(base, other, config.bounds)
     pairs: list[VerdictPair] = []
-    if verdicts and product.stopped_by != "Ctrl-C":
-        a = check_mode(config.base.check_config(config.pipeline, config.source, mode,
-                                                config.bounds), mode)
-        b = check_mode(config.other.check_config(config.pipeline, config.source, mode,
-                                                 config.bounds), mode)
+    stopped = product.stopped_by if product.stopped_by in INTERRUPTIONS else None
+    if verdicts and stopped is None:
+        try:
+            a = check_mode(config.base.check_config(config.pipeline, config.source, mode,
+                                                    config.bounds), mode)
+            b = check_mode(config.other.check_config(config.pipeline, config.source, mode,
+                                                     config.bounds), mode)
+        except KeyboardInterrupt as stop:
+            return ModeDiff(mode, product, pairs, interruption(stop))
+        for r in (a, b):
+            by = r.exploration.stopped_by
+            stopped = stopped or (by if by in INTERRUPTIONS else r.interrupted)
         for va, vb in zip(a.verdicts, b.verdicts, strict=True):
             if va.verdict != vb.verdict:
                 pairs.append(VerdictPair(va.property.name, va, vb))
-    return ModeDiff(mode, product, pairs)
+    return ModeDiff(mode, product, pairs, stopped)
 
 
-def overall(results: list[ModeDiff]) -> str:
+def overall(results: list[ModeDiff], complete: bool = True) -> str:
+    """DIFFERENT, else UNDETERMINED (also when ``complete`` is false: a mode was not searched),
+    else SAME."""
     outcomes = [r.result for r in results]
     if DIFFERENT in outcomes:
         return DIFFERENT
-    if UNDETERMINED in outcomes:
+    if UNDETERMINED in outcomes or not complete:
         return UNDETERMINED
     return SAME
 
@@ -442,6 +455,7 @@ def to_json(config: DiffConfig, results: list[ModeDiff], limit: int = 10) -> dic
             "productStates": len(p),
             "complete": p.complete,
             "stoppedBy": p.stopped_by,
+            "interruptedBy": r.interrupted,
             "seconds": round(p.seconds, 3),
             "differenceKinds": len(p.differences),
             "differences": [{
@@ -463,7 +477,8 @@ def to_json(config: DiffConfig, results: list[ModeDiff], limit: int = 10) -> dic
         "source": config.source,
         "bounds": bounds_json(config.bounds),
         "modes": modes,
-        "result": overall(results),
+        "notSearched": list(config.modes[len(results):]),
+        "result": overall(results, complete=len(results) == len(config.modes)),
     }
 
 
@@ -495,8 +510,15 @@ def render_text(config: DiffConfig, results: list[ModeDiff], limit: int = 10) ->
                 lines.append("  verdicts that differ:")
             lines.append(f"    {v.name}: {_verdict_text(v.base)} under {base}, "
                          f"{_verdict_text(v.other)} under {other}")
+        if r.interrupted:
+            lines.append(f"  interrupted by {r.interrupted}: the properties' verdicts were not "
+                         "all compared (UNDETERMINED)")
+    stopped = next((r.interrupted for r in results if r.interrupted), None)
+    for mode in config.modes[len(results):]:
+        lines.append("")
+        lines.append(f"{mode}: not searched ({stopped} ended the run first): UNDETERMINED")
     lines.append("")
-    lines.append(f"Result: {overall(results)}")
+    lines.append(f"Result: {overall(results, complete=len(results) == len(config.modes))}")
     return "\n".join(lines)
 
 
@@ -624,7 +646,7 @@ def diff_command(args: Any) -> CommandOutput:
     results: list[ModeDiff] = []
     for mode in config.modes:
         results.append(diff_mode(config, mode))
-        if results[-1].product.stopped_by == "Ctrl-C":
+        if results[-1].interrupted:
             break
     stderr: list[str] = []
     if args.json:
@@ -641,4 +663,5 @@ def diff_command(args: Any) -> CommandOutput:
                 break
         else:
             stderr.append(f"No difference to write; {out} not written.")
-    return CommandOutput(text, stderr, EXIT_CODES[overall(results)])
+    return CommandOutput(text, stderr, EXIT_CODES[overall(
+        results, complete=len(results) == len(config.modes))])
