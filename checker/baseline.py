@@ -114,7 +114,7 @@ def load_configs(path: Path) -> list[Configuration]:
                 raise InputError(file, f"{here}.{key}", "expected a string")
         if "pipeline" in raw:
             target = path.parent / raw["pipeline"]
-            pipeline = load_pipeline(target, raw.get("resource"))
+            pipeline = load_pipeline(target, raw.get("resource"), named_by=file)
             source = raw["pipeline"]
         else:
             if "resource" in raw:

@@ -54,8 +54,12 @@ BOUND_LIMITS: dict[str, tuple[int, int]] = {
 def check_bound(file: str, place: str, name: str, value: object) -> int:
     low, high = BOUND_LIMITS[name]
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        shown = (f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
-                 if isinstance(value, int) and value.bit_length() > 64 else repr(value))
+        shown = repr(value)
+        if isinstance(value, int) and value.bit_length() > 64:
+            # Never more digits than Python converts to text (and never a screenful of them).
+            digits = (len(str(abs(value))) if value.bit_length() < 14_000
+                      else f"about {int(value.bit_length() * 0.30103) + 1}")
+            shown = f"an integer of {digits} digits"
         raise InputError(file, place, f"expected an integer from {low} to {high}, got {shown}")
     return value
 
@@ -111,7 +115,7 @@ def load_model_file(path: Path) -> CheckConfig:
         if not isinstance(data["pipeline"], str):
             raise InputError(file, "pipeline", "expected a path to a declaration file")
         target = path.parent / data["pipeline"]
-        pipeline = load_pipeline(target, resource)
+        pipeline = load_pipeline(target, resource, named_by=file)
         source = str(target)
     else:
         pipeline, source = reference_pipeline(), "built-in reference pipeline"

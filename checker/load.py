@@ -25,14 +25,46 @@ from spec.declaration import (
 CLOUDFORMATION_PIPELINE_TYPE = "AWS::CodePipeline::Pipeline"
 
 
-def load_pipeline(path: str | Path, resource: str | None = None) -> Pipeline:
+def load_pipeline(path: str | Path, resource: str | None = None,
+                  named_by: str | None = None) -> Pipeline:
     """The pipeline declared in the file at ``path``.
 
     The file holds a declaration (with or without `get-pipeline`'s ``pipeline`` wrapper) or a
     CloudFormation template; ``resource`` names the pipeline resource of a template that has
-    several.
+    several.  ``named_by`` is the data file that names this one (a scenario, a model file),
+    when the user did not name it: then no error quotes anything from it that is not a
+    declaration (it may be any file, a `.env` for one), only its path, the place and why.
     """
-    return pipeline_from_document(read_document(path), str(path), resource=resource)
+    if named_by is None:
+        return pipeline_from_document(read_document(path), str(path), resource=resource)
+    file = str(path)
+    try:
+        doc = read_document(path)
+    except InputError as error:
+        if _quotes(error.expected) or _quotes(error.place):
+            place = "" if _quotes(error.place) else error.place
+            raise InputError(file, place, f"expected a JSON or YAML pipeline declaration "
+                             f"(named by {named_by}; what is there is not shown)") from None
+        raise
+    if not isinstance(doc, dict):
+        raise InputError(file, "", f"expected a pipeline declaration (named by {named_by}), got "
+                         f"{_kind_of(doc)}, whose contents are not shown")
+    return pipeline_from_document(doc, file, resource=resource)
+
+
+def _quotes(text: str) -> bool:
+    """Whether a message shows something read from the file (quoted text, a character)."""
+    return any(q in text for q in ("'", '"', "#x", "byte 0x"))
+
+
+def _kind_of(doc: object) -> str:
+    if doc is None:
+        return "an empty document"
+    if isinstance(doc, list):
+        return "a list"
+    if isinstance(doc, str):
+        return "text"
+    return f"a {type(doc).__name__} value"
 
 
 def read_document(path: str | Path) -> object:

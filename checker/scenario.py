@@ -180,7 +180,7 @@ def _pipeline(value: object, file: str, base: Path) -> Pipeline:
         if not target.is_file():
             raise InputError(file, "pipeline",
                              f"expected a declaration file, {str(target)!r} does not exist")
-        return load_pipeline(target)
+        return load_pipeline(target, named_by=file)
     if not isinstance(value, dict):
         raise InputError(file, "pipeline", "expected a pipeline declaration or a file path")
     return pipeline_from_document({"pipeline": value}, file)
