@@ -86,6 +86,9 @@ def load_rules_file(path: str | Path) -> Variant:
     """The variant a rules file defines; InputError for anything wrong with it."""
     file = str(path)
     target = Path(path)
+    if target.exists() and not target.is_file():
+        raise InputError(file, "", "expected a Python file of rules, got something that is not "
+                         "a regular file")
     if not target.is_file():
         raise InputError(file, "", "expected a Python file of rules (it does not exist)")
     name = f"stagelock_rules_{abs(hash(str(target.resolve())))}"

@@ -464,6 +464,9 @@ def _describe(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and value.bit_length() > 64:
+        # Never converted to text: Python refuses integers of more than 4300 digits.
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, str):
