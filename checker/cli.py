@@ -195,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command; never a traceback: an unexpected exception is an internal error
     (`EXIT_INTERNAL`), reported in one line with where its traceback was written."""
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):
+        # Text from users' files (a lone surrogate from a JSON escape, say) never fails to print.
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     previous = _handle_sigterm()
     try:
         args = _parser().parse_args(argv)
@@ -240,6 +244,9 @@ def _run_command(args: argparse.Namespace) -> int:
         print(f"stagelock: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:
+        # The reader went away (`stagelock ... | head`): stop writing, quietly.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as error:  # an output file that cannot be written
         where = error.filename or "output"
