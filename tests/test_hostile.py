@@ -509,3 +509,66 @@ def test_baseline_write_interrupted_writes_nothing(tmp_path: Path, sig: int) -> 
         f"Interrupted ({name}): no baseline written (a baseline already there is unchanged)"]
     assert "configuration" not in run.stderr  # the configurations file is not blamed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml"]  # no half-written file
+
+
+def test_ctrl_c_in_the_analysis_after_the_search(monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import checker.check
+
+    def interrupt(ex: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(checker.check, "find_stuck", interrupt)
+    status = cli.main(["check", "--mode", "QUEUED", "--executions", "1", "--json"])
+    out, err = capsys.readouterr()
+    assert status == 3 and "Traceback" not in err
+    mode = json.loads(out)["modes"][0]
+    assert mode["complete"] and mode["analysisInterruptedBy"] == "Ctrl-C"
+    verdict = {p["name"]: p for p in mode["properties"]}["can-always-finish"]
+    assert verdict["verdict"] == "UNDETERMINED"
+    assert verdict["detail"] == "not analysed: Ctrl-C stopped the analysis"
+
+
+def test_diff_interrupted_in_the_verdicts(monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import checker.diff
+
+    def interrupt(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(checker.diff, "check_mode", interrupt)
+    status = cli.main(["diff", "--rules", "documented", "--rules", "documented",
+                       "--executions", "1"])
+    out, _ = capsys.readouterr()
+    assert status == 3
+    assert "interrupted by Ctrl-C: the properties' verdicts were not all compared" in out
+    assert "QUEUED: not searched (Ctrl-C ended the run first): UNDETERMINED" in out
+    assert out.rstrip().endswith("Result: UNDETERMINED")
+
+
+def test_baseline_check_interrupted_marks_the_rest(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str],
+                                                   tmp_path: Path) -> None:
+    import checker.baseline
+
+    configs = write(tmp_path, "c.toml", "".join(
+        f'[[config]]\nname = "{n}"\nmode = "QUEUED"\n[config.bounds]\nexecutions = 1\n'
+        for n in ("one", "two")))
+    assert cli.main(["baseline", "write", str(configs)]) == 0
+    real = checker.baseline.record
+    calls: list[str] = []
+
+    def second_interrupted(config: checker.baseline.Configuration, *args: object) -> object:
+        calls.append(config.name)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(config, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(checker.baseline, "record", second_interrupted)
+    capsys.readouterr()
+    status = cli.main(["baseline", "check", str(tmp_path / "c.baseline.json")])
+    out, _ = capsys.readouterr()
+    assert status == 3
+    assert "one: unchanged" in out
+    assert "two: UNDETERMINED (not checked: Ctrl-C ended the run)" in out
+    assert "Result: UNDETERMINED (0 of 2 configurations changed" in out
