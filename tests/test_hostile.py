@@ -572,3 +572,13 @@ def test_baseline_check_interrupted_marks_the_rest(monkeypatch: pytest.MonkeyPat
     assert "one: unchanged" in out
     assert "two: UNDETERMINED (not checked: Ctrl-C ended the run)" in out
     assert "Result: UNDETERMINED (0 of 2 configurations changed" in out
+
+
+def test_a_scenario_too_long_to_run_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "p.yaml", GOOD_YAML)
+    starts = "".join(f"  - start: e{i}\n" for i in range(1001))
+    path = write(tmp_path, "s.yaml", "pipeline: p.yaml\nsteps:\n" + starts)
+    one_line_error(stagelock("simulate", path), path,
+                   "steps[1000].start: expected at most 1,000 executions in a scenario")
+    path = write(tmp_path, "t.yaml", "pipeline: p.yaml\nsteps:\n" + "  - expect: {}\n" * 10_001)
+    one_line_error(stagelock("simulate", path), path, "steps: expected at most 10,000 steps")
