@@ -383,8 +383,7 @@ class _Progress:
 def _check(args: argparse.Namespace) -> int:
     config = _config(args)
     results: list[ModeResult] = []
-    stopped: str | None = None
-    """What ended the run before every mode was searched: Ctrl-C, SIGTERM or --max-seconds."""
+    stopped: str | None = None  # what ended the run early: Ctrl-C, SIGTERM or --max-seconds
     began = time.monotonic()
     limit = config.bounds.max_seconds
     for mode in config.modes:
