@@ -291,6 +291,8 @@ def explore(
         pass
     except KeyboardInterrupt as stop:
         result.stopped_by = "SIGTERM" if isinstance(stop, Terminated) else "Ctrl-C"
+    except MemoryError:  # the memory ran out before the guard saw it coming
+        result.stopped_by = f"--max-memory {memory_mib} (out of memory)"
     # Close the edge list of a state cut off half-way, so every listed state has its slice.
     while len(edge_start) < len(nodes):
         edge_start.append(len(edge_target))
@@ -321,15 +323,33 @@ def resident_bytes() -> int:
 
 @functools.cache
 def default_max_memory() -> int | None:
-    """75% of the machine's memory, in MiB (None where /proc/meminfo cannot be read)."""
+    """75% of the memory this process may have, in MiB: the machine's (/proc/meminfo), or less
+    where a cgroup or an address-space limit (RLIMIT_AS) says so; None when none is known."""
+    limits: list[int] = []
     try:
         with open("/proc/meminfo", "rb") as f:
             for line in f:
                 if line.startswith(b"MemTotal:"):
-                    return int(line.split()[1]) * 3 // 4 // 1024
+                    limits.append(int(line.split()[1]) * 1024)
     except (OSError, ValueError, IndexError):
         pass
-    return None
+    try:
+        with open("/sys/fs/cgroup/memory.max", "rb") as f:
+            text = f.read().strip()
+        if text.isdigit():
+            limits.append(int(text))
+    except OSError:
+        pass
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            # The address space counts the interpreter and its libraries too.
+            limits.append(max(soft - 256 * 2**20, soft // 2))
+    except (ImportError, ValueError, OSError):
+        pass
+    return min(limits) * 3 // 4 // 2**20 if limits else None
 
 
 def _settle(found: dict[str, Finding], pending_steps: list[Property],

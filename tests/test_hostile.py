@@ -582,3 +582,15 @@ def test_a_scenario_too_long_to_run_is_refused(tmp_path: Path) -> None:
                    "steps[1000].start: expected at most 1,000 executions in a scenario")
     path = write(tmp_path, "t.yaml", "pipeline: p.yaml\nsteps:\n" + "  - expect: {}\n" * 10_001)
     one_line_error(stagelock("simulate", path), path, "steps: expected at most 10,000 steps")
+
+
+def test_an_address_space_limit_lowers_the_memory_guard() -> None:
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (400 * 2**20, 400 * 2**20))
+
+    run = subprocess.run(
+        [sys.executable, "-m", "checker.cli", "check", "--mode", "QUEUED", "--executions", "4",
+         "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300, preexec_fn=limit)
+    assert "Traceback" not in run.stderr and run.returncode == 3, run.stderr
+    mode = json.loads(run.stdout)["modes"][0]
+    assert mode["stoppedBy"] == "--max-memory 150"  # 75% of the 200 MiB the search may take
