@@ -33,7 +33,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checker.check import REFUTED, CheckConfig, check_mode, reference_pipeline
+from checker.check import (
+    INTERRUPTIONS,
+    REFUTED,
+    CheckConfig,
+    check_mode,
+    interruption,
+    reference_pipeline,
+)
 from checker.config import check_bound, check_workers, read_toml
 from checker.diff import (
     DOCUMENTED_CHOICE,
@@ -44,9 +51,10 @@ from checker.diff import (
     parse_rules,
 )
 from checker.engine import Bounds, describe_engine
-from checker.errors import InputError
+from checker.errors import InputError, Terminated
 from checker.load import load_pipeline
 from checker.report import describe_operation, render_trace, trace_steps
+from checker.safeio import parse_json, read_text, write_atomically
 from spec.declaration import Pipeline
 from spec.modes import MODES
 from spec.operations import Operation
@@ -106,7 +114,7 @@ def load_configs(path: Path) -> list[Configuration]:
                 raise InputError(file, f"{here}.{key}", "expected a string")
         if "pipeline" in raw:
             target = path.parent / raw["pipeline"]
-            pipeline = load_pipeline(target, raw.get("resource"))
+            pipeline = load_pipeline(target, raw.get("resource"), named_by=file)
             source = raw["pipeline"]
         else:
             if "resource" in raw:
@@ -196,8 +204,12 @@ def record(config: Configuration, rules: RuleSet | None = None, file: str = "",
     result = check_mode(check, config.mode)
     ex = result.exploration
     m = result.model
-    if not ex.complete:  # pragma: no cover - no limit is set
-        raise InputError(file, config.name, "expected a search that finishes")
+    stopped = ex.stopped_by if ex.stopped_by in INTERRUPTIONS else result.interrupted
+    if stopped is not None:  # pass the interruption on: nothing is recorded
+        raise Terminated() if stopped == "SIGTERM" else KeyboardInterrupt()
+    if not ex.complete:
+        raise InputError(file, config.name, f"expected a search that finishes, it was stopped "
+                         f"by {ex.stopped_by}: lower its bounds")
     numbers: dict[str, int] = {}
     observations: list[str] = []
     state_obs: list[int] = []
@@ -258,14 +270,20 @@ def write_baseline(configs: Path, out: Path | None = None, engine: str = "auto",
     `NAME.baseline.json`)."""
     loaded = load_configs(configs)
     target = out if out is not None else configs.with_name(configs.stem + ".baseline.json")
-    records = [record(c, file=str(configs), engine=engine, workers=workers) for c in loaded]
+    records: list[Record] = []
+    try:
+        for c in loaded:
+            records.append(record(c, file=str(configs), engine=engine, workers=workers))
+    except KeyboardInterrupt as stop:
+        raise Interrupted(interruption(stop), [r.name for r in records],
+                          [c.name for c in loaded[len(records):]]) from None
     doc = {
         "format": FORMAT,
         "version": VERSION,
         "configs": os.path.relpath(configs.resolve(), target.resolve().parent),
         "configurations": [record_json(r) for r in records],
     }
-    target.write_text(dump_baseline(doc), encoding="utf-8")
+    write_atomically(target, dump_baseline(doc))
     return target, records
 
 
@@ -294,13 +312,12 @@ def load_baseline(path: Path) -> tuple[Path, list[Record]]:
     """The configurations file a baseline was written from, and its records; InputError for a
     file that is not a baseline."""
     file = str(path)
+    text = read_text(path, file)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise InputError(file, "", f"expected a readable file ({error.strerror})") from error
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(file, "", f"expected a baseline written by `stagelock baseline "
-                         f"write` (not JSON: {error})") from error
+        doc = parse_json(text, file)
+    except InputError as error:
+        raise InputError(file, error.place, f"expected a baseline written by `stagelock "
+                         f"baseline write` (not valid: {error.expected})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise InputError(file, "format", f"expected a baseline written by `stagelock baseline "
                          f"write` (format {FORMAT!r})")
@@ -395,11 +412,26 @@ class Change:
         return bool(self.notes or self.added_count or self.removed_count)
 
 
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM during `write_baseline` or `check_baseline`: which configurations were
+    done and which were not (``done`` and ``left``)."""
+
+    def __init__(self, by: str, done: list[str], left: list[str]) -> None:
+        super().__init__(by)
+        self.by = by
+        self.done = done
+        self.left = left
+
+
 @dataclass
 class BaselineCheck:
     baseline: Path
     changes: list[Change]
     seconds: float
+    interrupted: str | None = None
+    """Ctrl-C or SIGTERM when the check was interrupted."""
+    not_checked: list[str] = field(default_factory=list)
+    """The configurations the interruption left unchecked."""
 
     @property
     def changed(self) -> bool:
@@ -419,14 +451,19 @@ def check_baseline(path: Path, rules: RuleSet | None = None, limit: int = 5,
     configs = {c.name: c for c in load_configs(configs_path)}
     old = {r.name: r for r in old_records}
     changes: list[Change] = []
-    for name, config in configs.items():
+    names = list(configs)
+    for k, (name, config) in enumerate(configs.items()):
         started = time.perf_counter()
         if name not in old:
             changes.append(Change(name, [f"configuration {name} is not in the baseline: write "
                                          f"it again"]))
             continue
-        change = compare(old[name], record(config, rules, str(configs_path), engine, workers),
-                         limit)
+        try:
+            change = compare(old[name], record(config, rules, str(configs_path), engine, workers),
+                             limit)
+        except KeyboardInterrupt as stop:
+            return BaselineCheck(path, changes, time.perf_counter() - began, interruption(stop),
+                                 names[k:])
         if config.definition != old[name].definition:
             change.notes.insert(0, f"its definition changed since the baseline was written "
                                 f"(was {_canonical(old[name].definition)})")
@@ -576,10 +613,13 @@ def render_check(check: BaselineCheck) -> str:
                 lines += t.lines
             if count > len(items):
                 lines.append(f"  ... and {count - len(items):,} more {label} (--limit)")
+    for name in check.not_checked:
+        lines.append(f"{name}: UNDETERMINED (not checked: {check.interrupted} ended the run)")
     changed = sum(c.changed for c in check.changes)
     lines.append("")
-    lines.append(f"Result: {'CHANGED' if changed else 'UNCHANGED'} ({changed} of "
-                 f"{len(check.changes)} configurations changed, {check.seconds:.1f} s)")
+    result = "CHANGED" if changed else "UNDETERMINED" if check.interrupted else "UNCHANGED"
+    lines.append(f"Result: {result} ({changed} of {len(check.changes) + len(check.not_checked)} "
+                 f"configurations changed, {check.seconds:.1f} s)")
     return "\n".join(lines)
 
 
@@ -603,13 +643,22 @@ def _workers(args: Any) -> int | None:
 def baseline_command(args: Any) -> CommandOutput:
     """`stagelock baseline write|check`: the output and the exit status."""
     if args.action == "write":
-        target, records = write_baseline(Path(args.file),
-                                         Path(args.output) if args.output else None,
-                                         args.engine or "auto", _workers(args))
+        try:
+            target, records = write_baseline(Path(args.file),
+                                             Path(args.output) if args.output else None,
+                                             args.engine or "auto", _workers(args))
+        except Interrupted as stop:
+            lines = [f"{name}: recorded" for name in stop.done]
+            lines += [f"{name}: UNDETERMINED (not recorded: {stop.by} ended the run)"
+                      for name in stop.left]
+            lines.append(f"Interrupted ({stop.by}): no baseline written (a baseline already "
+                         f"there is unchanged)")
+            return CommandOutput("\n".join(lines), [], 3)
         return CommandOutput(render_written(target, records), [], 0)
     if not 1 <= args.limit <= 1000:
         raise InputError("command line", "--limit",
                          f"expected an integer from 1 to 1000, got {args.limit}")
     check = check_baseline(Path(args.file), limit=args.limit, engine=args.engine or "auto",
                            workers=_workers(args))
-    return CommandOutput(render_check(check), [], 1 if check.changed else 0)
+    code = 1 if check.changed else 3 if check.interrupted else 0
+    return CommandOutput(render_check(check), [], code)

@@ -23,7 +23,7 @@ from typing import Any
 
 from checker.check import reference_pipeline
 from checker.engine import ENGINES, Bounds, compiled_unsupported, explore
-from checker.errors import InputError
+from checker.errors import InputError, InternalError
 from spec.declaration import Action, Pipeline, Stage
 from spec.properties import properties_for
 from spec.rules import build_model
@@ -85,11 +85,20 @@ def _run(case: Case, engine: str, properties: bool, max_seconds: int | None,
     if why is not None:
         out.send({"case": case.label, "engine": engine, "error": why})
         return
+    compile_seconds = 0.0
+    if engine == "compiled":  # load (or compile) the kernel before measuring the search
+        from checker.engine.compiled import warm_up
+
+        compile_seconds = warm_up()
     before = _current_rss()
     began = time.perf_counter()
     try:
         ex = explore(model, bounds, props, engine=engine, workers=workers,
                      storage=case.storage or storage)
+        if props and ex.complete:  # the progress properties' analysis belongs to the verdict
+            ex.deadlock()
+            if ex.storage == "exact":
+                ex.stuck()
     except InputError as error:
         out.send({"case": case.label, "engine": engine, "error": error.expected})
         return
@@ -103,7 +112,7 @@ def _run(case: Case, engine: str, properties: bool, max_seconds: int | None,
         "storage": ex.storage,
         "states": len(ex),
         "transitions": ex.transitions,
-        "compile_seconds": ex.compile_seconds,
+        "compile_seconds": compile_seconds,
         "seconds": search,
         "wall_seconds": wall,
         "states_per_second": len(ex) / search if search else 0.0,
@@ -119,19 +128,27 @@ def run_case(case: Case, properties: bool = True, max_seconds: int | None = None
              storage: str = "auto") -> dict[str, Any]:
     """One configuration on one engine, in a fresh child process: its figures (or, under
     "error", why that engine could not run it)."""
-    ctx = multiprocessing.get_context("fork")
+    # A fresh interpreter, not a fork: the compiled engine's worker threads do not survive a
+    # fork, and a fresh process measures its own peak memory from the start.
+    ctx = multiprocessing.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_run,
                         args=(case, engine, properties, max_seconds, workers, storage, send))
     child.start()
-    result: dict[str, Any] = receive.recv()
+    send.close()
+    try:
+        result: dict[str, Any] = receive.recv()
+    except EOFError:  # the child died without a word
+        child.join()
+        raise InternalError(f"benchmark: the {engine} engine's process for {case.label} ended "
+                            f"with status {child.exitcode} before reporting") from None
     child.join()
     return result
 
 
 HEADER = ("configuration", "engine", "states", "transitions", "compile s", "search s",
-          "states/s", "peak MiB", "bytes/state", "compiled/interp.")
-WIDTHS = (42, 11, 12, 12, 9, 9, 10, 9, 11, 16)
+          "verdict s", "states/s", "peak MiB", "bytes/state", "compiled/interp.")
+WIDTHS = (42, 11, 12, 12, 9, 9, 9, 10, 9, 11, 16)
 
 
 def table_row(cells: Sequence[str]) -> str:
@@ -144,13 +161,14 @@ def row_cells(r: dict[str, Any], first: bool, ratio: float | None) -> list[str]:
     """The cells of one engine's row; `first`: the row that names the configuration."""
     label = r["case"] if first else ""
     if "error" in r:
-        return [label, r["engine"], f"not run: {r['error']}", *[""] * 7]
+        return [label, r["engine"], f"not run: {r['error']}", *[""] * 8]
     if not r["complete"]:
         label = (label + " (cut)") if label else "(cut)"
     return [
         label, r["engine"], f"{r['states']:,}", f"{r['transitions']:,}",
         f"{r['compile_seconds']:.1f}" if r["engine"] == "compiled" else "",
-        f"{r['seconds']:.1f}", f"{r['states_per_second']:,.0f}",
+        f"{r['seconds']:.1f}", f"{r['compile_seconds'] + r['wall_seconds']:.1f}",
+        f"{r['states_per_second']:,.0f}",
         f"{r['peak_bytes'] / 2**20:,.0f}", f"{r['bytes_per_state']:,.0f}",
         f"{ratio:,.1f}x" if ratio is not None else "",
     ]

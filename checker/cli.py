@@ -1,15 +1,21 @@
 """The `stagelock` command.  The only module that talks to the terminal.
 
 Exit status: 0 all proved / scenario passed; 1 a property refuted / a scenario step failed;
-2 bad input (one line on stderr: file, place, what was expected); 3 undetermined; 4 an internal
-error (a fault of stagelock itself).
+2 bad input (one line on stderr: file, place, what was expected); 3 undetermined or interrupted;
+4 an internal error of stagelock.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import signal
 import sys
+import tempfile
+import time
+import traceback
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
@@ -19,19 +25,30 @@ import yaml
 from checker import draw
 from checker.check import (
     EXIT_CODES,
+    INTERRUPTIONS,
+    PROVED,
     REFUTED,
+    UNDETERMINED,
     CheckConfig,
     ModeResult,
     check_mode,
+    interruption,
+    not_seen,
     overall,
     reference_pipeline,
 )
 from checker.config import check_bound, check_workers, load_model_file
 from checker.engine import ENGINES, STORAGES, default_workers
-from checker.errors import EXIT_INTERNAL, InputError, InternalError
+from checker.errors import EXIT_INTERNAL, InputError, InternalError, Terminated
 from checker.load import load_pipeline
 from checker.report import render_text, to_json
-from checker.rulesfile import combine, load_rules_file
+from checker.rulesfile import (
+    combine,
+    data_files_may_name_rules,
+    load_rules_file,
+    project_allows_rules_files,
+)
+from checker.safeio import write_atomically
 from checker.scenario import load_scenario, run_scenario, scenario_document
 from checker.view import pipeline_state, render_state
 from spec.modes import MODES
@@ -44,6 +61,37 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         print(f"{self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
         sys.exit(2)
+
+
+EPILOG = """\
+exit status, for every command:
+  0  all proved (NOT APPLICABLE and NOT SEEN verdicts included) / the scenario passed /
+     nothing changed
+  1  a property refuted / a scenario step failed / a lint error / something changed
+  2  bad input: one line on stderr naming the file, the place in it and what was expected
+  3  undetermined or interrupted: a limit, Ctrl-C or SIGTERM stopped the work before
+     everything was decided (the report so far is printed, the rest marked UNDETERMINED)
+  4  an internal error of stagelock (one line on stderr says where its traceback is;
+     --debug prints it)
+
+Rules files are Python that runs: `--rules FILE.py` runs that file.  A scenario, model or
+baseline configurations file that names rules files is refused unless --allow-rules-files
+is given or ./pyproject.toml has allow-rules-files = true under [tool.stagelock].
+"""
+
+
+def _common_options(parser: argparse.ArgumentParser, top: bool) -> None:
+    """--debug and --allow-rules-files, accepted before or after the command's name."""
+    default: Any = False if top else argparse.SUPPRESS
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="on an internal error, print the traceback")
+    parser.add_argument("--allow-rules-files", action="store_true", default=default,
+                        help="let scenario, model and baseline configurations files name rules "
+                             "files (Python that runs)")
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _common_options(child, top=False)
 
 
 def _engine_options(parser: argparse.ArgumentParser, storage: bool = False) -> None:
@@ -66,7 +114,14 @@ def _workers(args: argparse.Namespace) -> int | None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="stagelock", description=__doc__.splitlines()[0] if __doc__ else "")
+    parser = _build_parser()
+    _common_options(parser, top=True)
+    return parser
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="stagelock", description=__doc__.splitlines()[0] if __doc__ else "",
+                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     check = sub.add_parser(
@@ -91,10 +146,16 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--variant", action="append", default=[], metavar="NAME",
                        help="check a rule variant (repeatable; see `stagelock variants`)")
     check.add_argument("--rules", action="append", default=[], metavar="FILE.py",
-                       help="check a rule variant of your own, written in a Python file "
-                            "(repeatable; see README, 'Writing a rule variant')")
+                       help="check a rule variant of your own, written in a Python file, which "
+                            "runs (repeatable; see README, 'Writing a rule variant')")
     check.add_argument("--max-states", type=int, metavar="N", help="stop after N states")
-    check.add_argument("--max-seconds", type=int, metavar="S", help="stop after S seconds")
+    check.add_argument("--max-seconds", type=int, metavar="S",
+                       help="stop after S seconds in all (the modes share them)")
+    check.add_argument("--max-memory", type=int, metavar="MIB",
+                       help="stop when the process holds MIB MiB (default 75%% of the "
+                            "machine's memory)")
+    check.add_argument("--require-witnesses", action="store_true",
+                       help="exit 1 when a witness is NOT SEEN (default: a warning, exit 0)")
     check.add_argument("--resource", metavar="ID",
                        help="the pipeline resource of a CloudFormation template")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -157,7 +218,35 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """Run the command; never a traceback: an unexpected exception is an internal error
+    (`EXIT_INTERNAL`), reported in one line with where its traceback was written."""
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):
+        # Text from users' files (a lone surrogate from a JSON escape, say) never fails to print.
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+    previous = _handle_sigterm()
+    try:
+        args = _parser().parse_args(argv)
+        debug = bool(getattr(args, "debug", False))
+        return _run(args)
+    except KeyboardInterrupt as stop:
+        print(f"stagelock: interrupted ({interruption(stop)}) before anything was decided",
+              file=sys.stderr)
+        return EXIT_CODES[UNDETERMINED]
+    except Exception as error:  # a fault of stagelock itself, never a verdict
+        return _internal_error(error, debug)
+    finally:
+        _restore_sigterm(previous)
+
+
+def _run(args: argparse.Namespace) -> int:
+    allowed = bool(getattr(args, "allow_rules_files", False)) or project_allows_rules_files()
+    with data_files_may_name_rules(allowed):
+        return _run_command(args)
+
+
+def _run_command(args: argparse.Namespace) -> int:
     try:
         if args.command == "check":
             return _check(args)
@@ -184,11 +273,53 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stagelock: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:
+        # The reader went away (`stagelock ... | head`): stop writing, quietly.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as error:  # an output file that cannot be written
         where = error.filename or "output"
         print(f"stagelock: {where}: expected a writable file ({error.strerror})", file=sys.stderr)
         return 2
+
+
+def _handle_sigterm() -> Any:
+    """SIGTERM raises `Terminated` (a KeyboardInterrupt) in the main thread, so that it ends a
+    run exactly as Ctrl-C does; returns the handler it replaced (None: none was installed)."""
+    def terminated(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    try:
+        return signal.signal(signal.SIGTERM, terminated)
+    except (ValueError, OSError):  # not the main thread: leave signals alone
+        return None
+
+
+def _restore_sigterm(previous: Any) -> None:
+    if previous is not None:
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _internal_error(error: BaseException, debug: bool) -> int:
+    text = "".join(traceback.format_exception(error))
+    name = type(error).__name__
+    what = f"{name}: {' '.join(str(error).split())[:200]}" if str(error) else name
+    if debug:
+        sys.stderr.write(text)
+        print(f"stagelock: internal error of stagelock ({what}); please report it",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+    try:
+        fd, path = tempfile.mkstemp(prefix="stagelock-crash-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(f"stagelock {' '.join(sys.argv[1:])}\n\n{text}")
+        where = f"the full traceback is in {path}"
+    except OSError:
+        where = "the traceback could not be written to a file; rerun with --debug to see it"
+    print(f"stagelock: internal error of stagelock ({what}); {where}; please report it",
+          file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 # --------------------------------------------------------------------------------------------
@@ -220,7 +351,8 @@ def _config(args: argparse.Namespace) -> CheckConfig:
     elif args.all_modes:
         config = replace(config, modes=tuple(MODES))
     bounds = config.bounds
-    for name in ("executions", "stops", "retries", "toggles", "max_states", "max_seconds"):
+    for name in ("executions", "stops", "retries", "toggles", "max_states", "max_seconds",
+                 "max_memory"):
         value = _bound(args, name, "--" + name.replace("_", "-"))
         if value is not None:
             bounds = replace(bounds, **{name: value})  # type: ignore[arg-type]
@@ -282,22 +414,42 @@ class _Progress:
 def _check(args: argparse.Namespace) -> int:
     config = _config(args)
     results: list[ModeResult] = []
-    interrupted = False
+    stopped: str | None = None  # what ended the run early: Ctrl-C, SIGTERM or --max-seconds
+    began = time.monotonic()
+    limit = config.bounds.max_seconds
     for mode in config.modes:
+        mode_config = config
+        if limit is not None:
+            # --max-seconds bounds the whole command: each mode gets the time that is left.
+            left = limit - (time.monotonic() - began)
+            if left <= 0:
+                stopped = f"--max-seconds {limit:g}"
+                break
+            mode_config = replace(config, bounds=replace(config.bounds, max_seconds=left))
         progress = _Progress(mode) if sys.stderr.isatty() and not args.json else None
-        result = check_mode(config, mode, progress)
-        if progress is not None:
-            progress.done()
-        results.append(result)
-        if result.exploration.stopped_by == "Ctrl-C":
-            interrupted = True
+        try:
+            result = check_mode(mode_config, mode, progress)
+        except KeyboardInterrupt as stop:
+            stopped = interruption(stop)
             break
+        finally:
+            if progress is not None:
+                progress.done()
+        ex = result.exploration
+        if limit is not None and (ex.stopped_by or "").startswith("--max-seconds"):
+            ex.stopped_by = f"--max-seconds {limit:g}"
+        results.append(result)
+        if ex.stopped_by in INTERRUPTIONS or result.interrupted:
+            stopped = ex.stopped_by if ex.stopped_by in INTERRUPTIONS else result.interrupted
+            break
+    not_searched = config.modes[len(results):]
+    outcome = overall(results, complete=not not_searched)
     if args.json:
-        print(json.dumps(to_json(config, results), indent=2))
+        print(json.dumps(to_json(config, results, not_searched, stopped), indent=2))
     else:
-        print(render_text(config, results))
-        if interrupted:
-            print("Interrupted: the report above covers what was explored so far.")
+        print(render_text(config, results, not_searched, stopped))
+        if stopped in INTERRUPTIONS:
+            print(f"Interrupted ({stopped}): the report above covers what was explored so far.")
     if args.trace_out:
         _write_trace(Path(args.trace_out), results, config)
     if args.trace_svg:
@@ -308,7 +460,9 @@ def _check(args: argparse.Namespace) -> int:
             draw.write_picture(draw.verdict_timeline_dot(*found), Path(args.trace_svg))
             print(f"Counterexample to {found[1].property.name} drawn in {args.trace_svg}",
                   file=sys.stderr)
-    return EXIT_CODES[overall(results)]
+    if outcome == PROVED and args.require_witnesses and not_seen(results):
+        return EXIT_CODES[REFUTED]
+    return EXIT_CODES[outcome]
 
 
 def _write_trace(path: Path, results: list[ModeResult], config: CheckConfig) -> None:
@@ -326,7 +480,7 @@ def _write_trace(path: Path, results: list[ModeResult], config: CheckConfig) -> 
                     [v.property.name] if v.property.kind in ("invariant", "step") else [],
                     files,
                 )
-                path.write_text(yaml.safe_dump(doc, sort_keys=False, width=100))
+                write_atomically(path, yaml.safe_dump(doc, sort_keys=False, width=100))
                 print(f"Counterexample to {v.property.name} written to {path}", file=sys.stderr)
                 return
     print(f"No counterexample to write; {path} not written.", file=sys.stderr)
@@ -605,14 +759,16 @@ def _lint(args: argparse.Namespace) -> int:
         bounds = replace(bounds, toggles=check_bound("command line", "--toggles", "toggles",
                                                      args.toggles))
     report = hazards.lint(args.files, bounds, args.ignore, args.engine or "auto", _workers(args))
-    findings = report.findings
     if args.format == "json":
         print(json.dumps(hazards.to_json(report), indent=2))
     elif args.format == "sarif":
         print(json.dumps(hazards.to_sarif(report), indent=2))
     else:
         print(hazards.render_text(report, args.files))
-    return 1 if any(f.rule.severity == "error" for f in findings) else 0
+    if report.interrupted:
+        print(f"Interrupted ({report.interrupted}): the report above covers what was searched "
+              "so far.", file=sys.stderr)
+    return report.exit_code
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ A model file keeps a check in a repository so it can be rerun exactly:
     failures = true
     max_states = 1000000
     max_seconds = 600
+    max_memory = 4096                    # MiB (default: 75% of the machine's memory)
 
 Options given on the command line override the file.
 """
@@ -33,7 +34,8 @@ from checker.check import CheckConfig, reference_pipeline
 from checker.engine import ENGINES, Bounds
 from checker.errors import InputError
 from checker.load import load_pipeline
-from checker.rulesfile import combine, load_rules_file
+from checker.rulesfile import combine, load_named_rules_file
+from checker.safeio import MAX_DEPTH, MAX_INTEGER_DIGITS, check_depth, read_text
 from spec.modes import MODES
 from spec.properties import PROPERTIES
 from spec.variants import VARIANTS
@@ -47,13 +49,20 @@ BOUND_LIMITS: dict[str, tuple[int, int]] = {
     "toggles": (0, 20),
     "max_states": (1, 10**9),
     "max_seconds": (1, 10**7),
+    "max_memory": (64, 2**30),
 }
 
 
 def check_bound(file: str, place: str, name: str, value: object) -> int:
     low, high = BOUND_LIMITS[name]
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InputError(file, place, f"expected an integer from {low} to {high}, got {value!r}")
+        shown = repr(value)
+        if isinstance(value, int) and value.bit_length() > 64:
+            # Never more digits than Python converts to text (and never a screenful of them).
+            digits = (len(str(abs(value))) if value.bit_length() < 14_000
+                      else f"about {int(value.bit_length() * 0.30103) + 1}")
+            shown = f"an integer of {digits} digits"
+        raise InputError(file, place, f"expected an integer from {low} to {high}, got {shown}")
     return value
 
 
@@ -96,12 +105,20 @@ def check_modes(file: str, place: str, value: object) -> tuple[str, ...]:
 
 def read_toml(path: Path) -> dict[str, Any]:
     """The TOML document in a file; InputError when it cannot be read or is not TOML."""
+    file = str(path)
+    text = read_text(path, file)
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise InputError(str(path), "", f"expected a readable file ({error.strerror})") from error
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise InputError(str(path), "", f"expected valid TOML: {error}") from error
+        raise InputError(file, "", f"expected valid TOML: {error}") from error
+    except RecursionError:
+        raise InputError(file, "", f"expected arrays and tables nested at most {MAX_DEPTH} "
+                         "deep") from None
+    except ValueError as error:  # an integer beyond Python's int-string conversion limit
+        raise InputError(file, "", f"expected valid TOML with integers of at most "
+                         f"{MAX_INTEGER_DIGITS} digits ({str(error).split(':')[0]})") from None
+    check_depth(data, file)
+    return data
 
 
 def load_model_file(path: Path) -> CheckConfig:
@@ -118,7 +135,7 @@ def load_model_file(path: Path) -> CheckConfig:
         if not isinstance(data["pipeline"], str):
             raise InputError(file, "pipeline", "expected a path to a declaration file")
         target = path.parent / data["pipeline"]
-        pipeline = load_pipeline(target, resource)
+        pipeline = load_pipeline(target, resource, named_by=file)
         source = str(target)
     else:
         pipeline, source = reference_pipeline(), "built-in reference pipeline"
@@ -129,7 +146,8 @@ def load_model_file(path: Path) -> CheckConfig:
     paths = data.get("rules", [])
     if not isinstance(paths, list) or not all(isinstance(x, str) for x in paths):
         raise InputError(file, "rules", "expected a list of paths to rules files")
-    loaded = tuple(load_rules_file(path.parent / x) for x in paths)
+    loaded = tuple(load_named_rules_file(path.parent / x, file, f"rules[{i}]")
+                   for i, x in enumerate(paths))
     combine(file, "rules", variants, loaded)
     bounds = Bounds()
     raw = data.get("bounds", {})

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import tomllib
 from array import array
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,14 +29,16 @@ from typing import Any
 import yaml
 
 from checker.check import (
+    INTERRUPTIONS,
     REFUTED,
     UNDETERMINED,
     CheckConfig,
     Verdict,
     check_mode,
+    interruption,
     reference_pipeline,
 )
-from checker.config import check_bound, check_workers, load_model_file
+from checker.config import check_bound, check_workers, load_model_file, read_toml
 from checker.engine import STATE_FIELDS as _N
 from checker.engine import Bounds, allowed, describe_engine, spend, walk_back
 from checker.errors import InputError
@@ -49,7 +50,8 @@ from checker.report import (
     render_trace,
     trace_steps,
 )
-from checker.rulesfile import combine, load_rules_file
+from checker.rulesfile import combine, load_named_rules_file, load_rules_file
+from checker.safeio import write_atomically
 from checker.scenario import operation_step, scenario_document
 from spec.declaration import Pipeline
 from spec.modes import MODES
@@ -113,8 +115,9 @@ DOCUMENTED_CHOICE = RuleChoice("documented")
 
 def parse_rules(text: str, file: str, place: str, base: Path | None = None) -> RuleChoice:
     """`documented`, a built-in variant, several joined with `+`, or a rules file (`*.py`,
-    relative to `base` when given).  InputError for anything else, or for variants that
-    replace the same rule."""
+    relative to `base` when given: then ``file`` is a data file, which may name a rules file
+    only when allowed, see `checker.rulesfile.load_named_rules_file`).  InputError for anything
+    else, or for variants that replace the same rule."""
     if text == "documented":
         return DOCUMENTED_CHOICE
 
@@ -128,7 +131,8 @@ def parse_rules(text: str, file: str, place: str, base: Path | None = None) -> R
         if part in VARIANTS:
             variants.append(part)
         elif part.endswith(".py"):
-            files.append(load_rules_file(path_of(part)))
+            files.append(load_named_rules_file(path_of(part), file, place) if base is not None
+                         else load_rules_file(path_of(part)))
         else:
             raise InputError(file, place, f"expected documented, a rule variant "
                              f"({', '.join(VARIANTS)}), several joined with +, or a rules "
@@ -317,8 +321,8 @@ def product_search(base: Model, other: Model, bounds: Bounds, first: bool = Fals
             result.complete = True
     except _Stop:
         pass
-    except KeyboardInterrupt:
-        result.stopped_by = "Ctrl-C"
+    except KeyboardInterrupt as stop:
+        result.stopped_by = interruption(stop)
     result.seconds = time.perf_counter() - began
     return result
 
@@ -366,12 +370,14 @@ class ModeDiff:
     engines: tuple[str, str] | None = None
     """Which engine checked the verdicts under the base and the other rules, in words (None:
     the verdicts were not checked)."""
+    interrupted: str | None = None
+    """Ctrl-C or SIGTERM when it stopped the product search or the verdicts' searches."""
 
     @property
     def result(self) -> str:
         if self.product.differences or any(not v.undetermined for v in self.verdicts):
             return DIFFERENT
-        if not self.product.complete or self.verdicts:
+        if not self.product.complete or self.verdicts or self.interrupted:
             return UNDETERMINED
         return SAME
 
@@ -383,26 +389,35 @@ def diff_mode(config: DiffConfig, mode: str, verdicts: bool = True) -> ModeDiff:
     other = build_model(config.pipeline, mode, config.other.rule_set())
     product = product_search(base, other, config.bounds)
     pairs: list[VerdictPair] = []
-    if verdicts and product.stopped_by != "Ctrl-C":
-        a = check_mode(config.base.check_config(config.pipeline, config.source, mode,
-                                                config.bounds, config.engine, config.workers),
-                       mode)
-        b = check_mode(config.other.check_config(config.pipeline, config.source, mode,
-                                                 config.bounds, config.engine, config.workers),
-                       mode)
+    stopped = product.stopped_by if product.stopped_by in INTERRUPTIONS else None
+    if verdicts and stopped is None:
+        try:
+            a = check_mode(config.base.check_config(config.pipeline, config.source, mode,
+                                                    config.bounds, config.engine,
+                                                    config.workers), mode)
+            b = check_mode(config.other.check_config(config.pipeline, config.source, mode,
+                                                     config.bounds, config.engine,
+                                                     config.workers), mode)
+        except KeyboardInterrupt as stop:
+            return ModeDiff(mode, product, pairs, interrupted=interruption(stop))
+        for r in (a, b):
+            by = r.exploration.stopped_by
+            stopped = stopped or (by if by in INTERRUPTIONS else r.interrupted)
         for va, vb in zip(a.verdicts, b.verdicts, strict=True):
             if va.verdict != vb.verdict:
                 pairs.append(VerdictPair(va.property.name, va, vb))
         engines = (describe_engine(a.exploration), describe_engine(b.exploration))
-        return ModeDiff(mode, product, pairs, engines)
-    return ModeDiff(mode, product, pairs)
+        return ModeDiff(mode, product, pairs, engines, stopped)
+    return ModeDiff(mode, product, pairs, interrupted=stopped)
 
 
-def overall(results: list[ModeDiff]) -> str:
+def overall(results: list[ModeDiff], complete: bool = True) -> str:
+    """DIFFERENT, else UNDETERMINED (also when ``complete`` is false: a mode was not searched),
+    else SAME."""
     outcomes = [r.result for r in results]
     if DIFFERENT in outcomes:
         return DIFFERENT
-    if UNDETERMINED in outcomes:
+    if UNDETERMINED in outcomes or not complete:
         return UNDETERMINED
     return SAME
 
@@ -460,6 +475,7 @@ def to_json(config: DiffConfig, results: list[ModeDiff], limit: int = 10) -> dic
             "productStates": len(p),
             "complete": p.complete,
             "stoppedBy": p.stopped_by,
+            "interruptedBy": r.interrupted,
             "seconds": round(p.seconds, 3),
             "differenceKinds": len(p.differences),
             "differences": [{
@@ -483,7 +499,8 @@ def to_json(config: DiffConfig, results: list[ModeDiff], limit: int = 10) -> dic
         "source": config.source,
         "bounds": bounds_json(config.bounds),
         "modes": modes,
-        "result": overall(results),
+        "notSearched": list(config.modes[len(results):]),
+        "result": overall(results, complete=len(results) == len(config.modes)),
     }
 
 
@@ -518,8 +535,15 @@ def render_text(config: DiffConfig, results: list[ModeDiff], limit: int = 10) ->
                 lines.append("  verdicts that differ:")
             lines.append(f"    {v.name}: {_verdict_text(v.base)} under {base}, "
                          f"{_verdict_text(v.other)} under {other}")
+        if r.interrupted:
+            lines.append(f"  interrupted by {r.interrupted}: the properties' verdicts were not "
+                         "all compared (UNDETERMINED)")
+    stopped = next((r.interrupted for r in results if r.interrupted), None)
+    for mode in config.modes[len(results):]:
+        lines.append("")
+        lines.append(f"{mode}: not searched ({stopped} ended the run first): UNDETERMINED")
     lines.append("")
-    lines.append(f"Result: {overall(results)}")
+    lines.append(f"Result: {overall(results, complete=len(results) == len(config.modes))}")
     return "\n".join(lines)
 
 
@@ -588,8 +612,8 @@ class CommandOutput:
 
 def _model_file_without_rules(path: Path) -> None:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
+        data = read_toml(path)
+    except InputError:
         return  # load_model_file says what is wrong
     for key in ("variants", "rules"):
         if data.get(key):
@@ -650,7 +674,7 @@ def diff_command(args: Any) -> CommandOutput:
     results: list[ModeDiff] = []
     for mode in config.modes:
         results.append(diff_mode(config, mode))
-        if results[-1].product.stopped_by == "Ctrl-C":
+        if results[-1].interrupted:
             break
     stderr: list[str] = []
     if args.json:
@@ -662,9 +686,10 @@ def diff_command(args: Any) -> CommandOutput:
         for r in results:
             doc = witness_scenario(config, r, out)
             if doc is not None:
-                out.write_text(yaml.safe_dump(doc, sort_keys=False, width=100))
+                write_atomically(out, yaml.safe_dump(doc, sort_keys=False, width=100))
                 stderr.append(f"The shortest witness ({r.mode} mode) written to {out}")
                 break
         else:
             stderr.append(f"No difference to write; {out} not written.")
-    return CommandOutput(text, stderr, EXIT_CODES[overall(results)])
+    return CommandOutput(text, stderr, EXIT_CODES[overall(
+        results, complete=len(results) == len(config.modes))])

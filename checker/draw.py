@@ -35,6 +35,7 @@ from checker.check import (
     reference_pipeline,
 )
 from checker.engine import Bounds, explore
+from checker.safeio import write_atomically
 from checker.scenario import Run, operation_step, parse_scenario, run_scenario
 from spec.declaration import Pipeline, parse_pipeline
 from spec.lifecycles import CHARTS, COMPILED
@@ -1260,9 +1261,9 @@ def write_picture(dot_text: str, path: Path) -> None:
     the suffix names (`.svg`, `.png`, `.pdf`)."""
     suffix = path.suffix.lower().lstrip(".")
     if suffix in ("dot", "gv"):
-        path.write_text(dot_text, encoding="utf-8")
+        write_atomically(path, dot_text)
     else:
-        path.write_bytes(render(dot_text, suffix or "svg"))
+        write_atomically(path, render(dot_text, suffix or "svg"))
 
 
 def write_diagrams(directory: Path) -> list[Path]:
@@ -1273,11 +1274,11 @@ def write_diagrams(directory: Path) -> list[Path]:
     written: list[Path] = []
     for name, text in files.items():
         path = directory / name
-        path.write_text(text, encoding="utf-8")
+        write_atomically(path, text)
         written.append(path)
         if name.endswith(".dot"):
             svg = path.with_suffix(".svg")
-            svg.write_bytes(render(text, "svg"))
+            write_atomically(svg, render(text, "svg"))
             written.append(svg)
     keep = {p.name for p in written}
     for old in sorted(directory.iterdir()):

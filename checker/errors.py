@@ -27,3 +27,8 @@ class InternalError(Exception):
     """A fault of stagelock itself (for example, a compiled engine's trace that the readable rules
     do not reproduce).  Never turned into a verdict: the command reports it and exits with
     `EXIT_INTERNAL`."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread by the command's signal handler: handled exactly like
+    Ctrl-C (the report so far, unfinished parts UNDETERMINED, exit 3)."""

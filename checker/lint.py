@@ -15,11 +15,11 @@ template.  RULE is an id (`SL301`) or a name (`stop-without-disabled-transition`
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import yaml
 
+from checker.check import INTERRUPTIONS, interruption
 from checker.engine import Bounds, Explored, engine_json, explore
 from checker.errors import InputError
 from checker.load import (
@@ -30,6 +30,7 @@ from checker.load import (
     read_document,
 )
 from checker.report import trace_steps
+from checker.safeio import read_text
 from spec.declaration import Pipeline
 from spec.hazards import RULES, Hazard, Rule, hazards_for
 from spec.rules import Model, build_model
@@ -58,6 +59,12 @@ class Target:
     engines: dict[str, dict[str, object]] = field(default_factory=dict)
     """Which engine made each search (`checker.engine.engine_json`), by phase: `reach` (which
     stages are entered), `structural` and `operator` (set by `lint_target`)."""
+    undecided: list[Hazard] = field(default_factory=list)
+    """Hazards whose search did not finish (set by `lint_target`): neither found nor ruled
+    out."""
+    stopped_by: str | None = None
+    """What ended a search of this pipeline early (Ctrl-C, SIGTERM, --max-memory ...); None
+    when every search finished.  "not searched" when the run ended before this pipeline."""
 
 
 @dataclass
@@ -188,26 +195,40 @@ def _place(target: Target, hazard: Hazard) -> list[str | int]:
 def lint_target(target: Target, bounds: Bounds, ignore: set[str],
                 text: str | None = None, engine: str = "auto",
                 workers: int | None = None) -> list[Finding]:
-    """The findings of one pipeline; `engine` and `workers` as for `checker.engine.explore`."""
+    """The findings of one pipeline; `engine` and `workers` as for `checker.engine.explore`.
+    A search that does not finish (interrupted, or out of memory) leaves its hazards in
+    ``target.undecided``, with ``target.stopped_by`` saying why; after an interruption the
+    remaining searches are not started."""
     m = build_model(target.pipeline, world=True, disabled_at_start=target.disabled)
-    # Which stages the search can reach at all, whatever rules are silenced.
-    reach = explore(m, replace(bounds, stops=0), [], engine=engine, workers=workers)
-    target.unreached = _unreached(m, reach)
-    target.engines = {"reach": engine_json(reach)}
     hazards = [h for h in hazards_for(m)
                if h.rule.id not in ignore and h.rule.id not in target.ignored]
-    findings = []
+    findings: list[Finding] = []
+    # Which stages the search can reach at all, whatever rules are silenced.
+    reach = explore(m, replace(bounds, stops=0), [], engine=engine, workers=workers)
+    target.engines = {"reach": engine_json(reach)}
+    if not reach.complete:
+        target.stopped_by = reach.stopped_by
+    else:
+        target.unreached = _unreached(m, reach)
     # Structural hazards without any stop, then the operator's hazards with the stops allowed.
     for operator, phase_bounds in ((False, replace(bounds, stops=0)), (True, bounds)):
         chosen = [h for h in hazards if h.rule.operator == operator]
         if not chosen or (operator and bounds.stops == 0):
             continue
+        if target.stopped_by in INTERRUPTIONS:
+            target.undecided += chosen
+            continue
         ex = explore(m, phase_bounds, [h.property for h in chosen], engine=engine,
                      workers=workers)
         target.engines["operator" if operator else "structural"] = engine_json(ex)
+        finished = ex.complete or ex.stopped_by == "every property decided"
+        if not finished:
+            target.stopped_by = target.stopped_by or ex.stopped_by
         for h in chosen:
             found = ex.violations.get(h.property.name)
             if found is None:
+                if not finished:
+                    target.undecided.append(h)
                 continue
             line = _line(text, _place(target, h)) if text is not None else None
             findings.append(Finding(h.rule, target.file, target.pipeline.name, h.stage,
@@ -247,6 +268,28 @@ class Report:
     findings: list[Finding]
     targets: list[Target]
 
+    @property
+    def undecided(self) -> list[tuple[Target, Hazard]]:
+        """Each hazard whose search did not finish, with its pipeline."""
+        return [(t, h) for t in self.targets for h in t.undecided]
+
+    @property
+    def interrupted(self) -> str | None:
+        """Ctrl-C or SIGTERM, when one ended the run early."""
+        return next((t.stopped_by for t in self.targets if t.stopped_by in INTERRUPTIONS), None)
+
+    @property
+    def complete(self) -> bool:
+        """Every hazard of every pipeline was either found or ruled out."""
+        return not any(t.stopped_by for t in self.targets)
+
+    @property
+    def exit_code(self) -> int:
+        """1 when any finding is an error; else 3 when a search did not finish; else 0."""
+        if any(f.rule.severity == "error" for f in self.findings):
+            return 1
+        return 0 if self.complete else 3
+
 
 def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
          ignores: list[str] | None = None, engine: str = "auto",
@@ -262,13 +305,33 @@ def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
                              f"expected RULE:PIPELINE with a pipeline of the files "
                              f"({', '.join(sorted(linted))}), got {pipeline!r}")
     all_targets: list[Target] = []
+    stopped: str | None = None
     for path, targets in files:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = read_text(path)
         all_targets += targets
         for target in targets:
             skip = everywhere | per_pipeline.get(target.pipeline.name, set())
-            findings += lint_target(target, bounds, skip, text, engine, workers)
+            if stopped is not None:  # the run was interrupted before this pipeline
+                target.stopped_by = NOT_SEARCHED
+                target.undecided = _hazards_of(target, skip, bounds)
+                continue
+            try:
+                findings += lint_target(target, bounds, skip, text, engine, workers)
+            except KeyboardInterrupt as stop:  # between or around the searches
+                target.stopped_by = interruption(stop)
+                target.undecided = _hazards_of(target, skip, bounds)
+            if target.stopped_by in INTERRUPTIONS:
+                stopped = target.stopped_by
     return Report(findings, all_targets)
+
+
+NOT_SEARCHED = "not searched"
+
+
+def _hazards_of(target: Target, skip: set[str], bounds: Bounds) -> list[Hazard]:
+    m = build_model(target.pipeline, world=True, disabled_at_start=target.disabled)
+    return [h for h in hazards_for(m) if h.rule.id not in skip and h.rule.id not in
+            target.ignored and (bounds.stops > 0 or not h.rule.operator)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,8 +344,15 @@ def render_text(report: Report, paths: list[str]) -> str:
              f"{', '.join(n['stages'])} (an inbound transition the declaration disables stays "
              f"disabled; --toggles 1 lets the search open it), so no hazard there was looked for."
              for n in unreached_notes(report)]
-    if not findings:
+    undecided = _undecided_lines(report)
+    if not findings and report.complete:
         return "\n".join([f"No hazards found in {', '.join(paths)}.", *notes])
+    if not findings:
+        unfinished = [f"  {t.file}: pipeline {t.pipeline.name}: {_why(t)}"
+                      for t in report.targets if t.stopped_by and not t.undecided]
+        return "\n".join([f"No hazard found so far in {', '.join(paths)}, but not every search "
+                          "finished:", *undecided, *unfinished, "", "Result: UNDETERMINED",
+                          *notes])
     lines = []
     for f in findings:
         where = f"{f.stage}.{f.action}" if f.action else f.stage
@@ -301,8 +371,35 @@ def render_text(report: Report, paths: list[str]) -> str:
     warnings = len(findings) - errors
     lines.append(f"{_count(len(findings), 'finding')}: {_count(errors, 'error')}, "
                  f"{_count(warnings, 'warning')}.")
+    if undecided:
+        lines += ["Not every search finished:", *undecided]
+        if not errors:
+            lines.append("Result: UNDETERMINED")
     lines += notes
     return "\n".join(lines)
+
+
+def _undecided_lines(report: Report) -> list[str]:
+    """One line per hazard not decided: its rule, its place, and why."""
+    lines = []
+    for t, h in report.undecided:
+        where = f"{h.stage}.{h.action}" if h.action else h.stage
+        lines.append(f"  UNDETERMINED {h.rule.id} {h.rule.name} [pipeline {t.pipeline.name}, "
+                     f"{where}]: {_why(t)}")
+    return lines
+
+
+def _why(t: Target) -> str:
+    if t.stopped_by == NOT_SEARCHED:
+        return "not searched (the run was interrupted before this pipeline)"
+    return f"not decided (the search was stopped by {t.stopped_by})"
+
+
+def undecided_json(report: Report) -> list[dict[str, Any]]:
+    """`[{file, pipeline, stage, action, ruleId, rule, reason}]`: the hazards not decided."""
+    return [{"file": t.file, "pipeline": t.pipeline.name, "stage": h.stage, "action": h.action,
+             "ruleId": h.rule.id, "rule": h.rule.name, "reason": _why(t)}
+            for t, h in report.undecided]
 
 
 def _count(n: int, noun: str) -> str:
@@ -316,11 +413,13 @@ def unreached_notes(report: Report) -> list[dict[str, Any]]:
 
 
 def to_json(report: Report) -> dict[str, Any]:
-    """`{findings: [...], unreachedStages: [{file, pipeline, stages}], engines: [{file,
-    pipeline, reach, structural, operator}]}`: which engine made each search (a phase that was
-    not searched is left out)."""
+    """`{findings: [...], unreachedStages: [{file, pipeline, stages}], undecided: [...],
+    result, engines: [{file, pipeline, reach, structural, operator}]}`: which engine made each
+    search (a phase that was not searched is left out)."""
     return {"findings": _findings_json(report.findings),
             "unreachedStages": unreached_notes(report),
+            "undecided": undecided_json(report),
+            "result": {0: "CLEAN", 1: "ERRORS", 3: "UNDETERMINED"}[report.exit_code],
             "engines": [{"file": t.file, "pipeline": t.pipeline.name, **t.engines}
                         for t in report.targets]}
 
@@ -376,8 +475,14 @@ def to_sarif(report: Report) -> dict[str, Any]:
         "runs": [{
             "tool": {"driver": {"name": "stagelock", "rules": rules}},
             "invocations": [{
-                "executionSuccessful": True,
+                "executionSuccessful": report.complete,
                 "toolExecutionNotifications": [{
+                    "level": "error",
+                    "message": {"text": f"{h.rule.id} {h.rule.name} at {t.pipeline.name}/"
+                                        f"{h.stage}{'.' + h.action if h.action else ''}: "
+                                        f"UNDETERMINED, {_why(t)}"},
+                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": t.file}}}],
+                } for t, h in report.undecided] + [{
                     "level": "note",
                     "message": {"text": f"pipeline {n['pipeline']}: no execution enters "
                                         f"{', '.join(n['stages'])}, so no hazard there was "

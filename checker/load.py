@@ -7,7 +7,6 @@ Nothing here prints or exits; the command line turns an `InputError` into its on
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -15,6 +14,7 @@ from typing import Any, TypeGuard
 import yaml
 
 from checker.errors import InputError
+from checker.safeio import MAX_DEPTH, GuardedLoader, YamlRefusal, parse_json, read_text
 from spec.declaration import (
     DeclarationError,
     Pipeline,
@@ -25,14 +25,46 @@ from spec.declaration import (
 CLOUDFORMATION_PIPELINE_TYPE = "AWS::CodePipeline::Pipeline"
 
 
-def load_pipeline(path: str | Path, resource: str | None = None) -> Pipeline:
+def load_pipeline(path: str | Path, resource: str | None = None,
+                  named_by: str | None = None) -> Pipeline:
     """The pipeline declared in the file at ``path``.
 
     The file holds a declaration (with or without `get-pipeline`'s ``pipeline`` wrapper) or a
     CloudFormation template; ``resource`` names the pipeline resource of a template that has
-    several.
+    several.  ``named_by`` is the data file that names this one (a scenario, a model file),
+    when the user did not name it: then no error quotes anything from it that is not a
+    declaration (it may be any file, a `.env` for one), only its path, the place and why.
     """
-    return pipeline_from_document(read_document(path), str(path), resource=resource)
+    if named_by is None:
+        return pipeline_from_document(read_document(path), str(path), resource=resource)
+    file = str(path)
+    try:
+        doc = read_document(path)
+    except InputError as error:
+        if _quotes(error.expected) or _quotes(error.place):
+            place = "" if _quotes(error.place) else error.place
+            raise InputError(file, place, f"expected a JSON or YAML pipeline declaration "
+                             f"(named by {named_by}; what is there is not shown)") from None
+        raise
+    if not isinstance(doc, dict):
+        raise InputError(file, "", f"expected a pipeline declaration (named by {named_by}), got "
+                         f"{_kind_of(doc)}, whose contents are not shown")
+    return pipeline_from_document(doc, file, resource=resource)
+
+
+def _quotes(text: str) -> bool:
+    """Whether a message shows something read from the file (quoted text, a character)."""
+    return any(q in text for q in ("'", '"', "#x", "byte 0x"))
+
+
+def _kind_of(doc: object) -> str:
+    if doc is None:
+        return "an empty document"
+    if isinstance(doc, list):
+        return "a list"
+    if isinstance(doc, str):
+        return "text"
+    return f"a {type(doc).__name__} value"
 
 
 def read_document(path: str | Path) -> object:
@@ -44,17 +76,7 @@ def read_document(path: str | Path) -> object:
     ``{"Fn::Sub": ...}``), values the declaration reader keeps as opaque text.
     """
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InputError(
-            file,
-            f"byte {error.start}",
-            f"expected UTF-8 text, got byte 0x{error.object[error.start]:02x}",
-        ) from error
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise InputError(file, "", f"expected a readable file ({reason})") from error
+    text = read_text(path, file)
     suffix = Path(path).suffix.lower()
     if suffix == ".json":
         return _json(text, file)
@@ -166,17 +188,16 @@ def _pipeline_resource(
 
 
 def _json(text: str, file: str) -> object:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            file, f"line {error.lineno}, column {error.colno}", f"expected valid JSON: {error.msg}"
-        ) from error
+    return parse_json(text, file)
 
 
 def _yaml(text: str, file: str) -> object:
     try:
         return yaml.load(text, Loader=_TemplateLoader)  # a SafeLoader subclass
+    except YamlRefusal as error:
+        mark = error.problem_mark
+        place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise InputError(file, place, str(error.problem)) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -194,10 +215,14 @@ def _yaml(text: str, file: str) -> object:
         ) from error
     except yaml.YAMLError as error:
         raise InputError(file, "", f"expected valid YAML: {error}") from error
+    except RecursionError:  # pragma: no cover - GuardedLoader bounds the nesting first
+        raise InputError(file, "", f"expected lists and objects nested at most {MAX_DEPTH} "
+                         "deep") from None
 
 
-class _TemplateLoader(yaml.SafeLoader):
-    """A safe YAML loader that reads CloudFormation short-form tags and YAML 1.2 booleans.
+class _TemplateLoader(GuardedLoader):
+    """A safe YAML loader (with the bounds of `GuardedLoader`) that reads CloudFormation
+    short-form tags and YAML 1.2 booleans.
 
     Decision: only ``true`` and ``false`` (in any of YAML's three casings) are booleans.  YAML
     1.1 also reads ``yes``, ``no``, ``on``, ``off``, ``y`` and ``n`` as booleans, which would turn
@@ -237,3 +262,4 @@ def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> object:
 
 
 _TemplateLoader.add_multi_constructor("!", _intrinsic)
+_TemplateLoader.add_constructor("tag:yaml.org,2002:int", GuardedLoader.construct_yaml_int)

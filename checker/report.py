@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from checker.check import REFUTED, UNDETERMINED, CheckConfig, ModeResult, overall
+from checker.check import (
+    NOT_APPLICABLE,
+    NOT_SEEN,
+    REFUTED,
+    UNDETERMINED,
+    CheckConfig,
+    ModeResult,
+    not_seen,
+    overall,
+)
 from checker.engine import describe_engine, describe_miss, engine_json
 from checker.view import where
 from spec.operations import (
@@ -127,7 +136,10 @@ def _int(n: float) -> str:
     return f"{n:,.0f}"
 
 
-def render_text(config: CheckConfig, results: list[ModeResult]) -> str:
+def render_text(config: CheckConfig, results: list[ModeResult],
+                not_searched: tuple[str, ...] = (), stopped: str | None = None) -> str:
+    """The report; ``not_searched`` are the modes that ``stopped`` (Ctrl-C, SIGTERM,
+    --max-seconds) left unexplored."""
     stages = " -> ".join(s.name for s in config.pipeline.stages)
     lines = [f"stagelock check: {config.pipeline.name} ({config.source})",
              f"  stages: {stages}",
@@ -141,6 +153,8 @@ def render_text(config: CheckConfig, results: list[ModeResult]) -> str:
         status = "exhausted" if ex.complete else (
             "stopped: every property decided" if ex.stopped_by == "every property decided"
             else f"stopped by {ex.stopped_by}")
+        if r.interrupted:
+            status += f", analysis interrupted by {r.interrupted}"
         lines.append(f"{r.mode}: {_int(len(ex))} states, {_int(ex.transitions)} "
                      f"transitions, depth {ex.max_depth}, {ex.seconds:.1f} s "
                      f"({_int(rate)} states/s) + {r.analysis_seconds:.1f} s analysis, {status}")
@@ -164,7 +178,7 @@ def render_text(config: CheckConfig, results: list[ModeResult]) -> str:
                     lines.append(f"      {v.detail}")
                 else:
                     lines.append(f"      seen after {len(v.trace or [])} steps: {v.detail}")
-            elif v.verdict == UNDETERMINED and v.detail:
+            elif v.verdict in (UNDETERMINED, NOT_APPLICABLE, NOT_SEEN) and v.detail:
                 lines.append(f"      {v.detail}")
         counts = ", ".join(f"{k} {_int(c)}" for k, c in sorted(ex.op_counts.items()))
         lines.append(f"  operations: {counts}")
@@ -175,12 +189,22 @@ def render_text(config: CheckConfig, results: list[ModeResult]) -> str:
             lines.append(f"  lifecycle transitions never taken: {never}")
         else:
             lines.append("  lifecycle transitions never taken: none")
+    for mode in not_searched:
+        lines.append("")
+        lines.append(f"{mode}: not searched ({stopped} ended the run first): every property "
+                     f"UNDETERMINED")
+    unseen = not_seen(results)
+    if unseen:
+        lines.append("")
+        lines.append(f"Warning: {len(unseen)} witness{'es' if len(unseen) > 1 else ''} NOT "
+                     f"SEEN, so properties may hold only vacuously: {', '.join(unseen)}")
     lines.append("")
-    lines.append(f"Result: {overall(results)}")
+    lines.append(f"Result: {overall(results, complete=not not_searched)}")
     return "\n".join(lines)
 
 
-def to_json(config: CheckConfig, results: list[ModeResult]) -> dict[str, Any]:
+def to_json(config: CheckConfig, results: list[ModeResult], not_searched: tuple[str, ...] = (),
+            stopped: str | None = None) -> dict[str, Any]:
     """The report as one JSON object (schema in README, "JSON report")."""
     out: dict[str, Any] = {
         "pipeline": config.pipeline.name,
@@ -193,10 +217,13 @@ def to_json(config: CheckConfig, results: list[ModeResult]) -> dict[str, Any]:
             "failures": config.bounds.failures,
             "maxStates": config.bounds.max_states,
             "maxSeconds": config.bounds.max_seconds,
+            "maxMemory": config.bounds.max_memory,
         },
         "variants": list(config.variant_names),
-        "result": overall(results),
+        "result": overall(results, complete=not not_searched),
         "modes": [],
+        "notSearched": [{"mode": m, "stoppedBy": stopped} for m in not_searched],
+        "notSeen": not_seen(results),
     }
     for r in results:
         ex = r.exploration
@@ -211,6 +238,7 @@ def to_json(config: CheckConfig, results: list[ModeResult]) -> dict[str, Any]:
             "complete": ex.complete,
             "stoppedBy": ex.stopped_by,
             "engine": engine_json(ex),
+            "analysisInterruptedBy": r.interrupted,
             "operations": dict(sorted(ex.op_counts.items())),
             "lifecycleTransitionsNeverTaken": None if r.never_taken is None else [
                 {"chart": c, "from": s, "to": t} for c, s, t in r.never_taken

@@ -51,6 +51,11 @@ STEP_KINDS = ("start", "succeed", "fail", "approve", "reject", "timeout", "stop"
 STEP_EXTRAS = ("error", "note")
 EXECUTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*\Z")
 ACTION_STATUS_VALUES = ("InProgress", "Abandoned", "Succeeded", "Failed", None)
+MAX_STEPS = 10_000
+MAX_EXECUTIONS = 1_000
+"""Bounds on a scenario, so that no file makes `simulate` run for hours: each step costs time
+in the number of executions so far.  Decision: far beyond any scenario a person writes (the
+documentation's examples have a few executions; QUEUED and PARALLEL allow 50 at a time)."""
 
 
 @dataclass(frozen=True)
@@ -146,9 +151,10 @@ def parse_scenario(doc: object, file: str, base: Path) -> Scenario:
     paths = doc.get("rules") or []
     if not isinstance(paths, list) or not all(isinstance(x, str) for x in paths):
         raise InputError(file, "rules", "expected a list of paths to rules files")
-    from checker.rulesfile import combine, load_rules_file
+    from checker.rulesfile import combine, load_named_rules_file
 
-    loaded = tuple(load_rules_file(base / x) for x in paths)
+    loaded = tuple(load_named_rules_file(base / x, file, f"rules[{i}]")
+                   for i, x in enumerate(paths))
     model = build_model(pipeline, mode, combine(file, "variants", tuple(variants), loaded),
                         world=True)
     props = doc.get("properties") or []
@@ -165,6 +171,9 @@ def parse_scenario(doc: object, file: str, base: Path) -> Scenario:
     steps_doc = doc.get("steps")
     if not isinstance(steps_doc, list) or not steps_doc:
         raise InputError(file, "steps", "expected a non-empty list of steps")
+    if len(steps_doc) > MAX_STEPS:
+        raise InputError(file, "steps", f"expected at most {MAX_STEPS:,} steps, got "
+                         f"{len(steps_doc):,}")
     description = doc.get("description") or ""
     if not isinstance(description, str):
         raise InputError(file, "description", "expected text")
@@ -179,7 +188,7 @@ def _pipeline(value: object, file: str, base: Path) -> Pipeline:
         if not target.is_file():
             raise InputError(file, "pipeline",
                              f"expected a declaration file, {str(target)!r} does not exist")
-        return load_pipeline(target)
+        return load_pipeline(target, named_by=file)
     if not isinstance(value, dict):
         raise InputError(file, "pipeline", "expected a pipeline declaration or a file path")
     return pipeline_from_document({"pipeline": value}, file)
@@ -229,6 +238,9 @@ class _StepReader:
                 # a start that is expected to be refused creates no execution
                 self.refused.append(body)
             else:
+                if len(self.names) == MAX_EXECUTIONS:
+                    raise self.fail(here, f"expected at most {MAX_EXECUTIONS:,} executions in a "
+                                    "scenario")
                 self.names.append(body)
             return Step(i, place, kind, f"start {body}", StartPipelineExecution(), error=error,
                         new_execution=body)

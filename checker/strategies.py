@@ -35,12 +35,13 @@ CATEGORIES = ("Build", "Deploy", "Test", "Invoke")
 def pipelines(
     max_stages: int = 5, max_actions: int = 3, modes: Sequence[str] = tuple(MODES)
 ) -> st.SearchStrategy[Pipeline]:
-    """Random V2 declarations named ``random``: 1 to ``max_stages`` stages of 1 to
+    """Random V2 declarations named ``random``: 2 (CodePipeline's least) to ``max_stages``
+    stages of 1 to
     ``max_actions`` actions each (``S{stage}A{action}``), runOrder groups 1-3; the first stage
     holds Source actions, the others Build, Deploy, Test, Invoke and Approval actions; the
     execution mode is one of ``modes``."""
-    if max_stages < 1 or max_actions < 1:
-        raise ValueError("expected max_stages and max_actions of at least 1")
+    if max_stages < 2 or max_actions < 1:
+        raise ValueError("expected max_stages of at least 2 and max_actions of at least 1")
     chosen = tuple(modes)
     unknown = [m for m in chosen if m not in MODES]
     if not chosen or unknown:
@@ -52,7 +53,7 @@ def pipelines(
 def _pipelines(
     draw: st.DrawFn, max_stages: int, max_actions: int, modes: tuple[str, ...]
 ) -> Pipeline:
-    stage_count = draw(st.integers(1, max_stages))
+    stage_count = draw(st.integers(2, max_stages))
     stages = []
     for s in range(stage_count):
         count = draw(st.integers(1, max_actions))

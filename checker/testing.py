@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from checker.check import (
+    NOT_APPLICABLE,
+    NOT_SEEN,
     PROVED,
     REFUTED,
     UNDETERMINED,
@@ -45,6 +47,8 @@ from spec.properties import PROPERTIES, properties_for
 from spec.variants import VARIANTS
 
 __all__ = [
+    "NOT_APPLICABLE",
+    "NOT_SEEN",
     "PROVED",
     "REFUTED",
     "UNDETERMINED",
@@ -117,8 +121,19 @@ class CheckOutcome:
 
     @property
     def proved(self) -> bool:
-        """Every verdict, in every mode explored, is PROVED."""
-        return all(v.verdict == PROVED for _, v in self._all())
+        """Every verdict, in every mode explored, is PROVED, NOT APPLICABLE (the bounds rule its
+        subject out) or NOT SEEN (a witness never seen: listed by ``not_seen``)."""
+        return all(v.verdict in PASSING for _, v in self._all())
+
+    @property
+    def not_seen(self) -> list[str]:
+        """The witnesses NOT SEEN (in any mode): the other properties may be vacuous."""
+        return self._names(NOT_SEEN)
+
+    @property
+    def not_applicable(self) -> list[str]:
+        """The properties the bounds rule out (in any mode)."""
+        return self._names(NOT_APPLICABLE)
 
     @property
     def refuted(self) -> list[str]:
@@ -131,14 +146,14 @@ class CheckOutcome:
         return self._names(UNDETERMINED)
 
     def verdict(self, name: str, mode: str | None = None) -> str:
-        """PROVED, REFUTED or UNDETERMINED: the property's verdict in ``mode``, or, with no mode,
-        over every mode where it was checked (REFUTED if it was in one, and so on)."""
+        """PROVED, REFUTED, UNDETERMINED, NOT SEEN or NOT APPLICABLE: the property's verdict in
+        ``mode``, or, with no mode, over every mode where it was checked (REFUTED if it was in
+        one, then UNDETERMINED, NOT SEEN, PROVED; NOT APPLICABLE when it is in every mode)."""
         verdicts = [v.verdict for _, v in self._find(name, mode)]
-        if REFUTED in verdicts:
-            return REFUTED
-        if UNDETERMINED in verdicts:
-            return UNDETERMINED
-        return PROVED
+        for verdict in (REFUTED, UNDETERMINED, NOT_SEEN, PROVED):
+            if verdict in verdicts:
+                return verdict
+        return NOT_APPLICABLE
 
     def trace(self, name: str, mode: str | None = None) -> Trace | None:
         """The property's trace in ``mode`` (with no mode: in the first mode where it was
@@ -272,14 +287,20 @@ def check(
     return CheckOutcome(config, results)
 
 
+PASSING = (PROVED, NOT_APPLICABLE, NOT_SEEN)
+"""The verdicts `assert_proved` accepts when no property is named."""
+
+
 def assert_proved(outcome: CheckOutcome, *names: str) -> None:
-    """Every verdict is PROVED (or, with ``names``, every verdict of those properties);
-    otherwise raise `CheckAssertionError` showing each other verdict and its trace."""
+    """Every verdict is PROVED, NOT APPLICABLE or NOT SEEN (with ``names``: every verdict of
+    those properties is PROVED); otherwise raise `CheckAssertionError` showing each other
+    verdict and its trace."""
     __tracebackhide__ = True
     for name in names:
         outcome._find(name, None)  # an unknown or unchecked name is an error, not a pass
     failing = [(r, v) for r, v in outcome._all()
-               if v.verdict != PROVED and (not names or v.property.name in names)]
+               if (v.property.name in names and v.verdict != PROVED)
+               or (not names and v.verdict not in PASSING)]
     if not failing:
         return
     what = ", ".join(dict.fromkeys(v.property.name for _, v in failing))

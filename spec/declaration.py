@@ -74,6 +74,16 @@ RUN_ORDER_MAX = 999
 
 _NAME_RULE = "of 1 to 100 characters A-Z a-z 0-9 . @ - _"
 
+STAGES_MIN = 2
+STAGES_MAX = 50
+ACTIONS_PER_STAGE_MAX = 50
+ACTIONS_PER_PIPELINE_MAX = 1000
+"""CodePipeline's quotas: "Number of stages in a pipeline: Minimum of 2 stages, maximum of 50
+stages"; "Number of actions in a stage: Minimum of 1 action, maximum of 50 actions"; at most
+1000 actions in a pipeline. [UG:limits]"""
+
+_QUOTAS = "CodePipeline quotas, AWS CodePipeline User Guide, \"Quotas in AWS CodePipeline\""
+
 
 class DeclarationError(Exception):
     """An invalid declaration: the place in the document and what was expected there.
@@ -268,8 +278,19 @@ def _check_mode_needs_v2(
 def _stages(data: dict[Any, Any], place: str, keys: _Keys) -> tuple[Stage, ...]:
     stages_place = _at(place, keys.stages)
     items = _non_empty_list(data.get(keys.stages, _MISSING), stages_place, "stages")
-    return _uniquely_named(items, stages_place, keys.stages, keys, _stage,
-                           "a unique stage name")
+    if len(items) > STAGES_MAX:
+        raise DeclarationError(stages_place, f"expected at most {STAGES_MAX} stages ({_QUOTAS}), "
+                               f"got {len(items):,}")
+    stages = _uniquely_named(items, stages_place, keys.stages, keys, _stage,
+                             "a unique stage name")
+    if len(stages) < STAGES_MIN:
+        raise DeclarationError(stages_place, f"expected at least {STAGES_MIN} stages "
+                               f"({_QUOTAS}), got {len(stages)}")
+    total = sum(len(stage.actions) for stage in stages)
+    if total > ACTIONS_PER_PIPELINE_MAX:
+        raise DeclarationError(stages_place, f"expected at most {ACTIONS_PER_PIPELINE_MAX} "
+                               f"actions in a pipeline ({_QUOTAS}), got {total:,}")
+    return stages
 
 
 def _stage(data: object, place: str, keys: _Keys) -> Stage:
@@ -277,6 +298,9 @@ def _stage(data: object, place: str, keys: _Keys) -> Stage:
     name = _name(data.get(keys.name, _MISSING), _at(place, keys.name), "a stage name")
     actions_place = _at(place, keys.actions)
     items = _non_empty_list(data.get(keys.actions, _MISSING), actions_place, "actions")
+    if len(items) > ACTIONS_PER_STAGE_MAX:
+        raise DeclarationError(actions_place, f"expected at most {ACTIONS_PER_STAGE_MAX} actions "
+                               f"in a stage ({_QUOTAS}), got {len(items):,}")
     # "Stage names are unique; action names are unique within a stage." [UG]
     actions = _uniquely_named(items, actions_place, keys.actions, keys, _action,
                               f'an action name unique in stage "{name}"')
@@ -440,6 +464,9 @@ def _describe(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and value.bit_length() > 64:
+        # Never converted to text: Python refuses integers of more than 4300 digits.
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, str):

@@ -138,7 +138,7 @@ def test_configurations_with_rules_and_a_changed_configurations_file(tmp_path, c
     assert r.definition["rules"] == "mine.py"
     configs.write_text(configs.read_text().replace("stops = 0", "stops = 1"))
     configs.write_text(configs.read_text() + SMALL.replace("queued-1", "queued-1-again"))
-    status, out, _ = run(["baseline", "check", str(written)], capsys)
+    status, out, _ = run(["baseline", "check", str(written), "--allow-rules-files"], capsys)
     assert status == 1
     assert "queued-1: CHANGED" in out and "its definition changed" in out
     assert "configuration queued-1-again is not in the baseline: write it again" in out
@@ -157,7 +157,8 @@ def test_record_under_other_rules_with_a_counterexample(tmp_path):
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("not json", ": expected a baseline written by `stagelock baseline write` (not JSON: "),
+    ("not json", ": line 1, column 1: expected a baseline written by `stagelock baseline write` "
+                 "(not valid: expected valid JSON: "),
     ('{"format": "other"}', ": format: expected a baseline written by `stagelock baseline "
      "write` (format 'stagelock-baseline')"),
     ('{"format": "stagelock-baseline", "version": 9}', ": version: expected version 1, got 9"),

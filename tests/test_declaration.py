@@ -119,7 +119,8 @@ def test_defaults_mode_type_run_order_provider_configuration() -> None:
     doc = {
         "name": "p",
         "stages": [
-            {"name": "S", "actions": [{"name": "A", "actionTypeId": {"category": "Build"}}]}
+            {"name": "S", "actions": [{"name": "A", "actionTypeId": {"category": "Build"}}]},
+            {"name": "T", "actions": [{"name": "B", "actionTypeId": {"category": "Test"}}]},
         ],
     }
     p = parse_pipeline(doc)
@@ -148,7 +149,8 @@ def test_groups_order_actions_by_run_order_and_group_equal_ones() -> None:
         {"name": name, "actionTypeId": {"category": "Deploy"}, "runOrder": order}
         for name, order in [("C", 7), ("A", 2), ("D", 7), ("B", 3), ("E", 2)]
     ]
-    p = parse_pipeline({"name": "p", "stages": [{"name": "S", "actions": actions}]})
+    test = {"name": "T", "actions": [{"name": "B", "actionTypeId": {"category": "Test"}}]}
+    p = parse_pipeline({"name": "p", "stages": [{"name": "S", "actions": actions}, test]})
     groups = [[a.name for a in group] for group in p.stages[0].groups]
     assert groups == [["A", "E"], ["B"], ["C", "D"]]
 
@@ -195,14 +197,23 @@ def test_same_action_name_in_two_stages_is_fine() -> None:
     assert [s.actions[0].name for s in p.stages] == ["Source", "Source"]
 
 
-def test_a_one_stage_pipeline_without_a_source_is_accepted() -> None:
+def test_a_pipeline_without_a_source_is_accepted() -> None:
     doc = {
         "name": "p",
         "stages": [
-            {"name": "Only", "actions": [{"name": "A", "actionTypeId": {"category": "Approval"}}]}
+            {"name": "Only", "actions": [{"name": "A", "actionTypeId": {"category": "Approval"}}]},
+            {"name": "T", "actions": [{"name": "B", "actionTypeId": {"category": "Test"}}]},
         ],
     }
-    assert len(parse_pipeline(doc).stages) == 1
+    assert len(parse_pipeline(doc).stages) == 2
+
+
+def test_a_one_stage_pipeline_is_beyond_the_quota() -> None:
+    doc = {"name": "p", "stages": [
+        {"name": "Only", "actions": [{"name": "A", "actionTypeId": {"category": "Approval"}}]}]}
+    with pytest.raises(DeclarationError, match=r"^stages: expected at least 2 stages "
+                       r"\(CodePipeline quotas, AWS CodePipeline User Guide"):
+        parse_pipeline(doc)
 
 
 def test_configuration_values_keep_their_text(tmp_path: Path) -> None:
@@ -212,6 +223,10 @@ def test_configuration_values_keep_their_text(tmp_path: Path) -> None:
         """\
 name: p
 stages:
+  - name: T
+    actions:
+      - name: B
+        actionTypeId: {category: Test}
   - name: S
     actions:
       - name: A
@@ -226,7 +241,7 @@ stages:
           Plain: text
 """,
     )
-    config = dict(load_pipeline(path).stages[0].actions[0].configuration)
+    config = dict(load_pipeline(path).stages[1].actions[0].configuration)
     assert config == {
         "PollForSourceChanges": "false",
         "DetectChanges": "no",
@@ -274,7 +289,7 @@ ACTIONS = st.lists(
 )
 STAGES = st.lists(
     st.builds(Stage, name=NAMES, actions=ACTIONS.map(tuple)),
-    min_size=1,
+    min_size=2,
     max_size=4,
     unique_by=lambda s: s.name,
 )
@@ -418,6 +433,12 @@ Resources:
               ActionTypeId: {{Category: Build}}
               RunOrder: {run_order}
 """
+CFN_TWO_STAGES = CFN_ONE_STAGE + """\
+        - Name: After
+          Actions:
+            - Name: Check
+              ActionTypeId: {{Category: Test}}
+"""
 
 
 @pytest.mark.parametrize(
@@ -439,7 +460,8 @@ Resources:
 def test_cloudformation_run_order_accepts_integer_strings(
     tmp_path: Path, run_order: str, message: str | None
 ) -> None:
-    path = write(tmp_path, "t.yaml", CFN_ONE_STAGE.format(name="plain-name", run_order=run_order))
+    path = write(tmp_path, "t.yaml", CFN_TWO_STAGES.format(name="plain-name",
+                                                          run_order=run_order))
     if message is None:
         p = load_pipeline(path)
         assert (p.name, p.stages[0].actions[0].run_order) == ("plain-name", 7)
@@ -776,7 +798,7 @@ def test_missing_file() -> None:
 
 
 def test_directory_is_not_a_file(tmp_path: Path) -> None:
-    assert load_error(tmp_path) == f"{tmp_path}: expected a readable file (Is a directory)"
+    assert load_error(tmp_path) == f"{tmp_path}: expected a regular file, got a directory"
 
 
 def test_file_that_is_not_utf8(tmp_path: Path) -> None:

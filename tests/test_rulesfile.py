@@ -50,7 +50,7 @@ def test_model_file_rules_key(capsys, tmp_path):
     model = tmp_path / "check.toml"
     model.write_text('modes = ["QUEUED"]\nproperties = ["queued-never-overtakes"]\n'
                      'rules = ["mine.py"]\n')
-    status, out, _ = run(["check", str(model)], capsys)
+    status, out, _ = run(["check", str(model), "--allow-rules-files"], capsys)
     assert status == 1 and "REFUTED      queued-never-overtakes" in out
 
 

@@ -29,6 +29,8 @@ class Bounds:
     failures: bool = True
     max_states: int | None = None
     max_seconds: float | None = None
+    max_memory: int | None = None
+    """MiB of resident memory at which the search stops (None: `default_max_memory()`)."""
 
     def describe(self) -> str:
         text = ", ".join((

@@ -13,6 +13,8 @@ Callers go through `checker.engine.explore`, which picks the engine.
 
 from __future__ import annotations
 
+import functools
+import os
 import time
 from array import array
 from collections.abc import Callable, Iterator
@@ -22,6 +24,7 @@ from checker.coverage import execution_changes, inbound_transition_changes
 from checker.engine.bounds import Bounds, allowed, spend
 from checker.engine.graph import find_deadlock, find_stuck
 from checker.engine.result import Finding
+from checker.errors import Terminated
 from spec.lifecycles import COMPILED
 from spec.operations import Operation
 from spec.properties import Property
@@ -160,17 +163,20 @@ def walk_back(parent: array, via: list[Operation | None], target: int) -> list[O
 
 class _Interner:
     """One shared object per distinct execution record and per distinct queue/latest/transition
-    tuple, so that states that differ in one execution share the rest."""
+    tuple, so that states that differ in one execution share the rest.  One pool per field:
+    (0, 0) and (False, False) are equal in Python, but a latest-execution tuple must never come
+    back as a tuple of transition flags."""
 
     def __init__(self) -> None:
-        self.pool: dict[object, object] = {}
+        self.records: dict[object, object] = {}
+        self.pools: list[dict[object, object]] = [{} for _ in State._fields]
 
     def node(self, state: State, budgets: tuple[int, int, int]) -> Node:
-        pool = self.pool
-        executions = tuple([pool.setdefault(x, x) for x in state.executions])
+        records, pools = self.records, self.pools
+        executions = tuple([records.setdefault(x, x) for x in state.executions])
         return (
-            pool.setdefault(executions, executions),
-            *[pool.setdefault(part, part) for part in state[1:]],
+            pools[0].setdefault(executions, executions),
+            *[pools[k].setdefault(part, part) for k, part in enumerate(state[1:], 1)],
             *budgets,
         )
 
@@ -204,6 +210,8 @@ def explore(
     began = time.perf_counter()
     deadline = None if bounds.max_seconds is None else began + bounds.max_seconds
     max_states = bounds.max_states
+    memory_mib = bounds.max_memory if bounds.max_memory is not None else default_max_memory()
+    memory_limit = memory_mib * 2**20 if memory_mib else None
     transitions = 0
     current = 0
     next_layer = 1
@@ -218,6 +226,10 @@ def explore(
                     progress(len(nodes), len(nodes) - current, len(layers) - 1, now - began)
                 if deadline is not None and now > deadline:
                     result.stopped_by = f"--max-seconds {bounds.max_seconds:g}"
+                    break
+                if memory_limit is not None and current & 4095 == 0 \
+                        and resident_bytes() > memory_limit:
+                    result.stopped_by = f"--max-memory {memory_mib}"
                     break
             if not (needs_graph or pending_steps or pending_states):
                 result.stopped_by = "every property decided"
@@ -264,8 +276,10 @@ def explore(
             result.complete = True
     except _Stop:
         pass
-    except KeyboardInterrupt:
-        result.stopped_by = "Ctrl-C"
+    except KeyboardInterrupt as stop:
+        result.stopped_by = "SIGTERM" if isinstance(stop, Terminated) else "Ctrl-C"
+    except MemoryError:  # the memory ran out before the guard saw it coming
+        result.stopped_by = f"--max-memory {memory_mib} (out of memory)"
     # Close the edge list of a state cut off half-way, so every listed state has its slice.
     while len(edge_start) < len(nodes):
         edge_start.append(len(edge_target))
@@ -280,6 +294,49 @@ def explore(
 
 class _Stop(Exception):
     pass
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def resident_bytes() -> int:
+    """This process's resident memory (0 where /proc is not available)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+@functools.cache
+def default_max_memory() -> int | None:
+    """75% of the memory this process may have, in MiB: the machine's (/proc/meminfo), or less
+    where a cgroup or an address-space limit (RLIMIT_AS) says so; None when none is known."""
+    limits: list[int] = []
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            for line in f:
+                if line.startswith(b"MemTotal:"):
+                    limits.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/memory.max", "rb") as f:
+            text = f.read().strip()
+        if text.isdigit():
+            limits.append(int(text))
+    except OSError:
+        pass
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            # The address space counts the interpreter and its libraries too.
+            limits.append(max(soft - 256 * 2**20, soft // 2))
+    except (ImportError, ValueError, OSError):
+        pass
+    return min(limits) * 3 // 4 // 2**20 if limits else None
 
 
 def _settle(found: dict[str, Finding], pending_steps: list[Property],

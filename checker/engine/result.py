@@ -30,6 +30,8 @@ class Explored(Protocol):
     """A searched graph: states numbered in the order found (so by depth, breadth first), each
     reached by a shortest path, with every recorded step."""
 
+    bounds: Any
+    """The `checker.engine.Bounds` searched within."""
     engine: str
     """"compiled" or "interpreted"."""
     engine_reason: str

@@ -34,11 +34,13 @@ R_DONE, R_DECIDED, R_MAX_STATES = 0, 1, 2
 
 
 @njit(cache=True, parallel=True)
-def expand_block(T, states, table, lo, hi, nthreads, counts, buf_packed, buf_hash, buf_op,
-                 buf_known, kinds, params, pending, hits, seen, scratch, ops, cur, changed,
-                 inside, queued, charts, overflow):
-    """Successors of states lo..hi-1 into the block buffers (row (source - lo) * maxs + j), and
-    per worker and property the first row where the property fires (hits, -1: nowhere)."""
+def expand_block(T, states, table, fptable, sources, lo, hi, nthreads, counts, buf_packed,
+                 buf_hash, buf_op, buf_known, kinds, params, pending, hits, seen, scratch, ops,
+                 cur, changed, inside, queued, charts, overflow):
+    """Successors of sources[lo..hi-1] into the block buffers (row (source - lo) * maxs + j),
+    and per worker and property the first row where the property fires (hits, -1: nowhere).
+    Exact storage: `sources` is `states`, looked up in `table`; fingerprint storage: `sources`
+    is the queue, and a successor is known when its fingerprint is in `fptable`."""
     W = T[H_W]
     maxs = scratch.shape[1]
     nprop = kinds.shape[0]
@@ -50,7 +52,7 @@ def expand_block(T, states, table, lo, hi, nthreads, counts, buf_packed, buf_has
         last = min(hi, first + per)
         here = cur[t]
         for src in range(first, last):
-            unpack(states[src], T, here)
+            unpack(sources[src], T, here)
             k = successors(here, T, scratch[t], ops[t])
             counts[src - lo] = k
             base = (src - lo) * maxs
@@ -66,7 +68,10 @@ def expand_block(T, states, table, lo, hi, nthreads, counts, buf_packed, buf_has
                 buf_op[row] = op
                 # Known already (found in an earlier block): its state properties were checked
                 # when it was found.  Unknown ones are numbered in phase two.
-                known = _find(states, table, packed, h, W)
+                if fptable.shape[0] > 1:
+                    known = _find_fingerprint(fptable, h)
+                else:
+                    known = _find(states, table, packed, h, W)
                 buf_known[row] = known
                 nch = changed_executions(here, after, T, changed[t])
                 if charts:
@@ -93,8 +98,136 @@ def _find(states, table, packed, h, W):
         slot = (slot + np.uint64(1)) & tmask
 
 
+@njit(cache=True, inline="always")
+def fingerprint_of(h):
+    """The fingerprint stored for a state of hash h (never 0, which marks an empty slot)."""
+    return h | np.uint64(1)
+
+
+@njit(cache=True, inline="always")
+def _find_fingerprint(fptable, h):
+    fp = fingerprint_of(h)
+    tmask = np.uint64(fptable.shape[0] - 1)
+    slot = fp & tmask
+    while True:
+        got = fptable[slot]
+        if got == 0:
+            return -1
+        if got == fp:
+            return 0
+        slot = (slot + np.uint64(1)) & tmask
+
+
 @njit(cache=True)
-def insert_block(T, states, table, parent, edge_start, edge_target, ctr, lo, hi, counts,
+def insert_block_fingerprints(T, fptable, queue, ctr, lo, hi, counts, buf_packed, buf_hash,
+                              buf_op, buf_known, kinds, pending, hits, found, op_counts, maxs,
+                              parents, choices, cur):
+    """Fingerprint storage's phase two: new states (by fingerprint) go to the end of `queue`,
+    with their parent's number and which of its successors they are (`parents`, `choices`,
+    from ctr[8] on).  ctr as for `insert_block`, and: 7 the number of the queue's first state,
+    8 how many new states this block found, 9 the first deadlock (-1: none)."""
+    W = T[H_W]
+    nprop = kinds.shape[0]
+    first_hit = np.full(nprop, -1, dtype=np.int64)
+    for p in range(nprop):
+        for t in range(hits.shape[0]):
+            h = hits[t, p]
+            if h >= 0 and (first_hit[p] < 0 or h < first_hit[p]):
+                first_hit[p] = h
+    tmask = np.uint64(fptable.shape[0] - 1)
+    n_states, n_edges = ctr[0], ctr[2]
+    max_states = ctr[3]
+    npending = ctr[5]
+    base = ctr[7]
+    fresh = 0
+    why = R_DONE
+    current = lo
+    for src in range(lo, hi):
+        current = src
+        if ctr[4] == 0 and npending == 0:
+            why = R_DECIDED
+            break
+        number = base + src
+        if counts[src - lo] == 0 and ctr[9] < 0:
+            unpack(queue[src], T, cur)
+            if _unfinished(cur, T):
+                ctr[9] = number
+        first = (src - lo) * maxs
+        stopped = False
+        for j in range(counts[src - lo]):
+            row = first + j
+            op = buf_op[row]
+            op_counts[op & 15] += 1
+            if npending:
+                for p in range(nprop):
+                    if pending[p] and first_hit[p] == row and not is_state_kind(kinds[p]):
+                        pending[p] = 0
+                        npending -= 1
+                        found[p, 0] = -1
+                        found[p, 1] = number
+                        found[p, 2] = op
+            n_edges += 1
+            if buf_known[row] >= 0:
+                continue
+            h = buf_hash[row]
+            fp = fingerprint_of(h)
+            slot = fp & tmask
+            new = True
+            while True:
+                got = fptable[slot]
+                if got == 0:
+                    break
+                if got == fp:
+                    new = False
+                    break
+                slot = (slot + np.uint64(1)) & tmask
+            if not new:
+                continue
+            if max_states >= 0 and n_states >= max_states:
+                why = R_MAX_STATES
+                stopped = True
+                n_edges -= 1
+                break
+            fptable[slot] = fp
+            end = n_states - base
+            for w in range(W):
+                queue[end, w] = buf_packed[row, w]
+            parents[fresh] = number
+            choices[fresh] = j
+            fresh += 1
+            ctr[8] = fresh
+            target = n_states
+            n_states += 1
+            if npending:
+                for p in range(nprop):
+                    if pending[p] and first_hit[p] == row and is_state_kind(kinds[p]):
+                        pending[p] = 0
+                        npending -= 1
+                        found[p, 0] = target
+                        found[p, 1] = -1
+                        found[p, 2] = -1
+        if stopped:
+            break
+        current = src + 1
+    ctr[0], ctr[1], ctr[2], ctr[5], ctr[6] = n_states, current, n_edges, npending, why
+    ctr[8] = fresh
+
+
+@njit(cache=True)
+def rehash_fingerprints(old, new):
+    tmask = np.uint64(new.shape[0] - 1)
+    for i in range(old.shape[0]):
+        fp = old[i]
+        if fp == 0:
+            continue
+        slot = fp & tmask
+        while new[slot] != 0:
+            slot = (slot + np.uint64(1)) & tmask
+        new[slot] = fp
+
+
+@njit(cache=True)
+def insert_block(T, states, table, edge_start, edge_target, ctr, lo, hi, counts,
                  buf_packed, buf_hash, buf_op, buf_known, kinds, pending, hits, found, op_counts,
                  maxs):
     """Number the block's successors in queue order.  ctr: 0 states, 1 next state to expand,
@@ -164,7 +297,6 @@ def insert_block(T, states, table, parent, edge_start, edge_target, ctr, lo, hi,
                 for w in range(W):
                     states[target, w] = packed[w]
                 table[slot] = target + 1
-                parent[target] = src
                 n_states += 1
                 if npending:
                     for p in range(nprop):
@@ -235,6 +367,20 @@ def one_state_successors(T, words, scratch, ops, cur, packed_out):
 
 # --------------------------------------------------------------------------------------------
 # Graph analyses on the compact arrays
+
+
+@njit(cache=True)
+def parents_from_edges(edge_start, edge_target, n, expanded):
+    """Each state's parent: the state whose expansion found it, which is the source of the
+    first edge into it (states are expanded in order, their successors listed in order)."""
+    parent = np.full(n, -1, dtype=np.int32)
+    parent[0] = 0
+    for s in range(expanded + 1 if expanded < n else n):
+        for k in range(edge_start[s], edge_start[s + 1]):
+            t = edge_target[k]
+            if parent[t] < 0:
+                parent[t] = s
+    return parent
 
 
 @njit(cache=True)

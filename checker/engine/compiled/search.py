@@ -10,6 +10,7 @@ compared state by state (`tests/test_engines.py`).
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
@@ -31,8 +32,9 @@ from checker.engine.compiled.tables import (
     decode_op,
     encode,
 )
+from checker.engine.interpreted import default_max_memory, resident_bytes
 from checker.engine.result import Finding
-from checker.errors import InternalError
+from checker.errors import InternalError, Terminated
 from spec.lifecycles import COMPILED
 from spec.operations import Operation
 from spec.properties import PROPERTIES, Property
@@ -145,7 +147,7 @@ class CompiledExploration:
         self.tables = tables
         self.states = np.empty((0, tables.words), dtype=np.uint64)
         self.parent = np.empty(0, dtype=np.int32)
-        self.edge_start = np.zeros(1, dtype=np.int64)
+        self.edge_start = np.zeros(1, dtype=np.int32)
         self.edge_target = np.empty(0, dtype=np.int32)
         self.layers: list[int] = [0]
         self.violations: dict[str, Finding] = {}
@@ -258,6 +260,89 @@ class CompiledExploration:
         return chart_changes(self.seen, self.op_counts)
 
 
+TRAIL = np.dtype([("parent", "<i4"), ("choice", "<u2")])
+"""Fingerprint storage's record per state, on disk: its parent's number and which of the
+parent's successors it is."""
+
+
+class FingerprintExploration(CompiledExploration):
+    """A search with fingerprint storage: the states seen are kept as 64-bit fingerprints only,
+    the queue as packed states, and each state's way back (parent, which successor) in a file;
+    no graph.  A state is rebuilt by replaying its way from the initial state."""
+
+    storage = "fingerprint"
+
+    def __init__(self, model: Model, bounds: Bounds, tables: Tables, trail: Any) -> None:
+        super().__init__(model, bounds, tables)
+        self.storage = "fingerprint"
+        self.trail = trail
+        self.count = 0
+        self.first_deadlock = -1
+
+    def trail_append(self, parents: np.ndarray, choices: np.ndarray) -> None:
+        records = np.empty(len(parents), dtype=TRAIL)
+        records["parent"], records["choice"] = parents, choices
+        self.trail.seek(0, 2)
+        self.trail.write(records.tobytes())
+
+    def _way(self, i: int) -> list[int]:
+        """The successor choices from the initial state to state i."""
+        choices: list[int] = []
+        while i != 0:
+            self.trail.seek(i * TRAIL.itemsize)
+            record = np.frombuffer(self.trail.read(TRAIL.itemsize), dtype=TRAIL)[0]
+            choices.append(int(record["choice"]))
+            i = int(record["parent"])
+        choices.reverse()
+        return choices
+
+    def _replay_way(self, i: int) -> tuple[np.ndarray, list[Operation]]:
+        words = np.zeros(self.tables.words, dtype=np.uint64)
+        K.pack(encode(self.tables, self.model, self.model.initial(), (0, 0, 0)), self.tables.T,
+               words)
+        ops: list[Operation] = []
+        for choice in self._way(i):
+            successors_ = self._successors_of(words)
+            if choice >= len(successors_):
+                raise InternalError("compiled engine: a fingerprint trail names a successor "
+                                    "that the state does not have")
+            code, words = successors_[choice]
+            ops.append(decode_op(self.model, code))
+        return words, ops
+
+    def _successors_of(self, words: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        k = G.one_state_successors(self.tables.T, words, self._scratch, self._ops, self._v,
+                                   self._packed)
+        if k < 0:
+            raise InternalError("compiled engine: a value outgrew its field in the packed state")
+        return [(int(self._ops[j]), self._packed[j].copy()) for j in range(k)]
+
+    def __len__(self) -> int:
+        return self.count
+
+    def vector(self, i: int) -> np.ndarray:
+        words, _ = self._replay_way(i)
+        K.unpack(words, self.tables.T, self._v)
+        return self._v.copy()
+
+    def path(self, target: int) -> list[Operation]:
+        return self._replay_way(target)[1]
+
+    def edges(self, i: int) -> list[tuple[Operation, int]]:
+        raise InternalError("fingerprint storage keeps no graph: its steps are not listed")
+
+    def deadlock(self) -> Finding | None:
+        i = self.first_deadlock
+        if i < 0:
+            return None
+        state, budgets = self.node(i)
+        _replay(self, self.path(i), state, budgets)
+        return Finding(i, detail="an execution is unfinished and nothing can happen")
+
+    def stuck(self) -> Finding | None:
+        raise InternalError("fingerprint storage keeps no graph to decide can-always-finish")
+
+
 STATUS_NAMES = ("InProgress", "Stopping", "Stopped", "Succeeded", "Superseded", "Failed")
 ACTION_NAMES = ("NotStarted", "InProgress", "Abandoned", "Succeeded", "Failed")
 
@@ -301,93 +386,178 @@ def explore_compiled(
     storage: str = "auto",
 ) -> CompiledExploration:
     """Explore breadth first in compiled code; check the properties inside the kernel; replay
-    every finding through the readable rules."""
-    flags = variant_flags(model)
-    codes: list[tuple[int, int]] = []
-    checked: list[Property] = []
-    for p in properties:
-        code = property_code(p)
-        if code is not None:
-            codes.append(code)
-            checked.append(p)
-    tables = build_tables(model, bounds.executions, bounds.stops, bounds.retries,
-                          bounds.toggles, bounds.failures, flags, codes)
+    every finding through the readable rules.  `storage`: "exact" (every state stored whole, the
+    graph kept), "fingerprint" (64-bit fingerprints of the states seen and the queue only; no
+    graph, so can-always-finish is left undetermined), or "auto" (exact)."""
+    if storage not in ("auto", "exact", "fingerprint"):
+        raise ValueError(f"unknown storage {storage!r}")
+    work = _Work(model, bounds, properties, workers)
+    if storage == "fingerprint":
+        return _search_fingerprints(work, progress)
+    return _search_exact(work, progress)
+
+
+class _Work:
+    """What both storages share: the tables, the property table, the block buffers and the
+    workers' scratch arrays."""
+
+    def __init__(self, model: Model, bounds: Bounds, properties: list[Property],
+                 workers: int | None) -> None:
+        flags = variant_flags(model)
+        codes: list[tuple[int, int]] = []
+        self.checked: list[Property] = []
+        for p in properties:
+            code = property_code(p)
+            if code is not None:
+                codes.append(code)
+                self.checked.append(p)
+        if bounds.executions > 255:
+            raise Unsupported("more than 255 executions")
+        self.model, self.bounds, self.properties = model, bounds, properties
+        self.tables = build_tables(model, bounds.executions, bounds.stops, bounds.retries,
+                                   bounds.toggles, bounds.failures, flags, codes)
+        self.compile_seconds = warm_up()
+        wanted = max(1, workers or os.cpu_count() or 1)
+        numba.set_num_threads(min(wanted, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+        nt = self.nthreads = numba.get_num_threads()
+        t = self.tables
+        self.maxs = maxs = t.max_successors
+        rows = BLOCK * maxs
+        W = t.words
+        self.needs_graph = any(p.kind == "progress" for p in properties) or not properties
+        nprop = len(codes)
+        self.kinds = np.array([k for k, _ in codes], dtype=np.int32)
+        self.params = np.array([p for _, p in codes], dtype=np.int32)
+        self.pending = np.ones(nprop, dtype=np.uint8)
+        self.found = np.full((max(1, nprop), 3), -1, dtype=np.int64)
+        self.hits = np.full((nt, max(1, nprop)), -1, dtype=np.int64)
+        self.op_counts = np.zeros(len(OP_KINDS), dtype=np.int64)
+        self.counts = np.zeros(BLOCK, dtype=np.int32)
+        self.buf_packed = np.zeros((rows, W), dtype=np.uint64)
+        self.buf_hash = np.zeros(rows, dtype=np.uint64)
+        self.buf_op = np.zeros(rows, dtype=np.int64)
+        self.buf_known = np.zeros(rows, dtype=np.int64)
+        self.overflow = np.zeros(nt, dtype=np.int64)
+        self.seen = np.zeros((nt, 4, 7, 7), dtype=np.uint8)
+        self.scratch = np.zeros((nt, maxs, t.length), dtype=np.int32)
+        self.ops = np.zeros((nt, maxs), dtype=np.int64)
+        self.cur = np.zeros((nt, t.length), dtype=np.int32)
+        self.changed = np.zeros((nt, max(1, t.executions)), dtype=np.int32)
+        self.inside = np.zeros((nt, t.stages + 1), dtype=np.int32)
+        self.queued = np.zeros((nt, t.stages + 1), dtype=np.int32)
+        memory = bounds.max_memory if bounds.max_memory is not None else default_max_memory()
+        self.memory_limit = memory * 2**20 if memory else None
+        self.memory_mib = memory
+        self.began = time.perf_counter()
+        self.deadline = (None if bounds.max_seconds is None
+                         else self.began + bounds.max_seconds)
+        self.last_report = self.began
+
+    def ctr(self, size: int = 10) -> np.ndarray:
+        b = self.bounds
+        ctr = np.zeros(size, dtype=np.int64)
+        ctr[0] = 1
+        ctr[3] = -1 if b.max_states is None else b.max_states
+        ctr[4] = int(self.needs_graph)
+        ctr[5] = len(self.kinds)
+        return ctr
+
+    def expand(self, states: Any, table: Any, fptable: Any, sources: Any, lo: int,
+               hi: int) -> None:
+        G.expand_block(self.tables.T, states, table, fptable, sources, lo, hi, self.nthreads,
+                       self.counts, self.buf_packed, self.buf_hash, self.buf_op, self.buf_known,
+                       self.kinds, self.params, self.pending, self.hits, self.seen,
+                       self.scratch, self.ops, self.cur, self.changed, self.inside, self.queued,
+                       1, self.overflow)
+        if self.overflow.any():
+            raise InternalError("compiled engine: a value outgrew its field in the packed "
+                                "state (a bound of the tables is wrong)")
+
+    def stop_before_block(self, ctr: np.ndarray, n: int, current: int, depth: int,
+                          progress: Callable[[int, int, int, float], None] | None) -> str | None:
+        """Why the search stops before the next block (None: it goes on)."""
+        if not self.needs_graph and int(ctr[5]) == 0:
+            return "every property decided"
+        now = time.perf_counter()
+        if self.deadline is not None and now > self.deadline:
+            return f"--max-seconds {self.bounds.max_seconds:g}"
+        if progress is not None and now - self.last_report > 0.2:
+            progress(n, n - current, depth, now - self.began)
+            self.last_report = now
+        if self.memory_limit is not None and resident_bytes() > self.memory_limit:
+            return f"--max-memory {self.memory_mib}"
+        return None
+
+    def finish(self, ex: CompiledExploration, ctr: np.ndarray) -> None:
+        ex.compile_seconds = self.compile_seconds
+        ex.workers = self.nthreads
+        ex.seconds = time.perf_counter() - self.began
+        G.merge_seen(self.seen)
+        ex.seen = self.seen[0].copy()
+        ex.op_counts = {kind.__name__: int(self.op_counts[i]) for i, kind in sorted(
+            enumerate(OP_KINDS), key=lambda item: item[1].__name__) if self.op_counts[i]}
+
+    def findings(self, ex: CompiledExploration) -> None:
+        for p, row in zip(self.checked, self.found, strict=False):
+            if row[0] == -1 and row[1] == -1:
+                continue
+            finding = _finding(ex, p, int(row[0]), int(row[1]), int(row[2]))
+            (ex.witnesses if p.kind == "witness" else ex.violations)[p.name] = finding
+
+
+def _interruption(stop: KeyboardInterrupt) -> str:
+    return "SIGTERM" if isinstance(stop, Terminated) else "Ctrl-C"
+
+
+def _search_exact(work: _Work, progress: Callable[[int, int, int, float], None] | None
+                  ) -> CompiledExploration:
+    model, bounds, tables = work.model, work.bounds, work.tables
     ex = CompiledExploration(model, bounds, tables)
-    ex.compile_seconds = warm_up()
-    nthreads = max(1, workers or os.cpu_count() or 1)
-    numba.set_num_threads(min(nthreads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
-    nthreads = numba.get_num_threads()
-    ex.workers = nthreads
-    T = tables.T
-    W = tables.words
-    maxs = tables.max_successors
-    block = BLOCK
-    rows = block * maxs
-    cap = 1 << 12
+    T, W, maxs = tables.T, tables.words, work.maxs
+    # Room for as many states as the memory limit could hold, reserved but not touched: pages
+    # become resident only as states are stored, and nothing is copied as the search grows.
+    limit = work.memory_limit or 8 * 2**30
+    cap = max(1 << 12, min(MAX_RESERVED, limit // (W * 8 + 20)))
     states = np.zeros((cap, W), dtype=np.uint64)
-    parent = np.zeros(cap, dtype=np.int32)
-    edge_start = np.zeros(cap + 1, dtype=np.int64)
-    edge_target = np.zeros(cap * 4, dtype=np.int32)
-    table = np.zeros(cap * 2, dtype=np.int32)
-    first = encode(tables, model, model.initial(), (0, 0, 0))
-    K.pack(first, T, states[0])
+    edge_start = np.zeros(cap + 1, dtype=np.int32)
+    edge_target = np.zeros(min(MAX_RESERVED, cap * 4), dtype=np.int32)
+    table = np.zeros(1 << 13, dtype=np.int32)
+    no_fingerprints = np.zeros(1, dtype=np.uint64)
+    K.pack(encode(tables, model, model.initial(), (0, 0, 0)), T, states[0])
     G.rehash(states, 1, table, W)
-    needs_graph = any(p.kind == "progress" for p in properties) or not properties
-    nprop = len(codes)
-    kinds = np.array([k for k, _ in codes], dtype=np.int32)
-    params = np.array([p for _, p in codes], dtype=np.int32)
-    pending = np.ones(nprop, dtype=np.uint8)
-    found = np.full((max(1, nprop), 3), -1, dtype=np.int64)
-    hits = np.full((nthreads, max(1, nprop)), -1, dtype=np.int64)
-    op_counts = np.zeros(len(OP_KINDS), dtype=np.int64)
-    ctr = np.array([1, 0, 0, -1 if bounds.max_states is None else bounds.max_states,
-                    int(needs_graph), nprop, 0], dtype=np.int64)
-    counts = np.zeros(block, dtype=np.int32)
-    buf_packed = np.zeros((rows, W), dtype=np.uint64)
-    buf_hash = np.zeros(rows, dtype=np.uint64)
-    buf_op = np.zeros(rows, dtype=np.int64)
-    buf_known = np.zeros(rows, dtype=np.int64)
-    overflow = np.zeros(nthreads, dtype=np.int64)
-    seen = np.zeros((nthreads, 4, 7, 7), dtype=np.uint8)
-    scratch = np.zeros((nthreads, maxs, tables.length), dtype=np.int32)
-    ops = np.zeros((nthreads, maxs), dtype=np.int64)
-    cur = np.zeros((nthreads, tables.length), dtype=np.int32)
-    changed = np.zeros((nthreads, max(1, tables.executions)), dtype=np.int32)
-    inside = np.zeros((nthreads, tables.stages + 1), dtype=np.int32)
-    queued = np.zeros((nthreads, tables.stages + 1), dtype=np.int32)
-    began = time.perf_counter()
-    deadline = None if bounds.max_seconds is None else began + bounds.max_seconds
+    ctr = work.ctr()
     why = G.R_DONE
-    last_report = began
+    depth, level_end = 0, 1
     try:
         while True:
             n, current = int(ctr[0]), int(ctr[1])
+            if current >= level_end:
+                depth, level_end = depth + 1, n
+                ex.layers.append(current)
             if current >= n:
                 ex.complete = True
                 break
-            if not needs_graph and int(ctr[5]) == 0:
-                ex.stopped_by = "every property decided"
+            ex.stopped_by = work.stop_before_block(ctr, n, current, depth, progress)
+            if ex.stopped_by is not None:
                 break
-            now = time.perf_counter()
-            if deadline is not None and now > deadline:
-                ex.stopped_by = f"--max-seconds {bounds.max_seconds:g}"
+            hi = min(level_end, current + BLOCK)
+            more = (hi - current) * maxs
+            if n + more > states.shape[0] or int(ctr[2]) + more > edge_target.shape[0]:
+                ex.stopped_by = (f"--max-memory {work.memory_mib} (exact storage is full: "
+                                 f"use --storage fingerprint)")
                 break
-            if progress is not None and now - last_report > 0.2:
-                progress(n, n - current, _depth_of(parent, current), now - began)
-                last_report = now
-            hi = min(n, current + block)
-            states, parent, edge_start, edge_target, table = _room(
-                n, int(ctr[2]), (hi - current) * maxs, W, states, parent, edge_start,
-                edge_target, table)
-            G.expand_block(T, states, table, current, hi, nthreads, counts, buf_packed,
-                           buf_hash, buf_op, buf_known, kinds, params, pending, hits, seen,
-                           scratch, ops, cur, changed, inside, queued, 1, overflow)
-            if overflow.any():
-                raise InternalError("compiled engine: a value outgrew its field in the packed "
-                                    "state (a bound of the tables is wrong)")
-            G.insert_block(T, states, table, parent, edge_start, edge_target, ctr, current, hi,
-                           counts, buf_packed, buf_hash, buf_op, buf_known, kinds, pending, hits,
-                           found, op_counts, maxs)
+            if (n + more) * 10 > table.shape[0] * 7:
+                size = table.shape[0]
+                while (n + more) * 10 > size * 7:
+                    size *= 2
+                del table
+                table = np.zeros(size, dtype=np.int32)
+                G.rehash(states, n, table, W)
+            work.expand(states, table, no_fingerprints, states, current, hi)
+            G.insert_block(T, states, table, edge_start, edge_target, ctr, current, hi,
+                           work.counts, work.buf_packed, work.buf_hash, work.buf_op,
+                           work.buf_known, work.kinds, work.pending, work.hits, work.found,
+                           work.op_counts, maxs)
             why = int(ctr[6])
             if why == G.R_DECIDED:
                 ex.stopped_by = "every property decided"
@@ -395,70 +565,123 @@ def explore_compiled(
             if why == G.R_MAX_STATES:
                 ex.stopped_by = f"--max-states {bounds.max_states}"
                 break
-    except KeyboardInterrupt:
-        ex.stopped_by = "Ctrl-C"
-    ex.seconds = time.perf_counter() - began
-    G.merge_seen(seen)
-    ex.seen = seen[0].copy()
+    except KeyboardInterrupt as stop:
+        ex.stopped_by = _interruption(stop)
+    except MemoryError:
+        ex.stopped_by = f"--max-memory {work.memory_mib} (out of memory)"
+    work.finish(ex, ctr)
+    del table
     n, current, n_edges = int(ctr[0]), int(ctr[1]), int(ctr[2])
+    if ex.complete:
+        ex.layers.pop()  # the level after the last holds no state
     # Close the edge lists: a state cut off half-way keeps the edges it recorded.
     partial = why == G.R_MAX_STATES
     edge_start[current + 1 if partial else current: n + 1] = n_edges
     ex.states = states[:n]
-    ex.parent = parent[:n]
     ex.edge_start = edge_start[:n + 1]
     ex.edge_target = edge_target[:n_edges]
     ex.expanded = n if ex.complete else current
     ex.transitions = n_edges + (1 if partial else 0)
-    ex.op_counts = {kind.__name__: int(op_counts[i]) for i, kind in sorted(
-        enumerate(OP_KINDS), key=lambda item: item[1].__name__) if op_counts[i]}
-    depth = G.depths(ex.parent, n)
-    last = int(depth[-1]) if ex.complete or current >= n else int(depth[current])
-    ex.layers = [int(x) for x in np.searchsorted(depth, np.arange(last + 1), side="left")]
-    for p, row in zip(checked, found, strict=False):
-        if row[0] == -1 and row[1] == -1:
-            continue
-        finding = _finding(ex, p, int(row[0]), int(row[1]), int(row[2]))
-        (ex.witnesses if p.kind == "witness" else ex.violations)[p.name] = finding
+    ex.parent = G.parents_from_edges(ex.edge_start, ex.edge_target, n, ex.expanded)
+    work.findings(ex)
     return ex
 
 
-def _depth_of(parent: np.ndarray, i: int) -> int:
-    d = 0
-    while i > 0:
-        i = int(parent[i])
-        d += 1
-    return d
+MAX_RESERVED = 2**31 - 1
+"""The most states (and edges) exact storage numbers: they are int32 throughout."""
 
 
-def _room(n: int, n_edges: int, more: int, W: int, states: Any, parent: Any,
-          edge_start: Any, edge_target: Any, table: Any) -> tuple[Any, Any, Any, Any, Any]:
-    """Grow the arrays so that `more` new states and edges fit, the table at most 70% full."""
-    if n + more > states.shape[0]:
-        size = states.shape[0]
-        while n + more > size:
-            size *= 2
-        states = _resized(states, (size, W), n)
-        parent = _resized(parent, (size,), n)
-        edge_start = _resized(edge_start, (size + 1,), n + 1)
-    if n_edges + more > edge_target.shape[0]:
-        size = edge_target.shape[0]
-        while n_edges + more > size:
-            size *= 2
-        edge_target = _resized(edge_target, (size,), n_edges)
-    if (n + more) * 10 > table.shape[0] * 7:
-        size = table.shape[0]
-        while (n + more) * 10 > size * 7:
-            size *= 2
-        table = np.zeros(size, dtype=np.int32)
-        G.rehash(states, n, table, W)
-    return states, parent, edge_start, edge_target, table
+def _search_fingerprints(work: _Work, progress: Callable[[int, int, int, float], None] | None
+                         ) -> CompiledExploration:
+    model, bounds, tables = work.model, work.bounds, work.tables
+    T, W, maxs = tables.T, tables.words, work.maxs
+    # The trail lives as long as the exploration, which may rebuild states from it.
+    trail = tempfile.TemporaryFile(prefix="stagelock-parents-")  # noqa: SIM115
+    ex = FingerprintExploration(model, bounds, tables, trail)
+    queue = np.zeros((1 << 12, W), dtype=np.uint64)
+    fptable = np.zeros(1 << 13, dtype=np.uint64)
+    K.pack(encode(tables, model, model.initial(), (0, 0, 0)), T, queue[0])
+    G.rehash_fingerprints(np.array([K.hash_words(queue[0], W) | np.uint64(1)], dtype=np.uint64),
+                          fptable)
+    parents = np.zeros(BLOCK * maxs, dtype=np.int32)
+    choices = np.zeros(BLOCK * maxs, dtype=np.uint16)
+    no_states = np.zeros((1, W), dtype=np.uint64)
+    no_table = np.zeros(1, dtype=np.int32)
+    ctr = work.ctr()
+    ctr[9] = -1
+    ex.trail_append(np.array([0], dtype=np.int32), np.array([0], dtype=np.uint16))
+    why = G.R_DONE
+    depth, level_end = 0, 1
+    try:
+        while True:
+            n, current = int(ctr[0]), int(ctr[1])
+            base = int(ctr[7])
+            if base + current >= level_end:
+                depth, level_end = depth + 1, n
+                ex.layers.append(base + current)
+            if current >= n - base:
+                ex.complete = True
+                ex.layers.pop()
+                break
+            ex.stopped_by = work.stop_before_block(ctr, n, base + current, depth, progress)
+            if ex.stopped_by is not None:
+                break
+            hi = min(n - base, current + BLOCK, current + (level_end - base - current))
+            more = (hi - current) * maxs
+            if n - base + more > queue.shape[0] or current > queue.shape[0] // 2:
+                queue, base, current = _compact(queue, base, current, n, more)
+                ctr[1], ctr[7] = current, base
+                hi = min(n - base, current + BLOCK, level_end - base)
+            while (n + more) * 4 > fptable.shape[0] * 3:
+                grown = np.zeros(fptable.shape[0] * 2, dtype=np.uint64)
+                G.rehash_fingerprints(fptable, grown)
+                fptable = grown
+            work.expand(no_states, no_table, fptable, queue, current, hi)
+            ctr[8] = 0
+            G.insert_block_fingerprints(T, fptable, queue, ctr, current, hi, work.counts,
+                                        work.buf_packed, work.buf_hash, work.buf_op,
+                                        work.buf_known, work.kinds, work.pending, work.hits,
+                                        work.found, work.op_counts, maxs, parents, choices,
+                                        work.cur[0])
+            fresh = int(ctr[8])
+            ex.trail_append(parents[:fresh], choices[:fresh])
+            why = int(ctr[6])
+            if why == G.R_DECIDED:
+                ex.stopped_by = "every property decided"
+                break
+            if why == G.R_MAX_STATES:
+                ex.stopped_by = f"--max-states {bounds.max_states}"
+                break
+    except KeyboardInterrupt as stop:
+        ex.stopped_by = _interruption(stop)
+    except MemoryError:
+        ex.stopped_by = f"--max-memory {work.memory_mib} (out of memory)"
+    work.finish(ex, ctr)
+    n = int(ctr[0])
+    ex.count = n
+    ex.expanded = n if ex.complete else int(ctr[7]) + int(ctr[1])
+    ex.transitions = int(ctr[2]) + (1 if why == G.R_MAX_STATES else 0)
+    ex.first_deadlock = int(ctr[9])
+    # Two of n states share a fingerprint with probability at most n(n-1)/2 / 2^64.
+    ex.miss_probability = min(1.0, n * (n - 1) / 2 / 2.0**64)
+    del fptable, queue
+    work.findings(ex)
+    return ex
 
 
-def _resized(array: np.ndarray, shape: tuple[int, ...], keep: int) -> np.ndarray:
-    out = np.zeros(shape, dtype=array.dtype)
-    out[:keep] = array[:keep]
-    return out
+def _compact(queue: np.ndarray, base: int, current: int, n: int,
+             more: int) -> tuple[np.ndarray, int, int]:
+    """Drop the states already expanded from the front of the queue, and make room for `more`."""
+    left = n - base - current
+    size = queue.shape[0]
+    while left + more > size:
+        size *= 2
+    if size != queue.shape[0]:
+        grown = np.zeros((size, queue.shape[1]), dtype=np.uint64)
+        grown[:left] = queue[current:current + left]
+        return grown, base + current, 0
+    queue[:left] = queue[current:current + left]
+    return queue, base + current, 0
 
 
 def _finding(ex: CompiledExploration, p: Property, state: int, before: int,
@@ -521,5 +744,6 @@ def warm_up() -> float:
                                             Stage("B", (Action("b"),)))), world=True)
     _WARM.append(0.0)
     explore_compiled(tiny, Bounds(executions=1), [])
+    explore_compiled(tiny, Bounds(executions=1), [], storage="fingerprint")
     _WARM[0] = time.perf_counter() - began
     return _WARM[0]
