@@ -99,6 +99,8 @@ class CheckConfig:
     """"auto", "compiled" or "interpreted" (`checker.engine.choose_engine`)."""
     workers: int | None = None
     """The compiled engine's workers (None: every core)."""
+    storage: str = "auto"
+    """The compiled engine's storage: "auto", "exact" or "fingerprint"."""
 
     @property
     def variant_names(self) -> tuple[str, ...]:
@@ -137,7 +139,7 @@ def check_mode(
     model = build_model(config.pipeline, mode, rule_set(config.variants, config.rules_files))
     props = properties_for(mode, config.properties)
     ex = explore(model, config.bounds, props, progress, engine=config.engine,
-                 workers=config.workers)
+                 workers=config.workers, storage=config.storage)
     began = time.perf_counter()
     verdicts: list[Verdict] = []
     never: list[Change] | None = None

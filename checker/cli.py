@@ -95,7 +95,7 @@ def _common_options(parser: argparse.ArgumentParser, top: bool) -> None:
 
 
 def _engine_options(parser: argparse.ArgumentParser, storage: bool = False) -> None:
-    """--engine and --workers (and, for the benchmark, --storage)."""
+    """--engine and --workers (and, for check and the benchmark, --storage)."""
     parser.add_argument("--engine", choices=ENGINES,
                         help="explore with this engine (default: compiled wherever it can run "
                              "the rules and properties, else interpreted)")
@@ -104,7 +104,11 @@ def _engine_options(parser: argparse.ArgumentParser, storage: bool = False) -> N
                              f"{default_workers()} here)")
     if storage:
         parser.add_argument("--storage", choices=STORAGES,
-                            help="how the compiled engine stores states (default: its choice)")
+                            help="how the compiled engine stores states: exact (every state "
+                                 "whole, the graph kept; the default) or fingerprint (64-bit "
+                                 "fingerprints only, for very large searches: no graph, so "
+                                 "can-always-finish stays undetermined, and the report gives "
+                                 "the chance that a state was missed)")
 
 
 def _workers(args: argparse.Namespace) -> int | None:
@@ -163,7 +167,7 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="write the first counterexample as a scenario file")
     check.add_argument("--trace-svg", metavar="FILE",
                        help="draw the first counterexample as a timeline (SVG)")
-    _engine_options(check)
+    _engine_options(check, storage=True)
 
     simulate = sub.add_parser(
         "simulate", help="run a scenario file step by step",
@@ -386,7 +390,7 @@ def _config(args: argparse.Namespace) -> CheckConfig:
     combine("command line", "--variant/--rules", config.variants, config.rules_files)
     if args.engine:
         config = replace(config, engine=args.engine)
-    return replace(config, workers=_workers(args))
+    return replace(config, workers=_workers(args), storage=args.storage or "auto")
 
 
 class _Progress:

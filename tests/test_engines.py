@@ -190,3 +190,72 @@ def test_the_json_report_is_the_interpreted_engines_apart_from_the_engine(capsys
         for mode in doc["modes"]:
             mode.pop("engine")
     assert compiled == interpreted  # states, transitions, depth, operations, never taken
+
+
+# --------------------------------------------------------------------------------------------
+# Numbering, storage and workers
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_both_engines_number_the_states_alike_and_find_the_same_traces(mode):
+    """The compiled engine numbers states in the order the readable rules' search finds them,
+    so every state, every parent and every shortest trace is the same, not merely as long."""
+    m = build_model(REFERENCE, mode, world=True)
+    props = all_properties(m)
+    a = explore(m, Bounds(executions=2, toggles=0), props, engine="interpreted")
+    b = explore(m, Bounds(executions=2, toggles=0), props, engine="compiled", workers=WORKERS)
+    assert [a.state(i) for i in range(len(a))] == [b.state(i) for i in range(len(b))]
+    assert [int(x) for x in a.edge_target] == [int(x) for x in b.edge_target]
+    for kind in ("violations", "witnesses"):
+        found_a, found_b = getattr(a, kind), getattr(b, kind)
+        assert found_a.keys() == found_b.keys()
+        for name, finding in found_a.items():
+            assert a.trace(finding) == b.trace(found_b[name]), name
+            assert finding.detail == found_b[name].detail
+
+
+@pytest.mark.parametrize("world", [False, True], ids=["plain", "world"])
+@pytest.mark.parametrize("mode", list(MODES))
+def test_fingerprint_storage_finds_the_states_exact_storage_finds(mode, world):
+    m = build_model(REFERENCE, mode, world=world)
+    props = all_properties(m)
+    bounds = Bounds(executions=2)
+    exact = explore(m, bounds, props, engine="compiled", workers=WORKERS, storage="exact")
+    prints = explore(m, bounds, props, engine="compiled", workers=WORKERS,
+                     storage="fingerprint")
+    assert (exact.storage, prints.storage) == ("exact", "fingerprint")
+    assert prints.complete and len(prints) == len(exact)
+    assert prints.transitions == exact.transitions and prints.op_counts == exact.op_counts
+    assert [int(x) for x in prints.layers] == [int(x) for x in exact.layers]
+    assert exact.miss_probability is None
+    assert prints.miss_probability is not None and 0 < prints.miss_probability < 1e-9
+    for kind in ("violations", "witnesses"):
+        found_e, found_p = getattr(exact, kind), getattr(prints, kind)
+        assert found_e.keys() == found_p.keys()
+        for name, finding in found_e.items():
+            assert exact.trace(finding) == prints.trace(found_p[name]), name
+    assert exact.chart_changes() == prints.chart_changes()
+
+
+def test_fingerprint_storage_leaves_can_always_finish_undetermined(capsys):
+    status = main(["check", "--mode", "QUEUED", "--executions", "2", "--storage", "fingerprint",
+                   "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    (mode,) = doc["modes"]
+    verdicts = {p["name"]: p for p in mode["properties"]}
+    assert verdicts["can-always-finish"]["verdict"] == "UNDETERMINED"
+    assert "fingerprint storage keeps no graph" in verdicts["can-always-finish"]["detail"]
+    assert verdicts["no-deadlock"]["verdict"] == "PROVED"
+    assert mode["engine"]["storage"] == "fingerprint"
+    assert mode["engine"]["missProbability"] > 0
+    assert status == 3
+
+
+def test_a_deadlock_is_found_with_either_storage():
+    m = build_model(REFERENCE, "SUPERSEDED", rule_set(["failure-keeps-lock"]))
+    bounds = Bounds(executions=2, stops=0, retries=0, toggles=0)
+    found = [explore(m, bounds, [], engine="compiled", storage=s).deadlock()
+             for s in ("exact", "fingerprint")]
+    reference = explore(m, bounds, [], engine="interpreted").deadlock()
+    assert reference is not None
+    assert [f.state if f else None for f in found] == [reference.state] * 2

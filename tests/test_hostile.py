@@ -372,7 +372,7 @@ def test_not_seen_is_a_prominent_warning_and_exit_zero_unless_required() -> None
 
 
 def test_max_seconds_bounds_the_whole_command() -> None:
-    run = stagelock("check", "--executions", "4", "--max-seconds", "2", "--json", timeout=120)
+    run = stagelock("check", "--executions", "6", "--max-seconds", "2", "--json", timeout=120)
     assert run.returncode == 3, run.stderr
     report = json.loads(run.stdout)
     searched = sum(m["seconds"] for m in report["modes"])
@@ -513,12 +513,15 @@ def test_baseline_write_interrupted_writes_nothing(tmp_path: Path, sig: int) -> 
 
 def test_ctrl_c_in_the_analysis_after_the_search(monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    import checker.check
 
     def interrupt(ex: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(checker.check, "find_stuck", interrupt)
+    from checker.engine.compiled.search import CompiledExploration
+    from checker.engine.interpreted import Exploration
+
+    for engine in (CompiledExploration, Exploration):
+        monkeypatch.setattr(engine, "stuck", interrupt)
     status = cli.main(["check", "--mode", "QUEUED", "--executions", "1", "--json"])
     out, err = capsys.readouterr()
     assert status == 3 and "Traceback" not in err

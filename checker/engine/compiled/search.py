@@ -517,10 +517,17 @@ def _search_exact(work: _Work, progress: Callable[[int, int, int, float], None] 
     # Room for as many states as the memory limit could hold, reserved but not touched: pages
     # become resident only as states are stored, and nothing is copied as the search grows.
     limit = work.memory_limit or 8 * 2**30
-    cap = max(1 << 12, min(MAX_RESERVED, limit // (W * 8 + 20)))
-    states = np.zeros((cap, W), dtype=np.uint64)
-    edge_start = np.zeros(cap + 1, dtype=np.int32)
-    edge_target = np.zeros(min(MAX_RESERVED, cap * 4), dtype=np.int32)
+    cap = max(1 << 12, min(MAX_RESERVED, limit // (W * 8 + 4 + 16)))
+    while True:  # an address-space limit may refuse the reservation: ask for less
+        try:
+            states = np.zeros((cap, W), dtype=np.uint64)
+            edge_start = np.zeros(cap + 1, dtype=np.int32)
+            edge_target = np.zeros(min(MAX_RESERVED, cap * 4), dtype=np.int32)
+            break
+        except MemoryError:
+            if cap <= 1 << 12:
+                raise
+            cap //= 2
     table = np.zeros(1 << 13, dtype=np.int32)
     no_fingerprints = np.zeros(1, dtype=np.uint64)
     K.pack(encode(tables, model, model.initial(), (0, 0, 0)), T, states[0])
