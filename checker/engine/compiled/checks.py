@@ -366,7 +366,10 @@ def record_charts(vb, va, T, seen, changed, nchanged):
             seen[0, NONE_CODE, va[b + R_STATUS]] = 1
         elif vb[b + R_STATUS] != va[b + R_STATUS] or switched:
             seen[0, vb[b + R_STATUS], va[b + R_STATUS]] = 1
-        for s in range(T[H_S]):
+        # Only the stages between where it was and where it is can change status.
+        low = 0 if new else min(vb[b + R_STAGE], va[b + R_STAGE])
+        high = min(T[H_S] - 1, va[b + R_STAGE] if new else max(vb[b + R_STAGE], va[b + R_STAGE]))
+        for s in range(low, high + 1):
             before = NONE_CODE if new else _stage_status(vb, b, s)
             after = _stage_status(va, b, s)
             if before == after and not (switched and s == va[b + R_STAGE]):

@@ -413,39 +413,28 @@ def first_deadlock(T, states, edge_start, expanded, cur):
 
 @njit(cache=True)
 def first_stuck(T, states, n, edge_start, edge_target, cur):
-    """The first state from which no path leads to a state where every execution finished:
-    backward reachability from the finished states over the recorded edges."""
-    n_edges = edge_start[n]
-    counts = np.zeros(n + 1, dtype=np.int64)
-    for k in range(n_edges):
-        counts[edge_target[k] + 1] += 1
-    for i in range(n):
-        counts[i + 1] += counts[i]
-    sources = np.empty(n_edges, dtype=np.int32)
-    fill = counts.copy()
-    for s in range(n):
-        for k in range(edge_start[s], edge_start[s + 1]):
-            t = edge_target[k]
-            sources[fill[t]] = s
-            fill[t] += 1
+    """The first state from which no path leads to a state where every execution finished.
+
+    A state can finish if it is finished or some successor can.  Sweeps over the states from
+    the last found to the first, until nothing changes: an edge to a later state (most of them,
+    in breadth-first order) is settled in the same sweep, an edge back needs another.  No
+    reverse graph is built, so the analysis needs one byte per state beyond the graph."""
     can = np.zeros(n, dtype=np.uint8)
-    stack = np.empty(n, dtype=np.int32)
-    top = 0
     for i in range(n):
         unpack(states[i], T, cur)
         if not _unfinished(cur, T):
             can[i] = 1
-            stack[top] = i
-            top += 1
-    while top > 0:
-        top -= 1
-        t = stack[top]
-        for k in range(counts[t], counts[t + 1]):
-            s = sources[k]
-            if not can[s]:
-                can[s] = 1
-                stack[top] = s
-                top += 1
+    changed = True
+    while changed:
+        changed = False
+        for s in range(n - 1, -1, -1):
+            if can[s]:
+                continue
+            for k in range(edge_start[s], edge_start[s + 1]):
+                if can[edge_target[k]]:
+                    can[s] = 1
+                    changed = True
+                    break
     for i in range(n):
         if not can[i]:
             return i

@@ -28,20 +28,18 @@ from checker.engine.compiled.tables import (
     H_E,
     H_EX0,
     H_FAILURES,
+    H_FIELDS,
     H_FLT,
-    H_FSHIFT,
-    H_FWIDTH,
-    H_FWORD,
     H_GCOUNT,
     H_GFIRST,
     H_GLEN,
     H_GMEM,
     H_GOFF,
-    H_L,
     H_LAT,
     H_LIMIT,
     H_LOCK,
     H_N,
+    H_NFIELDS,
     H_PSTATE,
     H_REC,
     H_REV,
@@ -634,31 +632,27 @@ def successors(v, T, out, ops):
 def pack(v, T, out):
     """Pack vector v into words; returns False when a value does not fit its field (the tables
     under-estimated a bound: an internal error, never a silently different state)."""
-    W = T[H_W]
-    for w in range(W):
+    for w in range(T[H_W]):
         out[w] = np.uint64(0)
-    fw, fs, fx = T[H_FWORD], T[H_FSHIFT], T[H_FWIDTH]
+    fields = T[H_FIELDS]
     fits = True
-    for i in range(T[H_L]):
-        width = T[fx + i]
-        x = v[i]
-        if x < 0 or x >= (1 << width):
+    for k in range(T[H_NFIELDS]):
+        row = fields + 4 * k
+        x = v[T[row]]
+        if x < 0 or x >= (1 << T[row + 3]):
             fits = False
-        if width:
-            out[T[fw + i]] |= np.uint64(x) << np.uint64(T[fs + i])
+        out[T[row + 1]] |= np.uint64(x) << np.uint64(T[row + 2])
     return fits
 
 
 @njit(cache=True)
 def unpack(words, T, v):
-    fw, fs, fx = T[H_FWORD], T[H_FSHIFT], T[H_FWIDTH]
-    for i in range(T[H_L]):
-        width = T[fx + i]
-        if width:
-            mask = (np.uint64(1) << np.uint64(width)) - np.uint64(1)
-            v[i] = np.int32((words[T[fw + i]] >> np.uint64(T[fs + i])) & mask)
-        else:
-            v[i] = 0
+    v[:] = 0
+    fields = T[H_FIELDS]
+    for k in range(T[H_NFIELDS]):
+        row = fields + 4 * k
+        mask = (np.uint64(1) << np.uint64(T[row + 3])) - np.uint64(1)
+        v[T[row]] = np.int32((words[T[row + 1]] >> np.uint64(T[row + 2])) & mask)
 
 
 @njit(cache=True, inline="always")

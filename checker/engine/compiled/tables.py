@@ -80,7 +80,7 @@ R_STATUS, R_STAGE, R_WAIT, R_STOP, R_RETRIED, R_QPOS, R_ACT = range(7)
  H_SFIRST, H_SLEN, H_GFIRST, H_GCOUNT, H_GOFF, H_GLEN, H_GMEM, H_APPR, H_WRITES, H_READS,
  H_ASTAGE, H_LOCK, H_SUPW, H_PSTATE, H_LIMIT, H_VF, H_BSTOPS, H_BRETRIES, H_BTOGGLES,
  H_FAILURES, H_W, H_FWORD, H_FSHIFT, H_FWIDTH, H_NPROP, H_PKIND, H_PPARAM, H_WORLD,
- H_MAXS) = range(42)
+ H_MAXS, H_NFIELDS, H_FIELDS) = range(44)
 HEADER = 48
 
 # Operation kinds, in the order of spec.rules.OPERATION_RULES
@@ -215,6 +215,9 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
         H_APPR: [int(x) for x in model.approval], H_WRITES: list(writes),
         H_READS: list(reads), H_ASTAGE: list(model.action_stage),
         H_FWORD: fword, H_FSHIFT: fshift, H_FWIDTH: widths,
+        # The fields that take bits, as (slot, word, shift, width) rows: what pack and unpack
+        # walk, so that empty fields cost nothing.
+        H_FIELDS: [x for i, w in enumerate(widths) if w for x in (i, fword[i], fshift[i], w)],
         H_PKIND: [k for k, _ in properties], H_PPARAM: [p for _, p in properties],
     }
     header = [0] * HEADER
@@ -234,6 +237,7 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     header[H_NPROP] = len(properties)
     header[H_WORLD] = int(world is not None)
     header[H_MAXS] = max_successors
+    header[H_NFIELDS] = sum(1 for w in widths if w)
     body: list[int] = []
     for key in sorted(tables):
         header[key] = HEADER + len(body)
