@@ -76,6 +76,7 @@ INSTANCE_KINDS = {
 """Properties made once per place (`Property.instance`), by what they check."""
 
 BLOCK = 4096
+BUFFER_BYTES = 64 * 2**20
 """States of the queue expanded per block: small enough for progress and Ctrl-C to come many
 times a second, large enough that the calls into compiled code cost nothing."""
 
@@ -260,7 +261,7 @@ class CompiledExploration:
         return chart_changes(self.seen, self.op_counts)
 
 
-TRAIL = np.dtype([("parent", "<i4"), ("choice", "<u2")])
+TRAIL = np.dtype([("parent", "<i4"), ("choice", "<u4")])
 """Fingerprint storage's record per state, on disk: its parent's number and which of the
 parent's successors it is."""
 
@@ -422,7 +423,10 @@ class _Work:
         nt = self.nthreads = numba.get_num_threads()
         t = self.tables
         self.maxs = maxs = t.max_successors
-        rows = BLOCK * maxs
+        # A block's buffers hold every successor of its states: for a pipeline with many
+        # actions, fewer states per block keep them within BUFFER_BYTES.
+        self.block = block = max(1, min(BLOCK, BUFFER_BYTES // (maxs * (t.words * 8 + 24))))
+        rows = block * maxs
         W = t.words
         self.needs_graph = any(p.kind == "progress" for p in properties) or not properties
         nprop = len(codes)
@@ -432,7 +436,7 @@ class _Work:
         self.found = np.full((max(1, nprop), 3), -1, dtype=np.int64)
         self.hits = np.full((nt, max(1, nprop)), -1, dtype=np.int64)
         self.op_counts = np.zeros(len(OP_KINDS), dtype=np.int64)
-        self.counts = np.zeros(BLOCK, dtype=np.int32)
+        self.counts = np.zeros(block, dtype=np.int32)
         self.buf_packed = np.zeros((rows, W), dtype=np.uint64)
         self.buf_hash = np.zeros(rows, dtype=np.uint64)
         self.buf_op = np.zeros(rows, dtype=np.int64)
@@ -547,7 +551,7 @@ def _search_exact(work: _Work, progress: Callable[[int, int, int, float], None] 
             ex.stopped_by = work.stop_before_block(ctr, n, current, depth, progress)
             if ex.stopped_by is not None:
                 break
-            hi = min(level_end, current + BLOCK)
+            hi = min(level_end, current + work.block)
             more = (hi - current) * maxs
             if n + more > states.shape[0] or int(ctr[2]) + more > edge_target.shape[0]:
                 ex.stopped_by = (f"--max-memory {work.memory_mib} (exact storage is full: "
@@ -610,13 +614,13 @@ def _search_fingerprints(work: _Work, progress: Callable[[int, int, int, float],
     K.pack(encode(tables, model, model.initial(), (0, 0, 0)), T, queue[0])
     G.rehash_fingerprints(np.array([K.hash_words(queue[0], W) | np.uint64(1)], dtype=np.uint64),
                           fptable)
-    parents = np.zeros(BLOCK * maxs, dtype=np.int32)
-    choices = np.zeros(BLOCK * maxs, dtype=np.uint16)
+    parents = np.zeros(work.block * maxs, dtype=np.int32)
+    choices = np.zeros(work.block * maxs, dtype=np.uint32)
     no_states = np.zeros((1, W), dtype=np.uint64)
     no_table = np.zeros(1, dtype=np.int32)
     ctr = work.ctr()
     ctr[9] = -1
-    ex.trail_append(np.array([0], dtype=np.int32), np.array([0], dtype=np.uint16))
+    ex.trail_append(np.array([0], dtype=np.int32), np.array([0], dtype=np.uint32))
     why = G.R_DONE
     depth, level_end = 0, 1
     try:
@@ -633,12 +637,12 @@ def _search_fingerprints(work: _Work, progress: Callable[[int, int, int, float],
             ex.stopped_by = work.stop_before_block(ctr, n, base + current, depth, progress)
             if ex.stopped_by is not None:
                 break
-            hi = min(n - base, current + BLOCK, current + (level_end - base - current))
+            hi = min(n - base, current + work.block, level_end - base)
             more = (hi - current) * maxs
             if n - base + more > queue.shape[0] or current > queue.shape[0] // 2:
                 queue, base, current = _compact(queue, base, current, n, more)
                 ctr[1], ctr[7] = current, base
-                hi = min(n - base, current + BLOCK, level_end - base)
+                hi = min(n - base, current + work.block, level_end - base)
             while (n + more) * 4 > fptable.shape[0] * 3:
                 grown = np.zeros(fptable.shape[0] * 2, dtype=np.uint64)
                 G.rehash_fingerprints(fptable, grown)
