@@ -1,8 +1,8 @@
 """The compiled engine's driver: tables in, a searched graph out, every finding replayed through
 the readable rules before it is reported.
 
-The kernel runs in chunks; between chunks the driver grows the arrays, reports progress, checks
-the time limit and lets Ctrl-C through.  States are numbered in the order found, exactly as the
+The kernel runs a block of the queue at a time; between blocks the driver grows the state table,
+reports progress, checks the time and memory limits and lets Ctrl-C and SIGTERM through.  States are numbered in the order found, exactly as the
 interpreted engine numbers them, so both engines' graphs, shortest traces and verdicts can be
 compared state by state (`tests/test_engines.py`).
 """
@@ -76,9 +76,11 @@ INSTANCE_KINDS = {
 """Properties made once per place (`Property.instance`), by what they check."""
 
 BLOCK = 4096
-BUFFER_BYTES = 64 * 2**20
 """States of the queue expanded per block: small enough for progress and Ctrl-C to come many
 times a second, large enough that the calls into compiled code cost nothing."""
+BUFFER_BYTES = 64 * 2**20
+"""At most this much for a block's successor buffers (fewer states per block where a state has
+very many successors)."""
 
 
 class Unsupported(Exception):
