@@ -25,6 +25,7 @@ from checker.engine.compiled.rules import (
     STOPPING,
     SUCC,
     SUPERSEDED,
+    queue_length,
 )
 from checker.engine.compiled.tables import (
     H_A,
@@ -219,17 +220,6 @@ def _entered(vb, va, T, e):
     return -1
 
 
-@njit(cache=True)
-def _queue_length(v, T, s):
-    rec = T[H_REC]
-    c = 0
-    for e in range(v[T[H_N]]):
-        b = e * rec
-        if v[b + R_QPOS] > 0 and v[b + R_STAGE] == s:
-            c += 1
-    return c
-
-
 @njit(cache=True, inline="always")
 def step_check(vb, va, T, kind, param, op, changed, nchanged):
     """The step property `kind` (with its parameter) on the step vb -op-> va, whose changed
@@ -285,7 +275,7 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
             if not new and vb[b + R_QPOS] > 0 and vb[b + R_STAGE] == s:
                 if vb[b + R_QPOS] != 1:
                     return True
-            elif _queue_length(vb, T, s) > 0:
+            elif queue_length(vb, T, s) > 0:
                 return True
         elif kind == P_SUPERSEDE_BETWEEN or kind == P_QUEUED_NO_SUPERSEDE:
             if va[b + R_STATUS] != SUPERSEDED:

@@ -98,6 +98,18 @@ def _find(states, table, packed, h, W):
         slot = (slot + np.uint64(1)) & tmask
 
 
+@njit(cache=True)
+def _first_hits(hits, nprop):
+    """Per property, the first block row (in queue order) where any worker saw it fire."""
+    first_hit = np.full(nprop, -1, dtype=np.int64)
+    for p in range(nprop):
+        for t in range(hits.shape[0]):
+            h = hits[t, p]
+            if h >= 0 and (first_hit[p] < 0 or h < first_hit[p]):
+                first_hit[p] = h
+    return first_hit
+
+
 @njit(cache=True, inline="always")
 def fingerprint_of(h):
     """The fingerprint stored for a state of hash h (never 0, which marks an empty slot)."""
@@ -128,12 +140,7 @@ def insert_block_fingerprints(T, fptable, queue, ctr, lo, hi, counts, buf_packed
     8 how many new states this block found, 9 the first deadlock (-1: none)."""
     W = T[H_W]
     nprop = kinds.shape[0]
-    first_hit = np.full(nprop, -1, dtype=np.int64)
-    for p in range(nprop):
-        for t in range(hits.shape[0]):
-            h = hits[t, p]
-            if h >= 0 and (first_hit[p] < 0 or h < first_hit[p]):
-                first_hit[p] = h
+    first_hit = _first_hits(hits, nprop)
     tmask = np.uint64(fptable.shape[0] - 1)
     n_states, n_edges = ctr[0], ctr[2]
     max_states = ctr[3]
@@ -235,12 +242,7 @@ def insert_block(T, states, table, edge_start, edge_target, ctr, lo, hi, counts,
     it returned.  The caller has made room for every successor of the block."""
     W = T[H_W]
     nprop = kinds.shape[0]
-    first_hit = np.full(nprop, -1, dtype=np.int64)
-    for p in range(nprop):
-        for t in range(hits.shape[0]):
-            h = hits[t, p]
-            if h >= 0 and (first_hit[p] < 0 or h < first_hit[p]):
-                first_hit[p] = h
+    first_hit = _first_hits(hits, nprop)
     tmask = np.uint64(table.shape[0] - 1)
     n_states, n_edges = ctr[0], ctr[2]
     max_states = ctr[3]

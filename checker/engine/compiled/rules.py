@@ -102,7 +102,7 @@ def _x(T, e):
 
 
 @njit(cache=True)
-def _queue_length(v, T, s):
+def queue_length(v, T, s):
     rec = T[H_REC]
     c = 0
     for e in range(v[T[H_N]]):
@@ -139,7 +139,7 @@ def _queue_remove(v, T, e):
 
 @njit(cache=True)
 def _queue_append(v, T, e, s):
-    v[e * T[H_REC] + R_QPOS] = _queue_length(v, T, s) + 1
+    v[e * T[H_REC] + R_QPOS] = queue_length(v, T, s) + 1
 
 
 @njit(cache=True)
@@ -249,7 +249,7 @@ def arrive(v, T, e, s):
                     v[c + R_STATUS] = SUPERSEDED
                     enter_stage(v, T, e, s)
                     return
-    queued = _queue_length(v, T, s)
+    queued = queue_length(v, T, s)
     if queued == 0 and not transition_holds(v, T, s) and stage_is_available(v, T, s):
         enter_stage(v, T, e, s)
         return
@@ -281,7 +281,7 @@ def admit_inbound(v, T):
         return
     for s in range(T[H_S]):
         while True:
-            queued = _queue_length(v, T, s)
+            queued = queue_length(v, T, s)
             if queued == 0 or transition_holds(v, T, s):
                 break
             if not stage_is_available(v, T, s):

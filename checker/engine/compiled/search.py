@@ -2,9 +2,10 @@
 the readable rules before it is reported.
 
 The kernel runs a block of the queue at a time; between blocks the driver grows the state table,
-reports progress, checks the time and memory limits and lets Ctrl-C and SIGTERM through.  States are numbered in the order found, exactly as the
-interpreted engine numbers them, so both engines' graphs, shortest traces and verdicts can be
-compared state by state (`tests/test_engines.py`).
+reports progress, checks the time and memory limits and lets Ctrl-C and SIGTERM through.  States
+are numbered in the order found, exactly as the interpreted engine numbers them, so both
+engines' graphs, shortest traces and verdicts can be compared state by state
+(`tests/test_engines.py`).
 """
 
 from __future__ import annotations
