@@ -259,3 +259,19 @@ def test_a_deadlock_is_found_with_either_storage():
     reference = explore(m, bounds, [], engine="interpreted").deadlock()
     assert reference is not None
     assert [f.state if f else None for f in found] == [reference.state] * 2
+
+
+def test_auto_storage_falls_back_to_fingerprints_when_memory_fills():
+    from checker.engine.interpreted import resident_bytes
+
+    m = build_model(REFERENCE, "SUPERSEDED")
+    explore(m, Bounds(executions=1), [], engine="compiled")  # the kernel loaded, its memory counted
+    limit = resident_bytes() // 2**20 + 48
+    ex = explore(m, Bounds(executions=4, max_memory=limit), [], engine="compiled")
+    assert ex.storage == "fingerprint" and not ex.complete
+    assert ex.stopped_by.startswith("--max-memory")
+    assert "exact storage filled --max-memory" in ex.storage_note
+    exact = explore(m, Bounds(executions=4, max_memory=limit), [], engine="compiled",
+                    storage="exact")
+    assert exact.storage == "exact" and exact.stopped_by.startswith("--max-memory")
+    assert len(ex) > len(exact)  # fingerprints hold more states in the same memory

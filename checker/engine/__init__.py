@@ -171,8 +171,10 @@ def describe_miss(ex: Explored) -> str | None:
     """For fingerprint storage, the chance that a state was missed, in words; else None."""
     if ex.miss_probability is None:
         return None
-    return (f"fingerprint storage: the probability that some state was missed (two states "
-            f"with one fingerprint) is at most {ex.miss_probability:.2g}")
+    note = getattr(ex, "storage_note", None)
+    return (f"fingerprint storage{f' ({note})' if note else ''}: the probability that some "
+            f"state was missed (two states with one fingerprint) is at most "
+            f"{ex.miss_probability:.2g}")
 
 
 def engine_json(ex: Explored) -> dict[str, object]:

@@ -14,6 +14,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numba
@@ -167,6 +168,9 @@ class CompiledExploration:
         self.storage = "exact"
         self.compile_seconds = 0.0
         self.miss_probability: float | None = None
+        self.storage_note: str | None = None
+        """Why the storage is not the one asked for (auto storage that fell back to
+        fingerprints), else None."""
         self.seen = np.zeros((4, 7, 7), dtype=np.uint8)
         self._v = np.zeros(tables.length, dtype=np.int32)
         maxs = tables.max_successors
@@ -392,13 +396,27 @@ def explore_compiled(
     """Explore breadth first in compiled code; check the properties inside the kernel; replay
     every finding through the readable rules.  `storage`: "exact" (every state stored whole, the
     graph kept), "fingerprint" (64-bit fingerprints of the states seen and the queue only; no
-    graph, so can-always-finish is left undetermined), or "auto" (exact)."""
+    graph, so can-always-finish is left undetermined), or "auto" (exact, and fingerprints when
+    exact storage fills the memory allowed)."""
     if storage not in ("auto", "exact", "fingerprint"):
         raise ValueError(f"unknown storage {storage!r}")
     work = _Work(model, bounds, properties, workers)
     if storage == "fingerprint":
         return _search_fingerprints(work, progress)
-    return _search_exact(work, progress)
+    ex = _search_exact(work, progress)
+    if storage == "auto" and (ex.stopped_by or "").startswith("--max-memory"):
+        # Exact storage filled the memory allowed: search again, keeping fingerprints only, in
+        # the time that is left.
+        spent = ex.seconds
+        del ex
+        left = None if bounds.max_seconds is None else max(1.0, bounds.max_seconds - spent)
+        work = _Work(model, replace(bounds, max_seconds=left), properties, workers)
+        again = _search_fingerprints(work, progress)
+        again.seconds += spent
+        again.storage_note = (f"exact storage filled --max-memory {work.memory_mib} MiB after "
+                              f"{spent:.0f} s; searched again with fingerprints")
+        return again
+    return ex
 
 
 class _Work:
