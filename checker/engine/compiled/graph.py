@@ -413,6 +413,22 @@ def first_deadlock(T, states, edge_start, expanded, cur):
     return -1
 
 
+@njit(cache=True, parallel=True)
+def finished_states(T, states, n, cur):
+    """1 for each state in which every execution has finished, by every worker at once (`cur`
+    holds one scratch vector per worker)."""
+    can = np.zeros(n, dtype=np.uint8)
+    workers = cur.shape[0]
+    per = (n + workers - 1) // workers
+    for t in prange(workers):
+        here = cur[t]
+        for i in range(t * per, min(n, (t + 1) * per)):
+            unpack(states[i], T, here)
+            if not _unfinished(here, T):
+                can[i] = 1
+    return can
+
+
 @njit(cache=True)
 def first_stuck(T, states, n, edge_start, edge_target, cur):
     """The first state from which no path leads to a state where every execution finished.
@@ -421,11 +437,7 @@ def first_stuck(T, states, n, edge_start, edge_target, cur):
     the last found to the first, until nothing changes: an edge to a later state (most of them,
     in breadth-first order) is settled in the same sweep, an edge back needs another.  No
     reverse graph is built, so the analysis needs one byte per state beyond the graph."""
-    can = np.zeros(n, dtype=np.uint8)
-    for i in range(n):
-        unpack(states[i], T, cur)
-        if not _unfinished(cur, T):
-            can[i] = 1
+    can = finished_states(T, states, n, cur)
     changed = True
     while changed:
         changed = False

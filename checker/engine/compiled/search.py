@@ -255,8 +255,9 @@ class CompiledExploration:
 
     def stuck(self) -> Finding | None:
         """The first state from which no path leads to a state where every execution finished."""
+        scratch = np.zeros((max(1, self.workers), self.tables.length), dtype=np.int32)
         i = int(G.first_stuck(self.tables.T, self.states, len(self), self.edge_start,
-                              self.edge_target, self._v))
+                              self.edge_target, scratch))
         if i < 0:
             return None
         state, budgets = self.node(i)
