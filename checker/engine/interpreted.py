@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from checker.coverage import execution_changes, inbound_transition_changes
 from checker.engine.bounds import Bounds, allowed, spend
 from checker.engine.graph import find_deadlock, find_stuck
-from checker.engine.result import Finding
+from checker.engine.result import Finding, trace_to
 from checker.errors import Terminated
 from spec.lifecycles import COMPILED
 from spec.operations import Operation
@@ -100,10 +100,7 @@ class Exploration:
         return walk_back(self.parent, self.via, target)
 
     def trace(self, finding: Finding) -> list[Operation]:
-        if finding.before is None:
-            return self.path(finding.state)
-        assert finding.operation is not None
-        return self.path(finding.before) + [finding.operation]
+        return trace_to(self.path, finding)
 
     @property
     def max_depth(self) -> int:

@@ -8,6 +8,7 @@ an engine stores its states.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -24,6 +25,15 @@ class Finding:
     before: int | None = None
     operation: Operation | None = None
     detail: str = ""
+
+
+def trace_to(path: Callable[[int], list[Operation]], finding: Finding) -> list[Operation]:
+    """The operations from the initial state to a finding, given the engine's shortest `path`
+    to a state: to its state, or to the state before its step and then the step."""
+    if finding.before is None:
+        return path(finding.state)
+    assert finding.operation is not None
+    return path(finding.before) + [finding.operation]
 
 
 class Explored(Protocol):

@@ -81,21 +81,43 @@ def expand_block(T, states, table, fptable, sources, lo, hi, nthreads, counts, b
 
 
 @njit(cache=True, inline="always")
-def _find(states, table, packed, h, W):
+def _slot(states, table, packed, h, W):
+    """Where the state table holds `packed` (hash h), or the empty slot where it would go."""
     tmask = np.uint64(table.shape[0] - 1)
     slot = h & tmask
     while True:
         got = table[slot] - 1
         if got < 0:
-            return -1
+            return slot
         same = True
         for w in range(W):
             if states[got, w] != packed[w]:
                 same = False
                 break
         if same:
-            return got
+            return slot
         slot = (slot + np.uint64(1)) & tmask
+
+
+@njit(cache=True, inline="always")
+def _find(states, table, packed, h, W):
+    """The number of a stored state, or -1."""
+    return table[_slot(states, table, packed, h, W)] - 1
+
+
+@njit(cache=True)
+def _settle(kinds, pending, first_hit, row, states_kind, found, state, before, op):
+    """Record every pending property (state properties or step properties, as `states_kind`
+    says) first hit at `row`; returns how many were settled."""
+    settled = 0
+    for p in range(kinds.shape[0]):
+        if pending[p] and first_hit[p] == row and is_state_kind(kinds[p]) == states_kind:
+            pending[p] = 0
+            settled += 1
+            found[p, 0] = state
+            found[p, 1] = before
+            found[p, 2] = op
+    return settled
 
 
 @njit(cache=True)
@@ -117,17 +139,19 @@ def fingerprint_of(h):
 
 
 @njit(cache=True, inline="always")
-def _find_fingerprint(fptable, h):
-    fp = fingerprint_of(h)
+def _fingerprint_slot(fptable, fp):
+    """Where the table holds fingerprint fp, or the empty slot where it would go."""
     tmask = np.uint64(fptable.shape[0] - 1)
     slot = fp & tmask
-    while True:
-        got = fptable[slot]
-        if got == 0:
-            return -1
-        if got == fp:
-            return 0
+    while fptable[slot] != 0 and fptable[slot] != fp:
         slot = (slot + np.uint64(1)) & tmask
+    return slot
+
+
+@njit(cache=True, inline="always")
+def _find_fingerprint(fptable, h):
+    """0 when the state of hash h has been seen, else -1."""
+    return 0 if fptable[_fingerprint_slot(fptable, fingerprint_of(h))] != 0 else -1
 
 
 @njit(cache=True)
@@ -141,7 +165,6 @@ def insert_block_fingerprints(T, fptable, queue, ctr, lo, hi, counts, buf_packed
     W = T[H_W]
     nprop = kinds.shape[0]
     first_hit = _first_hits(hits, nprop)
-    tmask = np.uint64(fptable.shape[0] - 1)
     n_states, n_edges = ctr[0], ctr[2]
     max_states = ctr[3]
     npending = ctr[5]
@@ -166,29 +189,13 @@ def insert_block_fingerprints(T, fptable, queue, ctr, lo, hi, counts, buf_packed
             op = buf_op[row]
             op_counts[op & 15] += 1
             if npending:
-                for p in range(nprop):
-                    if pending[p] and first_hit[p] == row and not is_state_kind(kinds[p]):
-                        pending[p] = 0
-                        npending -= 1
-                        found[p, 0] = -1
-                        found[p, 1] = number
-                        found[p, 2] = op
+                npending -= _settle(kinds, pending, first_hit, row, False, found, -1, number, op)
             n_edges += 1
             if buf_known[row] >= 0:
                 continue
-            h = buf_hash[row]
-            fp = fingerprint_of(h)
-            slot = fp & tmask
-            new = True
-            while True:
-                got = fptable[slot]
-                if got == 0:
-                    break
-                if got == fp:
-                    new = False
-                    break
-                slot = (slot + np.uint64(1)) & tmask
-            if not new:
+            fp = fingerprint_of(buf_hash[row])
+            slot = _fingerprint_slot(fptable, fp)
+            if fptable[slot] != 0:
                 continue
             if max_states >= 0 and n_states >= max_states:
                 why = R_MAX_STATES
@@ -206,13 +213,7 @@ def insert_block_fingerprints(T, fptable, queue, ctr, lo, hi, counts, buf_packed
             target = n_states
             n_states += 1
             if npending:
-                for p in range(nprop):
-                    if pending[p] and first_hit[p] == row and is_state_kind(kinds[p]):
-                        pending[p] = 0
-                        npending -= 1
-                        found[p, 0] = target
-                        found[p, 1] = -1
-                        found[p, 2] = -1
+                npending -= _settle(kinds, pending, first_hit, row, True, found, target, -1, -1)
         if stopped:
             break
         current = src + 1
@@ -222,15 +223,11 @@ def insert_block_fingerprints(T, fptable, queue, ctr, lo, hi, counts, buf_packed
 
 @njit(cache=True)
 def rehash_fingerprints(old, new):
-    tmask = np.uint64(new.shape[0] - 1)
     for i in range(old.shape[0]):
         fp = old[i]
         if fp == 0:
             continue
-        slot = fp & tmask
-        while new[slot] != 0:
-            slot = (slot + np.uint64(1)) & tmask
-        new[slot] = fp
+        new[_fingerprint_slot(new, fp)] = fp
 
 
 @njit(cache=True)
@@ -243,7 +240,6 @@ def insert_block(T, states, table, edge_start, edge_target, ctr, lo, hi, counts,
     W = T[H_W]
     nprop = kinds.shape[0]
     first_hit = _first_hits(hits, nprop)
-    tmask = np.uint64(table.shape[0] - 1)
     n_states, n_edges = ctr[0], ctr[2]
     max_states = ctr[3]
     needs_graph = ctr[4] != 0
@@ -263,33 +259,15 @@ def insert_block(T, states, table, edge_start, edge_target, ctr, lo, hi, counts,
             op = buf_op[row]
             op_counts[op & 15] += 1
             if npending:
-                for p in range(nprop):
-                    if pending[p] and first_hit[p] == row and not is_state_kind(kinds[p]):
-                        pending[p] = 0
-                        npending -= 1
-                        found[p, 0] = -1
-                        found[p, 1] = src
-                        found[p, 2] = op
+                npending -= _settle(kinds, pending, first_hit, row, False, found, -1, src, op)
             target = buf_known[row]
             if target >= 0:
                 edge_target[n_edges] = target
                 n_edges += 1
                 continue
             packed = buf_packed[row]
-            slot = buf_hash[row] & tmask
-            while True:
-                got = table[slot] - 1
-                if got < 0:
-                    break
-                same = True
-                for w in range(W):
-                    if states[got, w] != packed[w]:
-                        same = False
-                        break
-                if same:
-                    target = got
-                    break
-                slot = (slot + np.uint64(1)) & tmask
+            slot = _slot(states, table, packed, buf_hash[row], W)
+            target = table[slot] - 1
             if target < 0:
                 if max_states >= 0 and n_states >= max_states:
                     why = R_MAX_STATES
@@ -301,13 +279,8 @@ def insert_block(T, states, table, edge_start, edge_target, ctr, lo, hi, counts,
                 table[slot] = target + 1
                 n_states += 1
                 if npending:
-                    for p in range(nprop):
-                        if pending[p] and first_hit[p] == row and is_state_kind(kinds[p]):
-                            pending[p] = 0
-                            npending -= 1
-                            found[p, 0] = target
-                            found[p, 1] = -1
-                            found[p, 2] = -1
+                    npending -= _settle(kinds, pending, first_hit, row, True, found, target, -1,
+                                        -1)
             edge_target[n_edges] = target
             n_edges += 1
         if stopped:
@@ -335,24 +308,6 @@ def rehash(states, n_states, table, W):
         while table[slot] != 0:
             slot = (slot + np.uint64(1)) & tmask
         table[slot] = i + 1
-
-
-@njit(cache=True)
-def lookup(states, table, packed, W):
-    tmask = np.uint64(table.shape[0] - 1)
-    slot = hash_words(packed, W) & tmask
-    while True:
-        got = table[slot] - 1
-        if got < 0:
-            return -1
-        same = True
-        for w in range(W):
-            if states[got, w] != packed[w]:
-                same = False
-                break
-        if same:
-            return got
-        slot = (slot + np.uint64(1)) & tmask
 
 
 @njit(cache=True)

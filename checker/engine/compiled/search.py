@@ -35,7 +35,7 @@ from checker.engine.compiled.tables import (
     encode,
 )
 from checker.engine.interpreted import default_max_memory, resident_bytes
-from checker.engine.result import Finding
+from checker.engine.result import Finding, trace_to
 from checker.errors import InternalError, Terminated
 from spec.lifecycles import COMPILED
 from spec.operations import Operation
@@ -229,10 +229,7 @@ class CompiledExploration:
         return [self._step_into(a, b) for a, b in zip(chain, chain[1:], strict=False)]
 
     def trace(self, finding: Finding) -> list[Operation]:
-        if finding.before is None:
-            return self.path(finding.state)
-        assert finding.operation is not None
-        return self.path(finding.before) + [finding.operation]
+        return trace_to(self.path, finding)
 
     @property
     def max_depth(self) -> int:
@@ -535,6 +532,15 @@ def _interruption(stop: KeyboardInterrupt) -> str:
     return "SIGTERM" if isinstance(stop, Terminated) else "Ctrl-C"
 
 
+def _ended_by(why: int, bounds: Bounds) -> str | None:
+    """What a block's return code says ended the search (None: it goes on)."""
+    if why == G.R_DECIDED:
+        return "every property decided"
+    if why == G.R_MAX_STATES:
+        return f"--max-states {bounds.max_states}"
+    return None
+
+
 def _search_exact(work: _Work, progress: Callable[[int, int, int, float], None] | None
                   ) -> CompiledExploration:
     model, bounds, tables = work.model, work.bounds, work.tables
@@ -592,11 +598,8 @@ def _search_exact(work: _Work, progress: Callable[[int, int, int, float], None] 
                            work.buf_known, work.kinds, work.pending, work.hits, work.found,
                            work.op_counts, maxs)
             why = int(ctr[6])
-            if why == G.R_DECIDED:
-                ex.stopped_by = "every property decided"
-                break
-            if why == G.R_MAX_STATES:
-                ex.stopped_by = f"--max-states {bounds.max_states}"
+            ex.stopped_by = _ended_by(why, bounds)
+            if ex.stopped_by is not None:
                 break
     except KeyboardInterrupt as stop:
         ex.stopped_by = _interruption(stop)
@@ -679,11 +682,8 @@ def _search_fingerprints(work: _Work, progress: Callable[[int, int, int, float],
             fresh = int(ctr[8])
             ex.trail_append(parents[:fresh], choices[:fresh])
             why = int(ctr[6])
-            if why == G.R_DECIDED:
-                ex.stopped_by = "every property decided"
-                break
-            if why == G.R_MAX_STATES:
-                ex.stopped_by = f"--max-states {bounds.max_states}"
+            ex.stopped_by = _ended_by(why, bounds)
+            if ex.stopped_by is not None:
                 break
     except KeyboardInterrupt as stop:
         ex.stopped_by = _interruption(stop)
