@@ -2,8 +2,18 @@
 
 A hazard is a finding about a user's pipeline, not a bug in the specification: each is a step
 property over the model with its outside world (`spec.world`), made once per place in the
-pipeline it concerns (a target, a test action, a stage, an approval), so that every place gets
-its own shortest trace.  Each carries a stable rule id, a severity and the fix.
+pipeline it concerns (a target, a reader, a stage), so that every place gets its own shortest
+trace.  Each carries a stable rule id, a severity and the fix.
+
+Severity says what it takes for the hazard to happen:
+
+    error    the pipeline's own shape allows it, without any operator action;
+    warning  an operator's action opens it (a stop and abandon, a stop with the transition
+             into the stage enabled);
+    note     advice that holds for every pipeline of a shape; said once per pipeline.
+
+A hazard found through an inference (`spec.world.Role.inferred`: a CodeBuild action read as a
+test or a deploy from its name) is reported one level lower, and says so.
 """
 
 from __future__ import annotations
@@ -19,7 +29,11 @@ from spec.operations import (
 )
 from spec.properties import Property
 from spec.rules import Model
-from spec.state import STOPPED, State
+from spec.state import ACTIVE, STOPPED, SUCCEEDED, State
+from spec.world import LAST_WRITER_WINS, REFUSES_WHILE_BUSY
+
+SEVERITIES = ("error", "warning", "note")
+"""From the most to the least severe."""
 
 
 @dataclass(frozen=True)
@@ -27,7 +41,7 @@ class Rule:
     id: str
     name: str
     severity: str
-    """"error" or "warning"."""
+    """One of SEVERITIES."""
     summary: str
     fix: str
     source: str
@@ -35,11 +49,15 @@ class Rule:
     """A hazard of how the pipeline is operated (it needs a stop); the others come from the
     pipeline's structure alone and are looked for without any stop, so that a structural finding
     is never just a consequence of an operator's action."""
+    once: bool = False
+    """Said once per pipeline (a note that holds for every pipeline of a shape): the places
+    where it applies are listed in one finding."""
 
 
 RULES = {r.id: r for r in (
-    Rule("SL101", "out-of-order-deployment-after-abandon", "error",
-         "an abandoned deployment finishes after a newer one and puts the older revision back",
+    Rule("SL101", "late-overwrite-after-abandon", "warning",
+         "an abandoned deployment keeps running, finishes after a newer one and puts the older "
+         "revision back",
          "stop and wait instead of stop and abandon, or let the abandoned deployment finish "
          "before a newer execution deploys to the same target",
          "When the old deployment completes, the new file is overwritten by the old file.",
@@ -51,20 +69,40 @@ RULES = {r.id: r for r in (
          "QUEUED mode)",
          "Use PARALLEL mode in development environments where each feature has its own feature "
          "branch and deploys to targets that are not shared by other users."),
+    Rule("SL103", "deploy-fails-while-abandoned-work-runs", "warning",
+         "a deployment runs while an abandoned one is still running on the same target, and "
+         "the provider refuses the second: the newer deployment fails",
+         "stop and wait instead of stop and abandon, or wait for the abandoned deployment to "
+         "end before retrying or starting a new execution",
+         "In the case of an AWS CloudFormation action, the deployment action in the pipeline is "
+         "abandoned, but the stack update might continue and result in a failed update.",
+         operator=True),
     Rule("SL201", "tested-revision-differs", "error",
          "a test passes for one revision while its environment holds another",
          "put the test action in the deploy stage, after the deploy",
          "a test action after a deployment action in the same stage is guaranteed to test the "
          "same change that was deployed."),
-    Rule("SL301", "stop-without-disabled-transition", "warning",
+    Rule("SL202", "read-revision-differs", "error",
+         "an action runs for one revision while what it reads holds another",
+         "put the action in the stage that writes what it reads, after the write, or give "
+         "each execution its own copy (a key per revision)",
+         "While a stage is locked, waiting executions are held in front of the locked stage."),
+    Rule("SL203", "stale-read-before-write", "error",
+         "an execution reads a target, another execution changes it, and the first one then "
+         "acts on what it read",
+         "read and write the target in one stage, so that the stage lock keeps other "
+         "executions out between the two",
+         "While a stage is locked, waiting executions are held in front of the locked stage."),
+    Rule("SL301", "stop-without-disabled-transition", "note",
          "after an execution is stopped in a stage, the next execution enters that stage",
          "disable the inbound transition before stopping",
          "Before you stop an execution, we recommend that you disable the transition in front "
-         "of the stage.", operator=True),
-    Rule("SL401", "stale-approval", "warning",
-         "an older revision is approved while a newer one waits in front of the stage",
-         "reject the older approval (or let it expire) so that the newest waiting execution "
-         "enters and asks for approval itself",
+         "of the stage.", operator=True, once=True),
+    Rule("SL401", "approval-sees-other-revision", "error",
+         "an approval is given for one revision while the environment the approver looks at "
+         "holds another",
+         "put the approval in the stage that deploys what is approved, after the deploy, so "
+         "that the stage lock keeps the environment on the revision being approved",
          "A stage with an approval action is locked until the approval action is approved or "
          "rejected or has timed out."),
 )}
@@ -78,10 +116,18 @@ class Hazard:
     stage: str
     action: str | None
     property: Property
+    inferred: str | None = None
+    """How the action it concerns was inferred, when it was."""
+    severity: str = "error"
+    """The rule's severity, one level lower when the hazard rests on an inference."""
 
 
 def _e(n: int) -> str:
     return f"e{n + 1}"
+
+
+def _held(n: int) -> str:
+    return f"{_e(n)}'s revision" if n >= 0 else "no revision"
 
 
 def _backwards(m: Model, t: int, via_abandon: bool):  # type: ignore[no-untyped-def]
@@ -96,18 +142,56 @@ def _backwards(m: Model, t: int, via_abandon: bool):  # type: ignore[no-untyped-
     return check
 
 
-def _tested_other(m: Model, action: int):  # type: ignore[no-untyped-def]
+def _refused_busy(m: Model, t: int):  # type: ignore[no-untyped-def]
     def check(m: Model, b: State, op: Operation, a: State) -> str | None:
-        if not isinstance(op, ActionSucceeded) or op.action != action:
+        assert m.world is not None
+        if not isinstance(op, ActionSucceeded) or m.world.writes[op.action] != t:
+            return None
+        busy = [e for action, e in b.in_flight if m.world.writes[action] == t]
+        if not busy:
+            return None
+        return (f"{_e(op.execution)}'s {m.action_names[op.action]} deployed to "
+                f"{m.world.targets[t]} while {_e(busy[0])}'s abandoned deployment was still "
+                f"running there; the provider refuses a deployment while another is in "
+                f"progress, so one of them fails")
+    return check
+
+
+def _read_other(m: Model, action: int, t: int):  # type: ignore[no-untyped-def]
+    def check(m: Model, b: State, op: Operation, a: State) -> str | None:
+        if not (isinstance(op, ActionSucceeded) or isinstance(op, PutApprovalResult)
+                and op.status == APPROVED) or op.action != action:
             return None
         assert m.world is not None
-        t = m.world.reads[action]
         held = b.revisions[t]
         if held == op.execution:
             return None
-        what = f"{_e(held)}'s revision" if held >= 0 else "no revision"
-        return (f"{m.action_names[action]} passed for {_e(op.execution)} while "
-                f"{m.world.targets[t]} held {what}")
+        verb = {"test": "passed", "approval": "was approved"}.get(
+            m.world.roles[action].kind if m.world.roles else "", "ran")
+        return (f"{m.action_names[action]} {verb} for {_e(op.execution)} while "
+                f"{m.world.targets[t]} held {_held(held)}")
+    return check
+
+
+def passed(m: Model, ex, action: int) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the execution has been through the action (it succeeded there)."""
+    return bool(ex.actions[action] == SUCCEEDED)
+
+
+def _stale_read(m: Model, reader: int, writer: int):  # type: ignore[no-untyped-def]
+    def check(m: Model, b: State, op: Operation, a: State) -> str | None:
+        assert m.world is not None
+        t = m.world.writes[writer]
+        if a.revisions[t] == b.revisions[t]:
+            return None
+        by = a.revisions[t]
+        for e, ex in enumerate(a.executions):
+            if e != by and ex.status in ACTIVE and passed(m, ex, reader) \
+                    and not passed(m, ex, writer):
+                return (f"{_e(e)} read {m.world.targets[t]} in {m.action_names[reader]}, then "
+                        f"{_e(by)} changed it, before {_e(e)}'s {m.action_names[writer]} "
+                        f"acts on what it read")
+        return None
     return check
 
 
@@ -124,18 +208,11 @@ def _entered_after_stop(m: Model, s: int):  # type: ignore[no-untyped-def]
     return check
 
 
-def _stale_approval(m: Model, action: int):  # type: ignore[no-untyped-def]
-    def check(m: Model, b: State, op: Operation, a: State) -> str | None:
-        if not (isinstance(op, PutApprovalResult) and op.action == action
-                and op.status == APPROVED):
-            return None
-        s = m.action_stage[action]
-        newer = [f for f in b.inbound[s] if f > op.execution]
-        if not newer:
-            return None
-        return (f"{m.action_names[action]} approved {_e(op.execution)} while the newer "
-                f"{_e(newer[-1])} waited in front of {m.stage_names[s]}")
-    return check
+def _order(m: Model, a: int) -> tuple[int, int]:
+    """An action's place in the pipeline's order: its stage, then its runOrder."""
+    s = m.action_stage[a]
+    local = m.stage_actions[s].index(a)
+    return s, m.pipeline.stages[s].actions[local].run_order
 
 
 def hazards_for(m: Model) -> list[Hazard]:
@@ -144,30 +221,43 @@ def hazards_for(m: Model) -> list[Hazard]:
     world = m.world
     out: list[Hazard] = []
 
-    def add(rule_id: str, stage: str, action: str | None, check,  # type: ignore[no-untyped-def]
-            instance: tuple[object, ...]) -> None:
+    def add(rule_id: str, a: int | None, check,  # type: ignore[no-untyped-def]
+            instance: tuple[object, ...], stage: int | None = None) -> None:
         rule = RULES[rule_id]
-        where = f"{stage}.{action}" if action else stage
+        s = m.action_stage[a] if a is not None else stage
+        assert s is not None
+        where = m.stage_names[s] + (f".{m.action_names[a]}" if a is not None else "")
         prop = Property(f"{rule.name}@{where}", "hazard", rule.summary, rule.source,
                         (m.policy.name,), step_check=check, instance=instance)
-        out.append(Hazard(rule, stage, action, prop))
+        role = world.roles[a] if a is not None and world.roles else None
+        inferred = role.how if role is not None and role.inferred else None
+        severity = rule.severity
+        if inferred is not None:
+            severity = SEVERITIES[min(SEVERITIES.index(severity) + 1, len(SEVERITIES) - 1)]
+        out.append(Hazard(rule, m.stage_names[s], m.action_names[a] if a is not None else None,
+                          prop, inferred, severity))
 
-    for t, target in enumerate(world.targets):
-        writer = world.writes.index(t)
-        stage, action = m.stage_names[m.action_stage[writer]], m.action_names[writer]
-        del target
-        add("SL101", stage, action, _backwards(m, t, via_abandon=True), ("backwards", t, True))
-        add("SL102", stage, action, _backwards(m, t, via_abandon=False),
-            ("backwards", t, False))
-    for a, t in enumerate(world.reads):
-        if t >= 0:
-            add("SL201", m.stage_names[m.action_stage[a]], m.action_names[a], _tested_other(m, a),
-                ("tested-other", a))
+    for t in range(len(world.targets)):
+        writers = [a for a, w in enumerate(world.writes) if w == t]
+        if not writers:
+            continue
+        writer = writers[0]
+        overlap = world.overlap[t] if world.overlap else LAST_WRITER_WINS
+        if overlap == LAST_WRITER_WINS:
+            add("SL101", writer, _backwards(m, t, via_abandon=True), ("backwards", t, True))
+        add("SL102", writer, _backwards(m, t, via_abandon=False), ("backwards", t, False))
+        if overlap == REFUSES_WHILE_BUSY:
+            add("SL103", writer, _refused_busy(m, t), ("refused-busy", t))
+    for a, reads in enumerate(world.reads):
+        kind = world.roles[a].kind if world.roles else "test"
+        for t in reads:
+            writers = [w for w, x in enumerate(world.writes) if x == t and w != a]
+            if any(_order(m, w) < _order(m, a) for w in writers):
+                rule = {"test": "SL201", "approval": "SL401"}.get(kind, "SL202")
+                add(rule, a, _read_other(m, a, t), ("read-other", a, t))
+            for w in writers:
+                if _order(m, w) > _order(m, a):
+                    add("SL203", a, _stale_read(m, a, w), ("stale-read", a, w))
     for s in range(1, m.stage_count):
-        add("SL301", m.stage_names[s], None, _entered_after_stop(m, s),
-            ("entered-after-stop", s))
-    for a, approval in enumerate(m.approval):
-        if approval:
-            add("SL401", m.stage_names[m.action_stage[a]], m.action_names[a],
-                _stale_approval(m, a), ("stale-approval", a))
+        add("SL301", None, _entered_after_stop(m, s), ("entered-after-stop", s), stage=s)
     return out

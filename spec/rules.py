@@ -117,9 +117,10 @@ class Model:
 
 
 def build_model(pipeline: Pipeline, mode: str | None = None, rules: RuleSet | None = None,
-                world: bool = False, disabled_at_start: tuple[int, ...] = ()) -> Model:
+                world: bool | World = False, disabled_at_start: tuple[int, ...] = ()) -> Model:
     """Compile `pipeline` under `mode` (default: its own executionMode) and `rules`; with
-    `world`, also track what deploy actions write to their targets (`spec.world`);
+    `world`, also track what deploy actions write to their targets (`spec.world`: True derives
+    the world from the declaration alone, a `World` is used as given);
     `disabled_at_start` lists stages whose inbound transition starts disabled."""
     names: list[str] = []
     stage_of: list[int] = []
@@ -145,7 +146,7 @@ def build_model(pipeline: Pipeline, mode: str | None = None, rules: RuleSet | No
         stage_actions=tuple(stage_actions),
         groups=tuple(groups),
         stage_count=len(stage_actions),
-        world=derive_world(pipeline) if world else None,
+        world=world if isinstance(world, World) else derive_world(pipeline) if world else None,
         disabled_at_start=disabled_at_start,
     )
 

@@ -18,6 +18,7 @@ from checker.engine.compiled.rules import (
     A_IP,
     A_NONE,
     A_SUCC,
+    IP,
     STOP_ABANDON,
     STOP_NONE,
     STOP_WAIT,
@@ -30,17 +31,18 @@ from checker.engine.compiled.rules import (
 from checker.engine.compiled.tables import (
     H_A,
     H_APPR,
-    H_ASTAGE,
     H_DIS,
+    H_E,
+    H_FLT,
     H_LAT,
     H_LOCK,
     H_N,
-    H_READS,
     H_REC,
     H_REV,
     H_S,
     H_SFIRST,
     H_SLEN,
+    H_WRITES,
     OP_APPROVAL,
     OP_RETRY,
     OP_SUCCEEDED,
@@ -77,9 +79,13 @@ P_LEAVES_SUCCEEDED = 18
 W_STOP_WAIT_COMPLETES = 19
 Z_BACK_ABANDONED = 20
 Z_BACK_DEPLOYED = 21
-Z_TESTED_OTHER = 22
+Z_READ_OTHER = 22
 Z_ENTERED_AFTER_STOP = 23
-Z_STALE_APPROVAL = 24
+Z_REFUSED_BUSY = 24
+Z_STALE_READ = 25
+PAIR = 1024
+"""A parameter that names two numbers (an action and a target, a reader and a writer) is
+`first * PAIR + second`."""
 
 
 @njit(cache=True, inline="always")
@@ -239,11 +245,34 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
         if old < 0 or new >= old:
             return False
         return (opkind == OP_WORK_FINISHES) == (kind == Z_BACK_ABANDONED)
-    if kind == Z_TESTED_OTHER:
-        if opkind != OP_SUCCEEDED or opx != param:
+    if kind == Z_READ_OTHER:
+        if opx != param // PAIR or not (opkind == OP_SUCCEEDED
+                                        or opkind == OP_APPROVAL and opy == 0):
             return False
-        t = T[T[H_READS] + param]
-        return vb[T[H_REV] + t] - 1 != ope
+        return vb[T[H_REV] + param % PAIR] - 1 != ope
+    if kind == Z_REFUSED_BUSY:
+        if opkind != OP_SUCCEEDED or T[T[H_WRITES] + opx] != param:
+            return False
+        E = T[H_E]
+        for a in range(T[H_A]):
+            if T[T[H_WRITES] + a] == param:
+                for f in range(E):
+                    if vb[T[H_FLT] + a * E + f] > 0:
+                        return True
+        return False
+    if kind == Z_STALE_READ:
+        reader, writer = param // PAIR, param % PAIR
+        t = T[T[H_WRITES] + writer]
+        if va[T[H_REV] + t] == vb[T[H_REV] + t]:
+            return False
+        by = va[T[H_REV] + t] - 1
+        for e in range(va[T[H_N]]):
+            c = e * rec
+            status = va[c + R_STATUS]
+            if e != by and (status == IP or status == STOPPING) \
+                    and va[c + R_ACT + reader] == A_SUCC and va[c + R_ACT + writer] != A_SUCC:
+                return True
+        return False
     if kind == Z_ENTERED_AFTER_STOP:
         stopped = vb[T[H_LAT] + param] - 1
         if stopped < 0 or va[T[H_LAT] + param] - 1 == stopped:
@@ -251,15 +280,6 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
         b = stopped * rec
         return not (vb[b + R_STATUS] != STOPPED or vb[b + R_WAIT] or vb[b + R_STAGE] != param
                     or vb[b + R_STOP] == STOP_NONE)
-    if kind == Z_STALE_APPROVAL:
-        if opkind != OP_APPROVAL or opx != param or opy != 0:
-            return False
-        s = T[T[H_ASTAGE] + param]
-        for f in range(nb):
-            c = f * rec
-            if f > ope and vb[c + R_QPOS] > 0 and vb[c + R_STAGE] == s:
-                return True
-        return False
     for i in range(nchanged):
         e = changed[i]
         b = e * rec

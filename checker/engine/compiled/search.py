@@ -71,9 +71,10 @@ compact graph after the search)."""
 INSTANCE_KINDS = {
     ("backwards", True): C.Z_BACK_ABANDONED,
     ("backwards", False): C.Z_BACK_DEPLOYED,
-    ("tested-other",): C.Z_TESTED_OTHER,
+    ("read-other",): C.Z_READ_OTHER,
     ("entered-after-stop",): C.Z_ENTERED_AFTER_STOP,
-    ("stale-approval",): C.Z_STALE_APPROVAL,
+    ("refused-busy",): C.Z_REFUSED_BUSY,
+    ("stale-read",): C.Z_STALE_READ,
 }
 """Properties made once per place (`Property.instance`), by what they check."""
 
@@ -115,6 +116,10 @@ def property_code(p: Property) -> tuple[int, int] | None:
             return INSTANCE_KINDS[("backwards", bool(params[1]))], int(params[0])  # type: ignore[call-overload]
         if (what,) in INSTANCE_KINDS and len(params) == 1:
             return INSTANCE_KINDS[(str(what),)], int(params[0])  # type: ignore[call-overload]
+        if (what,) in INSTANCE_KINDS and len(params) == 2:
+            first, second = (int(x) for x in params)  # type: ignore[call-overload]
+            if 0 <= second < C.PAIR:
+                return INSTANCE_KINDS[(str(what),)], first * C.PAIR + second
         raise Unsupported(f"the property {p.name} ({what}) has no compiled form")
     known = PROPERTIES.get(p.name)
     if known is None or p.name not in PROPERTY_KINDS or (

@@ -77,10 +77,10 @@ R_STATUS, R_STAGE, R_WAIT, R_STOP, R_RETRIED, R_QPOS, R_ACT = range(7)
 
 # Header slots of T
 (H_E, H_S, H_A, H_T, H_REC, H_EX0, H_N, H_LAT, H_DIS, H_REV, H_FLT, H_BUD, H_L,
- H_SFIRST, H_SLEN, H_GFIRST, H_GCOUNT, H_GOFF, H_GLEN, H_GMEM, H_APPR, H_WRITES, H_READS,
+ H_SFIRST, H_SLEN, H_GFIRST, H_GCOUNT, H_GOFF, H_GLEN, H_GMEM, H_APPR, H_WRITES,
  H_ASTAGE, H_LOCK, H_SUPW, H_PSTATE, H_LIMIT, H_VF, H_BSTOPS, H_BRETRIES, H_BTOGGLES,
  H_FAILURES, H_W, H_FWORD, H_FSHIFT, H_FWIDTH, H_NPROP, H_PKIND, H_PPARAM, H_WORLD,
- H_MAXS, H_NFIELDS, H_FIELDS) = range(44)
+ H_MAXS, H_NFIELDS, H_FIELDS) = range(43)
 HEADER = 48
 
 # Operation kinds, in the order of spec.rules.OPERATION_RULES
@@ -167,7 +167,6 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     for t in range(n_targets):
         widths[rev + t] = bits(E + 1)
     writes = world.writes if world is not None else (-1,) * A
-    reads = world.reads if world is not None else (-1,) * A
     for a in range(A):
         if writes[a] >= 0:
             # Each abandoning of a deploy needs it in progress again, which only a retry does.
@@ -213,7 +212,7 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
         H_SFIRST: stage_first, H_SLEN: stage_len, H_GFIRST: gfirst, H_GCOUNT: gcount,
         H_GOFF: goff, H_GLEN: glen, H_GMEM: gmem,
         H_APPR: [int(x) for x in model.approval], H_WRITES: list(writes),
-        H_READS: list(reads), H_ASTAGE: list(model.action_stage),
+        H_ASTAGE: list(model.action_stage),
         H_FWORD: fword, H_FSHIFT: fshift, H_FWIDTH: widths,
         # The fields that take bits, as (slot, word, shift, width) rows: what pack and unpack
         # walk, so that empty fields cost nothing.
