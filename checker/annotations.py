@@ -30,8 +30,9 @@ from spec.world import LAST_WRITER_WINS, REFUSES_WHILE_BUSY, REPLACES, ROLES, De
 OVERLAPS = {"last-writer-wins": LAST_WRITER_WINS, "refuses-while-busy": REFUSES_WHILE_BUSY,
             "replaces": REPLACES}
 FIELDS = ("role", "writes", "target", "reads", "overlap")
-KEYS = ("ignore", "actions", "properties")
-"""What `stagelock:` may hold (`properties` is reserved for the pipeline's own properties)."""
+KEYS = ("ignore", "reason", "actions")
+"""What `stagelock:` may hold: the rules silenced for this pipeline, the reason for that (text
+for the people who read the file), and what its actions do."""
 
 
 def declared_actions(stagelock: dict[str, Any], pipeline: Pipeline, file: str,

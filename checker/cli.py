@@ -126,6 +126,9 @@ def _parser() -> argparse.ArgumentParser:
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="stagelock", description=__doc__.splitlines()[0] if __doc__ else "",
                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from checker.formats.sarif import tool_version
+
+    parser.add_argument("--version", action="version", version=f"stagelock {tool_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     check = sub.add_parser(
@@ -203,11 +206,20 @@ def _build_parser() -> argparse.ArgumentParser:
     lint = sub.add_parser(
         "lint", help="find hazards in pipeline declarations",
         description="Look for what can go wrong outside CodePipeline's own bookkeeping in each "
-        "pipeline of the files (get-pipeline JSON or YAML, CloudFormation templates): deploys "
-        "out of order, tests of another revision than the one deployed, stops without a "
-        "disabled transition, stale approvals.  Exit 1 when any finding is an error.")
+        "pipeline of the files (get-pipeline JSON or YAML, CloudFormation templates, Terraform): "
+        "deploys out of order or landing late, deploys the provider refuses, tests and "
+        "approvals of another revision than the environment holds, reads gone stale, stops "
+        "without a disabled transition.  Exit 1 when a finding is at least as severe as "
+        "--fail-on, 2 when a file cannot be read (the others are still linted).")
     lint.add_argument("files", nargs="+", metavar="DECLARATION")
     lint.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    lint.add_argument("--fail-on", choices=("error", "warning", "note", "never"),
+                      default="error",
+                      help="the least severe finding that makes the exit status 1 (default "
+                           "error)")
+    lint.add_argument("--explain", action="store_true",
+                      help="also print the world lint derived for each pipeline: its targets, "
+                           "what writes and reads them, and how each action was recognised")
     lint.add_argument("--ignore", action="append", default=[], metavar="RULE[:PIPELINE]",
                       help="silence a rule (id or name), everywhere or for one pipeline")
     lint.add_argument("--executions", type=int, metavar="N",
@@ -769,13 +781,18 @@ def _lint(args: argparse.Namespace) -> int:
     if args.toggles is not None:
         bounds = replace(bounds, toggles=check_bound("command line", "--toggles", "toggles",
                                                      args.toggles))
-    report = hazards.lint(args.files, bounds, args.ignore, args.engine or "auto", _workers(args))
+    report = hazards.lint(args.files, bounds, args.ignore, args.engine or "auto", _workers(args),
+                          args.fail_on)
     if args.format == "json":
-        print(json.dumps(hazards.to_json(report), indent=2))
+        print(json.dumps(hazards.to_json(report, args.explain), indent=2))
     elif args.format == "sarif":
-        print(json.dumps(hazards.to_sarif(report), indent=2))
+        from checker.formats.sarif import to_sarif
+
+        print(json.dumps(to_sarif(report), indent=2))
     else:
-        print(hazards.render_text(report, args.files))
+        print(hazards.render_text(report, args.files, args.explain))
+    for error in report.unreadable:
+        print(f"{error} (not linted; the other files were)", file=sys.stderr)
     if report.interrupted:
         print(f"Interrupted ({report.interrupted}): the report above covers what was searched "
               "so far.", file=sys.stderr)

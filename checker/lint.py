@@ -19,9 +19,11 @@ from typing import Any
 
 import yaml
 
+from checker.annotations import check_keys, declared_actions
 from checker.check import INTERRUPTIONS, interruption
 from checker.engine import Bounds, Explored, engine_json, explore
 from checker.errors import InputError
+from checker.formats import Note
 from checker.load import (
     CLOUDFORMATION_PIPELINE_TYPE,
     _TemplateLoader,
@@ -32,8 +34,9 @@ from checker.load import (
 from checker.report import trace_steps
 from checker.safeio import read_text
 from spec.declaration import Pipeline
-from spec.hazards import RULES, Hazard, Rule, hazards_for
+from spec.hazards import RULES, SEVERITIES, Hazard, Rule, hazards_for
 from spec.rules import Model, build_model
+from spec.world import World, derive_world
 
 LINT_BOUNDS = Bounds(executions=2, stops=1, retries=0, toggles=0, failures=False)
 """Enough for every hazard: two executions, and one stop for the operator's hazards; failures
@@ -65,6 +68,13 @@ class Target:
     stopped_by: str | None = None
     """What ended a search of this pipeline early (Ctrl-C, SIGTERM, --max-memory ...); None
     when every search finished.  "not searched" when the run ended before this pipeline."""
+    stagelock: dict[str, Any] = field(default_factory=dict)
+    """What the file says to stagelock about the pipeline (`checker.annotations`)."""
+    stagelock_place: str = ""
+    notes: list[Note] = field(default_factory=list)
+    """What the reader read only approximately (`checker.formats.Note`)."""
+    world: World | None = None
+    """The world lint derived (set by `lint_target`)."""
 
 
 @dataclass
@@ -77,10 +87,27 @@ class Finding:
     detail: str
     trace: list[dict[str, Any]]
     line: int | None
+    severity: str = "error"
+    """The rule's, or one lower where the finding rests on an inference."""
+    inferred: str | None = None
+    """How the action it concerns was inferred (`spec.world.Role.how`), when it was."""
+    also: list[str] = field(default_factory=list)
+    """The other places of a grouped rule's finding (`spec.hazards.Rule.grouped`), each with
+    what happens there."""
+
+    @property
+    def where(self) -> str:
+        return f"{self.stage}.{self.action}" if self.action else self.stage
 
     @property
     def message(self) -> str:
-        return f"{self.rule.summary[0].upper()}{self.rule.summary[1:]}: {self.detail}."
+        text = f"{self.rule.summary[0].upper()}{self.rule.summary[1:]}: {self.detail}."
+        if self.also:
+            text += f" The same at {', '.join(self.also)}."
+        if self.inferred:
+            text += (f" Inferred {self.inferred}: say what the action does under "
+                     "`stagelock: actions:` in the file to make it certain.")
+        return text
 
 
 def rule_ids(value: str, file: str, place: str) -> str:
@@ -111,28 +138,36 @@ def targets_in(path: str) -> list[Target]:
                 pipeline = pipeline_from_document(doc, path, resource=str(rid))
                 ignored: set[str] = set()
                 meta = body.get("Metadata")
+                said: dict[str, Any] = {}
+                said_place = f"Resources.{rid}.Metadata.stagelock"
                 if isinstance(meta, dict) and "stagelock" in meta:
-                    ignored = _ignore_list(meta["stagelock"], path,
-                                           f"Resources.{rid}.Metadata.stagelock")
+                    said = check_keys(meta["stagelock"], path, said_place)
+                    ignored = _ignore_list(said, path, said_place)
                 place = f"Resources.{rid}.Properties.DisableInboundStageTransitions"
                 disabled = _disabled(body.get("Properties", {}), pipeline, path, place)
                 found.append(Target(path, pipeline, ["Resources", str(rid), "Properties"],
-                                    True, ignored, disabled))
+                                    True, ignored, disabled, stagelock=said,
+                                    stagelock_place=said_place))
         if not found:
             pipeline_from_document(doc, path)  # raises the loader's own message
         return found
     pipeline = pipeline_from_document(doc, path)
     ignored = set()
     inner: list[str | int] = []
+    said = {}
+    said_place = "stagelock"
     if isinstance(doc, dict):
         if "stagelock" in doc:
-            ignored |= _ignore_list(doc["stagelock"], path, "stagelock")
+            said = check_keys(doc["stagelock"], path, "stagelock")
+            ignored |= _ignore_list(said, path, "stagelock")
         if isinstance(doc.get("pipeline"), dict):
             inner = ["pipeline"]
             if "stagelock" in doc["pipeline"]:
-                ignored |= _ignore_list(doc["pipeline"]["stagelock"], path,
-                                        "pipeline.stagelock")
-    return [Target(path, pipeline, inner, False, ignored)]
+                said_place = "pipeline.stagelock"
+                said = check_keys(doc["pipeline"]["stagelock"], path, said_place)
+                ignored |= _ignore_list(said, path, said_place)
+    return [Target(path, pipeline, inner, False, ignored, stagelock=said,
+                   stagelock_place=said_place)]
 
 
 def _disabled(properties: object, pipeline: Pipeline, file: str,
@@ -199,7 +234,7 @@ def lint_target(target: Target, bounds: Bounds, ignore: set[str],
     A search that does not finish (interrupted, or out of memory) leaves its hazards in
     ``target.undecided``, with ``target.stopped_by`` saying why; after an interruption the
     remaining searches are not started."""
-    m = build_model(target.pipeline, world=True, disabled_at_start=target.disabled)
+    m = _model(target)
     hazards = [h for h in hazards_for(m)
                if h.rule.id not in ignore and h.rule.id not in target.ignored]
     findings: list[Finding] = []
@@ -233,11 +268,35 @@ def lint_target(target: Target, bounds: Bounds, ignore: set[str],
             line = _line(text, _place(target, h)) if text is not None else None
             findings.append(Finding(h.rule, target.file, target.pipeline.name, h.stage,
                                     h.action, found.detail, trace_steps(m, ex.trace(found)),
-                                    line))
+                                    line, h.severity, h.inferred))
     order = {stage.name: i for i, stage in enumerate(target.pipeline.stages)}
-    findings.sort(key=lambda f: (f.rule.severity != "error", f.rule.id, order[f.stage],
+    findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.rule.id, order[f.stage],
                                  f.action or ""))
-    return findings
+    return _grouped(findings)
+
+
+def _model(target: Target) -> Model:
+    """The pipeline's model with the world lint derives: from the declaration and from what
+    the file's stagelock metadata says about its actions."""
+    if target.world is None:
+        declared = declared_actions(target.stagelock, target.pipeline, target.file,
+                                    target.stagelock_place or "stagelock")
+        target.world = derive_world(target.pipeline, declared)
+    return build_model(target.pipeline, world=target.world, disabled_at_start=target.disabled)
+
+
+def _grouped(findings: list[Finding]) -> list[Finding]:
+    """One finding per grouped rule and severity (the first place, with the others listed)."""
+    out: list[Finding] = []
+    first: dict[tuple[str, str], Finding] = {}
+    for f in findings:
+        key = (f.rule.id, f.severity)
+        if not f.rule.grouped or key not in first:
+            out.append(f)
+            first[key] = f
+            continue
+        first[key].also.append(f.where)
+    return out
 
 
 def _unreached(m: Model, ex: Explored) -> list[str]:
@@ -263,10 +322,17 @@ def parse_ignores(values: list[str]) -> tuple[set[str], dict[str, set[str]]]:
     return everywhere, per_pipeline
 
 
+FAIL_ON = ("error", "warning", "note", "never")
+"""`--fail-on`: the least severe finding that makes the exit status 1."""
+
+
 @dataclass
 class Report:
     findings: list[Finding]
     targets: list[Target]
+    unreadable: list[InputError] = field(default_factory=list)
+    """The files that could not be read, each with why; the others were still linted."""
+    fail_on: str = "error"
 
     @property
     def undecided(self) -> list[tuple[Target, Hazard]]:
@@ -284,19 +350,41 @@ class Report:
         return not any(t.stopped_by for t in self.targets)
 
     @property
+    def failing(self) -> list[Finding]:
+        """The findings at least as severe as `fail_on`."""
+        if self.fail_on == "never":
+            return []
+        limit = SEVERITIES.index(self.fail_on)
+        return [f for f in self.findings if SEVERITIES.index(f.severity) <= limit]
+
+    @property
     def exit_code(self) -> int:
-        """1 when any finding is an error; else 3 when a search did not finish; else 0."""
-        if any(f.rule.severity == "error" for f in self.findings):
+        """The worst of the run: 2 when a file could not be read; else 1 when a finding is at
+        least as severe as `fail_on`; else 3 when a search did not finish; else 0."""
+        if self.unreadable:
+            return 2
+        if self.failing:
             return 1
         return 0 if self.complete else 3
 
 
 def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
          ignores: list[str] | None = None, engine: str = "auto",
-         workers: int | None = None) -> Report:
+         workers: int | None = None, fail_on: str = "error") -> Report:
+    """Lint every pipeline of every file.  A file that cannot be read is reported in the
+    report's `unreadable` and the others are still linted; when no file can be read at all, its
+    error is raised."""
     everywhere, per_pipeline = parse_ignores(ignores or [])
     findings: list[Finding] = []
-    files = [(path, targets_in(path)) for path in paths]  # every file is read and checked first
+    files: list[tuple[str, list[Target]]] = []
+    unreadable: list[InputError] = []
+    for path in paths:  # every file is read and checked first
+        try:
+            files.append((path, targets_in(path)))
+        except InputError as error:
+            unreadable.append(error)
+    if not files and unreadable:
+        raise unreadable[0]
     linted = {t.pipeline.name for _, targets in files for t in targets}
     for i, value in enumerate(ignores or []):
         pipeline = value.partition(":")[2]
@@ -308,8 +396,13 @@ def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
     stopped: str | None = None
     for path, targets in files:
         text = read_text(path)
-        all_targets += targets
         for target in targets:
+            try:
+                _model(target)  # what the file says about its actions is read first
+            except InputError as error:
+                unreadable.append(error)
+                continue
+            all_targets.append(target)
             skip = everywhere | per_pipeline.get(target.pipeline.name, set())
             if stopped is not None:  # the run was interrupted before this pipeline
                 target.stopped_by = NOT_SEARCHED
@@ -322,14 +415,16 @@ def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
                 target.undecided = _hazards_of(target, skip, bounds)
             if target.stopped_by in INTERRUPTIONS:
                 stopped = target.stopped_by
-    return Report(findings, all_targets)
+    if not all_targets and unreadable:
+        raise unreadable[0]
+    return Report(findings, all_targets, unreadable, fail_on)
 
 
 NOT_SEARCHED = "not searched"
 
 
 def _hazards_of(target: Target, skip: set[str], bounds: Bounds) -> list[Hazard]:
-    m = build_model(target.pipeline, world=True, disabled_at_start=target.disabled)
+    m = _model(target)
     return [h for h in hazards_for(m) if h.rule.id not in skip and h.rule.id not in
             target.ignored and (bounds.stops > 0 or not h.rule.operator)]
 
@@ -338,27 +433,33 @@ def _hazards_of(target: Target, skip: set[str], bounds: Bounds) -> list[Hazard]:
 # Output
 
 
-def render_text(report: Report, paths: list[str]) -> str:
+def render_text(report: Report, paths: list[str], explain: bool = False) -> str:
     findings = report.findings
     notes = [f"{n['file']}: pipeline {n['pipeline']}: no execution enters "
              f"{', '.join(n['stages'])} (an inbound transition the declaration disables stays "
              f"disabled; --toggles 1 lets the search open it), so no hazard there was looked for."
              for n in unreached_notes(report)]
+    notes += [f"{n['file']}{':' + str(n['line']) if n['line'] else ''}: note: {n['place']} "
+              f"{n['text']}" for n in reading_notes(report)]
+    lines: list[str] = []
+    if explain:
+        for target in report.targets:
+            lines += explain_text(target)
+            lines.append("")
     undecided = _undecided_lines(report)
+    read = [p for p in paths if p not in {e.file for e in report.unreadable}]
     if not findings and report.complete:
-        return "\n".join([f"No hazards found in {', '.join(paths)}.", *notes])
+        return "\n".join([*lines, f"No hazards found in {', '.join(read)}.", *notes])
     if not findings:
         unfinished = [f"  {t.file}: pipeline {t.pipeline.name}: {_why(t)}"
                       for t in report.targets if t.stopped_by and not t.undecided]
-        return "\n".join([f"No hazard found so far in {', '.join(paths)}, but not every search "
-                          "finished:", *undecided, *unfinished, "", "Result: UNDETERMINED",
-                          *notes])
-    lines = []
+        return "\n".join([*lines, f"No hazard found so far in {', '.join(read)}, but not "
+                          "every search finished:", *undecided, *unfinished, "",
+                          "Result: UNDETERMINED", *notes])
     for f in findings:
-        where = f"{f.stage}.{f.action}" if f.action else f.stage
         at = f"{f.file}:{f.line}" if f.line else f.file
-        lines.append(f"{at}: {f.rule.severity} {f.rule.id} {f.rule.name} "
-                     f"[pipeline {f.pipeline}, {where}]")
+        lines.append(f"{at}: {f.severity} {f.rule.id} {f.rule.name} "
+                     f"[pipeline {f.pipeline}, {f.where}]")
         lines.append(f"    {f.message}")
         lines.append(f"    fix: {f.rule.fix}")
         lines.append(f"    shortest trace ({len(f.trace)} steps):")
@@ -367,16 +468,61 @@ def render_text(report: Report, paths: list[str]) -> str:
             changes = "; ".join(s["changes"]) or "no visible change"
             lines.append(f"      {s['step']:>2}. {s['operation'].ljust(width)}  | {changes}")
         lines.append("")
-    errors = sum(f.rule.severity == "error" for f in findings)
-    warnings = len(findings) - errors
-    lines.append(f"{_count(len(findings), 'finding')}: {_count(errors, 'error')}, "
-                 f"{_count(warnings, 'warning')}.")
+    counts = [_count(sum(f.severity == s for f in findings), s) for s in SEVERITIES]
+    lines.append(f"{_count(len(findings), 'finding')}: {', '.join(counts)}.")
     if undecided:
         lines += ["Not every search finished:", *undecided]
-        if not errors:
+        if not report.failing:
             lines.append("Result: UNDETERMINED")
     lines += notes
     return "\n".join(lines)
+
+
+def explain_text(target: Target) -> list[str]:
+    """The world lint derived for one pipeline: each target with what writes and reads it, and
+    how each action was recognised."""
+    data = explain_json(target)
+    lines = [f"{target.file}: pipeline {target.pipeline.name}: the world lint derived"]
+    if not data["targets"]:
+        lines.append("  no targets: no action writes anything lint can name")
+    for t in data["targets"]:
+        lines.append(f"  target {t['name']} ({t['overlap']})")
+        for a in t["writtenBy"]:
+            lines.append(f"    written by {a}")
+        for a in t["readBy"]:
+            lines.append(f"    read by {a}")
+    for a in data["actions"]:
+        if a["role"] or a["inferred"]:
+            mark = " (inferred)" if a["inferred"] else ""
+            lines.append(f"  {a['stage']}.{a['action']}: {a['role'] or 'no role'}{mark}: "
+                         f"{a['how']}")
+    return lines
+
+
+def explain_json(target: Target) -> dict[str, Any]:
+    """`{file, pipeline, targets: [{name, overlap, writtenBy, readBy}], actions: [{stage,
+    action, role, writes, reads, how, inferred}]}`."""
+    world = target.world
+    assert world is not None
+    names = [(s.name, a.name) for s in target.pipeline.stages for a in s.actions]
+    return {
+        "file": target.file,
+        "pipeline": target.pipeline.name,
+        "targets": [{
+            "name": name,
+            "overlap": world.overlap[t],
+            "writtenBy": [f"{s}.{a}" for (s, a), w in zip(names, world.writes, strict=True)
+                          if w == t],
+            "readBy": [f"{s}.{a}" for (s, a), r in zip(names, world.reads, strict=True)
+                       if t in r],
+        } for t, name in enumerate(world.targets)],
+        "actions": [{
+            "stage": s, "action": a, "role": role.kind,
+            "writes": world.targets[role.writes] if role.writes >= 0 else None,
+            "reads": [world.targets[t] for t in role.reads],
+            "how": role.how, "inferred": role.inferred,
+        } for (s, a), role in zip(names, world.roles, strict=True)],
+    }
 
 
 def _undecided_lines(report: Report) -> list[str]:
@@ -412,86 +558,53 @@ def unreached_notes(report: Report) -> list[dict[str, Any]]:
             for t in report.targets if t.unreached]
 
 
-def to_json(report: Report) -> dict[str, Any]:
+def reading_notes(report: Report) -> list[dict[str, Any]]:
+    """What the readers read only approximately, per pipeline: `[{file, pipeline, place, line,
+    text}]`."""
+    return [{"file": t.file, "pipeline": t.pipeline.name, "place": n.place, "line": n.line,
+             "text": n.text} for t in report.targets for n in t.notes]
+
+
+def unreadable_json(report: Report) -> list[dict[str, Any]]:
+    """`[{file, place, message}]`: the files that could not be read."""
+    return [{"file": e.file, "place": e.place, "message": str(e)} for e in report.unreadable]
+
+
+RESULTS = {0: "CLEAN", 1: "FINDINGS", 2: "BAD INPUT", 3: "UNDETERMINED"}
+
+
+def to_json(report: Report, explain: bool = False) -> dict[str, Any]:
     """`{findings: [...], unreachedStages: [{file, pipeline, stages}], undecided: [...],
-    result, engines: [{file, pipeline, reach, structural, operator}]}`: which engine made each
-    search (a phase that was not searched is left out)."""
-    return {"findings": _findings_json(report.findings),
-            "unreachedStages": unreached_notes(report),
-            "undecided": undecided_json(report),
-            "result": {0: "CLEAN", 1: "ERRORS", 3: "UNDETERMINED"}[report.exit_code],
-            "engines": [{"file": t.file, "pipeline": t.pipeline.name, **t.engines}
-                        for t in report.targets]}
+    notes: [...], unreadable: [...], result, failOn, engines: [{file, pipeline, reach,
+    structural, operator}]}` (which engine made each search; a phase that was not searched is
+    left out); with `explain`, also `worlds` (`explain_json` per pipeline)."""
+    out = {"findings": _findings_json(report.findings),
+           "unreachedStages": unreached_notes(report),
+           "undecided": undecided_json(report),
+           "notes": reading_notes(report),
+           "unreadable": unreadable_json(report),
+           "result": RESULTS[report.exit_code],
+           "failOn": report.fail_on,
+           "engines": [{"file": t.file, "pipeline": t.pipeline.name, **t.engines}
+                       for t in report.targets]}
+    if explain:
+        out["worlds"] = [explain_json(t) for t in report.targets]
+    return out
 
 
 def _findings_json(findings: list[Finding]) -> list[dict[str, Any]]:
     return [{
         "ruleId": f.rule.id,
         "rule": f.rule.name,
-        "severity": f.rule.severity,
+        "severity": f.severity,
+        "inferred": f.inferred,
         "file": f.file,
         "line": f.line,
         "pipeline": f.pipeline,
         "stage": f.stage,
         "action": f.action,
+        "also": f.also,
         "message": f.message,
         "fix": f.rule.fix,
         "trace": f.trace,
     } for f in findings]
-
-
-def to_sarif(report: Report) -> dict[str, Any]:
-    """SARIF 2.1.0: one run, the hazard rules as the tool's rules, one result per finding, and
-    the stages that were not searched as tool notifications of the run's invocation."""
-    findings = report.findings
-    rules = [{
-        "id": r.id,
-        "name": r.name,
-        "shortDescription": {"text": r.summary},
-        "fullDescription": {"text": f"{r.summary}. Documentation: \"{r.source}\""},
-        "help": {"text": f"Fix: {r.fix}."},
-        "defaultConfiguration": {"level": r.severity},
-    } for r in RULES.values()]
-    index = {r.id: i for i, r in enumerate(RULES.values())}
-    results = []
-    for f in findings:
-        location: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": f.file}}}
-        if f.line:
-            location["physicalLocation"]["region"] = {"startLine": f.line}
-        where = f"{f.stage}.{f.action}" if f.action else f.stage
-        location["logicalLocations"] = [{"fullyQualifiedName": f"{f.pipeline}/{where}",
-                                         "kind": "member"}]
-        steps = "; ".join(f"{s['step']}. {s['operation']}" for s in f.trace)
-        results.append({
-            "ruleId": f.rule.id,
-            "ruleIndex": index[f.rule.id],
-            "level": f.rule.severity,
-            "message": {"text": f"{f.message} Fix: {f.rule.fix}. Trace: {steps}"},
-            "locations": [location],
-        })
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "stagelock", "rules": rules}},
-            "invocations": [{
-                "executionSuccessful": report.complete,
-                "toolExecutionNotifications": [{
-                    "level": "error",
-                    "message": {"text": f"{h.rule.id} {h.rule.name} at {t.pipeline.name}/"
-                                        f"{h.stage}{'.' + h.action if h.action else ''}: "
-                                        f"UNDETERMINED, {_why(t)}"},
-                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": t.file}}}],
-                } for t, h in report.undecided] + [{
-                    "level": "note",
-                    "message": {"text": f"pipeline {n['pipeline']}: no execution enters "
-                                        f"{', '.join(n['stages'])}, so no hazard there was "
-                                        f"looked for (--toggles 1 lets the search open a "
-                                        f"disabled transition)"},
-                    "locations": [{"physicalLocation": {"artifactLocation": {
-                        "uri": n["file"]}}}],
-                } for n in unreached_notes(report)],
-            }],
-            "results": results,
-        }],
-    }

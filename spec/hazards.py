@@ -49,9 +49,10 @@ class Rule:
     """A hazard of how the pipeline is operated (it needs a stop); the others come from the
     pipeline's structure alone and are looked for without any stop, so that a structural finding
     is never just a consequence of an operator's action."""
-    once: bool = False
-    """Said once per pipeline (a note that holds for every pipeline of a shape): the places
-    where it applies are listed in one finding."""
+    grouped: bool = False
+    """One finding per pipeline, listing every place it applies to: the rule says how the
+    pipeline is operated (a note that holds for every pipeline of a shape, or what a stop and
+    abandon does to each target of a kind), so a finding per place would repeat itself."""
 
 
 RULES = {r.id: r for r in (
@@ -61,7 +62,7 @@ RULES = {r.id: r for r in (
          "stop and wait instead of stop and abandon, or let the abandoned deployment finish "
          "before a newer execution deploys to the same target",
          "When the old deployment completes, the new file is overwritten by the old file.",
-         operator=True),
+         operator=True, grouped=True),
     Rule("SL102", "out-of-order-deployment", "error",
          "deployments to the same target finish out of order and an older revision replaces a "
          "newer one",
@@ -70,13 +71,13 @@ RULES = {r.id: r for r in (
          "Use PARALLEL mode in development environments where each feature has its own feature "
          "branch and deploys to targets that are not shared by other users."),
     Rule("SL103", "deploy-fails-while-abandoned-work-runs", "warning",
-         "a deployment runs while an abandoned one is still running on the same target, and "
-         "the provider refuses the second: the newer deployment fails",
+         "a deployment starts while an abandoned one still runs on the same target; the "
+         "provider refuses to run both, so one of them fails",
          "stop and wait instead of stop and abandon, or wait for the abandoned deployment to "
          "end before retrying or starting a new execution",
          "In the case of an AWS CloudFormation action, the deployment action in the pipeline is "
          "abandoned, but the stack update might continue and result in a failed update.",
-         operator=True),
+         operator=True, grouped=True),
     Rule("SL201", "tested-revision-differs", "error",
          "a test passes for one revision while its environment holds another",
          "put the test action in the deploy stage, after the deploy",
@@ -97,7 +98,7 @@ RULES = {r.id: r for r in (
          "after an execution is stopped in a stage, the next execution enters that stage",
          "disable the inbound transition before stopping",
          "Before you stop an execution, we recommend that you disable the transition in front "
-         "of the stage.", operator=True, once=True),
+         "of the stage.", operator=True, grouped=True),
     Rule("SL401", "approval-sees-other-revision", "error",
          "an approval is given for one revision while the environment the approver looks at "
          "holds another",
@@ -152,8 +153,7 @@ def _refused_busy(m: Model, t: int):  # type: ignore[no-untyped-def]
             return None
         return (f"{_e(op.execution)}'s {m.action_names[op.action]} deployed to "
                 f"{m.world.targets[t]} while {_e(busy[0])}'s abandoned deployment was still "
-                f"running there; the provider refuses a deployment while another is in "
-                f"progress, so one of them fails")
+                f"running there")
     return check
 
 

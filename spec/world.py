@@ -219,8 +219,14 @@ def provider_source(action: Action) -> str:
 
 
 def _inferred_name(action: Action) -> str:
+    """What a guess from names looks at: the action's name and its CodeBuild project's."""
     config = dict(action.configuration)
     return " ".join(x for x in (action.name, config.get("ProjectName", "")) if x)
+
+
+def _named(action: Action) -> str:
+    project = dict(action.configuration).get("ProjectName")
+    return f"{action.name} (project {project})" if project else action.name
 
 
 def derive_world(pipeline: Pipeline,
@@ -285,7 +291,10 @@ def _role(stage: str, action: Action, said: Declared | None, last_write: int,
             reads = (last_write,)
         if kind == "none":
             write, reads = -1, ()
-        return Role("" if kind == "none" else kind, write, reads, "annotation")
+        said_what = ", ".join(x for x in (
+            f"role {said.role}" if said.role else "", f"writes {said.writes}" if said.writes
+            else "", f"reads {', '.join(said.reads)}" if said.reads else "") if x)
+        return Role("" if kind == "none" else kind, write, reads, f"annotation: {said_what}")
     if derived is not None:
         what, how = derived
         if what == "change set":
@@ -314,13 +323,13 @@ def _role(stage: str, action: Action, said: Declared | None, last_write: int,
         name = _inferred_name(action)
         if DEPLOY_WORDS.search(name):
             return Role("deploy", number(f"action {stage}.{action.name}", LAST_WRITER_WINS), (),
-                        f"inferred from the name {name!r}: a deploy run from "
+                        f"from the name {_named(action)}: a deploy run from "
                         f"{action.provider or 'a ' + action.category + ' action'}",
                         inferred=True)
         if action.category == "Build" and TEST_WORDS.search(name) and last_write >= 0:
             return Role("test", -1, (last_write,),
-                        f"inferred from the name {name!r}: a test of the nearest deploy "
-                        f"before it", inferred=True)
+                        f"from the name {_named(action)}: a test of the nearest deploy before "
+                        f"it", inferred=True)
     return Role("", -1, (), f"category {action.category}")
 
 

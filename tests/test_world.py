@@ -128,7 +128,7 @@ def test_what_the_user_declares_wins_over_what_is_derived():
     world = derive_world(p, declared)
     assert world.targets == ("eks/prod",)
     assert world.writes == (-1, 0, -1) and world.reads == ((), (), ())
-    assert world.roles[1].how == "annotation"
+    assert world.roles[1].how == "annotation: role deploy, writes eks/prod"
 
 
 # --------------------------------------------------------------------------------------------
