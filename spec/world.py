@@ -115,6 +115,12 @@ DEPLOY_WORDS = re.compile(r"(?i)deploy|release|rollout|kubectl|helm|publish|prom
 """How an action's name (or its CodeBuild project's) is read when the category says nothing:
 a guess, always reported as inferred."""
 
+CHECKED_CONFIGURATION = frozenset(
+    {key for p in PROVIDERS.values() for group in p.keys for key in group}
+    | {"ActionMode", "ChangeSetName", "ProjectName"})
+"""The configuration keys the world is derived from: a reader notes a value of one of these that
+it could not read exactly, because it changes what is checked."""
+
 ROLES = ("deploy", "test", "approval", "none")
 """What `Declared.role` may say."""
 
