@@ -110,8 +110,8 @@ class _Block:
     line: int | None
     args: dict[str, _Got]
     actions: list[_Block] = field(default_factory=list)
-    dynamic_actions: int = 0
-    """Its dynamic "action" blocks (a stage of a .tf file), which are not read."""
+    dynamic_actions: list[Note] = field(default_factory=list)
+    """The notes on its dynamic "action" blocks (a stage of a .tf file), which are not read."""
 
 
 @dataclass
@@ -157,9 +157,13 @@ def _build(file: str, res: _Resource) -> PipelineSource:
     for stage in res.stages:
         place = f"stage[{stage.index}]"
         if not stage.actions and stage.dynamic_actions:
-            note(place, "has only dynamic \"action\" blocks, which are not expanded without "
-                 "evaluating Terraform: the stage is not checked", stage.line)
+            name = stage.args.get("name")
+            called = (f" ({name.value})" if name is not None and name.opaque is None
+                      and isinstance(name.value, str) else "")
+            note(place, f"has only dynamic \"action\" blocks{called}, which are not expanded "
+                 "without evaluating Terraform: the stage is not checked", stage.line)
             continue
+        notes.extend(stage.dynamic_actions)
         out: dict[str, Any] = {}
         if "name" in stage.args:
             out["name"] = _name(stage.args["name"], f"{place}.name", stage_names, note)
@@ -198,6 +202,7 @@ def _build(file: str, res: _Resource) -> PipelineSource:
             return None
         return _name_line(block.actions[action])
 
+    notes.sort(key=lambda n: (n.line is None, n.line or 0))  # in the file's order
     return PipelineSource(file=file, pipeline=pipeline, where=where, locate=locate,
                           stagelock=stagelock, stagelock_place=place, disabled=(),
                           notes=notes)
@@ -429,9 +434,8 @@ def _tf_words(text: str, place: str, kept: list[_Block]) -> str:
         text = re.sub(r"actions\[(\d+)\]",
                       lambda m: f"action[{actions[int(m.group(1))].index}]"
                       if int(m.group(1)) < len(actions) else f"action[{m.group(1)}]", text)
-    for api, terraform in _API_KEYS.items():
-        if api != "actionTypeId.":
-            text = re.sub(rf"\b{re.escape(api)}\b", terraform, text)
+    for api in ("runOrder", "executionMode", "pipelineType"):
+        text = re.sub(rf"\b{api}\b", _API_KEYS[api], text)
     return text
 
 
@@ -478,6 +482,7 @@ def sources_in_terraform_plan(doc: object, text: str, file: str) -> list[Pipelin
         raise InputError(file, "", f"expected at least one {RESOURCE_TYPE} resource, found none")
     wanted: set[tuple[str | int, ...]] = set()
     for f in found:
+        wanted.add(f.path)
         _paths(f.values, f.path, wanted)
     lines = _json_key_lines(text, wanted)
     return [_build(file, _plan_resource(f, lines, file)) for f in found]
@@ -492,8 +497,14 @@ def _plan_resources(doc: dict[str, Any], file: str) -> list[_Found]:
             if _is_pipeline(entry) and isinstance(entry.get("change"), dict):
                 changes.setdefault(str(entry.get("address", "")), (i, entry["change"]))
     found: list[_Found] = []
-    if "planned_values" in doc:
-        root: tuple[str | int, ...] = ("planned_values", "root_module")
+    if "values" in doc and "planned_values" not in doc:  # a state
+        root: tuple[str | int, ...] = ("values", "root_module")
+        for path, resource in _module_resources(_at(doc, root), root):
+            found.append(_Found((*path, "values"), _values(resource, path, file),
+                                str(resource.get("address", "")), None,
+                                resource.get("sensitive_values")))
+    else:  # a plan
+        root = ("planned_values", "root_module")
         for path, resource in _module_resources(_at(doc, root), root):
             address = str(resource.get("address", ""))
             change = changes.get(address, (0, {}))[1]
@@ -505,12 +516,6 @@ def _plan_resources(doc: dict[str, Any], file: str) -> list[_Found]:
             if address not in planned and isinstance(after, dict):
                 found.append(_Found(("resource_changes", i, "change", "after"), after, address,
                                     change.get("after_unknown"), change.get("after_sensitive")))
-    elif "values" in doc:
-        root = ("values", "root_module")
-        for path, resource in _module_resources(_at(doc, root), root):
-            found.append(_Found((*path, "values"), _values(resource, path, file),
-                                str(resource.get("address", "")), None,
-                                resource.get("sensitive_values")))
     for f in found:
         if not f.address:
             f.address = f"{RESOURCE_TYPE}.{_valid_name(str(f.values.get('name') or ''))}"
@@ -588,11 +593,11 @@ def _plan_resource(found: _Found, lines: dict[tuple[str | int, ...], int],
     values = found.values
     res = _Resource(where=where, args={}, stages=[], notes=[], unknown_name=where)
 
-    def got(container: dict[str, Any], keys: tuple[str | int, ...], key: str,
-            unknown_text: str = KNOWN_AFTER_APPLY) -> _Got | None:
-        line = lines.get((*found.path, *keys, key))
+    def got(container: dict[str, Any], keys: tuple[str | int, ...], key: str) -> _Got | None:
+        # a value known only after apply has no key: the line of what holds it
+        line = lines.get((*found.path, *keys, key)) or lines.get((*found.path, *keys))
         if _mark(found.unknown, *keys, key) is True and container.get(key) is None:
-            return _Got(line=line, opaque=unknown_text, why="is known only after apply")
+            return _Got(line=line, opaque=KNOWN_AFTER_APPLY, why="is known only after apply")
         if key not in container or container[key] is None:
             return None
         value = container[key]
@@ -1039,7 +1044,7 @@ class _Tf:
         for child in self.blocks(block.body):
             labels = self.labels(child)
             if labels == ["stage"]:
-                res.stages.append(self.stage(child, where, n_stage, res.notes))
+                res.stages.append(self.stage(child, where, n_stage))
                 n_stage += 1
             elif labels == ["dynamic", "stage"]:
                 res.dynamic_stages += 1
@@ -1055,7 +1060,7 @@ class _Tf:
         return Note(place, f"is a dynamic \"{kind}\" block{over}: it is not expanded without "
                     f"evaluating Terraform, so its {kind}s are not checked", _line(block))
 
-    def stage(self, block: Any, where: str, index: int, notes: list[Note]) -> _Block:
+    def stage(self, block: Any, where: str, index: int) -> _Block:
         place = f"{where}.stage[{index}]"
         attrs = self.attributes(block.body, place)
         stage = _Block(index, _line(block), {})
@@ -1069,9 +1074,8 @@ class _Tf:
                                                  n_action))
                 n_action += 1
             elif labels == ["dynamic", "action"]:
-                notes.append(self.dynamic_note(
-                    child, f"{place}.dynamic.action[{stage.dynamic_actions}]", "action"))
-                stage.dynamic_actions += 1
+                stage.dynamic_actions.append(self.dynamic_note(
+                    child, f"{place}.dynamic.action[{len(stage.dynamic_actions)}]", "action"))
         return stage
 
     def action(self, block: Any, place: str, index: int) -> _Block:
