@@ -418,6 +418,9 @@ def test_tf_hostile_input(tmp_path: Path) -> None:
     expect_error(lambda: sources_in_tf(path),
                  f"{path}: expected expressions nested less deeply (python-hcl2 reads them "
                  "recursively)")
+    path = write(tmp_path, pipeline_tf(TWO_STAGES, "  pipeline_type = " + "9" * 5000 + "\n"))
+    expect_error(lambda: sources_in_tf(path), f"{path}: line 3: expected an integer of at most "
+                 "4,300 digits")
     path = write(tmp_path, pipeline_tf(TWO_STAGES, '  name = "q"\n'))
     expect_error(lambda: sources_in_tf(path),
                  f"{path}: aws_codepipeline.p.name: expected each argument once, it is set at "

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,9 +158,10 @@ def _build(file: str, res: _Resource) -> PipelineSource:
     for stage in res.stages:
         place = f"stage[{stage.index}]"
         if not stage.actions and stage.dynamic_actions:
-            name = stage.args.get("name")
-            called = (f" ({name.value})" if name is not None and name.opaque is None
-                      and isinstance(name.value, str) else "")
+            stage_name = stage.args.get("name")
+            called = (f" ({stage_name.value})" if stage_name is not None
+                      and stage_name.opaque is None and isinstance(stage_name.value, str)
+                      else "")
             note(place, f"has only dynamic \"action\" blocks{called}, which are not expanded "
                  "without evaluating Terraform: the stage is not checked", stage.line)
             continue
@@ -228,10 +230,9 @@ def _action(file: str, where: str, place: str, block: _Block, taken: set[str],
     for key in ("owner", "provider", "version"):
         got = args.get(key)
         if got is not None:
-            # The owner, provider and version change nothing the model checks: opaque text is
-            # kept as it is, without a note.
-            type_id[key] = got.opaque if got.opaque is not None else _known(
-                got, f"{place}.{key}", note)
+            # The owner, provider and version change nothing the model checks: an expression is
+            # kept as its text (or its variable's default), without a note.
+            type_id[key] = got.opaque if got.opaque is not None else got.value
     out["actionTypeId"] = type_id
     run_order = args.get("run_order")
     if run_order is not None:
@@ -908,6 +909,17 @@ class _Tf:
     def labels(self, block: Any) -> list[str]:
         return [str(label.serialize(self.options)) for label in block.labels]
 
+    def serialize(self, rule: Any) -> Any:
+        """An expression as python-hcl2 serializes it (string quotes stripped)."""
+        try:
+            return rule.serialize(self.options)
+        except ValueError as error:  # an integer literal of more digits than Python converts
+            line = _line(rule)
+            digits = sys.get_int_max_str_digits()
+            what = (f"expected an integer of at most {digits:,} digits" if "digits" in str(error)
+                    else f"expected a value python-hcl2 can read ({_brief(str(error))})")
+            raise InputError(self.file, f"line {line}" if line else "", what) from None
+
     def source(self, rule: Any) -> str:
         """The text of an expression as written, on one line and short."""
         meta = getattr(rule, "_meta", None)
@@ -915,7 +927,7 @@ class _Tf:
         if isinstance(start, int) and isinstance(end, int) and 0 <= start < end:
             text = self.text[start:end]
         else:
-            text = str(rule.serialize(self.options))
+            text = str(self.serialize(rule))
         text = " ".join(text.split())
         return text if len(text) <= 80 else text[:77] + "..."
 
@@ -929,7 +941,7 @@ class _Tf:
             labels = self.labels(block)
             if labels[0] == "variable" and len(labels) == 2:
                 attrs = self.attributes(block.body, f"variable.{labels[1]}")
-                value = (attrs["default"].expression.serialize(self.options)
+                value = (self.serialize(attrs["default"].expression)
                          if "default" in attrs else None)
                 if value is None:
                     self.no_default.add(f"var.{labels[1]}")
@@ -937,7 +949,7 @@ class _Tf:
                     self.scope[f"var.{labels[1]}"] = value
             elif labels[0] == "locals" and len(labels) == 1:
                 for name, attr in self.attributes(block.body, "locals").items():
-                    pending[f"local.{name}"] = attr.expression.serialize(self.options)
+                    pending[f"local.{name}"] = self.serialize(attr.expression)
         for _ in range(len(pending)):
             progress = False
             for name, value in list(pending.items()):
@@ -988,7 +1000,7 @@ class _Tf:
         return self.expression(attr.expression, _line(attr))
 
     def expression(self, expr: Any, line: int | None) -> _Got:
-        raw = expr.serialize(self.options)
+        raw = self.serialize(expr)
         source = self.source(expr)
         resolved, used = self.resolve(raw)
         if _literal(resolved):
@@ -1016,7 +1028,7 @@ class _Tf:
             return got
         entries: dict[str, _Got] = {}
         for element in inner.elements:
-            key, _used = self.resolve(element.key.serialize(self.options))
+            key, _used = self.resolve(self.serialize(element.key))
             key = _unescape(key) if isinstance(key, str) else _terraform_string(key)
             entries[key] = self.expression(element.expression, _line(element) or _line(attr))
         return _Got(value=entries, line=_line(attr))
