@@ -117,9 +117,10 @@ a guess, always reported as inferred."""
 
 CHECKED_CONFIGURATION = frozenset(
     {key for p in PROVIDERS.values() for group in p.keys for key in group}
-    | {"ActionMode", "ChangeSetName", "ProjectName"})
-"""The configuration keys the world is derived from: a reader notes a value of one of these that
-it could not read exactly, because it changes what is checked."""
+    | {"ActionMode", "ChangeSetName"})
+"""The configuration keys the world is derived from (other than the CodeBuild project, which only
+feeds a guess): a reader notes a value of one of these that it could not read exactly, because
+it changes what is checked."""
 
 ROLES = ("deploy", "test", "approval", "none")
 """What `Declared.role` may say."""

@@ -63,7 +63,7 @@ from spec.declaration import (
     DeclarationError,
     parse_pipeline,
 )
-from spec.world import PREPARES_ONLY, TARGET_KEYS
+from spec.world import CHECKED_CONFIGURATION
 
 RESOURCE_TYPE = "aws_codepipeline"
 IGNORE_TAG = "stagelock:ignore"
@@ -72,16 +72,6 @@ SENSITIVE = "(sensitive value)"
 """What a configuration value the plan marks sensitive is read as: it is not copied."""
 
 _QUEUING_MODES = ("QUEUED", "PARALLEL")
-
-CHECKED_CONFIGURATION = frozenset(
-    {key for keys in TARGET_KEYS for key in keys} | {key for key, _ in PREPARES_ONLY})
-"""The configuration keys the model reads (`spec.world`: what a deploy writes to, and whether a
-CloudFormation action only prepares a change set).
-
-Decision: a configuration value that is not known, or is read through a variable's default, gets
-a note only under one of these keys; any other (ConnectionArn, RoleArn, ...) changes nothing that
-is checked, and is kept as its text without a note."""
-
 
 # --- what is read from a resource, the same for both inputs ----------------------------------
 
@@ -260,6 +250,10 @@ def _configuration(got: _Got, place: str,
         return got.value  # parse_pipeline says what was expected
     out: dict[str, str] = {}
     for key, entry in got.value.items():
+        # Decision: a configuration value that is not known, or is read through a variable's
+        # default, gets a note only under a key the world is derived from; any other
+        # (ConnectionArn, RoleArn, ...) changes nothing that is checked, and is kept as its text
+        # without a note.
         checked = key in CHECKED_CONFIGURATION
         if entry.opaque is not None:
             out[key] = entry.opaque
