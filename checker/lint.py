@@ -17,20 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import yaml
-
 from checker.check import INTERRUPTIONS, interruption
 from checker.engine import Bounds, Explored, engine_json, explore
 from checker.errors import InputError
-from checker.load import (
-    CLOUDFORMATION_PIPELINE_TYPE,
-    _TemplateLoader,
-    is_cloudformation_template,
-    pipeline_from_document,
-    read_document,
-)
+from checker.formats import PipelineSource, sources_in
 from checker.report import trace_steps
-from checker.safeio import read_text
 from spec.declaration import Pipeline
 from spec.hazards import RULES, Hazard, Rule, hazards_for
 from spec.rules import Model, build_model
@@ -48,9 +39,8 @@ class Target:
 
     file: str
     pipeline: Pipeline
-    path: list[str | int]
-    """The keys leading to the pipeline's declaration in the document."""
-    cloudformation: bool
+    source: PipelineSource
+    """The pipeline as the file declares it: where its stages and actions are, its notes."""
     ignored: set[str] = field(default_factory=set)
     disabled: tuple[int, ...] = ()
     """Stages whose inbound transition the declaration disables."""
@@ -100,100 +90,23 @@ def _ignore_list(value: object, file: str, place: str) -> set[str]:
             for i, v in enumerate(value.get("ignore", []))}
 
 
-def targets_in(path: str) -> list[Target]:
-    """Every pipeline in the file, with the file's own silenced rules."""
-    doc = read_document(path)
-    if is_cloudformation_template(doc):
-        resources = doc["Resources"] if isinstance(doc["Resources"], dict) else {}
-        found = []
-        for rid, body in resources.items():
-            if isinstance(body, dict) and body.get("Type") == CLOUDFORMATION_PIPELINE_TYPE:
-                pipeline = pipeline_from_document(doc, path, resource=str(rid))
-                ignored: set[str] = set()
-                meta = body.get("Metadata")
-                if isinstance(meta, dict) and "stagelock" in meta:
-                    ignored = _ignore_list(meta["stagelock"], path,
-                                           f"Resources.{rid}.Metadata.stagelock")
-                place = f"Resources.{rid}.Properties.DisableInboundStageTransitions"
-                disabled = _disabled(body.get("Properties", {}), pipeline, path, place)
-                found.append(Target(path, pipeline, ["Resources", str(rid), "Properties"],
-                                    True, ignored, disabled))
-        if not found:
-            pipeline_from_document(doc, path)  # raises the loader's own message
-        return found
-    pipeline = pipeline_from_document(doc, path)
-    ignored = set()
-    inner: list[str | int] = []
-    if isinstance(doc, dict):
-        if "stagelock" in doc:
-            ignored |= _ignore_list(doc["stagelock"], path, "stagelock")
-        if isinstance(doc.get("pipeline"), dict):
-            inner = ["pipeline"]
-            if "stagelock" in doc["pipeline"]:
-                ignored |= _ignore_list(doc["pipeline"]["stagelock"], path,
-                                        "pipeline.stagelock")
-    return [Target(path, pipeline, inner, False, ignored)]
+def _target(source: PipelineSource) -> Target:
+    """A pipeline to lint, with the rules its file silences (`stagelock.ignore`)."""
+    ignored = (_ignore_list(source.stagelock, source.file, source.stagelock_place)
+               if source.stagelock_place else set())
+    return Target(source.file, source.pipeline, source, ignored, source.disabled)
 
 
-def _disabled(properties: object, pipeline: Pipeline, file: str,
-              place: str) -> tuple[int, ...]:
-    """The stages a CloudFormation pipeline declares with a disabled inbound transition."""
-    value = properties.get("DisableInboundStageTransitions") if isinstance(
-        properties, dict) else None
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise InputError(file, place, "expected a list of {StageName, Reason}")
-    names = [s.name for s in pipeline.stages]
-    out = []
-    for i, item in enumerate(value):
-        name = item.get("StageName") if isinstance(item, dict) else None
-        if name not in names:
-            raise InputError(file, f"{place}[{i}].StageName",
-                             f"expected a stage of the pipeline ({', '.join(names)}), "
-                             f"got {name!r}")
-        out.append(names.index(name))
-    return tuple(sorted(out))
-
-
-def _line(text: str, keys: list[str | int]) -> int | None:
-    """The 1-based line of the node at `keys` in a JSON or YAML text, where it can be found."""
-    try:
-        node = yaml.compose(text, Loader=_TemplateLoader)
-    except yaml.YAMLError:
-        return None
-    for key in keys:
-        if isinstance(node, yaml.MappingNode) and isinstance(key, str):
-            node = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) \
-                and key < len(node.value):
-            node = node.value[key]
-        else:
-            return None
-        if node is None:
-            return None
-    if node is None:
-        return None
-    if isinstance(node, yaml.MappingNode):  # point at the object's name, not its brace
-        for k, _ in node.value:
-            if getattr(k, "value", None) in ("name", "Name"):
-                return int(k.start_mark.line) + 1
-    return int(node.start_mark.line) + 1
-
-
-def _place(target: Target, hazard: Hazard) -> list[str | int]:
+def _line(target: Target, hazard: Hazard) -> int | None:
+    """The line of the stage or action a hazard concerns."""
     p = target.pipeline
-    s = next(i for i, st in enumerate(p.stages) if st.name == hazard.stage)
-    stages, actions = ("Stages", "Actions") if target.cloudformation else ("stages", "actions")
-    keys: list[str | int] = [*target.path, stages, s]
-    if hazard.action is not None:
-        a = next(i for i, ac in enumerate(p.stages[s].actions) if ac.name == hazard.action)
-        keys += [actions, a]
-    return keys
+    s = p.stage_index(hazard.stage)
+    a = None if hazard.action is None else next(
+        i for i, ac in enumerate(p.stages[s].actions) if ac.name == hazard.action)
+    return target.source.locate(s, a)
 
 
-def lint_target(target: Target, bounds: Bounds, ignore: set[str],
-                text: str | None = None, engine: str = "auto",
+def lint_target(target: Target, bounds: Bounds, ignore: set[str], engine: str = "auto",
                 workers: int | None = None) -> list[Finding]:
     """The findings of one pipeline; `engine` and `workers` as for `checker.engine.explore`.
     A search that does not finish (interrupted, or out of memory) leaves its hazards in
@@ -230,7 +143,7 @@ def lint_target(target: Target, bounds: Bounds, ignore: set[str],
                 if not finished:
                     target.undecided.append(h)
                 continue
-            line = _line(text, _place(target, h)) if text is not None else None
+            line = _line(target, h)
             findings.append(Finding(h.rule, target.file, target.pipeline.name, h.stage,
                                     h.action, found.detail, trace_steps(m, ex.trace(found)),
                                     line))
@@ -296,7 +209,8 @@ def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
          workers: int | None = None) -> Report:
     everywhere, per_pipeline = parse_ignores(ignores or [])
     findings: list[Finding] = []
-    files = [(path, targets_in(path)) for path in paths]  # every file is read and checked first
+    # every file is read and checked first
+    files = [(path, [_target(s) for s in sources_in(path)]) for path in paths]
     linted = {t.pipeline.name for _, targets in files for t in targets}
     for i, value in enumerate(ignores or []):
         pipeline = value.partition(":")[2]
@@ -306,8 +220,7 @@ def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
                              f"({', '.join(sorted(linted))}), got {pipeline!r}")
     all_targets: list[Target] = []
     stopped: str | None = None
-    for path, targets in files:
-        text = read_text(path)
+    for _, targets in files:
         all_targets += targets
         for target in targets:
             skip = everywhere | per_pipeline.get(target.pipeline.name, set())
@@ -316,7 +229,7 @@ def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
                 target.undecided = _hazards_of(target, skip, bounds)
                 continue
             try:
-                findings += lint_target(target, bounds, skip, text, engine, workers)
+                findings += lint_target(target, bounds, skip, engine, workers)
             except KeyboardInterrupt as stop:  # between or around the searches
                 target.stopped_by = interruption(stop)
                 target.undecided = _hazards_of(target, skip, bounds)

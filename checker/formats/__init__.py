@@ -49,3 +49,32 @@ class PipelineSource:
     disabled: tuple[int, ...] = ()
     """Stages whose inbound transition the declaration disables."""
     notes: list[Note] = field(default_factory=list)
+
+
+# The readers need `Note` and `PipelineSource` above, so they are imported after them.
+from checker.formats.cloudformation import (  # noqa: E402
+    CLOUDFORMATION_PIPELINE_TYPE,
+    is_cloudformation_template,
+)
+from checker.formats.documents import line_at, read_document  # noqa: E402
+from checker.formats.read import (  # noqa: E402
+    load_pipeline,
+    pipeline_from_document,
+    source_in,
+    sources_in,
+    sources_of,
+)
+
+__all__ = [
+    "CLOUDFORMATION_PIPELINE_TYPE",
+    "Note",
+    "PipelineSource",
+    "is_cloudformation_template",
+    "line_at",
+    "load_pipeline",
+    "pipeline_from_document",
+    "read_document",
+    "source_in",
+    "sources_in",
+    "sources_of",
+]
