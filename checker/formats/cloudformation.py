@@ -147,9 +147,7 @@ _NO_VALUE = _NoValue()
 
 _STACK_WIDE = ("AWS::AccountId", "AWS::Partition", "AWS::Region", "AWS::StackId",
                "AWS::StackName", "AWS::URLSuffix")
-"""Pseudo parameters with one value in the whole stack: two texts made of them and of known
-parts are the same value exactly when they are the same text, so such a text needs no note when
-it names a target."""
+"""Pseudo parameters with one value in the whole stack."""
 
 
 class _Reading:
@@ -168,8 +166,12 @@ class _Reading:
         self._decided: dict[str, bool | None] = {}
         self._origins: dict[int, tuple[str, Raw]] = {}
         self._noted: set[str] = set()
-        self._stack_wide: set[str] = set()
-        """Opaque texts made only of known parts and `_STACK_WIDE` pseudo parameters."""
+        self._exact: set[str] = set()
+        """Opaque texts made only of known parts, `_STACK_WIDE` pseudo parameters and the
+        template's own resources (`!Ref Bucket`, `!GetAtt Service.Name`): two such texts are the
+        same value exactly when they are the same text (one stack, distinct resources), so
+        reading them as they are is no approximation and needs no note."""
+        self.resources = template["Resources"]
         body = template["Resources"][logical_id]
         self.place = f"Resources.{logical_id}.Properties"
         if "Properties" not in body:
@@ -312,7 +314,7 @@ class _Reading:
                 for key in keys:
                     value = config[key]
                     if isinstance(value, Opaque) and value not in self._noted \
-                            and value not in self._stack_wide:
+                            and value not in self._exact:
                         self._noted.add(value)
                         self.note(f"{where[0]}.{key}", (*where[1], key),
                                   f"is {value}, known only when deployed: read as one target, "
@@ -440,14 +442,15 @@ class _Reading:
                     items = default if isinstance(default, list) else str(default).split(",")
                     return _Values(Computed(_text(item).strip()) for item in items)
                 return Computed(_text(default))
-        return self._opaque_text(f"!Ref {arg}", arg in _STACK_WIDE, f"${{{arg}}}")
+        exact = arg in _STACK_WIDE or arg in self.resources
+        return self._opaque_text(f"!Ref {arg}", exact, f"${{{arg}}}")
 
-    def _is_stack_wide(self, value: object) -> bool:
-        return isinstance(value, Opaque) and value in self._stack_wide
+    def _is_exact(self, value: object) -> bool:
+        return isinstance(value, Opaque) and value in self._exact
 
-    def _opaque_text(self, text: str, stack_wide: bool, inside: str | None = None) -> Opaque:
-        if stack_wide:
-            self._stack_wide.add(text)
+    def _opaque_text(self, text: str, exact: bool, inside: str | None = None) -> Opaque:
+        if exact:
+            self._exact.add(text)
         return Opaque(text, inside)
 
     def _sub(self, arg: object, place: str, raw: Raw) -> Any:
@@ -461,10 +464,10 @@ class _Reading:
             raise InputError(self.file, place, "expected Fn::Sub of a string or of [string, "
                              f"{{variables}}], got {_got(arg)}")
         known = True
-        stack_wide = True
+        exact = True
 
         def substitute(match: re.Match[str]) -> str:
-            nonlocal known, stack_wide
+            nonlocal known, exact
             name = match.group(1)
             if name.startswith("!"):
                 return "${" + name[1:] + "}"
@@ -472,16 +475,16 @@ class _Reading:
             if name in variables:
                 value = self._value(variables[name], place, (*raw, 1, name))
             elif "." in name:
-                value = Opaque(f"!GetAtt {name}", f"${{{name}}}")
+                value = self._get_att(name, place, raw)
             else:
                 value = self._ref(name, place, raw)
             piece, plain = _inside(value)
             known = known and plain
-            stack_wide = stack_wide and (plain or self._is_stack_wide(value))
+            exact = exact and (plain or self._is_exact(value))
             return piece
 
         out = re.sub(r"\$\{([^}]*)\}", substitute, text)
-        return Computed(out) if known else self._opaque_text(out, stack_wide)
+        return Computed(out) if known else self._opaque_text(out, exact)
 
     def _join(self, arg: object, place: str, raw: Raw) -> Any:
         if not isinstance(arg, list) or len(arg) != 2:
@@ -502,9 +505,9 @@ class _Reading:
         out = delimiter.join(piece for piece, _ in pieces)
         if all(plain for _, plain in pieces):
             return Computed(out)
-        stack_wide = all(plain or self._is_stack_wide(part)
+        exact = all(plain or self._is_exact(part)
                          for part, (_, plain) in zip(present, pieces, strict=True))
-        return self._opaque_text(out, stack_wide)
+        return self._opaque_text(out, exact)
 
     def _find_in_map(self, arg: object, place: str, raw: Raw) -> Any:
         if not isinstance(arg, list) or len(arg) not in (3, 4):
@@ -554,7 +557,8 @@ class _Reading:
         else:
             raise InputError(self.file, place, "expected Fn::GetAtt [resource, attribute], got "
                              f"{_got(arg)}")
-        return Opaque(f"!GetAtt {name}", f"${{{name}}}")
+        exact = name.split(".", 1)[0] in self.resources
+        return self._opaque_text(f"!GetAtt {name}", exact, f"${{{name}}}")
 
     def _base64(self, arg: object, place: str, raw: Raw) -> Any:
         value = self._value(arg, place, raw)
@@ -616,8 +620,11 @@ def _no_value(value: object) -> bool:
 
 
 def _present(items: object) -> list[Any]:
-    """The items of a numbered list that a condition does not leave out."""
-    return [item for item in items if not _no_value(item)] if isinstance(items, list) else []
+    """The items of a numbered list that the declaration reader reads: not those a condition
+    leaves out, nor nulls (which it skips too)."""
+    if not isinstance(items, list):
+        return []
+    return [item for item in items if item is not None and not _no_value(item)]
 
 
 def _at(place: str, key: object) -> str:
@@ -703,7 +710,7 @@ def _show(value: object) -> str:
     if isinstance(value, _NoValue):
         return "!Ref AWS::NoValue"
     if isinstance(value, str):
-        bare = value and not value.startswith("!") and (
+        bare = re.search(r"[A-Za-z0-9]", value) and not value.startswith("!") and (
             re.fullmatch(r"[^\s,\[\]{}\"'#]+", value) or "${" in value and " " not in value)
         return value if bare else json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
