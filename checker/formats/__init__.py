@@ -6,6 +6,11 @@ file says to stagelock about it (the `stagelock:` metadata), and the notes on wh
 approximately (an intrinsic function that is not evaluated, a Terraform expression that is not
 known before apply).  Nothing here prints or exits: a file that is not a valid declaration
 raises one `checker.errors.InputError` naming the file, the place and what was expected.
+
+    documents       reading JSON and YAML safely (CloudFormation's short-form tags), `line_at`
+    getpipeline     get-pipeline documents, with or without the `pipeline` wrapper
+    cloudformation  templates: pipeline resources, their intrinsic functions, `Metadata.stagelock`
+    read            `sources_in` and the one-pipeline readers, whatever the format
 """
 
 from __future__ import annotations
@@ -25,8 +30,8 @@ class Note:
     """Where in the file, in the file's own spelling (`Resources.P.Properties.Stages[1].Name`,
     `aws_codepipeline.main.stage[1].name`)."""
     text: str
-    """What was done, as the rest of a sentence after the place (`is !If [IsProd, A, B]: read
-    as its first value, A`)."""
+    """What was done, as the rest of a sentence after the place (`is !If [IsProd, ...]: read
+    as if IsProd holds`)."""
     line: int | None = None
 
 
