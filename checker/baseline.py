@@ -52,7 +52,7 @@ from checker.diff import (
 )
 from checker.engine import Bounds, describe_engine
 from checker.errors import InputError, Terminated
-from checker.load import load_pipeline
+from checker.formats import load_pipeline
 from checker.report import describe_operation, render_trace, trace_steps
 from checker.safeio import parse_json, read_text, write_atomically
 from spec.declaration import Pipeline

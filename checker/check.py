@@ -18,7 +18,7 @@ from importlib import resources
 from checker.coverage import Change
 from checker.engine import Bounds, Explored, explore
 from checker.errors import Terminated
-from checker.load import pipeline_from_document
+from checker.formats import pipeline_from_document
 from spec.declaration import Pipeline
 from spec.lifecycles import COMPILED
 from spec.operations import Operation

@@ -40,7 +40,7 @@ from checker.check import (
 from checker.config import check_bound, check_workers, load_model_file
 from checker.engine import ENGINES, STORAGES, Bounds, default_workers
 from checker.errors import EXIT_INTERNAL, InputError, InternalError, Terminated
-from checker.load import load_pipeline
+from checker.formats import load_pipeline
 from checker.report import render_text, to_json
 from checker.rulesfile import (
     combine,

@@ -33,7 +33,7 @@ from typing import Any
 from checker.check import CheckConfig, reference_pipeline
 from checker.engine import ENGINES, Bounds
 from checker.errors import InputError
-from checker.load import load_pipeline
+from checker.formats import load_pipeline
 from checker.rulesfile import combine, load_named_rules_file
 from checker.safeio import MAX_DEPTH, MAX_INTEGER_DIGITS, check_depth, read_text
 from spec.modes import MODES

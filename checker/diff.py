@@ -42,7 +42,7 @@ from checker.config import check_bound, check_workers, load_model_file, read_tom
 from checker.engine import STATE_FIELDS as _N
 from checker.engine import Bounds, allowed, describe_engine, spend, walk_back
 from checker.errors import InputError
-from checker.load import load_pipeline
+from checker.formats import load_pipeline
 from checker.report import (
     describe_changes,
     describe_operation,

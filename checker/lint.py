@@ -17,22 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import yaml
-
 from checker.annotations import check_keys, declared_actions
 from checker.check import INTERRUPTIONS, interruption
 from checker.engine import Bounds, Explored, engine_json, explore
 from checker.errors import InputError
-from checker.formats import Note
-from checker.load import (
-    CLOUDFORMATION_PIPELINE_TYPE,
-    _TemplateLoader,
-    is_cloudformation_template,
-    pipeline_from_document,
-    read_document,
-)
+from checker.formats import PipelineSource, sources_in
 from checker.report import trace_steps
-from checker.safeio import read_text
 from spec.declaration import Pipeline
 from spec.hazards import RULES, SEVERITIES, Hazard, Rule, hazards_for
 from spec.rules import Model, build_model
@@ -51,9 +41,8 @@ class Target:
 
     file: str
     pipeline: Pipeline
-    path: list[str | int]
-    """The keys leading to the pipeline's declaration in the document."""
-    cloudformation: bool
+    source: PipelineSource
+    """The pipeline as the file declares it: where its stages and actions are, its notes."""
     ignored: set[str] = field(default_factory=set)
     disabled: tuple[int, ...] = ()
     """Stages whose inbound transition the declaration disables."""
@@ -68,11 +57,6 @@ class Target:
     stopped_by: str | None = None
     """What ended a search of this pipeline early (Ctrl-C, SIGTERM, --max-memory ...); None
     when every search finished.  "not searched" when the run ended before this pipeline."""
-    stagelock: dict[str, Any] = field(default_factory=dict)
-    """What the file says to stagelock about the pipeline (`checker.annotations`)."""
-    stagelock_place: str = ""
-    notes: list[Note] = field(default_factory=list)
-    """What the reader read only approximately (`checker.formats.Note`)."""
     world: World | None = None
     """The world lint derived (set by `lint_target`)."""
 
@@ -127,108 +111,25 @@ def _ignore_list(value: object, file: str, place: str) -> set[str]:
             for i, v in enumerate(value.get("ignore", []))}
 
 
-def targets_in(path: str) -> list[Target]:
-    """Every pipeline in the file, with the file's own silenced rules."""
-    doc = read_document(path)
-    if is_cloudformation_template(doc):
-        resources = doc["Resources"] if isinstance(doc["Resources"], dict) else {}
-        found = []
-        for rid, body in resources.items():
-            if isinstance(body, dict) and body.get("Type") == CLOUDFORMATION_PIPELINE_TYPE:
-                pipeline = pipeline_from_document(doc, path, resource=str(rid))
-                ignored: set[str] = set()
-                meta = body.get("Metadata")
-                said: dict[str, Any] = {}
-                said_place = f"Resources.{rid}.Metadata.stagelock"
-                if isinstance(meta, dict) and "stagelock" in meta:
-                    said = check_keys(meta["stagelock"], path, said_place)
-                    ignored = _ignore_list(said, path, said_place)
-                place = f"Resources.{rid}.Properties.DisableInboundStageTransitions"
-                disabled = _disabled(body.get("Properties", {}), pipeline, path, place)
-                found.append(Target(path, pipeline, ["Resources", str(rid), "Properties"],
-                                    True, ignored, disabled, stagelock=said,
-                                    stagelock_place=said_place))
-        if not found:
-            pipeline_from_document(doc, path)  # raises the loader's own message
-        return found
-    pipeline = pipeline_from_document(doc, path)
-    ignored = set()
-    inner: list[str | int] = []
-    said = {}
-    said_place = "stagelock"
-    if isinstance(doc, dict):
-        if "stagelock" in doc:
-            said = check_keys(doc["stagelock"], path, "stagelock")
-            ignored |= _ignore_list(said, path, "stagelock")
-        if isinstance(doc.get("pipeline"), dict):
-            inner = ["pipeline"]
-            if "stagelock" in doc["pipeline"]:
-                said_place = "pipeline.stagelock"
-                said = check_keys(doc["pipeline"]["stagelock"], path, said_place)
-                ignored |= _ignore_list(said, path, said_place)
-    return [Target(path, pipeline, inner, False, ignored, stagelock=said,
-                   stagelock_place=said_place)]
+def _target(source: PipelineSource) -> Target:
+    """A pipeline to lint, with the rules its file silences (`stagelock.ignore`)."""
+    ignored: set[str] = set()
+    if source.stagelock_place:
+        check_keys(source.stagelock, source.file, source.stagelock_place)
+        ignored = _ignore_list(source.stagelock, source.file, source.stagelock_place)
+    return Target(source.file, source.pipeline, source, ignored, source.disabled)
 
 
-def _disabled(properties: object, pipeline: Pipeline, file: str,
-              place: str) -> tuple[int, ...]:
-    """The stages a CloudFormation pipeline declares with a disabled inbound transition."""
-    value = properties.get("DisableInboundStageTransitions") if isinstance(
-        properties, dict) else None
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise InputError(file, place, "expected a list of {StageName, Reason}")
-    names = [s.name for s in pipeline.stages]
-    out = []
-    for i, item in enumerate(value):
-        name = item.get("StageName") if isinstance(item, dict) else None
-        if name not in names:
-            raise InputError(file, f"{place}[{i}].StageName",
-                             f"expected a stage of the pipeline ({', '.join(names)}), "
-                             f"got {name!r}")
-        out.append(names.index(name))
-    return tuple(sorted(out))
-
-
-def _line(text: str, keys: list[str | int]) -> int | None:
-    """The 1-based line of the node at `keys` in a JSON or YAML text, where it can be found."""
-    try:
-        node = yaml.compose(text, Loader=_TemplateLoader)
-    except yaml.YAMLError:
-        return None
-    for key in keys:
-        if isinstance(node, yaml.MappingNode) and isinstance(key, str):
-            node = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) \
-                and key < len(node.value):
-            node = node.value[key]
-        else:
-            return None
-        if node is None:
-            return None
-    if node is None:
-        return None
-    if isinstance(node, yaml.MappingNode):  # point at the object's name, not its brace
-        for k, _ in node.value:
-            if getattr(k, "value", None) in ("name", "Name"):
-                return int(k.start_mark.line) + 1
-    return int(node.start_mark.line) + 1
-
-
-def _place(target: Target, hazard: Hazard) -> list[str | int]:
+def _line(target: Target, hazard: Hazard) -> int | None:
+    """The line of the stage or action a hazard concerns."""
     p = target.pipeline
-    s = next(i for i, st in enumerate(p.stages) if st.name == hazard.stage)
-    stages, actions = ("Stages", "Actions") if target.cloudformation else ("stages", "actions")
-    keys: list[str | int] = [*target.path, stages, s]
-    if hazard.action is not None:
-        a = next(i for i, ac in enumerate(p.stages[s].actions) if ac.name == hazard.action)
-        keys += [actions, a]
-    return keys
+    s = p.stage_index(hazard.stage)
+    a = None if hazard.action is None else next(
+        i for i, ac in enumerate(p.stages[s].actions) if ac.name == hazard.action)
+    return target.source.locate(s, a)
 
 
-def lint_target(target: Target, bounds: Bounds, ignore: set[str],
-                text: str | None = None, engine: str = "auto",
+def lint_target(target: Target, bounds: Bounds, ignore: set[str], engine: str = "auto",
                 workers: int | None = None) -> list[Finding]:
     """The findings of one pipeline; `engine` and `workers` as for `checker.engine.explore`.
     A search that does not finish (interrupted, or out of memory) leaves its hazards in
@@ -265,7 +166,7 @@ def lint_target(target: Target, bounds: Bounds, ignore: set[str],
                 if not finished:
                     target.undecided.append(h)
                 continue
-            line = _line(text, _place(target, h)) if text is not None else None
+            line = _line(target, h)
             findings.append(Finding(h.rule, target.file, target.pipeline.name, h.stage,
                                     h.action, found.detail, trace_steps(m, ex.trace(found)),
                                     line, h.severity, h.inferred))
@@ -279,8 +180,9 @@ def _model(target: Target) -> Model:
     """The pipeline's model with the world lint derives: from the declaration and from what
     the file's stagelock metadata says about its actions."""
     if target.world is None:
-        declared = declared_actions(target.stagelock, target.pipeline, target.file,
-                                    target.stagelock_place or "stagelock")
+        source = target.source
+        declared = declared_actions(source.stagelock, target.pipeline, target.file,
+                                    source.stagelock_place or "stagelock")
         target.world = derive_world(target.pipeline, declared)
     return build_model(target.pipeline, world=target.world, disabled_at_start=target.disabled)
 
@@ -380,7 +282,7 @@ def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
     unreadable: list[InputError] = []
     for path in paths:  # every file is read and checked first
         try:
-            files.append((path, targets_in(path)))
+            files.append((path, [_target(s) for s in sources_in(path)]))
         except InputError as error:
             unreadable.append(error)
     if not files and unreadable:
@@ -394,8 +296,7 @@ def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
                              f"({', '.join(sorted(linted))}), got {pipeline!r}")
     all_targets: list[Target] = []
     stopped: str | None = None
-    for path, targets in files:
-        text = read_text(path)
+    for _, targets in files:
         for target in targets:
             try:
                 _model(target)  # what the file says about its actions is read first
@@ -409,7 +310,7 @@ def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
                 target.undecided = _hazards_of(target, skip, bounds)
                 continue
             try:
-                findings += lint_target(target, bounds, skip, text, engine, workers)
+                findings += lint_target(target, bounds, skip, engine, workers)
             except KeyboardInterrupt as stop:  # between or around the searches
                 target.stopped_by = interruption(stop)
                 target.undecided = _hazards_of(target, skip, bounds)
@@ -562,7 +463,7 @@ def reading_notes(report: Report) -> list[dict[str, Any]]:
     """What the readers read only approximately, per pipeline: `[{file, pipeline, place, line,
     text}]`."""
     return [{"file": t.file, "pipeline": t.pipeline.name, "place": n.place, "line": n.line,
-             "text": n.text} for t in report.targets for n in t.notes]
+             "text": n.text} for t in report.targets for n in t.source.notes]
 
 
 def unreadable_json(report: Report) -> list[dict[str, Any]]:

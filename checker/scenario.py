@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import InputError
-from checker.load import load_pipeline, pipeline_from_document, read_document
+from checker.formats import load_pipeline, pipeline_from_document, read_document
 from checker.view import stage_status
 from spec.declaration import Pipeline, pipeline_to_dict
 from spec.modes import MODES

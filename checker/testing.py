@@ -37,7 +37,7 @@ from checker.check import (
 from checker.config import check_bound, check_engine, check_names, check_workers
 from checker.engine import Bounds
 from checker.errors import InputError
-from checker.load import load_pipeline, pipeline_from_document
+from checker.formats import load_pipeline, pipeline_from_document
 from checker.report import render_text, render_trace, trace_steps
 from checker.rulesfile import combine, load_rules_file
 from spec.declaration import Pipeline

@@ -20,6 +20,36 @@ PIPELINE_TYPES = ("V1", "V2")
 ACTION_CATEGORIES = ("Source", "Build", "Deploy", "Test", "Invoke", "Approval", "Compute")
 
 
+class Computed(str):
+    """Text that the file computes (a CloudFormation intrinsic function), evaluated: a parameter's
+    default, a `!Sub` with every variable known, a `!FindInMap` over literal mappings.
+
+    It is what the file's own language gives, not what the user typed, so a name that is
+    `Computed` need not follow `NAME_PATTERN` (the file's author did not spell it).
+    """
+
+    __slots__ = ()
+
+
+class Opaque(Computed):
+    """A value that the file computes and that is known only when it is deployed (`!Ref` of a
+    resource, `!GetAtt`, `!ImportValue`, a parameter without a default): its text is the readable
+    form of what is written (`!Ref Bucket`, `${RepoName}-staging`,
+    `!FindInMap [Constants, !Ref Env, Stack]`).
+
+    Two opaque values are the same value exactly when their texts are the same.  ``inside`` is
+    how the value reads inside a longer text (``${Bucket}`` for ``!Ref Bucket``, as `!Sub` would
+    write it).
+    """
+
+    inside: str
+
+    def __new__(cls, text: str, inside: str | None = None) -> Opaque:
+        value = super().__new__(cls, text)
+        value.inside = text if inside is None else inside
+        return value
+
+
 @dataclass(frozen=True)
 class Action:
     name: str
@@ -247,8 +277,10 @@ def _pipeline_name(data: dict[Any, Any], place: str, keys: _Keys, default_name: 
     value = data.get(keys.name, _MISSING)
     # Decision: in a CloudFormation template the name is often left to CloudFormation or built
     # with an intrinsic function (!Ref, !Sub) that only a deployment can evaluate; the resource's
-    # logical id then names the pipeline.  A plain string is still checked.
-    if default_name is not None and not isinstance(value, str):
+    # logical id then names the pipeline, even when the function could be evaluated with the
+    # parameters' defaults (the logical id is what stays the same from one deployment to the
+    # next, and what `--ignore RULE:PIPELINE` names).  A plain string is still checked.
+    if default_name is not None and (not isinstance(value, str) or isinstance(value, Computed)):
         return default_name
     return _name(value, _at(place, keys.name), "a pipeline name")
 
@@ -424,6 +456,14 @@ def _object(value: object, place: str, what: str) -> dict[Any, Any]:
 def _name(value: object, place: str, what: str) -> str:
     if isinstance(value, str) and len(value) <= NAME_MAX_LENGTH and NAME_PATTERN.fullmatch(value):
         return value
+    # Decision: a name that the file computes is taken as its text whatever that text is (an
+    # opaque `!FindInMap [Names, !Ref Env, Deploy]`, or a default that only some deployments
+    # use): the file's own language made it, and only a deployment knows the final name.  Names
+    # are still unique in their list by text: two stages named by the same unevaluated
+    # `!FindInMap [...]` get the same name in every deployment, so they are a duplicate; two
+    # different texts might still turn out equal when deployed, and are read as different.
+    if isinstance(value, Computed) and value:
+        return value
     if value is _MISSING:
         raise DeclarationError(place, f"expected {what}, but it is missing")
     raise DeclarationError(place, _expected(f"{what} {_NAME_RULE}", value))
@@ -469,6 +509,9 @@ def _describe(value: object) -> str:
         return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, Opaque):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return f"{shown}, which is known only when the template is deployed"
     if isinstance(value, str):
         shown = value if len(value) <= 60 else value[:57] + "..."
         return json.dumps(shown, ensure_ascii=False)

@@ -170,14 +170,21 @@ class World:
     roles: tuple[Role, ...] = ()
 
 
-def target_of(stage: str, action: Action) -> str:
-    """The name of what a deploy action writes to, e.g. `StackName=web-prod`."""
+def target_keys(action: Action) -> tuple[str, ...]:
+    """The configuration keys that name what a deploy action writes to (none: the action is its
+    own target)."""
     config = dict(action.configuration)
     provider = PROVIDERS.get(action.provider)
     keys = provider.keys if provider else tuple(k for p in PROVIDERS.values() for k in p.keys)
-    for group in keys:
-        if all(k in config for k in group):
-            return ", ".join(f"{k}={config[k]}" for k in group)
+    return next((group for group in keys if all(k in config for k in group)), ())
+
+
+def target_of(stage: str, action: Action) -> str:
+    """The name of what a deploy action writes to, e.g. `StackName=web-prod`."""
+    config = dict(action.configuration)
+    keys = target_keys(action)
+    if keys:
+        return ", ".join(f"{k}={config[k]}" for k in keys)
     return f"action {stage}.{action.name}"
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from checker.cli import main
-from checker.load import read_document
+from checker.formats import read_document
 from spec.hazards import RULES
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,6 +6,11 @@ file says to stagelock about it (the `stagelock:` metadata), and the notes on wh
 approximately (an intrinsic function that is not evaluated, a Terraform expression that is not
 known before apply).  Nothing here prints or exits: a file that is not a valid declaration
 raises one `checker.errors.InputError` naming the file, the place and what was expected.
+
+    documents       reading JSON and YAML safely (CloudFormation's short-form tags), `line_at`
+    getpipeline     get-pipeline documents, with or without the `pipeline` wrapper
+    cloudformation  templates: pipeline resources, their intrinsic functions, `Metadata.stagelock`
+    read            `sources_in` and the one-pipeline readers, whatever the format
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from checker.errors import InputError
 from spec.declaration import Pipeline
 
 
@@ -25,8 +31,8 @@ class Note:
     """Where in the file, in the file's own spelling (`Resources.P.Properties.Stages[1].Name`,
     `aws_codepipeline.main.stage[1].name`)."""
     text: str
-    """What was done, as the rest of a sentence after the place (`is !If [IsProd, A, B]: read
-    as its first value, A`)."""
+    """What was done, as the rest of a sentence after the place (`is !If [IsProd, ...]: read
+    as if IsProd holds`)."""
     line: int | None = None
 
 
@@ -49,3 +55,40 @@ class PipelineSource:
     disabled: tuple[int, ...] = ()
     """Stages whose inbound transition the declaration disables."""
     notes: list[Note] = field(default_factory=list)
+
+
+class NoPipeline(InputError):
+    """A file that is valid JSON, YAML or Terraform but declares no pipeline (a template with
+    no pipeline resource, a `package.json`): bad input for a command that was given it, and
+    skipped by `stagelock lint --skip-files-without-pipelines`."""
+
+
+# The readers need `Note`, `PipelineSource` and `NoPipeline` above, so they are imported after
+# them.
+from checker.formats.cloudformation import (  # noqa: E402
+    CLOUDFORMATION_PIPELINE_TYPE,
+    is_cloudformation_template,
+)
+from checker.formats.documents import line_at, read_document  # noqa: E402
+from checker.formats.read import (  # noqa: E402
+    load_pipeline,
+    pipeline_from_document,
+    source_in,
+    sources_in,
+    sources_of,
+)
+
+__all__ = [
+    "CLOUDFORMATION_PIPELINE_TYPE",
+    "NoPipeline",
+    "Note",
+    "PipelineSource",
+    "is_cloudformation_template",
+    "line_at",
+    "load_pipeline",
+    "pipeline_from_document",
+    "read_document",
+    "source_in",
+    "sources_in",
+    "sources_of",
+]

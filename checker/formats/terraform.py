@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import InputError
-from checker.formats import Note, PipelineSource
+from checker.formats import NoPipeline, Note, PipelineSource
 from checker.safeio import read_text
 from spec.declaration import (
     ACTION_CATEGORIES,
@@ -474,7 +474,7 @@ def sources_in_terraform_plan(doc: object, text: str, file: str) -> list[Pipelin
         raise InputError(file, "", "expected the JSON object terraform show -json prints")
     found = _plan_resources(doc, file)
     if not found:
-        raise InputError(file, "", f"expected at least one {RESOURCE_TYPE} resource, found none")
+        raise NoPipeline(file, "", f"expected at least one {RESOURCE_TYPE} resource, found none")
     wanted: set[tuple[str | int, ...]] = set()
     for f in found:
         wanted.add(f.path)
@@ -788,7 +788,7 @@ def _sources_in_tf_text(text: str, file: str) -> list[PipelineSource]:
             seen[where] = line
             resources.append(reader.resource(block, where))
     if not resources:
-        raise InputError(file, "", f"expected at least one {RESOURCE_TYPE} resource, found none")
+        raise NoPipeline(file, "", f"expected at least one {RESOURCE_TYPE} resource, found none")
     return [_build(file, res) for res in resources]
 
 
