@@ -29,8 +29,8 @@ from spec.operations import (
 )
 from spec.properties import Property
 from spec.rules import Model
-from spec.state import ACTIVE, STOPPED, SUCCEEDED, State
-from spec.world import LAST_WRITER_WINS, REFUSES_WHILE_BUSY
+from spec.state import ACTIVE, IN_PROGRESS, STOPPED, SUCCEEDED, State
+from spec.world import LAST_WRITER_WINS, REFUSES_WHILE_BUSY, REPLACES
 
 SEVERITIES = ("error", "warning", "note")
 """From the most to the least severe."""
@@ -78,6 +78,13 @@ RULES = {r.id: r for r in (
          "In the case of an AWS CloudFormation action, the deployment action in the pipeline is "
          "abandoned, but the stack update might continue and result in a failed update.",
          operator=True, grouped=True),
+    Rule("SL104", "concurrent-deploys-refused", "error",
+         "two executions deploy to the same target at once, and the provider refuses the "
+         "second: that deployment fails",
+         "deploy each target from one stage, and in PARALLEL mode give each execution a target "
+         "of its own (or use QUEUED mode)",
+         "Use PARALLEL mode in development environments where each feature has its own feature "
+         "branch and deploys to targets that are not shared by other users."),
     Rule("SL201", "tested-revision-differs", "error",
          "a test passes for one revision while its environment holds another",
          "put the test action in the deploy stage, after the deploy",
@@ -143,17 +150,83 @@ def _backwards(m: Model, t: int, via_abandon: bool):  # type: ignore[no-untyped-
     return check
 
 
+def starts(m: Model, b: State, a: State, t: int) -> list[tuple[int, int]]:
+    """(execution, action) of each deploy to target t that the step b -> a started: the action
+    is in progress after it and was not before (a stage or a runOrder group began, or a retry
+    ran it again)."""
+    assert m.world is not None
+    writers = [w for w, x in enumerate(m.world.writes) if x == t]
+    out = []
+    for e, ex in enumerate(a.executions):
+        was = b.executions[e] if e < len(b.executions) else None
+        if was is ex:
+            continue
+        for w in writers:
+            if ex.actions[w] == IN_PROGRESS and (was is None or was.actions[w] != IN_PROGRESS):
+                out.append((e, w))
+    return out
+
+
+def deploying(m: Model, state: State, t: int, but: int) -> list[int]:
+    """The executions other than `but` with a deploy to target t in progress."""
+    assert m.world is not None
+    writers = [w for w, x in enumerate(m.world.writes) if x == t]
+    return [f for f, ex in enumerate(state.executions)
+            if f != but and any(ex.actions[w] == IN_PROGRESS for w in writers)]
+
+
+def abandoned_on(m: Model, state: State, t: int) -> list[int]:
+    """The executions whose abandoned deploy to target t is still running."""
+    assert m.world is not None
+    return [e for action, e in state.in_flight if m.world.writes[action] == t]
+
+
+def _starts_older(m: Model, t: int, replaces: bool):  # type: ignore[no-untyped-def]
+    """SL102 where the provider refuses or replaces overlapping deploys, so that the order in
+    which deploys *start* decides: an older revision's deploy starts on a target that holds a
+    newer one (and that nothing else is deploying to, or the provider would refuse it), or,
+    where the provider replaces the running deployment, while a newer one is running."""
+    def check(m: Model, b: State, op: Operation, a: State) -> str | None:
+        assert m.world is not None
+        target = m.world.targets[t]
+        for e, w in starts(m, b, a, t):
+            newer = [f for f in deploying(m, a, t, e) if f > e]
+            if replaces and newer:
+                return (f"{_e(e)}'s {m.action_names[w]} started on {target} while "
+                        f"{_e(newer[0])}'s newer deployment was running there; the provider "
+                        f"replaces the running deployment, so {target} gets {_e(e)}'s older "
+                        f"revision")
+            held = a.revisions[t]
+            if held > e and (replaces or not deploying(m, a, t, e)
+                             and not abandoned_on(m, a, t)):
+                return (f"{_e(e)}'s {m.action_names[w]} started on {target}, which holds "
+                        f"{_e(held)}'s newer revision: when it finishes, {target} goes back "
+                        f"to {_e(e)}'s")
+        return None
+    return check
+
+
+def _refused_concurrent(m: Model, t: int):  # type: ignore[no-untyped-def]
+    def check(m: Model, b: State, op: Operation, a: State) -> str | None:
+        assert m.world is not None
+        for e, w in starts(m, b, a, t):
+            busy = deploying(m, a, t, e)
+            if busy:
+                return (f"{_e(e)}'s {m.action_names[w]} started on {m.world.targets[t]} while "
+                        f"{_e(busy[0])}'s deployment there was in progress")
+        return None
+    return check
+
+
 def _refused_busy(m: Model, t: int):  # type: ignore[no-untyped-def]
     def check(m: Model, b: State, op: Operation, a: State) -> str | None:
         assert m.world is not None
-        if not isinstance(op, ActionSucceeded) or m.world.writes[op.action] != t:
-            return None
-        busy = [e for action, e in b.in_flight if m.world.writes[action] == t]
-        if not busy:
-            return None
-        return (f"{_e(op.execution)}'s {m.action_names[op.action]} deployed to "
-                f"{m.world.targets[t]} while {_e(busy[0])}'s abandoned deployment was still "
-                f"running there")
+        for e, w in starts(m, b, a, t):
+            busy = abandoned_on(m, a, t)
+            if busy:
+                return (f"{_e(e)}'s {m.action_names[w]} started on {m.world.targets[t]} while "
+                        f"{_e(busy[0])}'s abandoned deployment was still running there")
+        return None
     return check
 
 
@@ -245,9 +318,14 @@ def hazards_for(m: Model) -> list[Hazard]:
         overlap = world.overlap[t] if world.overlap else LAST_WRITER_WINS
         if overlap == LAST_WRITER_WINS:
             add("SL101", writer, _backwards(m, t, via_abandon=True), ("backwards", t, True))
-        add("SL102", writer, _backwards(m, t, via_abandon=False), ("backwards", t, False))
+            add("SL102", writer, _backwards(m, t, via_abandon=False), ("backwards", t, False))
+        else:
+            replaces = overlap == REPLACES
+            add("SL102", writer, _starts_older(m, t, replaces),
+                ("starts-older", t, int(replaces)))
         if overlap == REFUSES_WHILE_BUSY:
             add("SL103", writer, _refused_busy(m, t), ("refused-busy", t))
+            add("SL104", writer, _refused_concurrent(m, t), ("refused-concurrent", t))
     for a, reads in enumerate(world.reads):
         kind = world.roles[a].kind if world.roles else "test"
         for t in reads:

@@ -277,3 +277,31 @@ def test_lint_json_names_the_engine_of_each_search(capsys: pytest.CaptureFixture
     assert set(searched) == {"file", "pipeline", "reach", "structural"}  # no operator phase
     assert searched["structural"]["name"] == "interpreted"
     assert searched["reach"]["reason"] == "--engine interpreted"
+
+
+def test_the_kernel_cache_follows_every_kernel_source(tmp_path, monkeypatch):
+    """A change to any kernel module gives a new cache directory, so that no cached function
+    keeps an older version of a function it inlined from another module; the directories of
+    other versions are removed."""
+    from checker.engine.compiled import cache
+
+    for name in cache.KERNEL_FILES:
+        (tmp_path / name).write_bytes((cache.HERE / name).read_bytes())
+    monkeypatch.setattr(cache, "HERE", tmp_path)
+    monkeypatch.setenv("STAGELOCK_CACHE_DIR", str(tmp_path / "cache"))
+    first = cache.cache_dir()
+    assert first.name == f"kernel-{cache.kernel_digest()}" and first.is_dir()
+    for name in cache.KERNEL_FILES:
+        (tmp_path / name).write_bytes((tmp_path / name).read_bytes() + b"\n")
+        changed = cache.cache_dir()
+        assert changed != first and changed.is_dir() and not first.exists()
+        first = changed
+
+
+def test_the_kernel_is_cached_where_the_digest_says():
+    import numba
+
+    from checker.engine.compiled import CACHE, cache
+
+    assert CACHE.name == f"kernel-{cache.kernel_digest()}"
+    assert str(CACHE) == numba.config.CACHE_DIR

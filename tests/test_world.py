@@ -152,8 +152,26 @@ CASES = [
      pipeline(stage("Publish", deploy("Copy", "S3", BucketName="www"))), 8,
      pipeline(stage("Publish", deploy("Copy", "CloudFormation", **STACK))), None),
     ("SL102",
-     pipeline(stage("Deploy", deploy("Up", "CloudFormation", **STACK)), mode="PARALLEL"), 6,
-     pipeline(stage("Deploy", deploy("Up", "CloudFormation", **STACK)), mode="QUEUED"), None),
+     pipeline(stage("Deploy", deploy("Up", "S3", BucketName="www")), mode="PARALLEL"), 6,
+     pipeline(stage("Deploy", deploy("Up", "S3", BucketName="www")), mode="QUEUED"), None),
+    # CloudFormation refuses overlapping updates: out of order only when the older update
+    # starts after the newer one finished (two stages apart: next door, the older update is
+    # already running when the newer one starts, and is refused, SL104)
+    ("SL102",
+     pipeline(stage("A", deploy("Up", "CloudFormation", **STACK)),
+              stage("Mid", Action("Package", "Build", provider="CodeBuild")),
+              stage("B", deploy("Again", "CloudFormation", **STACK))), 6,
+     pipeline(stage("A", deploy("Up", "CloudFormation", **STACK)),
+              stage("B", deploy("Again", "CloudFormation", **STACK))), None),
+    # ECS replaces the running deployment: an older one started later wins
+    ("SL102",
+     pipeline(stage("A", deploy("Up", "ECS", ClusterName="c", ServiceName="s")),
+              mode="PARALLEL"), 5,
+     pipeline(stage("A", deploy("Up", "ECS", ClusterName="c", ServiceName="s")),
+              mode="QUEUED"), None),
+    ("SL104",
+     pipeline(stage("Deploy", deploy("Up", "CloudFormation", **STACK)), mode="PARALLEL"), 5,
+     pipeline(stage("Deploy", deploy("Up", "CloudFormation", **STACK))), None),
     ("SL103",
      pipeline(stage("Deploy", deploy("Up", "CloudFormation", **STACK))), 7,
      pipeline(stage("Deploy", deploy("Up", "ECS", ClusterName="c", ServiceName="s"))), None),
@@ -196,7 +214,7 @@ def _by_name(p: Pipeline, declared):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("engine", ["compiled", "interpreted"])
 @pytest.mark.parametrize(("rule", "bad", "length", "good", "declared"), CASES,
-                         ids=[c[0] for c in CASES])
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_each_hazard_is_found_where_it_can_happen_and_only_there(rule, bad, length, good,
                                                                  declared, engine):
     stops = 1 if RULES[rule].operator else 0
@@ -215,7 +233,7 @@ def test_rules_are_applied_only_where_the_provider_allows_them():
         m = build_model(pipeline(stage("Deploy", deploy("D", provider, **config))), world=True)
         return {h.rule.id for h in hazards_for(m)} - {"SL301"}
     assert rules("S3", BucketName="b") == {"SL101", "SL102"}
-    assert rules("CloudFormation", **STACK) == {"SL102", "SL103"}
+    assert rules("CloudFormation", **STACK) == {"SL102", "SL103", "SL104"}
     assert rules("ECS", ClusterName="c", ServiceName="s") == {"SL102"}
 
 

@@ -37,7 +37,7 @@ from spec.declaration import (
     Pipeline,
     parse_cloudformation_pipeline,
 )
-from spec.world import target_keys, writes
+from spec.world import CHECKED_CONFIGURATION, target_keys, writes
 
 CLOUDFORMATION_PIPELINE_TYPE = "AWS::CodePipeline::Pipeline"
 
@@ -383,7 +383,8 @@ class _Reading:
             branch = 1 if holds else 2
             text = (f"{shown}: {condition} {'holds' if holds else 'does not hold'} with the "
                     "parameters' defaults")
-        self.note(place, raw[:-1], text)
+        if _checked(place):
+            self.note(place, raw[:-1], text)
         return self._eval(arg[branch], place, (*raw, branch), gaps)
 
     def _condition(self, name: str) -> bool | None:
@@ -623,6 +624,25 @@ def _present(items: object) -> list[Any]:
     if not isinstance(items, list):
         return []
     return [item for item in items if item is not None and not _no_value(item)]
+
+
+_CHECKED_FIELDS = ("Name", "Category", "Provider", "RunOrder", "ExecutionMode", "PipelineType",
+                   "Configuration", "Stages", "Actions", "StageName",
+                   "DisableInboundStageTransitions")
+
+
+def _checked(place: str) -> bool:
+    """Whether a value at ``place`` changes what is checked: a name, an action's type or run
+    order, the mode, a stage or an action itself, the configuration as a whole or one of the
+    keys the world is derived from (`spec.world.CHECKED_CONFIGURATION`).
+
+    Decision: an `!If` is noted only there; one that picks a NotificationArn or a CustomData
+    text changes nothing lint or check says, and a note on it would only bury the others."""
+    last = re.sub(r"\[\d+\]$", "", place.rsplit(".", 1)[-1])
+    parent = place.rsplit(".", 2)[-2] if place.count(".") >= 1 else ""
+    if parent == "Configuration":
+        return last in CHECKED_CONFIGURATION
+    return last in _CHECKED_FIELDS or re.search(r"\[\d+\]$", place) is not None
 
 
 def _at(place: str, key: object) -> str:

@@ -83,6 +83,8 @@ Z_READ_OTHER = 22
 Z_ENTERED_AFTER_STOP = 23
 Z_REFUSED_BUSY = 24
 Z_STALE_READ = 25
+Z_STARTS_OLDER = 26
+Z_REFUSED_CONCURRENT = 27
 PAIR = 1024
 """A parameter that names two numbers (an action and a target, a reader and a writer) is
 `first * PAIR + second`."""
@@ -226,6 +228,60 @@ def _entered(vb, va, T, e):
     return -1
 
 
+@njit(cache=True)
+def _deploying(v, T, t, but, lowest):
+    """Whether an execution numbered `lowest` or more, other than `but`, has a deploy to
+    target t in progress (spec.hazards.deploying)."""
+    rec = T[H_REC]
+    for f in range(lowest, v[T[H_N]]):
+        if f == but:
+            continue
+        for w in range(T[H_A]):
+            if T[T[H_WRITES] + w] == t and v[f * rec + R_ACT + w] == A_IP:
+                return True
+    return False
+
+
+@njit(cache=True)
+def _abandoned_on(v, T, t):
+    """Whether abandoned work on target t is still running (spec.hazards.abandoned_on)."""
+    E = T[H_E]
+    for a in range(T[H_A]):
+        if T[T[H_WRITES] + a] == t:
+            for f in range(E):
+                if v[T[H_FLT] + a * E + f] > 0:
+                    return True
+    return False
+
+
+@njit(cache=True)
+def _start_check(vb, va, T, kind, t, replaces, changed, nchanged):
+    """Whether the step started a deploy to target t that the hazard `kind` is about
+    (spec.hazards.starts and the checks that use it)."""
+    rec = T[H_REC]
+    nb = vb[T[H_N]]
+    for i in range(nchanged):
+        e = changed[i]
+        for w in range(T[H_A]):
+            if T[T[H_WRITES] + w] != t or va[e * rec + R_ACT + w] != A_IP:
+                continue
+            if e < nb and vb[e * rec + R_ACT + w] == A_IP:
+                continue
+            if kind == Z_REFUSED_BUSY:
+                if _abandoned_on(va, T, t):
+                    return True
+            elif kind == Z_REFUSED_CONCURRENT:
+                if _deploying(va, T, t, e, 0):
+                    return True
+            else:
+                if replaces and _deploying(va, T, t, e, e + 1):
+                    return True
+                if va[T[H_REV] + t] - 1 > e and (replaces or not _deploying(va, T, t, e, 0)
+                                                 and not _abandoned_on(va, T, t)):
+                    return True
+    return False
+
+
 @njit(cache=True, inline="always")
 def step_check(vb, va, T, kind, param, op, changed, nchanged):
     """The step property `kind` (with its parameter) on the step vb -op-> va, whose changed
@@ -250,16 +306,10 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
                                         or opkind == OP_APPROVAL and opy == 0):
             return False
         return vb[T[H_REV] + param % PAIR] - 1 != ope
-    if kind == Z_REFUSED_BUSY:
-        if opkind != OP_SUCCEEDED or T[T[H_WRITES] + opx] != param:
-            return False
-        E = T[H_E]
-        for a in range(T[H_A]):
-            if T[T[H_WRITES] + a] == param:
-                for f in range(E):
-                    if vb[T[H_FLT] + a * E + f] > 0:
-                        return True
-        return False
+    if kind == Z_REFUSED_BUSY or kind == Z_REFUSED_CONCURRENT:
+        return _start_check(vb, va, T, kind, param, 0, changed, nchanged)
+    if kind == Z_STARTS_OLDER:
+        return _start_check(vb, va, T, kind, param // PAIR, param % PAIR, changed, nchanged)
     if kind == Z_STALE_READ:
         reader, writer = param // PAIR, param % PAIR
         t = T[T[H_WRITES] + writer]

@@ -74,6 +74,8 @@ INSTANCE_KINDS = {
     ("read-other",): C.Z_READ_OTHER,
     ("entered-after-stop",): C.Z_ENTERED_AFTER_STOP,
     ("refused-busy",): C.Z_REFUSED_BUSY,
+    ("refused-concurrent",): C.Z_REFUSED_CONCURRENT,
+    ("starts-older",): C.Z_STARTS_OLDER,
     ("stale-read",): C.Z_STALE_READ,
 }
 """Properties made once per place (`Property.instance`), by what they check."""
