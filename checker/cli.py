@@ -217,6 +217,9 @@ def _build_parser() -> argparse.ArgumentParser:
                       default="error",
                       help="the least severe finding that makes the exit status 1 (default "
                            "error)")
+    lint.add_argument("--skip-files-without-pipelines", action="store_true",
+                      help="leave out (with a note) valid files that declare no pipeline, as a "
+                           "pre-commit hook is given every YAML and JSON file")
     lint.add_argument("--explain", action="store_true",
                       help="also print the world lint derived for each pipeline: its targets, "
                            "what writes and reads them, and how each action was recognised")
@@ -782,7 +785,7 @@ def _lint(args: argparse.Namespace) -> int:
         bounds = replace(bounds, toggles=check_bound("command line", "--toggles", "toggles",
                                                      args.toggles))
     report = hazards.lint(args.files, bounds, args.ignore, args.engine or "auto", _workers(args),
-                          args.fail_on)
+                          args.fail_on, args.skip_files_without_pipelines)
     if args.format == "json":
         print(json.dumps(hazards.to_json(report, args.explain), indent=2))
     elif args.format == "sarif":

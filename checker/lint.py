@@ -21,7 +21,7 @@ from checker.annotations import check_keys, declared_actions
 from checker.check import INTERRUPTIONS, interruption
 from checker.engine import Bounds, Explored, engine_json, explore
 from checker.errors import InputError
-from checker.formats import PipelineSource, sources_in
+from checker.formats import NoPipeline, PipelineSource, sources_in
 from checker.report import trace_steps
 from spec.declaration import Pipeline
 from spec.hazards import RULES, SEVERITIES, Hazard, Rule, hazards_for
@@ -234,6 +234,8 @@ class Report:
     targets: list[Target]
     unreadable: list[InputError] = field(default_factory=list)
     """The files that could not be read, each with why; the others were still linted."""
+    skipped: list[str] = field(default_factory=list)
+    """Files that declare no pipeline, left out (`--skip-files-without-pipelines`)."""
     fail_on: str = "error"
 
     @property
@@ -272,17 +274,25 @@ class Report:
 
 def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
          ignores: list[str] | None = None, engine: str = "auto",
-         workers: int | None = None, fail_on: str = "error") -> Report:
+         workers: int | None = None, fail_on: str = "error",
+         skip_without_pipelines: bool = False) -> Report:
     """Lint every pipeline of every file.  A file that cannot be read is reported in the
     report's `unreadable` and the others are still linted; when no file can be read at all, its
-    error is raised."""
+    error is raised.  With `skip_without_pipelines`, a valid file that declares no pipeline (a
+    pre-commit hook is given every YAML and JSON file) is listed in `skipped` instead."""
     everywhere, per_pipeline = parse_ignores(ignores or [])
     findings: list[Finding] = []
     files: list[tuple[str, list[Target]]] = []
     unreadable: list[InputError] = []
+    skipped: list[str] = []
     for path in paths:  # every file is read and checked first
         try:
             files.append((path, [_target(s) for s in sources_in(path)]))
+        except NoPipeline as error:
+            if not skip_without_pipelines:
+                unreadable.append(error)
+            else:
+                skipped.append(path)
         except InputError as error:
             unreadable.append(error)
     if not files and unreadable:
@@ -318,7 +328,7 @@ def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
                 stopped = target.stopped_by
     if not all_targets and unreadable:
         raise unreadable[0]
-    return Report(findings, all_targets, unreadable, fail_on)
+    return Report(findings, all_targets, unreadable, skipped, fail_on)
 
 
 NOT_SEARCHED = "not searched"
@@ -342,13 +352,17 @@ def render_text(report: Report, paths: list[str], explain: bool = False) -> str:
              for n in unreached_notes(report)]
     notes += [f"{n['file']}{':' + str(n['line']) if n['line'] else ''}: note: {n['place']} "
               f"{n['text']}" for n in reading_notes(report)]
+    notes += [f"{path}: declares no pipeline: skipped." for path in report.skipped]
     lines: list[str] = []
     if explain:
         for target in report.targets:
             lines += explain_text(target)
             lines.append("")
     undecided = _undecided_lines(report)
-    read = [p for p in paths if p not in {e.file for e in report.unreadable}]
+    left_out = {e.file for e in report.unreadable} | set(report.skipped)
+    read = [p for p in paths if p not in left_out]
+    if not read:
+        return "\n".join([*lines, "No pipeline declarations to lint.", *notes])
     if not findings and report.complete:
         return "\n".join([*lines, f"No hazards found in {', '.join(read)}.", *notes])
     if not findings:
@@ -476,14 +490,15 @@ RESULTS = {0: "CLEAN", 1: "FINDINGS", 2: "BAD INPUT", 3: "UNDETERMINED"}
 
 def to_json(report: Report, explain: bool = False) -> dict[str, Any]:
     """`{findings: [...], unreachedStages: [{file, pipeline, stages}], undecided: [...],
-    notes: [...], unreadable: [...], result, failOn, engines: [{file, pipeline, reach,
-    structural, operator}]}` (which engine made each search; a phase that was not searched is
-    left out); with `explain`, also `worlds` (`explain_json` per pipeline)."""
+    notes: [...], unreadable: [...], skipped: [FILE], result, failOn, engines: [{file,
+    pipeline, reach, structural, operator}]}` (which engine made each search; a phase that was
+    not searched is left out); with `explain`, also `worlds` (`explain_json` per pipeline)."""
     out = {"findings": _findings_json(report.findings),
            "unreachedStages": unreached_notes(report),
            "undecided": undecided_json(report),
            "notes": reading_notes(report),
            "unreadable": unreadable_json(report),
+           "skipped": report.skipped,
            "result": RESULTS[report.exit_code],
            "failOn": report.fail_on,
            "engines": [{"file": t.file, "pipeline": t.pipeline.name, **t.engines}

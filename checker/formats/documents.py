@@ -114,6 +114,13 @@ def _yaml(text: str, file: str) -> object:
         mark = error.problem_mark or error.context_mark
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = error.problem or error.context or "unreadable"
+        if isinstance(error, yaml.composer.ComposerError) and \
+                error.problem == "but found another document":
+            # Valid YAML, but a stream of documents (Kubernetes manifests): not a declaration.
+            from checker.formats import NoPipeline
+
+            raise NoPipeline(file, place, "expected one YAML document (a pipeline "
+                             "declaration), found another one here") from None
         raise InputError(file, place, f"expected valid YAML: {problem}") from error
     except yaml.reader.ReaderError as error:
         line = text.count("\n", 0, error.position) + 1
