@@ -89,7 +89,7 @@ class Finding:
         if self.also:
             text += f" The same at {', '.join(self.also)}."
         if self.inferred:
-            text += (f" Inferred {self.inferred}: say what the action does under "
+            text += (f" This rests on a guess {self.inferred}. Say what the action does under "
                      "`stagelock: actions:` in the file to make it certain.")
         return text
 

@@ -107,7 +107,7 @@ def test_storefront_reads_the_template_as_its_defaults_give_it() -> None:
         ["Checkout"], ["Compile"], ["DeployStack", "PublishAssets", "SmokeTests"],
         ["Approve", "DeployCanary", "DeployStack"]]
     assert s.disabled == (3,)  # the StageName is !If [IsProd, Production, Staging]
-    assert s.stagelock == {"ignore": ["stale-approval"], "reason": "The release manager "
+    assert s.stagelock == {"ignore": ["approval-sees-other-revision"], "reason": "The release manager "
                            "rejects an approval that a newer revision overtakes."}
     assert s.stagelock_place == "Resources.Pipeline.Metadata.stagelock"
 
@@ -165,9 +165,6 @@ def test_storefront_notes() -> None:
         (f"{SF}.Stages[2].Actions[1].Configuration.BucketName",
          f"is !ImportValue storefront-assets-bucket, {target}"),
         (f"{SF}.Stages[3].Name", f"is !If [IsProd, ...]: IsProd {holds}"),
-        (f"{SF}.Stages[3].Actions[0].Configuration.NotificationArn",
-         "is !If [HasApprovalTopic, ...]: HasApprovalTopic does not hold with the parameters' "
-         "defaults"),
         (f"{SF}.Stages[3].Actions[1]",
          "is !If [CanaryInUsEast, ...]: read as if CanaryInUsEast holds"),
     ]
@@ -180,7 +177,6 @@ def test_storefront_notes() -> None:
         line_of(STOREFRONT, 'StackName: !Sub "${RepoName}-staging"'),
         line_of(STOREFRONT, "BucketName: !ImportValue"),
         line_of(STOREFRONT, "- Name: !If [IsProd"),
-        line_of(STOREFRONT, "NotificationArn: !If"),
         line_of(STOREFRONT, "- !If"),
     ]
 
@@ -577,11 +573,18 @@ def test_values_only_a_deployment_knows(tmp_path: Path) -> None:
 ])
 def test_conditions_decided_from_the_defaults(tmp_path: Path, condition: str, branch: str,
                                               text: str) -> None:
-    got, notes_ = intrinsics(tmp_path, Chosen=f"!If [{condition}, yes, no]")
-    assert got == {"Chosen": branch}
+    got, notes_ = intrinsics(tmp_path, StackName=f"!If [{condition}, yes, no]")
+    assert got == {"StackName": branch}
     assert [(n.place, n.text) for n in notes_] == [
-        ("Resources.Pipe.Properties.Stages[0].Actions[0].Configuration.Chosen",
+        ("Resources.Pipe.Properties.Stages[0].Actions[0].Configuration.StackName",
          f"is !If [{condition}, ...]: {text}")]
+
+
+def test_an_if_that_changes_nothing_checked_is_not_noted(tmp_path: Path) -> None:
+    """A NotificationArn or a CustomData text chosen by a condition changes nothing lint or
+    check says: no note on it."""
+    got, notes_ = intrinsics(tmp_path, CustomData="!If [Gold, yes, no]")
+    assert (got, notes_) == ({"CustomData": "yes"}, [])
 
 
 def test_no_value_leaves_a_configuration_value_out(tmp_path: Path) -> None:
@@ -658,12 +661,12 @@ def test_lint_reads_every_file(path: Path) -> None:
 
 def test_lint_names_targets_readably() -> None:
     _, out, _ = run("lint", STOREFRONT.relative_to(ROOT), "--stops", "1")
-    assert "StackName=${RepoName}-staging holds e2's revision" in out
+    assert "e2's DeployStack started on StackName=${RepoName}-staging while" in out
     assert "BucketName=!ImportValue storefront-assets-bucket holds e1's revision" in out
     assert "{" + '"Fn::' not in out
-    _, out, _ = run("lint", CDK.relative_to(ROOT))
-    assert ("ClusterName=!Ref ClusterEB0386A7, ServiceName=!GetAtt ServiceD69D759B.Name holds "
-            "e2's revision") in out
+    _, out, _ = run("lint", CDK.relative_to(ROOT), "--explain")
+    assert ("  target ClusterName=!Ref ClusterEB0386A7, ServiceName=!GetAtt ServiceD69D759B.Name "
+            "(replaces the running deployment)") in out.splitlines()
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)

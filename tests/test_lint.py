@@ -280,7 +280,8 @@ def test_an_inferred_test_is_one_severity_lower_and_says_how_it_was_inferred() -
     assert (f["severity"], RULES["SL201"].severity) == ("warning", "error")
     assert f["inferred"] == ("from the name RunIntegrationTests (project payments-integration): "
                              "a test of the nearest deploy before it")
-    assert "say what the action does under `stagelock: actions:`" in f["message"]
+    assert f["message"].endswith(f"This rests on a guess {f['inferred']}. Say what the action does "
+                                 "under `stagelock: actions:` in the file to make it certain.")
 
 
 def test_an_annotation_makes_an_inferred_test_certain(tmp_path: Path) -> None:
