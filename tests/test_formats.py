@@ -107,8 +107,9 @@ def test_storefront_reads_the_template_as_its_defaults_give_it() -> None:
         ["Checkout"], ["Compile"], ["DeployStack", "PublishAssets", "SmokeTests"],
         ["Approve", "DeployCanary", "DeployStack"]]
     assert s.disabled == (3,)  # the StageName is !If [IsProd, Production, Staging]
-    assert s.stagelock == {"ignore": ["approval-sees-other-revision"], "reason": "The release manager "
-                           "rejects an approval that a newer revision overtakes."}
+    assert s.stagelock == {"ignore": ["approval-sees-other-revision"],
+                           "reason": "The release manager rejects an approval that a newer "
+                                     "revision overtakes."}
     assert s.stagelock_place == "Resources.Pipeline.Metadata.stagelock"
 
 
