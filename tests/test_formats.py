@@ -108,8 +108,8 @@ def test_storefront_reads_the_template_as_its_defaults_give_it() -> None:
         ["Approve", "DeployCanary", "DeployStack"]]
     assert s.disabled == (3,)  # the StageName is !If [IsProd, Production, Staging]
     assert s.stagelock == {"ignore": ["approval-sees-other-revision"],
-                           "reason": "The release manager rejects an approval that a newer "
-                                     "revision overtakes."}
+                           "reason": "The release manager compares staging with the revision "
+                                     "before approving."}
     assert s.stagelock_place == "Resources.Pipeline.Metadata.stagelock"
 
 
