@@ -26,6 +26,7 @@ from typing import Any
 from checker.errors import InputError
 from spec.declaration import Pipeline
 from spec.world import LAST_WRITER_WINS, REFUSES_WHILE_BUSY, REPLACES, ROLES, Declared
+from spec.world import writes as writes_target
 
 OVERLAPS = {"last-writer-wins": LAST_WRITER_WINS, "refuses-while-busy": REFUSES_WHILE_BUSY,
             "replaces": REPLACES}
@@ -75,6 +76,12 @@ def declared_actions(stagelock: dict[str, Any], pipeline: Pipeline, file: str,
         if overlap is not None and overlap not in OVERLAPS:
             raise InputError(file, f"{here}.overlap",
                              f"expected one of {', '.join(OVERLAPS)}, got {overlap!r}")
+        stage, name = which
+        action = next(a for st in pipeline.stages if st.name == stage for a in st.actions
+                      if a.name == name)
+        if overlap is not None and not (writes or role == "deploy" or writes_target(action)):
+            raise InputError(file, f"{here}.overlap", "expected overlap only for an action that "
+                             "writes a target (writes: TARGET, or role: deploy)")
         if which in out:
             raise InputError(file, here, f"expected each action once, {'.'.join(which)} is "
                              "already described")

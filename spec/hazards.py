@@ -29,7 +29,7 @@ from spec.operations import (
 )
 from spec.properties import Property
 from spec.rules import Model
-from spec.state import ACTIVE, IN_PROGRESS, STOPPED, SUCCEEDED, State
+from spec.state import ACTIVE, IN_PROGRESS, STOPPED, SUCCEEDED, Execution, State
 from spec.world import LAST_WRITER_WINS, REFUSES_WHILE_BUSY, REPLACES
 
 SEVERITIES = ("error", "warning", "note")
@@ -246,9 +246,9 @@ def _read_other(m: Model, action: int, t: int):  # type: ignore[no-untyped-def]
     return check
 
 
-def passed(m: Model, ex, action: int) -> bool:  # type: ignore[no-untyped-def]
+def passed(ex: Execution, action: int) -> bool:
     """Whether the execution has been through the action (it succeeded there)."""
-    return bool(ex.actions[action] == SUCCEEDED)
+    return ex.actions[action] == SUCCEEDED
 
 
 def _stale_read(m: Model, reader: int, writer: int):  # type: ignore[no-untyped-def]
@@ -259,8 +259,8 @@ def _stale_read(m: Model, reader: int, writer: int):  # type: ignore[no-untyped-
             return None
         by = a.revisions[t]
         for e, ex in enumerate(a.executions):
-            if e != by and ex.status in ACTIVE and passed(m, ex, reader) \
-                    and not passed(m, ex, writer):
+            if e != by and ex.status in ACTIVE and passed(ex, reader) \
+                    and not passed(ex, writer):
                 return (f"{_e(e)} read {m.world.targets[t]} in {m.action_names[reader]}, then "
                         f"{_e(by)} changed it, before {_e(e)}'s {m.action_names[writer]} "
                         f"acts on what it read")

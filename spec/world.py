@@ -227,11 +227,6 @@ def _behaviour(action: Action, what: str) -> str:
     return PROVIDERS.get(action.provider, BUILD_OR_CUSTOM).overlap
 
 
-def provider_source(action: Action) -> str:
-    """Where the behaviour of the action's provider is documented."""
-    return PROVIDERS.get(action.provider, BUILD_OR_CUSTOM).source
-
-
 def _inferred_name(action: Action) -> str:
     """What a guess from names looks at: the action's name and its CodeBuild project's."""
     config = dict(action.configuration)
@@ -322,8 +317,10 @@ def _role(stage: str, action: Action, said: Declared | None, last_write: int,
             if change_set is not None:
                 reads = (number(change_set, LAST_WRITER_WINS),)
         key = _key_of(action, what)
-        return Role("deploy", number(name, _behaviour(action, what)), reads,
-                    how + (f", {key}" if key else ""))
+        how += f", {key}" if key else ""
+        if behaviour is not None:
+            how += f"; annotation: overlap {behaviour}"
+        return Role("deploy", number(name, behaviour or _behaviour(action, what)), reads, how)
     if action.category == "Deploy":  # DELETE_ONLY
         return Role("", -1, (), "CloudFormation ActionMode DELETE_ONLY deletes the stack: no "
                     "revision is written")

@@ -815,6 +815,9 @@ def _with_stagelock(tmp_path: Path, stagelock: object) -> Path:
     ({"actions": {"Deploy.Fleet": {"writes": "a", "target": "b"}}},
      "stagelock.actions.Deploy.Fleet.target: expected writes or target (they mean the same), "
      "not both"),
+    ({"actions": {"Build.BundleToS3": {"overlap": "replaces"}}},
+     "stagelock.actions.Build.BundleToS3.overlap: expected overlap only for an action that "
+     "writes a target (writes: TARGET, or role: deploy)"),
     ({"actions": {"Deploy.Fleet": {"overlap": "queues"}}},
      "stagelock.actions.Deploy.Fleet.overlap: expected one of last-writer-wins, "
      "refuses-while-busy, replaces, got 'queues'"),

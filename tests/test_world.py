@@ -131,6 +131,17 @@ def test_what_the_user_declares_wins_over_what_is_derived():
     assert world.roles[1].how == "annotation: role deploy, writes eks/prod"
 
 
+def test_the_user_can_say_what_a_provider_does_with_overlapping_deploys():
+    """What the user declares about a target's provider wins, and the hazards follow it: a
+    stack declared last-writer-wins gets the late overwrite instead of the refused deploy."""
+    p = pipeline(stage("Deploy", deploy("Up", "CloudFormation", **STACK)))
+    world = derive_world(p, {("Deploy", "Up"): Declared(overlap=LAST_WRITER_WINS)})
+    assert world.overlap == (LAST_WRITER_WINS,)
+    assert world.roles[1].how.endswith("; annotation: overlap last writer wins")
+    m = build_model(p, world=world)
+    assert {h.rule.id for h in hazards_for(m)} == {"SL101", "SL102", "SL301"}
+
+
 # --------------------------------------------------------------------------------------------
 # Each hazard found and ruled out, on both engines
 
