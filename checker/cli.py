@@ -39,7 +39,14 @@ from checker.check import (
 )
 from checker.config import check_bound, check_workers, load_model_file
 from checker.engine import ENGINES, STORAGES, Bounds, default_workers
-from checker.errors import EXIT_INTERNAL, InputError, InternalError, Terminated
+from checker.errors import (
+    EXIT_INTERNAL,
+    InputError,
+    InternalError,
+    Terminated,
+    handled,
+    interrupted,
+)
 from checker.formats import load_pipeline
 from checker.report import render_text, to_json
 from checker.rulesfile import (
@@ -304,20 +311,33 @@ def _run_command(args: argparse.Namespace) -> int:
 
 def _handle_sigterm() -> Any:
     """SIGTERM raises `Terminated` (a KeyboardInterrupt) in the main thread, so that it ends a
-    run exactly as Ctrl-C does; returns the handler it replaced (None: none was installed)."""
+    run exactly as Ctrl-C does; both are recorded as they are raised, so that one that Python
+    drops (raised inside a finaliser) is raised again at the engines' next checkpoint
+    (`checker.errors.reraise_interruption`).  Returns the SIGTERM handler it replaced (None:
+    none was installed)."""
     def terminated(signum: int, frame: Any) -> None:
-        raise Terminated()
+        raise interrupted(Terminated())
 
+    def ctrl_c(signum: int, frame: Any) -> None:
+        raise interrupted(KeyboardInterrupt())
+
+    handled()
     try:
-        return signal.signal(signal.SIGTERM, terminated)
+        previous = signal.signal(signal.SIGTERM, terminated)
     except (ValueError, OSError):  # not the main thread: leave signals alone
         return None
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, ctrl_c)
+    return previous
 
 
 def _restore_sigterm(previous: Any) -> None:
+    handled()
     if previous is not None:
         with contextlib.suppress(ValueError, OSError):
             signal.signal(signal.SIGTERM, previous)
+            if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _internal_error(error: BaseException, debug: bool) -> int:

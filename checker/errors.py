@@ -32,3 +32,30 @@ class InternalError(Exception):
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread by the command's signal handler: handled exactly like
     Ctrl-C (the report so far, unfinished parts UNDETERMINED, exit 3)."""
+
+
+_RECEIVED: list[KeyboardInterrupt] = []
+"""The interruptions (Ctrl-C, SIGTERM) the command's signal handlers raised and nothing has
+handled yet (`interrupted`, `handled`)."""
+
+
+def interrupted(stop: KeyboardInterrupt) -> KeyboardInterrupt:
+    """Record an interruption as it is raised (by the command's signal handlers)."""
+    _RECEIVED.append(stop)
+    return stop
+
+
+def handled() -> None:
+    """Forget the interruptions received so far: they have been reported (or a new command
+    starts)."""
+    _RECEIVED.clear()
+
+
+def reraise_interruption() -> None:
+    """Raise again an interruption that was received but never arrived: Python drops an
+    exception raised inside a finaliser (`__del__`), and a signal that came while numba was
+    loading the kernel from its cache was lost that way, so the search went on as if Ctrl-C had
+    never been pressed.  The engines call this where they look at the clock."""
+    if _RECEIVED:
+        raise _RECEIVED[-1]
+

@@ -39,6 +39,7 @@ from spec.modes import MODES
 from spec.properties import Property, properties_for
 from spec.rules import Model, build_model
 from spec.variants import VARIANTS, rule_set
+from spec.world import Declared, derive_world
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = reference_pipeline()
@@ -111,25 +112,36 @@ def test_documented_rules_with_the_world(mode):
     assert_agree(build_model(REFERENCE, mode, world=True), Bounds(executions=2, toggles=0))
 
 
-TARGETS = ("StackName", "BucketName", "FunctionName")
+PROVIDERS = (("", ("StackName",)), ("", ("BucketName",)), ("S3", ("BucketName",)),
+             ("CloudFormation", ("StackName",)), ("Lambda", ("FunctionName",)),
+             ("ECS", ("ClusterName", "ServiceName")))
+"""Deploy providers of each kind of overlap (`spec.world.PROVIDERS`; "" is a custom one), with
+the configuration keys that name their targets."""
 
 
 @st.composite
-def declarations(draw: st.DrawFn) -> Pipeline:
-    """Random declarations whose deploy actions write to a few shared targets."""
+def declarations(draw: st.DrawFn) -> tuple[Pipeline, dict[tuple[str, str], Declared]]:
+    """Random declarations whose deploy actions write to a few shared targets of providers of
+    every kind, and what the user might declare about some actions (reads and writes of a
+    shared name), so that every hazard kind is drawn."""
     pipeline = draw(pipelines(max_stages=5, max_actions=3))
     stages = []
+    declared: dict[tuple[str, str], Declared] = {}
     for stage in pipeline.stages:
         actions = []
         for action in stage.actions:
             if action.category == "Deploy" and draw(st.booleans()):
-                key = draw(st.sampled_from(TARGETS))
+                provider, keys = draw(st.sampled_from(PROVIDERS))
                 target = draw(st.sampled_from(("one", "two")))
-                action = Action(action.name, action.category, action.run_order, "",
-                                ((key, target),))
+                action = Action(action.name, action.category, action.run_order, provider,
+                                tuple((key, target) for key in keys))
+            elif action.category in ("Build", "Invoke") and draw(st.integers(0, 3)) == 0:
+                declared[(stage.name, action.name)] = draw(st.sampled_from(
+                    (Declared(reads=("shared",)), Declared(writes="shared"))))
             actions.append(action)
         stages.append(Stage(stage.name, tuple(actions)))
-    return Pipeline(pipeline.name, tuple(stages), pipeline.execution_mode, pipeline.pipeline_type)
+    return (Pipeline(pipeline.name, tuple(stages), pipeline.execution_mode,
+                     pipeline.pipeline_type), declared)
 
 
 RANDOM_STATES = 3_000
@@ -138,8 +150,10 @@ RANDOM_STATES = 3_000
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(declarations(), st.booleans(), st.integers(1, 2), st.integers(0, 1), st.integers(0, 1),
        st.integers(0, 1), st.booleans())
-def test_random_declarations(pipeline, world, executions, stops, retries, toggles, failures):
-    m = build_model(pipeline, world=world)
+def test_random_declarations(declaration, world, executions, stops, retries, toggles,
+                             failures):
+    pipeline, declared = declaration
+    m = build_model(pipeline, world=derive_world(pipeline, declared) if world else False)
     bounds = Bounds(executions, stops, retries, toggles, failures)
     props = all_properties(m)
     a = explore(m, replace(bounds, max_states=RANDOM_STATES), props,

@@ -502,7 +502,9 @@ def test_baseline_write_interrupted_writes_nothing(tmp_path: Path, sig: int) -> 
     configs = write(tmp_path, "c.toml", '[[config]]\nname = "small"\n[config.bounds]\n'
                     'executions = 1\n[[config]]\nname = "big"\n[config.bounds]\n'
                     'executions = 4\n')
-    run = interrupted(sig, "baseline", "write", configs)
+    # Past the small configuration for sure: starting up (the kernel loaded from its cache)
+    # takes up to about 1.5 CPU seconds on a loaded machine, the big one tens of seconds.
+    run = interrupted(sig, "baseline", "write", configs, busy=4.0)
     assert run.returncode == 3
     assert run.stdout.splitlines() == [
         "small: recorded", f"big: UNDETERMINED (not recorded: {name} ended the run)",
@@ -597,3 +599,26 @@ def test_an_address_space_limit_lowers_the_memory_guard() -> None:
     assert "Traceback" not in run.stderr and run.returncode == 3, run.stderr
     mode = json.loads(run.stdout)["modes"][0]
     assert mode["stoppedBy"] == "--max-memory 150"  # 75% of the 200 MiB the search may take
+
+
+@pytest.mark.parametrize("engine", ["compiled", "interpreted"])
+def test_an_interruption_lost_in_a_finaliser_still_stops_the_search(engine: str) -> None:
+    """Python drops an exception raised inside a finaliser: a Ctrl-C that came while numba was
+    loading the kernel from its cache was lost that way.  The handlers record what they raise,
+    and both engines raise it again at their next checkpoint."""
+    from checker.check import reference_pipeline
+    from checker.engine import Bounds, explore
+    from checker.errors import handled, interrupted
+    from spec.rules import build_model
+
+    class Finaliser:
+        def __del__(self) -> None:
+            raise interrupted(KeyboardInterrupt())
+
+    Finaliser()  # "Exception ignored in ...": the interruption is not raised here
+    try:
+        ex = explore(build_model(reference_pipeline()), Bounds(executions=3), [],
+                     engine=engine)
+    finally:
+        handled()
+    assert (ex.complete, ex.stopped_by) == (False, "Ctrl-C")

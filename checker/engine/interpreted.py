@@ -24,7 +24,7 @@ from checker.coverage import execution_changes, inbound_transition_changes
 from checker.engine.bounds import Bounds, allowed, spend
 from checker.engine.graph import find_deadlock, find_stuck
 from checker.engine.result import Finding, trace_to
-from checker.errors import Terminated
+from checker.errors import Terminated, reraise_interruption
 from spec.lifecycles import COMPILED
 from spec.operations import Operation
 from spec.properties import Property
@@ -218,6 +218,7 @@ def explore(
                 layers.append(current)
                 next_layer = len(nodes)
             if current & 1023 == 0:
+                reraise_interruption()
                 now = time.perf_counter()
                 if progress is not None:
                     progress(len(nodes), len(nodes) - current, len(layers) - 1, now - began)

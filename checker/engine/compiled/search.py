@@ -36,7 +36,7 @@ from checker.engine.compiled.tables import (
 )
 from checker.engine.interpreted import default_max_memory, resident_bytes
 from checker.engine.result import Finding, trace_to
-from checker.errors import InternalError, Terminated
+from checker.errors import InternalError, Terminated, reraise_interruption
 from spec.lifecycles import COMPILED
 from spec.operations import Operation
 from spec.properties import PROPERTIES, Property
@@ -506,6 +506,7 @@ class _Work:
     def stop_before_block(self, ctr: np.ndarray, n: int, current: int, depth: int,
                           progress: Callable[[int, int, int, float], None] | None) -> str | None:
         """Why the search stops before the next block (None: it goes on)."""
+        reraise_interruption()
         if not self.needs_graph and int(ctr[5]) == 0:
             return "every property decided"
         now = time.perf_counter()
