@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         # Text from users' files (a lone surrogate from a JSON escape, say) never fails to print.
         with contextlib.suppress(AttributeError, ValueError, OSError):
             stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
-    previous = _handle_sigterm()
+    previous = _handle_signals()
     try:
         args = _parser().parse_args(argv)
         debug = bool(getattr(args, "debug", False))
@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a fault of stagelock itself, never a verdict
         return _internal_error(error, debug)
     finally:
-        _restore_sigterm(previous)
+        _restore_signals(previous)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -309,7 +309,7 @@ def _run_command(args: argparse.Namespace) -> int:
         return 2
 
 
-def _handle_sigterm() -> Any:
+def _handle_signals() -> Any:
     """SIGTERM raises `Terminated` (a KeyboardInterrupt) in the main thread, so that it ends a
     run exactly as Ctrl-C does; both are recorded as they are raised, so that one that Python
     drops (raised inside a finaliser) is raised again at the engines' next checkpoint
@@ -331,7 +331,7 @@ def _handle_sigterm() -> Any:
     return previous
 
 
-def _restore_sigterm(previous: Any) -> None:
+def _restore_signals(previous: Any) -> None:
     handled()
     if previous is not None:
         with contextlib.suppress(ValueError, OSError):

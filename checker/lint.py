@@ -1,15 +1,20 @@
 """`stagelock lint`: hazards in users' own pipeline declarations.
 
-Each file (a `get-pipeline` declaration in JSON or YAML, or a CloudFormation template with one or
-more pipeline resources) is checked with its outside world (`spec.world`) against every hazard
-of `spec.hazards`, in the pipeline's own execution mode.  A refuted hazard is a *finding* about
-the pipeline: a rule id, a severity, the stage and action it concerns, what can happen, the
-shortest trace that shows it, and the fix.
+Each pipeline of each file (read by `checker.formats`: get-pipeline JSON or YAML,
+CloudFormation templates, Terraform) is checked with its outside world (`spec.world`, derived
+from the declaration and from what its `stagelock: actions:` settings say,
+`checker.annotations`) against every hazard of `spec.hazards`, in the pipeline's own execution
+mode.  A refuted hazard is a *finding* about the pipeline: a rule id, a severity (one lower
+where it rests on a guess), the stage and action it concerns, what can happen, the shortest
+trace that shows it, and the fix; a grouped rule is one finding per pipeline.  A file that
+cannot be read is reported and the others are still linted.  SARIF output is
+`checker.formats.sarif`.
 
 Silencing a rule for one pipeline: `--ignore RULE` or `--ignore RULE:PIPELINE` on the command
 line; in the file, `stagelock: {ignore: [RULE, ...]}` beside `pipeline` in a `get-pipeline`
-document (or inside the declaration), or under the resource's `Metadata` in a CloudFormation
-template.  RULE is an id (`SL301`) or a name (`stop-without-disabled-transition`).
+document (or inside the declaration), under the resource's `Metadata` in a CloudFormation
+template, or a `stagelock:ignore` tag in Terraform.  RULE is an id (`SL301`) or a name
+(`stop-without-disabled-transition`).
 """
 
 from __future__ import annotations
@@ -76,8 +81,8 @@ class Finding:
     inferred: str | None = None
     """How the action it concerns was inferred (`spec.world.Role.how`), when it was."""
     also: list[str] = field(default_factory=list)
-    """The other places of a grouped rule's finding (`spec.hazards.Rule.grouped`), each with
-    what happens there."""
+    """The other places (STAGE or STAGE.ACTION) of a grouped rule's finding
+    (`spec.hazards.Rule.grouped`)."""
 
     @property
     def where(self) -> str:
