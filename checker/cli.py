@@ -45,7 +45,7 @@ from checker.errors import (
     InternalError,
     Terminated,
     handled,
-    interrupted,
+    interrupt,
 )
 from checker.formats import load_pipeline
 from checker.report import render_text, to_json
@@ -313,13 +313,14 @@ def _handle_signals() -> Any:
     """SIGTERM raises `Terminated` (a KeyboardInterrupt) in the main thread, so that it ends a
     run exactly as Ctrl-C does; both are recorded as they are raised, so that one that Python
     drops (raised inside a finaliser) is raised again at the engines' next checkpoint
-    (`checker.errors.reraise_interruption`).  Returns the SIGTERM handler it replaced (None:
+    (`checker.errors.reraise_interruption`), and both wait while the kernel is loaded
+    (`checker.errors.deferred_interruptions`).  Returns the SIGTERM handler it replaced (None:
     none was installed)."""
     def terminated(signum: int, frame: Any) -> None:
-        raise interrupted(Terminated())
+        interrupt(Terminated())
 
     def ctrl_c(signum: int, frame: Any) -> None:
-        raise interrupted(KeyboardInterrupt())
+        interrupt(KeyboardInterrupt())
 
     handled()
     try:

@@ -3,6 +3,9 @@ errors (a fault of stagelock itself, never a verdict)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 
 class InputError(Exception):
     """Bad input.  Printed as one line, ``FILE: PLACE: expected ...``; the command exits with 2."""
@@ -35,14 +38,34 @@ class Terminated(KeyboardInterrupt):
 
 
 _RECEIVED: list[KeyboardInterrupt] = []
-"""The interruptions (Ctrl-C, SIGTERM) the command's signal handlers raised and nothing has
-handled yet (`interrupted`, `handled`)."""
+"""The interruptions (Ctrl-C, SIGTERM) the command's signal handlers received and nothing has
+handled yet (`interrupt`, `handled`)."""
 
 
-def interrupted(stop: KeyboardInterrupt) -> KeyboardInterrupt:
-    """Record an interruption as it is raised (by the command's signal handlers)."""
+_DEFERRING = [0]
+"""How many `deferred_interruptions` sections are open."""
+
+
+def interrupt(stop: KeyboardInterrupt) -> None:
+    """What the command's signal handlers do: record the interruption and raise it, or, inside
+    a `deferred_interruptions` section, only record it (it is raised when the section ends)."""
     _RECEIVED.append(stop)
-    return stop
+    if not _DEFERRING[0]:
+        raise stop
+
+
+@contextlib.contextmanager
+def deferred_interruptions() -> Iterator[None]:
+    """A section in which Ctrl-C and SIGTERM wait until it ends: numba loading the kernel from
+    its cache, where an exception raised by a signal handler lands inside llvmlite's
+    finalisers, is dropped there, and leaves a traceback on stderr."""
+    _DEFERRING[0] += 1
+    try:
+        yield
+    finally:
+        _DEFERRING[0] -= 1
+    if not _DEFERRING[0]:
+        reraise_interruption()
 
 
 def handled() -> None:

@@ -601,6 +601,7 @@ def test_an_address_space_limit_lowers_the_memory_guard() -> None:
     assert mode["stoppedBy"] == "--max-memory 150"  # 75% of the 200 MiB the search may take
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the point
 @pytest.mark.parametrize("engine", ["compiled", "interpreted"])
 def test_an_interruption_lost_in_a_finaliser_still_stops_the_search(engine: str) -> None:
     """Python drops an exception raised inside a finaliser: a Ctrl-C that came while numba was
@@ -608,12 +609,12 @@ def test_an_interruption_lost_in_a_finaliser_still_stops_the_search(engine: str)
     and both engines raise it again at their next checkpoint."""
     from checker.check import reference_pipeline
     from checker.engine import Bounds, explore
-    from checker.errors import handled, interrupted
+    from checker.errors import handled, interrupt
     from spec.rules import build_model
 
     class Finaliser:
         def __del__(self) -> None:
-            raise interrupted(KeyboardInterrupt())
+            interrupt(KeyboardInterrupt())
 
     Finaliser()  # "Exception ignored in ...": the interruption is not raised here
     try:
@@ -622,3 +623,19 @@ def test_an_interruption_lost_in_a_finaliser_still_stops_the_search(engine: str)
     finally:
         handled()
     assert (ex.complete, ex.stopped_by) == (False, "Ctrl-C")
+
+
+def test_an_interruption_waits_while_the_kernel_is_loaded() -> None:
+    """Inside the section that loads the kernel, a signal handler only records the
+    interruption; it is raised when the section ends, outside numba."""
+    from checker.errors import deferred_interruptions, handled, interrupt
+
+    got = []
+    try:
+        with pytest.raises(KeyboardInterrupt), deferred_interruptions():
+            interrupt(KeyboardInterrupt())
+            got.append("went on")  # nothing was raised inside
+    finally:
+        handled()
+    assert got == ["went on"]
+

@@ -36,7 +36,12 @@ from checker.engine.compiled.tables import (
 )
 from checker.engine.interpreted import default_max_memory, resident_bytes
 from checker.engine.result import Finding, trace_to
-from checker.errors import InternalError, Terminated, reraise_interruption
+from checker.errors import (
+    InternalError,
+    Terminated,
+    deferred_interruptions,
+    reraise_interruption,
+)
 from spec.lifecycles import COMPILED
 from spec.operations import Operation
 from spec.properties import PROPERTIES, Property
@@ -784,7 +789,8 @@ def warm_up() -> float:
     tiny = build_model(Pipeline("warm-up", (Stage("A", (Action("a", "Deploy"),)),
                                             Stage("B", (Action("b"),)))), world=True)
     _WARM.append(0.0)
-    explore_compiled(tiny, Bounds(executions=1), [])
-    explore_compiled(tiny, Bounds(executions=1), [], storage="fingerprint")
+    with deferred_interruptions():
+        explore_compiled(tiny, Bounds(executions=1), [])
+        explore_compiled(tiny, Bounds(executions=1), [], storage="fingerprint")
     _WARM[0] = time.perf_counter() - began
     return _WARM[0]
