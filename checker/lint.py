@@ -31,7 +31,7 @@ from checker.report import trace_steps
 from spec.declaration import Pipeline
 from spec.hazards import RULES, SEVERITIES, Hazard, Rule, hazards_for
 from spec.rules import Model, build_model
-from spec.world import World, derive_world
+from spec.world import derive_world
 
 LINT_BOUNDS = Bounds(executions=2, stops=1, retries=0, toggles=0, failures=False)
 """Enough for every hazard: two executions, and one stop for the operator's hazards; failures
@@ -62,8 +62,8 @@ class Target:
     stopped_by: str | None = None
     """What ended a search of this pipeline early (Ctrl-C, SIGTERM, --max-memory ...); None
     when every search finished.  "not searched" when the run ended before this pipeline."""
-    world: World | None = None
-    """The world lint derived (set by `lint_target`)."""
+    model: Model | None = None
+    """The pipeline's model with the world lint derived (made once, by `_model`)."""
 
 
 @dataclass
@@ -184,12 +184,13 @@ def lint_target(target: Target, bounds: Bounds, ignore: set[str], engine: str = 
 def _model(target: Target) -> Model:
     """The pipeline's model with the world lint derives: from the declaration and from what
     the file's stagelock metadata says about its actions."""
-    if target.world is None:
+    if target.model is None:
         source = target.source
         declared = declared_actions(source.stagelock, target.pipeline, target.file,
                                     source.stagelock_place or "stagelock")
-        target.world = derive_world(target.pipeline, declared)
-    return build_model(target.pipeline, world=target.world, disabled_at_start=target.disabled)
+        target.model = build_model(target.pipeline, world=derive_world(target.pipeline, declared),
+                                   disabled_at_start=target.disabled)
+    return target.model
 
 
 def _grouped(findings: list[Finding]) -> list[Finding]:
@@ -422,8 +423,8 @@ def explain_text(target: Target) -> list[str]:
 def explain_json(target: Target) -> dict[str, Any]:
     """`{file, pipeline, targets: [{name, overlap, writtenBy, readBy}], actions: [{stage,
     action, role, writes, reads, how, inferred}]}`."""
-    world = target.world
-    assert world is not None
+    assert target.model is not None and target.model.world is not None
+    world = target.model.world
     names = [(s.name, a.name) for s in target.pipeline.stages for a in s.actions]
     return {
         "file": target.file,

@@ -345,11 +345,11 @@ def _role(stage: str, action: Action, said: Declared | None, last_write: int,
 
 
 def _key_of(action: Action, what: str) -> str:
-    config = dict(action.configuration)
+    """How `--explain` says which keys named a known provider's target."""
     provider = PROVIDERS.get(action.provider)
-    for group in provider.keys if provider else ():
-        if all(k in config for k in group):
-            return " + ".join(group)
+    keys = target_keys(action) if provider else ()
+    if keys:
+        return " + ".join(keys)
     if what == "target" and provider is not None:
         return f"no {' or '.join(' + '.join(g) for g in provider.keys)}: the action itself"
     return ""

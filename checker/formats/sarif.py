@@ -54,6 +54,11 @@ def _location(file: str, line: int | None) -> dict[str, Any]:
     return {"physicalLocation": physical}
 
 
+def _notice(level: str, text: str, file: str, line: int | None = None) -> dict[str, Any]:
+    """One notification of the run's invocation."""
+    return {"level": level, "message": {"text": text}, "locations": [_location(file, line)]}
+
+
 def to_sarif(report: Report) -> dict[str, Any]:
     from checker.lint import reading_notes, undecided_json, unreached_notes
 
@@ -71,30 +76,17 @@ def to_sarif(report: Report) -> dict[str, Any]:
             "message": {"text": f"{f.message} Fix: {f.rule.fix}. Trace: {steps}"},
             "locations": [location],
         })
-    notifications: list[dict[str, Any]] = [{
-        "level": "error",
-        "message": {"text": f"not linted: {e}"},
-        "locations": [_location(e.file, None)],
-    } for e in report.unreadable]
-    notifications += [{
-        "level": "error",
-        "message": {"text": f"{u['ruleId']} {u['rule']} at {u['pipeline']}/{u['stage']}"
-                            f"{'.' + u['action'] if u['action'] else ''}: UNDETERMINED, "
-                            f"{u['reason']}"},
-        "locations": [_location(u["file"], None)],
-    } for u in undecided_json(report)]
-    notifications += [{
-        "level": "note",
-        "message": {"text": f"pipeline {n['pipeline']}: no execution enters "
-                            f"{', '.join(n['stages'])}, so no hazard there was looked for "
-                            f"(--toggles 1 lets the search open a disabled transition)"},
-        "locations": [_location(n["file"], None)],
-    } for n in unreached_notes(report)]
-    notifications += [{
-        "level": "note",
-        "message": {"text": f"pipeline {n['pipeline']}: {n['place']} {n['text']}"},
-        "locations": [_location(n["file"], n["line"])],
-    } for n in reading_notes(report)]
+    notifications = [_notice("error", f"not linted: {e}", e.file) for e in report.unreadable]
+    notifications += [_notice("error", f"{u['ruleId']} {u['rule']} at {u['pipeline']}/"
+                              f"{u['stage']}{'.' + u['action'] if u['action'] else ''}: "
+                              f"UNDETERMINED, {u['reason']}", u["file"])
+                      for u in undecided_json(report)]
+    notifications += [_notice("note", f"pipeline {n['pipeline']}: no execution enters "
+                              f"{', '.join(n['stages'])}, so no hazard there was looked for "
+                              f"(--toggles 1 lets the search open a disabled transition)",
+                              n["file"]) for n in unreached_notes(report)]
+    notifications += [_notice("note", f"pipeline {n['pipeline']}: {n['place']} {n['text']}",
+                              n["file"], n["line"]) for n in reading_notes(report)]
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
