@@ -56,16 +56,16 @@ def interrupt(stop: KeyboardInterrupt) -> None:
 
 @contextlib.contextmanager
 def deferred_interruptions() -> Iterator[None]:
-    """A section in which Ctrl-C and SIGTERM wait until it ends: numba loading the kernel from
+    """A section in which Ctrl-C and SIGTERM are only recorded: numba loading the kernel from
     its cache, where an exception raised by a signal handler lands inside llvmlite's
-    finalisers, is dropped there, and leaves a traceback on stderr."""
+    finalisers, is dropped there, and leaves a traceback on stderr.  The engines raise what was
+    recorded at their next checkpoint (`reraise_interruption`), inside the search, so that it
+    ends that search as any interruption does."""
     _DEFERRING[0] += 1
     try:
         yield
     finally:
         _DEFERRING[0] -= 1
-    if not _DEFERRING[0]:
-        reraise_interruption()
 
 
 def handled() -> None:
