@@ -25,15 +25,22 @@ from typing import Any
 
 from checker.errors import InputError
 from spec.declaration import Pipeline
+from spec.hazards import RULES
+from spec.patterns import PATTERNS, PatternError, PropertySpec, instance
+from spec.properties import PROPERTIES, Property
+from spec.rules import Model
 from spec.world import LAST_WRITER_WINS, REFUSES_WHILE_BUSY, REPLACES, ROLES, Declared
 from spec.world import writes as writes_target
 
 OVERLAPS = {"last-writer-wins": LAST_WRITER_WINS, "refuses-while-busy": REFUSES_WHILE_BUSY,
             "replaces": REPLACES}
 FIELDS = ("role", "writes", "target", "reads", "overlap")
-KEYS = ("ignore", "reason", "actions")
+KEYS = ("ignore", "reason", "actions", "properties")
 """What `stagelock:` may hold: the rules silenced for this pipeline, the reason for that (text
-for the people who read the file), and what its actions do."""
+for the people who read the file), what its actions do, and the owner's own properties
+(`spec.patterns`)."""
+PROPERTY_KEYS = ("pattern", "name", "why")
+"""The keys of a property besides its pattern's parameters."""
 
 
 def declared_actions(stagelock: dict[str, Any], pipeline: Pipeline, file: str,
@@ -114,3 +121,82 @@ def check_keys(stagelock: object, file: str, place: str) -> dict[str, Any]:
             raise InputError(file, f"{place}.{key}",
                              f"expected one of {', '.join(KEYS)}, got {key!r}")
     return stagelock
+
+
+def property_specs(value: object, file: str, place: str) -> list[PropertySpec]:
+    """The properties a list of objects asks for (`stagelock: properties:` in a declaration,
+    `[[property]]` in a model file), checked against the patterns; InputError naming the file
+    and the place for anything else.  Whether the names fit the pipeline is `instances`'s."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError(file, place, "expected a list of properties, each with a pattern "
+                         f"({', '.join(PATTERNS)})")
+    out: list[PropertySpec] = []
+    names: set[str] = set()
+    for i, body in enumerate(value):
+        here = f"{place}[{i}]"
+        out.append(property_spec(body, file, here))
+        name = out[-1].name
+        if name and (name in names or name in PROPERTIES):
+            raise InputError(file, f"{here}.name", f"expected a name of its own, {name!r} is "
+                             "already a property's")
+        names.add(name)
+    return out
+
+
+def property_spec(body: object, file: str, place: str) -> PropertySpec:
+    """One property as an object: `pattern`, its parameters, and an optional `name` and `why`."""
+    if isinstance(body, PropertySpec):
+        return body
+    if not isinstance(body, dict):
+        raise InputError(file, place, f"expected an object with a pattern ({', '.join(PATTERNS)})"
+                         " and its parameters")
+    pattern = body.get("pattern")
+    if pattern not in PATTERNS:
+        raise InputError(file, f"{place}.pattern",
+                         f"expected one of {', '.join(PATTERNS)}, got {pattern!r}")
+    allowed = PATTERNS[pattern].params + PATTERNS[pattern].optional
+    for key in body:
+        if key not in PROPERTY_KEYS and key not in allowed:
+            raise InputError(file, f"{place}.{key}", f"expected one of the parameters of "
+                             f"{pattern} ({', '.join(allowed)}) or name, why")
+    for key in PATTERNS[pattern].params:
+        if key not in body:
+            raise InputError(file, f"{place}.{key}", f"expected {key}, a parameter of {pattern}")
+    for key in ("name", "why"):
+        if key in body and not (isinstance(body[key], str) and body[key]):
+            raise InputError(file, f"{place}.{key}", "expected text")
+    args = {k: v for k, v in body.items() if k not in PROPERTY_KEYS}
+    return PropertySpec(str(pattern), args, body.get("name", ""), body.get("why", ""),
+                        place, file=file)
+
+
+def instances(m: Model, specs: list[PropertySpec] | tuple[PropertySpec, ...]) -> list[Property]:
+    """The properties `specs` ask of the model's pipeline; InputError naming the file and the
+    place of a parameter that does not fit it (an action, stage or target it does not have)."""
+    out = []
+    for spec in specs:
+        try:
+            out.append(instance(m, spec))
+        except PatternError as error:
+            raise InputError(spec.file or "properties", f"{spec.place}.{error.place}"
+                             if spec.place else error.place, error.expected) from None
+    return out
+
+
+def rule_ids(value: str, file: str, place: str) -> str:
+    by_name = {r.name: r.id for r in RULES.values()}
+    if value in RULES:
+        return value
+    if value in by_name:
+        return by_name[value]
+    raise InputError(file, place, f"expected a rule id or name ({', '.join(RULES)}; "
+                     f"{', '.join(by_name)}), got {value!r}")
+
+
+def ignore_list(value: object, file: str, place: str) -> set[str]:
+    if not isinstance(value, dict) or not isinstance(value.get("ignore", []), list):
+        raise InputError(file, place, "expected {ignore: [rule ids or names]}")
+    return {rule_ids(str(v), file, f"{place}.ignore[{i}]")
+            for i, v in enumerate(value.get("ignore", []))}

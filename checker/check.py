@@ -12,19 +12,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 
+from checker.annotations import instances
 from checker.coverage import Change
 from checker.engine import Bounds, Explored, explore
 from checker.errors import Terminated
 from checker.formats import pipeline_from_document
 from spec.declaration import Pipeline
+from spec.hazards import SEVERITIES, hazards_for
 from spec.lifecycles import COMPILED
 from spec.operations import Operation
+from spec.patterns import PropertySpec
 from spec.properties import Property, properties_for
 from spec.rules import Model, build_model
 from spec.variants import Variant, rule_set
+from spec.world import Declared, derive_world
 
 PROVED = "PROVED"
 REFUTED = "REFUTED"
@@ -101,10 +105,28 @@ class CheckConfig:
     """The compiled engine's workers (None: every core)."""
     storage: str = "auto"
     """The compiled engine's storage: "auto", "exact" or "fingerprint"."""
+    own: tuple[PropertySpec, ...] = ()
+    """The pipeline owner's own properties (`spec.patterns`), from the declaration's `stagelock:
+    properties`, a model file's `[[property]]` tables or `checker.testing.check`."""
+    hazards: bool = False
+    """Whether to ask the hazard questions of `spec.hazards` too: for a user's declaration,
+    not for the built-in reference (whose own job is CodePipeline's guarantees)."""
+    declared: tuple[tuple[tuple[str, str], Declared], ...] = ()
+    """What the declaration's `stagelock: actions` says about its actions (`spec.world`)."""
+    ignored: tuple[str, ...] = ()
+    """Hazard rules the declaration silences (`stagelock: ignore`)."""
+    fail_on: str = "error"
+    """The least severe hazard whose refutation makes the result REFUTED (`--fail-on`): error,
+    warning, note or never.  CodePipeline's guarantees and the owner's properties always do."""
 
     @property
     def variant_names(self) -> tuple[str, ...]:
         return self.variants + tuple(v.name for v in self.rules_files)
+
+    @property
+    def asks_of_pipeline(self) -> bool:
+        """Whether there are questions about this pipeline (no catalogue selection by name)."""
+        return not self.properties and bool(self.own or self.hazards)
 
 
 @dataclass
@@ -113,6 +135,11 @@ class Verdict:
     verdict: str
     detail: str = ""
     trace: list[Operation] | None = None
+    severity: str = "error"
+    """For a hazard: its severity (`spec.hazards.SEVERITIES`); "error" for every other
+    property."""
+    fails: bool = True
+    """Whether this verdict, when REFUTED, makes the result REFUTED (`CheckConfig.fail_on`)."""
 
 
 @dataclass
@@ -129,6 +156,9 @@ class ModeResult:
     interrupted: str | None = None
     """`Ctrl-C` or `SIGTERM` when the analysis after the search was interrupted (the verdicts
     not reached are UNDETERMINED)."""
+    structural: Explored | None = None
+    """The search for the hazards of the pipeline's shape, with no stop, retry or toggle (None:
+    no such hazard was asked about)."""
 
 
 def check_mode(
@@ -136,24 +166,71 @@ def check_mode(
     mode: str,
     progress: Callable[[int, int, int, float], None] | None = None,
 ) -> ModeResult:
-    model = build_model(config.pipeline, mode, rule_set(config.variants, config.rules_files))
-    props = properties_for(mode, config.properties)
+    model = pipeline_model(config, mode)
+    ours, severity, structural = pipeline_properties(config, model)
+    guarantees = properties_for(mode, config.properties)
+    props = [p for p in ours if p.applies_to(mode) and p.name not in structural] + guarantees
+    first: Explored | None = None
+    if structural:
+        # As lint does: a hazard of the pipeline's shape is looked for with no operator action
+        # at all, so that it is never reported as the shape's when only a stop, a retry or a
+        # toggle opens it (those are the operator's hazards, searched with the bounds given).
+        quiet = replace(config.bounds, stops=0, retries=0, toggles=0)
+        first = explore(model, quiet, [p for p in ours if p.name in structural], progress,
+                        engine=config.engine, workers=config.workers, storage=config.storage)
     ex = explore(model, config.bounds, props, progress, engine=config.engine,
                  workers=config.workers, storage=config.storage)
     began = time.perf_counter()
     verdicts: list[Verdict] = []
     never: list[Change] | None = None
     stopped: str | None = None
+    fail = SEVERITIES.index(config.fail_on) if config.fail_on in SEVERITIES else -1
     try:
-        for p in props:
-            verdicts.append(_verdict(p, ex))
+        for p in ours + guarantees:
+            if not p.applies_to(mode):
+                verdicts.append(Verdict(
+                    p, NOT_APPLICABLE, f"asks about GetPipelineState's stages and actions, "
+                    f"which {mode} mode does not have (\"Parallel mode does not have a pipeline "
+                    f"state.\")"))
+                continue
+            v = _verdict(p, first if first is not None and p.name in structural else ex)
+            if p.name in severity:
+                v.severity = severity[p.name]
+                v.fails = SEVERITIES.index(v.severity) <= fail
+            verdicts.append(v)
         never = never_taken(ex, model) if ex.complete else None
     except KeyboardInterrupt as stop:
         stopped = interruption(stop)
+        done = {v.property.name for v in verdicts}
         verdicts += [Verdict(p, UNDETERMINED, f"not analysed: {stopped} stopped the analysis")
-                     for p in props[len(verdicts):]]
+                     for p in ours + guarantees if p.name not in done]
     return ModeResult(mode, model, ex, verdicts, never, time.perf_counter() - began,
-                      config.bounds, stopped)
+                      config.bounds, stopped, first)
+
+
+def pipeline_model(config: CheckConfig, mode: str) -> Model:
+    """The model a check explores: with the world of deploy targets (`spec.world`) when there
+    are questions about this pipeline, else without (fewer states)."""
+    world = derive_world(config.pipeline, dict(config.declared)) \
+        if config.asks_of_pipeline else False
+    return build_model(config.pipeline, mode, rule_set(config.variants, config.rules_files),
+                       world=world)
+
+
+def pipeline_properties(config: CheckConfig, model: Model) -> tuple[
+        list[Property], dict[str, str], set[str]]:
+    """The questions about this pipeline (its hazards, then its owner's properties), each
+    hazard's severity by property name, and the hazards of the pipeline's shape (looked for
+    without operator actions); InputError where an owner's property names something the
+    pipeline does not have."""
+    if not config.asks_of_pipeline:
+        return [], {}, set()
+    hazards = [h for h in hazards_for(model) if h.rule.id not in config.ignored] \
+        if config.hazards else []
+    own = instances(model, config.own)
+    return ([h.property for h in hazards] + own,
+            {h.property.name: h.severity for h in hazards},
+            {h.property.name for h in hazards if not h.rule.operator})
 
 
 def _verdict(p: Property, ex: Explored) -> Verdict:
@@ -166,7 +243,7 @@ def _verdict(p: Property, ex: Explored) -> Verdict:
 
 
 def _found(p: Property, ex: Explored) -> Verdict:
-    if p.kind in ("invariant", "step"):
+    if p.kind in ("invariant", "step", "hazard"):
         found = ex.violations.get(p.name)
         if found is not None:
             return Verdict(p, REFUTED, found.detail, ex.trace(found))
@@ -189,7 +266,7 @@ def _found(p: Property, ex: Explored) -> Verdict:
     if ex.storage == "fingerprint":
         return Verdict(p, UNDETERMINED, "fingerprint storage keeps no graph to decide it on; "
                                         "use exact storage")
-    found = ex.stuck()
+    found = ex.stuck(p) if p.goal is not None else ex.stuck()
     if found is not None:
         return Verdict(p, REFUTED, found.detail, ex.trace(found))
     return Verdict(p, PROVED)
@@ -204,7 +281,8 @@ def never_taken(ex: Explored, m: Model) -> list[Change]:
 def overall(results: list[ModeResult], complete: bool = True) -> str:
     """REFUTED if any verdict is; else UNDETERMINED if any is, or if not every mode was searched
     (``complete`` false); else PROVED (NOT APPLICABLE and NOT SEEN verdicts included)."""
-    verdicts = [v.verdict for r in results for v in r.verdicts]
+    verdicts = [v.verdict for r in results for v in r.verdicts
+                if v.fails or v.verdict != REFUTED]
     if REFUTED in verdicts:
         return REFUTED
     if UNDETERMINED in verdicts or not complete:

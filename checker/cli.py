@@ -37,7 +37,13 @@ from checker.check import (
     overall,
     reference_pipeline,
 )
-from checker.config import check_bound, check_workers, load_model_file
+from checker.config import (
+    check_bound,
+    check_workers,
+    declaration_config,
+    load_model_file,
+    validate_own,
+)
 from checker.engine import ENGINES, STORAGES, Bounds, default_workers
 from checker.errors import (
     EXIT_INTERNAL,
@@ -47,7 +53,7 @@ from checker.errors import (
     handled,
     interrupt,
 )
-from checker.formats import load_pipeline
+from checker.formats import load_pipeline, source_in
 from checker.report import render_text, to_json
 from checker.rulesfile import (
     combine,
@@ -168,6 +174,11 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("--max-memory", type=int, metavar="MIB",
                        help="stop when the process holds MIB MiB (default 75%% of the "
                             "machine's memory)")
+    check.add_argument("--fail-on", choices=("error", "warning", "note", "never"),
+                       default=None,
+                       help="the least severe hazard of this pipeline whose refutation makes "
+                            "the result REFUTED (default error; CodePipeline's guarantees and "
+                            "your own properties always do)")
     check.add_argument("--require-witnesses", action="store_true",
                        help="exit 1 when a witness is NOT SEEN (default: a warning, exit 0)")
     check.add_argument("--resource", metavar="ID",
@@ -386,8 +397,7 @@ def _config(args: argparse.Namespace) -> CheckConfig:
                              "expected no --resource with a model file (use its `resource` key)")
         config = load_model_file(Path(args.file))
     elif args.file:
-        pipeline = load_pipeline(args.file, args.resource)
-        config = CheckConfig(pipeline, args.file, (pipeline.execution_mode,))
+        config = declaration_config(source_in(args.file, args.resource))
     else:
         config = CheckConfig(reference_pipeline(), "built-in reference pipeline", tuple(MODES),
                              REFERENCE_BOUNDS)
@@ -433,6 +443,9 @@ def _config(args: argparse.Namespace) -> CheckConfig:
     combine("command line", "--variant/--rules", config.variants, config.rules_files)
     if args.engine:
         config = replace(config, engine=args.engine)
+    if args.fail_on:
+        config = replace(config, fail_on=args.fail_on)
+    validate_own(config)
     return replace(config, workers=_workers(args), storage=args.storage or "auto")
 
 

@@ -10,6 +10,14 @@ A model file keeps a check in a repository so it can be rerun exactly:
     resource = "Pipeline"                # the pipeline resource of a CloudFormation template
     engine = "interpreted"               # omit for auto: compiled wherever it can run
 
+    fail-on = "error"                    # the least severe hazard that refutes (or never)
+
+    [[property]]                         # a question about this pipeline (spec.patterns)
+    name = "production-never-goes-back"
+    pattern = "never-older"
+    target = "StackName=web-prod"
+    why = "a rollback is a new execution, never an older deploy finishing late"
+
     [bounds]
     executions = 3
     stops = 1
@@ -30,18 +38,21 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from checker.check import CheckConfig, reference_pipeline
+from checker.annotations import check_keys, declared_actions, ignore_list, property_specs
+from checker.check import CheckConfig, pipeline_model, pipeline_properties, reference_pipeline
 from checker.engine import ENGINES, Bounds
 from checker.errors import InputError
-from checker.formats import load_pipeline
+from checker.formats import PipelineSource, load_pipeline, source_in
 from checker.rulesfile import combine, load_named_rules_file
 from checker.safeio import MAX_DEPTH, MAX_INTEGER_DIGITS, check_depth, read_text
 from spec.modes import MODES
+from spec.patterns import PropertySpec
 from spec.properties import PROPERTIES
 from spec.variants import VARIANTS
+from spec.world import Declared
 
 MODEL_KEYS = ("pipeline", "modes", "properties", "variants", "rules", "resource", "engine",
-              "bounds")
+              "bounds", "property", "fail-on")
 BOUND_LIMITS: dict[str, tuple[int, int]] = {
     "executions": (1, 50),
     "stops": (0, 20),
@@ -131,14 +142,21 @@ def load_model_file(path: Path) -> CheckConfig:
     resource = data.get("resource")
     if resource is not None and not isinstance(resource, str):
         raise InputError(file, "resource", "expected the logical id of a pipeline resource")
+    base: CheckConfig | None = None
     if "pipeline" in data:
         if not isinstance(data["pipeline"], str):
             raise InputError(file, "pipeline", "expected a path to a declaration file")
         target = path.parent / data["pipeline"]
         pipeline = load_pipeline(target, resource, named_by=file)
+        base = declaration_config(source_in(target, resource))
         source = str(target)
     else:
         pipeline, source = reference_pipeline(), "built-in reference pipeline"
+    own = property_specs(data.get("property"), file, "property")
+    fail_on = data.get("fail-on", "error")
+    if fail_on not in FAIL_ON:
+        raise InputError(file, "fail-on", f"expected one of {', '.join(FAIL_ON)}, got "
+                         f"{fail_on!r}")
     modes = (check_modes(file, "modes", data["modes"]) if "modes" in data
              else (pipeline.execution_mode,))
     props = check_names(file, "properties", data.get("properties", []), PROPERTIES, "property")
@@ -166,4 +184,39 @@ def load_model_file(path: Path) -> CheckConfig:
             raise InputError(file, place,
                              f"expected one of failures, {', '.join(BOUND_LIMITS)}")
     engine = check_engine(file, "engine", data.get("engine", "auto"))
-    return CheckConfig(pipeline, source, modes, bounds, props, variants, loaded, engine)
+    config = CheckConfig(pipeline, source, modes, bounds, props, variants, loaded, engine,
+                         own=tuple(own), fail_on=str(fail_on))
+    if base is not None:
+        config = replace(config, own=(*base.own, *own), hazards=True, declared=base.declared,
+                         ignored=base.ignored)
+    return config
+
+
+FAIL_ON = ("error", "warning", "note", "never")
+
+
+def declaration_config(source: PipelineSource) -> CheckConfig:
+    """The check of a user's declaration in its own mode: CodePipeline's guarantees, and the
+    questions about this pipeline (its hazards, and the properties its `stagelock:` metadata
+    asks for), with what the metadata says about its actions and the rules it silences."""
+    pipeline = source.pipeline
+    stagelock, place = source.stagelock, source.stagelock_place or "stagelock"
+    ignored: tuple[str, ...] = ()
+    own: list[PropertySpec] = []
+    declared: dict[tuple[str, str], Declared] = {}
+    if source.stagelock_place:
+        check_keys(stagelock, source.file, place)
+        ignored = tuple(sorted(ignore_list(stagelock, source.file, place)))
+        own = property_specs(stagelock.get("properties"), source.file, f"{place}.properties")
+        declared = declared_actions(stagelock, pipeline, source.file, place)
+    return CheckConfig(pipeline, source.file, (pipeline.execution_mode,), own=tuple(own),
+                       hazards=True, declared=tuple(declared.items()), ignored=ignored)
+
+
+def validate_own(config: CheckConfig) -> None:
+    """InputError, before any search, where an owner's property names what the pipeline does
+    not have (checked against its model in each mode asked for)."""
+    if not config.own:
+        return
+    for mode in config.modes:
+        pipeline_properties(config, pipeline_model(config, mode))

@@ -22,14 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from checker.annotations import check_keys, declared_actions
+from checker.annotations import check_keys, declared_actions, ignore_list, rule_ids
 from checker.check import INTERRUPTIONS, interruption
 from checker.engine import Bounds, Explored, engine_json, explore
 from checker.errors import InputError
 from checker.formats import NoPipeline, PipelineSource, sources_in
 from checker.report import trace_steps
 from spec.declaration import Pipeline
-from spec.hazards import RULES, SEVERITIES, Hazard, Rule, hazards_for
+from spec.hazards import SEVERITIES, Hazard, Rule, hazards_for
 from spec.rules import Model, build_model
 from spec.world import derive_world
 
@@ -99,29 +99,12 @@ class Finding:
         return text
 
 
-def rule_ids(value: str, file: str, place: str) -> str:
-    by_name = {r.name: r.id for r in RULES.values()}
-    if value in RULES:
-        return value
-    if value in by_name:
-        return by_name[value]
-    raise InputError(file, place, f"expected a rule id or name ({', '.join(RULES)}; "
-                     f"{', '.join(by_name)}), got {value!r}")
-
-
-def _ignore_list(value: object, file: str, place: str) -> set[str]:
-    if not isinstance(value, dict) or not isinstance(value.get("ignore", []), list):
-        raise InputError(file, place, "expected {ignore: [rule ids or names]}")
-    return {rule_ids(str(v), file, f"{place}.ignore[{i}]")
-            for i, v in enumerate(value.get("ignore", []))}
-
-
 def _target(source: PipelineSource) -> Target:
     """A pipeline to lint, with the rules its file silences (`stagelock.ignore`)."""
     ignored: set[str] = set()
     if source.stagelock_place:
         check_keys(source.stagelock, source.file, source.stagelock_place)
-        ignored = _ignore_list(source.stagelock, source.file, source.stagelock_place)
+        ignored = ignore_list(source.stagelock, source.file, source.stagelock_place)
     return Target(source.file, source.pipeline, source, ignored, source.disabled)
 
 

@@ -15,6 +15,7 @@ from checker.check import (
     UNDETERMINED,
     CheckConfig,
     ModeResult,
+    Verdict,
     not_seen,
     overall,
 )
@@ -159,27 +160,24 @@ def render_text(config: CheckConfig, results: list[ModeResult],
                      f"transitions, depth {ex.max_depth}, {ex.seconds:.1f} s "
                      f"({_int(rate)} states/s) + {r.analysis_seconds:.1f} s analysis, {status}")
         lines.append(f"  engine: {describe_engine(ex)}")
+        if r.structural is not None:
+            first = r.structural
+            how = "exhausted" if first.complete else f"stopped by {first.stopped_by}"
+            lines.append(f"  hazards of the pipeline's shape: searched first with no stop, retry "
+                         f"or toggle: {_int(len(first))} states, {first.seconds:.1f} s, {how}")
         miss = describe_miss(ex)
         if miss is not None:
             lines.append(f"  {miss}")
         if not r.verdicts:
             lines.append("  no selected property applies to this mode")
         width = max((len(v.property.name) for v in r.verdicts), default=0)
-        for v in r.verdicts:
-            kind = "" if v.property.kind in ("invariant", "step") else f" [{v.property.kind}]"
-            text = f"  {v.verdict:<12} {v.property.name.ljust(width)}  {v.property.meaning}{kind}"
-            lines.append(text.rstrip())
-            if v.verdict == REFUTED or (v.verdict != UNDETERMINED and v.trace and
-                                        v.property.kind == "witness"):
-                if v.verdict == REFUTED and v.trace is not None:
-                    lines.append(f"      {v.detail}, after {len(v.trace)} steps:")
-                    lines += render_trace(r.model, v.trace, indent="      ")
-                elif v.verdict == REFUTED:
-                    lines.append(f"      {v.detail}")
-                else:
-                    lines.append(f"      seen after {len(v.trace or [])} steps: {v.detail}")
-            elif v.verdict in (UNDETERMINED, NOT_APPLICABLE, NOT_SEEN) and v.detail:
-                lines.append(f"      {v.detail}")
+        groups = [g for g in GROUPS if any(v.property.group == g for v in r.verdicts)]
+        for group in groups:
+            if groups != [GUARANTEES]:
+                lines.append(f"  {group}:")
+            for v in r.verdicts:
+                if v.property.group == group:
+                    lines += _verdict_lines(r, v, width)
         counts = ", ".join(f"{k} {_int(c)}" for k, c in sorted(ex.op_counts.items()))
         lines.append(f"  operations: {counts}")
         if r.never_taken is None:
@@ -201,6 +199,33 @@ def render_text(config: CheckConfig, results: list[ModeResult],
     lines.append("")
     lines.append(f"Result: {overall(results, complete=not not_searched)}")
     return "\n".join(lines)
+
+
+GUARANTEES = "CodePipeline's guarantees"
+GROUPS = ("this pipeline", GUARANTEES)
+"""The questions a check answers, in the order a report gives them: about this pipeline (its
+hazards and its owner's own properties), then CodePipeline's guarantees (the catalogue)."""
+
+
+def _verdict_lines(r: ModeResult, v: Verdict, width: int) -> list[str]:
+    lines = []
+    kind = v.property.kind
+    tag = ("" if kind in ("invariant", "step") else
+           f" [hazard, {v.severity}{'' if v.fails else ': does not fail the check'}]"
+           if kind == "hazard" else f" [{kind}]")
+    text = f"  {v.verdict:<12} {v.property.name.ljust(width)}  {v.property.meaning}{tag}"
+    lines.append(text.rstrip())
+    if v.verdict == REFUTED and v.trace is not None and v.fails:
+        lines.append(f"      {v.detail}, after {len(v.trace)} steps:")
+        lines += render_trace(r.model, v.trace, indent="      ")
+    elif v.verdict == REFUTED:
+        lines.append(f"      {v.detail}" + (f" (after {len(v.trace)} steps)"
+                                           if v.trace is not None else ""))
+    elif v.verdict != UNDETERMINED and v.trace is not None and kind == "witness":
+        lines.append(f"      seen after {len(v.trace)} steps: {v.detail}")
+    elif v.verdict in (UNDETERMINED, NOT_APPLICABLE, NOT_SEEN) and v.detail:
+        lines.append(f"      {v.detail}")
+    return lines
 
 
 def to_json(config: CheckConfig, results: list[ModeResult], not_searched: tuple[str, ...] = (),
@@ -238,6 +263,10 @@ def to_json(config: CheckConfig, results: list[ModeResult], not_searched: tuple[
             "complete": ex.complete,
             "stoppedBy": ex.stopped_by,
             "engine": engine_json(ex),
+            "structuralSearch": None if r.structural is None else {
+                "states": len(r.structural), "complete": r.structural.complete,
+                "stoppedBy": r.structural.stopped_by,
+                "bounds": {"stops": 0, "retries": 0, "toggles": 0}},
             "analysisInterruptedBy": r.interrupted,
             "operations": dict(sorted(ex.op_counts.items())),
             "lifecycleTransitionsNeverTaken": None if r.never_taken is None else [
@@ -249,6 +278,9 @@ def to_json(config: CheckConfig, results: list[ModeResult], not_searched: tuple[
             mode["properties"].append({
                 "name": v.property.name,
                 "kind": v.property.kind,
+                "group": v.property.group,
+                "severity": v.severity,
+                "failsCheck": v.fails,
                 "verdict": v.verdict,
                 "detail": v.detail,
                 "trace": trace_steps(r.model, v.trace) if v.trace is not None else None,

@@ -21,16 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from spec.operations import (
-    APPROVED,
-    AbandonedWorkFinishes,
-    ActionSucceeded,
     Operation,
-    PutApprovalResult,
 )
+from spec.patterns import PropertySpec, abandoned_on, instance, starts
 from spec.properties import Property
 from spec.rules import Model
-from spec.state import ACTIVE, IN_PROGRESS, STOPPED, SUCCEEDED, Execution, State
-from spec.world import LAST_WRITER_WINS, REFUSES_WHILE_BUSY, REPLACES
+from spec.state import ACTIVE, STOPPED, SUCCEEDED, Execution, State
+from spec.world import LAST_WRITER_WINS, REFUSES_WHILE_BUSY
 
 SEVERITIES = ("error", "warning", "note")
 """From the most to the least severe."""
@@ -134,90 +131,6 @@ def _e(n: int) -> str:
     return f"e{n + 1}"
 
 
-def _held(n: int) -> str:
-    return f"{_e(n)}'s revision" if n >= 0 else "no revision"
-
-
-def _backwards(m: Model, t: int, via_abandon: bool):  # type: ignore[no-untyped-def]
-    def check(m: Model, b: State, op: Operation, a: State) -> str | None:
-        old, new = b.revisions[t], a.revisions[t]
-        if old < 0 or new >= old or isinstance(op, AbandonedWorkFinishes) != via_abandon:
-            return None
-        how = "abandoned work of" if via_abandon else "a deployment of"
-        assert m.world is not None
-        return (f"{m.world.targets[t]} went back from {_e(old)}'s revision to {_e(new)}'s "
-                f"when {how} {_e(new)} finished")
-    return check
-
-
-def starts(m: Model, b: State, a: State, t: int) -> list[tuple[int, int]]:
-    """(execution, action) of each deploy to target t that the step b -> a started: the action
-    is in progress after it and was not before (a stage or a runOrder group began, or a retry
-    ran it again)."""
-    assert m.world is not None
-    writers = [w for w, x in enumerate(m.world.writes) if x == t]
-    out = []
-    for e, ex in enumerate(a.executions):
-        was = b.executions[e] if e < len(b.executions) else None
-        if was is ex:
-            continue
-        for w in writers:
-            if ex.actions[w] == IN_PROGRESS and (was is None or was.actions[w] != IN_PROGRESS):
-                out.append((e, w))
-    return out
-
-
-def deploying(m: Model, state: State, t: int, but: int) -> list[int]:
-    """The executions other than `but` with a deploy to target t in progress."""
-    assert m.world is not None
-    writers = [w for w, x in enumerate(m.world.writes) if x == t]
-    return [f for f, ex in enumerate(state.executions)
-            if f != but and any(ex.actions[w] == IN_PROGRESS for w in writers)]
-
-
-def abandoned_on(m: Model, state: State, t: int) -> list[int]:
-    """The executions whose abandoned deploy to target t is still running."""
-    assert m.world is not None
-    return [e for action, e in state.in_flight if m.world.writes[action] == t]
-
-
-def _starts_older(m: Model, t: int, replaces: bool):  # type: ignore[no-untyped-def]
-    """SL102 where the provider refuses or replaces overlapping deploys, so that the order in
-    which deploys *start* decides: an older revision's deploy starts on a target that holds a
-    newer one (and that nothing else is deploying to, or the provider would refuse it), or,
-    where the provider replaces the running deployment, while a newer one is running."""
-    def check(m: Model, b: State, op: Operation, a: State) -> str | None:
-        assert m.world is not None
-        target = m.world.targets[t]
-        for e, w in starts(m, b, a, t):
-            newer = [f for f in deploying(m, a, t, e) if f > e]
-            if replaces and newer:
-                return (f"{_e(e)}'s {m.action_names[w]} started on {target} while "
-                        f"{_e(newer[0])}'s newer deployment was running there; the provider "
-                        f"replaces the running deployment, so {target} gets {_e(e)}'s older "
-                        f"revision")
-            held = a.revisions[t]
-            if held > e and (replaces or not deploying(m, a, t, e)
-                             and not abandoned_on(m, a, t)):
-                return (f"{_e(e)}'s {m.action_names[w]} started on {target}, which holds "
-                        f"{_e(held)}'s newer revision: when it finishes, {target} goes back "
-                        f"to {_e(e)}'s")
-        return None
-    return check
-
-
-def _refused_concurrent(m: Model, t: int):  # type: ignore[no-untyped-def]
-    def check(m: Model, b: State, op: Operation, a: State) -> str | None:
-        assert m.world is not None
-        for e, w in starts(m, b, a, t):
-            busy = deploying(m, a, t, e)
-            if busy:
-                return (f"{_e(e)}'s {m.action_names[w]} started on {m.world.targets[t]} while "
-                        f"{_e(busy[0])}'s deployment there was in progress")
-        return None
-    return check
-
-
 def _refused_busy(m: Model, t: int):  # type: ignore[no-untyped-def]
     def check(m: Model, b: State, op: Operation, a: State) -> str | None:
         assert m.world is not None
@@ -227,22 +140,6 @@ def _refused_busy(m: Model, t: int):  # type: ignore[no-untyped-def]
                 return (f"{_e(e)}'s {m.action_names[w]} started on {m.world.targets[t]} while "
                         f"{_e(busy[0])}'s abandoned deployment was still running there")
         return None
-    return check
-
-
-def _read_other(m: Model, action: int, t: int):  # type: ignore[no-untyped-def]
-    def check(m: Model, b: State, op: Operation, a: State) -> str | None:
-        if not (isinstance(op, ActionSucceeded) or isinstance(op, PutApprovalResult)
-                and op.status == APPROVED) or op.action != action:
-            return None
-        assert m.world is not None
-        held = b.revisions[t]
-        if held == op.execution:
-            return None
-        verb = {"test": "passed", "approval": "was approved"}.get(
-            m.world.roles[action].kind if m.world.roles else "", "ran")
-        return (f"{m.action_names[action]} {verb} for {_e(op.execution)} while "
-                f"{m.world.targets[t]} held {_held(held)}")
     return check
 
 
@@ -289,19 +186,30 @@ def _order(m: Model, a: int) -> tuple[int, int]:
 
 
 def hazards_for(m: Model) -> list[Hazard]:
-    """Every hazard that can apply to the model's pipeline, one per place."""
+    """Every hazard that can apply to the model's pipeline, one per place.
+
+    Where a pattern of `spec.patterns` says what the hazard is, the hazard is that pattern's
+    instance (the same check, under the rule's name): SL101 and SL102 are `never-older`, SL104 is
+    `exclusive` over a target's deploys, SL201, SL202 and SL401 are `matches`.  SL103, SL203 and
+    SL301 are about how a provider or an operator interleaves work, and have checks of their own.
+    """
     assert m.world is not None, "hazards need a model built with its world"
     world = m.world
     out: list[Hazard] = []
 
-    def add(rule_id: str, a: int | None, check,  # type: ignore[no-untyped-def]
-            instance: tuple[object, ...], stage: int | None = None) -> None:
+    def add(rule_id: str, a: int | None, check: Property | tuple,  # type: ignore[type-arg]
+            stage: int | None = None) -> None:
         rule = RULES[rule_id]
         s = m.action_stage[a] if a is not None else stage
         assert s is not None
         where = m.stage_names[s] + (f".{m.action_names[a]}" if a is not None else "")
-        prop = Property(f"{rule.name}@{where}", "hazard", rule.summary, rule.source,
-                        (m.policy.name,), step_check=check, instance=instance)
+        if isinstance(check, Property):
+            state_check, step_check, code = check.state_check, check.step_check, check.instance
+        else:
+            state_check, (step_check, code) = None, check
+        prop = Property(f"{rule.name}@{where}", "hazard",
+                        rule.summary, rule.source, (m.policy.name,), state_check=state_check,
+                        step_check=step_check, instance=code, group="this pipeline")
         role = world.roles[a] if a is not None and world.roles else None
         inferred = role.how if role is not None and role.inferred else None
         severity = rule.severity
@@ -310,6 +218,12 @@ def hazards_for(m: Model) -> list[Hazard]:
         out.append(Hazard(rule, m.stage_names[s], m.action_names[a] if a is not None else None,
                           prop, inferred, severity))
 
+    def pattern(name: str, **args: object) -> Property:
+        return instance(m, PropertySpec(name, args))
+
+    def action(a: int) -> str:
+        return f"{m.stage_names[m.action_stage[a]]}.{m.action_names[a]}"
+
     for t in range(len(world.targets)):
         writers = [a for a, w in enumerate(world.writes) if w == t]
         if not writers:
@@ -317,25 +231,23 @@ def hazards_for(m: Model) -> list[Hazard]:
         writer = writers[0]
         overlap = world.overlap[t] if world.overlap else LAST_WRITER_WINS
         if overlap == LAST_WRITER_WINS:
-            add("SL101", writer, _backwards(m, t, via_abandon=True), ("backwards", t, True))
-            add("SL102", writer, _backwards(m, t, via_abandon=False), ("backwards", t, False))
-        else:
-            replaces = overlap == REPLACES
-            add("SL102", writer, _starts_older(m, t, replaces),
-                ("starts-older", t, int(replaces)))
+            add("SL101", writer, pattern("never-older", target=world.targets[t],
+                                         via="abandoned-work"))
+        add("SL102", writer, pattern("never-older", target=world.targets[t], via="deploy"))
         if overlap == REFUSES_WHILE_BUSY:
-            add("SL103", writer, _refused_busy(m, t), ("refused-busy", t))
-            add("SL104", writer, _refused_concurrent(m, t), ("refused-concurrent", t))
+            add("SL103", writer, (_refused_busy(m, t), ("refused-busy", t)))
+            add("SL104", writer, pattern("exclusive", actions=[action(w) for w in writers],
+                                         **{"abandoned-work": False}))
     for a, reads in enumerate(world.reads):
         kind = world.roles[a].kind if world.roles else "test"
         for t in reads:
             writers = [w for w, x in enumerate(world.writes) if x == t and w != a]
             if any(_order(m, w) < _order(m, a) for w in writers):
                 rule = {"test": "SL201", "approval": "SL401"}.get(kind, "SL202")
-                add(rule, a, _read_other(m, a, t), ("read-other", a, t))
+                add(rule, a, pattern("matches", action=action(a), target=world.targets[t]))
             for w in writers:
                 if _order(m, w) > _order(m, a):
-                    add("SL203", a, _stale_read(m, a, w), ("stale-read", a, w))
+                    add("SL203", a, (_stale_read(m, a, w), ("stale-read", a, w)))
     for s in range(1, m.stage_count):
-        add("SL301", None, _entered_after_stop(m, s), ("entered-after-stop", s), stage=s)
+        add("SL301", None, (_entered_after_stop(m, s), ("entered-after-stop", s)), stage=s)
     return out

@@ -55,6 +55,13 @@ class Property:
     """For a property made once per place of a pipeline (a hazard at a target, an action, a
     stage): the name of what it checks and its parameters, e.g. ("backwards", 0, True), so that
     an engine can evaluate the same check in its own form.  Empty for the catalogue's own."""
+    goal: Callable[[State], bool] | None = None
+    """For a progress property other than the catalogue's own (`spec.patterns`' eventually):
+    the states that must stay reachable from every reachable state, and how to say so."""
+    goal_text: str = ""
+    group: str = "CodePipeline's guarantees"
+    """Which question it answers: "CodePipeline's guarantees" (the catalogue: what the service
+    promises every pipeline) or "this pipeline" (its hazards and its owner's own properties)."""
 
     def applies_to(self, mode: str) -> bool:
         return mode in self.modes

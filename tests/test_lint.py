@@ -326,8 +326,7 @@ def test_cloudformation_in_parallel_mode_refuses_or_reorders() -> None:
                 for f in report(example("cross-account.json"), "--stops", "0")}
     refused = findings[("SL104", "DeployApi", "DeployToTest")]
     assert refused["message"].endswith(
-        "e2's DeployApi started on StackName=orders-api-test while e1's deployment there was "
-        "in progress.")
+        "e1's DeployApi and e2's DeployApi are in progress at once.")
     reordered = findings[("SL102", "DeployApi", "DeployToTest")]
     assert reordered["message"].endswith(
         "e1's DeployApi started on StackName=orders-api-test, which holds e2's newer revision: "
@@ -731,8 +730,7 @@ def test_one_stack_deployed_by_next_door_stages_is_refused_not_reordered(tmp_pat
     path = _two_stages(tmp_path, mode, "orders", "orders", "CloudFormation")
     assert _rule(path, "SL102") == []
     [f] = _rule(path, "SL104")
-    assert f["message"].endswith("e2's DeployA started on StackName=orders while e1's "
-                                 "deployment there was in progress.")
+    assert f["message"].endswith("e1's DeployB and e2's DeployA are in progress at once.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -802,8 +800,8 @@ def _with_stagelock(tmp_path: Path, stagelock: object) -> Path:
     ({"ignore": ["SL999"]}, f"stagelock.ignore[0]: expected a rule id or name {RULE_LIST}, "
                             "got 'SL999'"),
     ({"ignore": "SL401"}, "stagelock: expected {ignore: [rule ids or names]}"),
-    ({"silence": ["SL401"]}, "stagelock.silence: expected one of ignore, reason, actions, got "
-                             "'silence'"),
+    ({"silence": ["SL401"]}, "stagelock.silence: expected one of ignore, reason, actions, "
+                             "properties, got 'silence'"),
     ({"actions": {"Deploy.Fleet": {"role": "deployer"}}},
      "stagelock.actions.Deploy.Fleet.role: expected one of deploy, test, approval, none, got "
      "'deployer'"),

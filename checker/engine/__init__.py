@@ -142,14 +142,30 @@ def explore(
                              f"fingerprints, but the interpreted engine runs this ({why})")
         ex = interpreted.explore(model, bounds, list(properties), progress)
         ex.engine_reason = why
-        return ex
+        return _with_initial_state(ex, model, properties)
     module = _compiled()
     assert not isinstance(module, str)
     result: Explored = module.explore_compiled(
         model, bounds, list(properties), progress,
         workers=workers if workers is not None else default_workers(), storage=storage)
     result.engine_reason = why
-    return result
+    return _with_initial_state(result, model, properties)
+
+
+def _with_initial_state(ex: Explored, model: Model, properties: Sequence[Property]) -> Explored:
+    """The state properties checked on the initial state too, which both engines' searches
+    check only on the states they reach by a step: the catalogue's hold there by construction,
+    but a property of one's own (`always` a stage has succeeded) may not, and its shortest
+    counterexample is then no step at all."""
+    initial = model.initial()
+    for p in properties:
+        if p.kind == "progress" or p.state_check is None:
+            continue
+        why = p.state_check(model, initial)
+        if why:
+            (ex.witnesses if p.kind == "witness" else ex.violations)[p.name] = Finding(
+                0, detail=why)
+    return ex
 
 
 def describe_engine(ex: Explored) -> str:

@@ -9,6 +9,7 @@ steps are `edge_target[edge_start[i]:edge_start[i + 1]]`).
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 from typing import Any
 
 from checker.engine.result import Finding
@@ -28,7 +29,8 @@ def find_deadlock(ex: Any) -> Finding | None:
     return None
 
 
-def find_stuck(ex: Any) -> Finding | None:
+def find_stuck(ex: Any, goal: Callable[[State], bool] | None = None,
+               detail: str = "from here some execution can no longer finish") -> Finding | None:
     """The first state from which no path leads to a state where every execution has finished.
 
     Backward reachability from the finished states over the recorded edges (compact arrays; the
@@ -49,7 +51,8 @@ def find_stuck(ex: Any) -> Finding | None:
             sources[fill[t]] = s
             fill[t] += 1
     can = bytearray(n)
-    stack = [i for i in range(n) if not unfinished(ex.state(i))]
+    reached = goal if goal is not None else (lambda state: not unfinished(state))
+    stack = [i for i in range(n) if reached(ex.state(i))]
     for i in stack:
         can[i] = 1
     while stack:
@@ -61,5 +64,10 @@ def find_stuck(ex: Any) -> Finding | None:
                 stack.append(s)
     for i in range(n):
         if not can[i]:
-            return Finding(i, detail="from here some execution can no longer finish")
+            return Finding(i, detail=detail)
     return None
+
+
+def stuck_detail(goal: Any) -> str:
+    """What a state from which an `eventually` property's goal cannot be reached shows."""
+    return f"from here no path leads to {goal.goal_text}"

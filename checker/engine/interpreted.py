@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from checker.coverage import execution_changes, inbound_transition_changes
 from checker.engine.bounds import Bounds, allowed, spend
-from checker.engine.graph import find_deadlock, find_stuck
+from checker.engine.graph import find_deadlock, find_stuck, stuck_detail
 from checker.engine.result import Finding, trace_to
 from checker.errors import Terminated, reraise_interruption
 from spec.lifecycles import COMPILED
@@ -110,10 +110,13 @@ class Exploration:
         """The shallowest state with an unfinished execution and no move at all."""
         return find_deadlock(self)
 
-    def stuck(self) -> Finding | None:
-        """The first state from which some execution can no longer finish (meaningful only
+    def stuck(self, goal: Property | None = None) -> Finding | None:
+        """The first state from which some execution can no longer finish, or with `goal` (an
+        `eventually` property) from which no state it asks for can be reached (meaningful only
         when the search completed)."""
-        return find_stuck(self)
+        if goal is None:
+            return find_stuck(self)
+        return find_stuck(self, goal.goal, stuck_detail(goal))
 
     def chart_changes(self) -> set[tuple[str, str, str]]:
         """The lifecycle charts' transitions (chart, source, target) that some recorded step

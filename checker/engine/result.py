@@ -91,7 +91,10 @@ class Explored(Protocol):
 
     def deadlock(self) -> Finding | None: ...
 
-    def stuck(self) -> Finding | None: ...
+    def stuck(self, goal: Any = None) -> Finding | None:
+        """The first state from which some execution can no longer finish, or with `goal` (an
+        `eventually` property, `spec.patterns`) from which no state it asks for is reachable."""
+        ...
 
     def chart_changes(self) -> set[tuple[str, str, str]]:
         """The lifecycle charts' transitions (chart, source, target) some recorded step made."""

@@ -31,6 +31,7 @@ from checker.engine.compiled.rules import (
 from checker.engine.compiled.tables import (
     H_A,
     H_APPR,
+    H_ASTAGE,
     H_DIS,
     H_E,
     H_FLT,
@@ -84,7 +85,21 @@ Z_ENTERED_AFTER_STOP = 23
 Z_REFUSED_BUSY = 24
 Z_STALE_READ = 25
 Z_STARTS_OLDER = 26
-Z_REFUSED_CONCURRENT = 27
+# 27 was the start of a concurrent deploy: now the pattern exclusive
+Z_BACK_ANY = 28
+# The patterns of spec.patterns: state kinds 30..39, step kinds 40..
+P_EXCLUSIVE = 30
+P_NEVER = 31
+P_ALWAYS = 32
+W_SOMETIMES = 33
+P_AT_MOST = 34
+FIRST_PATTERN_STATE_KIND = 30
+LAST_PATTERN_STATE_KIND = 39
+Z_PRECEDES_ACTION = 40
+Z_PRECEDES_TARGET = 41
+# Facts' subjects, as spec.patterns numbers them (the kernel's cache covers this package's
+# files only, so the numbers are kept here, and a test compares them)
+F_EXECUTION, F_STAGE, F_ACTION, F_TARGET = 1, 2, 3, 4
 PAIR = 1024
 """A parameter that names two numbers (an action and a target, a reader and a writer) is
 `first * PAIR + second`."""
@@ -92,7 +107,7 @@ PAIR = 1024
 
 @njit(cache=True, inline="always")
 def is_state_kind(kind):
-    return kind <= LAST_STATE_KIND
+    return kind <= LAST_STATE_KIND or FIRST_PATTERN_STATE_KIND <= kind <= LAST_PATTERN_STATE_KIND
 
 
 # --------------------------------------------------------------------------------------------
@@ -116,12 +131,83 @@ def stage_summary(v, T, inside, queued):
             inside[s] += 1
 
 
+@njit(cache=True)
+def fact_holds(v, T, code):
+    """Whether state v has the fact numbered `code` (spec.patterns.Fact.code): subject, value
+    and index packed as subject + 8 * value + 256 * index."""
+    subject = code & 7
+    value = (code >> 3) & 31
+    index = code >> 8
+    rec = T[H_REC]
+    n = v[T[H_N]]
+    if subject == F_EXECUTION:
+        for e in range(n):
+            if v[e * rec + R_STATUS] == value:
+                return True
+        return False
+    if subject == F_STAGE or subject == F_ACTION:
+        s = index if subject == F_STAGE else T[T[H_ASTAGE] + index]
+        e = v[T[H_LAT] + s] - 1
+        if e < 0:
+            return False
+        b = e * rec
+        if subject == F_ACTION:
+            return v[b + R_ACT + index] == value
+        stage = v[b + R_STAGE]
+        if s < stage:
+            return value == SUCC
+        if s > stage or v[b + R_WAIT]:
+            return False
+        return v[b + R_STATUS] == value
+    held = v[T[H_REV] + index] - 1
+    if value == 0:
+        return held < 0
+    for e in range(n - 1, held, -1):
+        if v[e * rec + R_STATUS] == SUCC:
+            return True
+    return False
+
+
+@njit(cache=True)
+def pattern_state_check(v, T, kind, param, params):
+    """The state patterns of spec.patterns; `exclusive` finds its actions in params[param:]
+    as (abandoned work counts, how many, the actions)."""
+    rec = T[H_REC]
+    n = v[T[H_N]]
+    if kind == P_EXCLUSIVE:
+        running = 0
+        E = T[H_E]
+        for i in range(params[param + 1]):
+            a = params[param + 2 + i]
+            for e in range(n):
+                if v[e * rec + R_ACT + a] == A_IP:
+                    running += 1
+            if params[param]:
+                for f in range(E):
+                    running += v[T[H_FLT] + a * E + f]
+        return running >= 2
+    if kind == P_NEVER or kind == W_SOMETIMES:
+        return fact_holds(v, T, param)
+    if kind == P_ALWAYS:
+        return not fact_holds(v, T, param)
+    if kind == P_AT_MOST:
+        status = param & 255
+        ended = 0
+        for e in range(n):
+            if v[e * rec + R_STATUS] == status:
+                ended += 1
+        return ended > param >> 8
+    return False
+
+
 @njit(cache=True, inline="always")
-def state_check(v, T, kind, inside, queued):
-    """The state property `kind` on state v, with its stage summary."""
+def state_check(v, T, kind, param, params, inside, queued):
+    """The state property `kind` (with its parameter) on state v, with its stage summary."""
     rec = T[H_REC]
     n = v[T[H_N]]
     S = T[H_S]
+    if kind >= FIRST_PATTERN_STATE_KIND:
+        return pattern_state_check(v, T, kind, param, params)
     if kind == P_ONE_PER_LOCK:
         for s in range(S):
             if inside[s] > 1:
@@ -270,9 +356,6 @@ def _start_check(vb, va, T, kind, t, replaces, changed, nchanged):
             if kind == Z_REFUSED_BUSY:
                 if _abandoned_on(va, T, t):
                     return True
-            elif kind == Z_REFUSED_CONCURRENT:
-                if _deploying(va, T, t, e, 0):
-                    return True
             else:
                 if replaces and _deploying(va, T, t, e, e + 1):
                     return True
@@ -295,18 +378,29 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
     opy = (op >> 28) & 3
     if kind == P_NO_RETRY_SUPERSEDED:
         return opkind == OP_RETRY and vb[ope * rec + R_STATUS] == SUPERSEDED
-    if kind == Z_BACK_ABANDONED or kind == Z_BACK_DEPLOYED:
+    if kind == Z_BACK_ABANDONED or kind == Z_BACK_DEPLOYED or kind == Z_BACK_ANY:
         old = vb[T[H_REV] + param] - 1
         new = va[T[H_REV] + param] - 1
         if old < 0 or new >= old:
             return False
-        return (opkind == OP_WORK_FINISHES) == (kind == Z_BACK_ABANDONED)
+        return kind == Z_BACK_ANY or (opkind == OP_WORK_FINISHES) == (kind == Z_BACK_ABANDONED)
+    if kind == Z_PRECEDES_ACTION:
+        if opx != param % PAIR or not (opkind == OP_SUCCEEDED
+                                       or opkind == OP_APPROVAL and opy == 0):
+            return False
+        return vb[ope * rec + R_ACT + param // PAIR] != A_SUCC
+    if kind == Z_PRECEDES_TARGET:
+        t = param % PAIR
+        e = va[T[H_REV] + t] - 1
+        if e < 0 or va[T[H_REV] + t] == vb[T[H_REV] + t]:
+            return False
+        return va[e * rec + R_ACT + param // PAIR] != A_SUCC
     if kind == Z_READ_OTHER:
         if opx != param // PAIR or not (opkind == OP_SUCCEEDED
                                         or opkind == OP_APPROVAL and opy == 0):
             return False
         return vb[T[H_REV] + param % PAIR] - 1 != ope
-    if kind == Z_REFUSED_BUSY or kind == Z_REFUSED_CONCURRENT:
+    if kind == Z_REFUSED_BUSY:
         return _start_check(vb, va, T, kind, param, 0, changed, nchanged)
     if kind == Z_STARTS_OLDER:
         return _start_check(vb, va, T, kind, param // PAIR, param % PAIR, changed, nchanged)
@@ -459,7 +553,7 @@ def check_all(vb, va, T, op, known, kinds, params, pending, hits, row, changed, 
             if not summarised:
                 stage_summary(va, T, inside, queued)
                 summarised = True
-            hit = state_check(va, T, kind, inside, queued)
+            hit = state_check(va, T, kind, params[p], params, inside, queued)
         else:
             hit = step_check(vb, va, T, kind, params[p], op, changed, nchanged)
         if hit:

@@ -23,6 +23,7 @@ from numba import njit, prange
 from checker.engine.compiled.checks import (
     changed_executions,
     check_all,
+    fact_holds,
     is_state_kind,
     record_charts,
 )
@@ -369,9 +370,10 @@ def first_deadlock(T, states, edge_start, expanded, cur):
 
 
 @njit(cache=True, parallel=True)
-def finished_states(T, states, n, cur):
-    """1 for each state in which every execution has finished, by every worker at once (`cur`
-    holds one scratch vector per worker)."""
+def finished_states(T, states, n, cur, goal):
+    """1 for each state in which every execution has finished (goal 0), or that has the fact
+    numbered `goal` (`checks.fact_holds`), by every worker at once (`cur` holds one scratch
+    vector per worker)."""
     can = np.zeros(n, dtype=np.uint8)
     workers = cur.shape[0]
     per = (n + workers - 1) // workers
@@ -379,20 +381,24 @@ def finished_states(T, states, n, cur):
         here = cur[t]
         for i in range(t * per, min(n, (t + 1) * per)):
             unpack(states[i], T, here)
-            if not _unfinished(here, T):
+            if goal == 0:
+                if not _unfinished(here, T):
+                    can[i] = 1
+            elif fact_holds(here, T, goal):
                 can[i] = 1
     return can
 
 
 @njit(cache=True)
-def first_stuck(T, states, n, edge_start, edge_target, cur):
-    """The first state from which no path leads to a state where every execution finished.
+def first_stuck(T, states, n, edge_start, edge_target, cur, goal):
+    """The first state from which no path leads to a state where every execution finished
+    (goal 0), or to a state with the fact numbered `goal`.
 
     A state can finish if it is finished or some successor can.  Sweeps over the states from
     the last found to the first, until nothing changes: an edge to a later state (most of them,
     in breadth-first order) is settled in the same sweep, an edge back needs another.  No
     reverse graph is built, so the analysis needs one byte per state beyond the graph."""
-    can = finished_states(T, states, n, cur)
+    can = finished_states(T, states, n, cur, goal)
     changed = True
     while changed:
         changed = False

@@ -34,6 +34,7 @@ from checker.engine.compiled.tables import (
     decode_op,
     encode,
 )
+from checker.engine.graph import stuck_detail
 from checker.engine.interpreted import default_max_memory, resident_bytes
 from checker.engine.result import Finding, trace_to
 from checker.errors import (
@@ -74,12 +75,9 @@ PROPERTY_KINDS = {
 compact graph after the search)."""
 
 INSTANCE_KINDS = {
-    ("backwards", True): C.Z_BACK_ABANDONED,
-    ("backwards", False): C.Z_BACK_DEPLOYED,
     ("read-other",): C.Z_READ_OTHER,
     ("entered-after-stop",): C.Z_ENTERED_AFTER_STOP,
     ("refused-busy",): C.Z_REFUSED_BUSY,
-    ("refused-concurrent",): C.Z_REFUSED_CONCURRENT,
     ("starts-older",): C.Z_STARTS_OLDER,
     ("stale-read",): C.Z_STALE_READ,
 }
@@ -113,26 +111,45 @@ def variant_flags(model: Model) -> int:
     return flags
 
 
-def property_code(p: Property) -> tuple[int, int] | None:
-    """(kind, parameter) of a property in the kernel; None for a progress property."""
-    if p.kind == "progress" and p.name in ("no-deadlock", "can-always-finish"):
-        return None
+PATTERN_KINDS = {
+    "never": C.P_NEVER,
+    "always": C.P_ALWAYS,
+    "sometimes": C.W_SOMETIMES,
+    "precedes-action": C.Z_PRECEDES_ACTION,
+    "precedes-target": C.Z_PRECEDES_TARGET,
+}
+"""The patterns of `spec.patterns` whose instance is (what, one number) or (what, a pair)."""
+BACKWARDS_KINDS = (C.Z_BACK_ANY, C.Z_BACK_DEPLOYED, C.Z_BACK_ABANDONED)
+"""`never-older` on a target where the last writer wins, by `spec.patterns.VIA`."""
+
+
+def property_code(p: Property) -> tuple[int, int, tuple[int, ...]] | None:
+    """(kind, parameter, more parameters) of a property in the kernel; None for a progress
+    property (decided on the graph after the search)."""
+    if p.kind == "progress":
+        if p.name in ("no-deadlock", "can-always-finish") or p.instance[:1] == ("eventually",):
+            return None
+        raise Unsupported(f"the property {p.name} has no compiled form")
     if p.instance:
-        what, *params = p.instance
-        if what == "backwards" and len(params) == 2:
-            return INSTANCE_KINDS[("backwards", bool(params[1]))], int(params[0])  # type: ignore[call-overload]
-        if (what,) in INSTANCE_KINDS and len(params) == 1:
-            return INSTANCE_KINDS[(str(what),)], int(params[0])  # type: ignore[call-overload]
-        if (what,) in INSTANCE_KINDS and len(params) == 2:
-            first, second = (int(x) for x in params)  # type: ignore[call-overload]
-            if 0 <= second < C.PAIR:
-                return INSTANCE_KINDS[(str(what),)], first * C.PAIR + second
+        what, *args = p.instance
+        params = [int(x) for x in args]  # type: ignore[call-overload]
+        if what == "backwards" and len(params) == 2 and 0 <= params[1] < 3:
+            return BACKWARDS_KINDS[params[1]], params[0], ()
+        if what == "exclusive" and len(params) >= 2:
+            return C.P_EXCLUSIVE, 0, (params[0], len(params) - 1, *params[1:])
+        if what == "at-most" and len(params) == 2 and 0 <= params[0] < 256:
+            return C.P_AT_MOST, params[1] + 256 * params[0], ()
+        kind = INSTANCE_KINDS.get((str(what),)) or PATTERN_KINDS.get(str(what))
+        if kind is not None and len(params) == 1:
+            return kind, params[0], ()
+        if kind is not None and len(params) == 2 and 0 <= params[1] < C.PAIR:
+            return kind, params[0] * C.PAIR + params[1], ()
         raise Unsupported(f"the property {p.name} ({what}) has no compiled form")
     known = PROPERTIES.get(p.name)
     if known is None or p.name not in PROPERTY_KINDS or (
             known.state_check is not p.state_check or known.step_check is not p.step_check):
         raise Unsupported(f"the property {p.name} has no compiled form")
-    return PROPERTY_KINDS[p.name], 0
+    return PROPERTY_KINDS[p.name], 0, ()
 
 
 def unsupported(model: Model, properties: list[Property]) -> str | None:
@@ -262,15 +279,22 @@ class CompiledExploration:
                                 f"readable rules")
         return Finding(i, detail="an execution is unfinished and nothing can happen")
 
-    def stuck(self) -> Finding | None:
-        """The first state from which no path leads to a state where every execution finished."""
+    def stuck(self, goal: Property | None = None) -> Finding | None:
+        """The first state from which no path leads to a state where every execution finished,
+        or with `goal` (an `eventually` property) to a state with its fact."""
         scratch = np.zeros((max(1, self.workers), self.tables.length), dtype=np.int32)
+        code = 0 if goal is None else int(goal.instance[1])  # type: ignore[call-overload]
         i = int(G.first_stuck(self.tables.T, self.states, len(self), self.edge_start,
-                              self.edge_target, scratch))
+                              self.edge_target, scratch, code))
         if i < 0:
             return None
         state, budgets = self.node(i)
         _replay(self, self.path(i), state, budgets)
+        if goal is not None:
+            if goal.goal is None or goal.goal(state):
+                raise InternalError(f"compiled engine: state {i} has what {goal.name} asks "
+                                    f"for under the readable rules")
+            return Finding(i, detail=stuck_detail(goal))
         return Finding(i, detail="from here some execution can no longer finish")
 
     def chart_changes(self) -> set[tuple[str, str, str]]:
@@ -357,7 +381,7 @@ class FingerprintExploration(CompiledExploration):
         _replay(self, self.path(i), state, budgets)
         return Finding(i, detail="an execution is unfinished and nothing can happen")
 
-    def stuck(self) -> Finding | None:
+    def stuck(self, goal: Property | None = None) -> Finding | None:
         raise InternalError("fingerprint storage keeps no graph to decide can-always-finish")
 
 
@@ -436,13 +460,21 @@ class _Work:
     def __init__(self, model: Model, bounds: Bounds, properties: list[Property],
                  workers: int | None) -> None:
         flags = variant_flags(model)
-        codes: list[tuple[int, int]] = []
+        found: list[tuple[int, int, tuple[int, ...]]] = []
         self.checked: list[Property] = []
         for p in properties:
             code = property_code(p)
             if code is not None:
-                codes.append(code)
+                found.append(code)
                 self.checked.append(p)
+        # A property with more parameters than one finds them after every property's own.
+        codes: list[tuple[int, int]] = []
+        more: list[int] = []
+        for kind, param, extra in found:
+            if extra:
+                param = len(found) + len(more)
+                more += extra
+            codes.append((kind, param))
         if bounds.executions > 255:
             raise Unsupported("more than 255 executions")
         self.model, self.bounds, self.properties = model, bounds, properties
@@ -462,7 +494,7 @@ class _Work:
         self.needs_graph = any(p.kind == "progress" for p in properties) or not properties
         nprop = len(codes)
         self.kinds = np.array([k for k, _ in codes], dtype=np.int32)
-        self.params = np.array([p for _, p in codes], dtype=np.int32)
+        self.params = np.array([p for _, p in codes] + more, dtype=np.int32)
         self.pending = np.ones(nprop, dtype=np.uint8)
         self.found = np.full((max(1, nprop), 3), -1, dtype=np.int64)
         self.hits = np.full((nt, max(1, nprop)), -1, dtype=np.int64)
