@@ -125,8 +125,9 @@ class CheckConfig:
 
     @property
     def asks_of_pipeline(self) -> bool:
-        """Whether there are questions about this pipeline (no catalogue selection by name)."""
-        return not self.properties and bool(self.own or self.hazards)
+        """Whether there are questions about this pipeline: its owner's properties, or its
+        hazards (unless properties of the catalogue were chosen by name)."""
+        return bool(self.own) or (self.hazards and not self.properties)
 
 
 @dataclass
@@ -193,7 +194,7 @@ def check_mode(
                     f"which {mode} mode does not have (\"Parallel mode does not have a pipeline "
                     f"state.\")"))
                 continue
-            v = _verdict(p, first if first is not None and p.name in structural else ex)
+            v = verdict(p, first if first is not None and p.name in structural else ex)
             if p.name in severity:
                 v.severity = severity[p.name]
                 v.fails = SEVERITIES.index(v.severity) <= fail
@@ -226,14 +227,14 @@ def pipeline_properties(config: CheckConfig, model: Model) -> tuple[
     if not config.asks_of_pipeline:
         return [], {}, set()
     hazards = [h for h in hazards_for(model) if h.rule.id not in config.ignored] \
-        if config.hazards else []
+        if config.hazards and not config.properties else []
     own = instances(model, config.own)
     return ([h.property for h in hazards] + own,
             {h.property.name: h.severity for h in hazards},
             {h.property.name for h in hazards if not h.rule.operator})
 
 
-def _verdict(p: Property, ex: Explored) -> Verdict:
+def verdict(p: Property, ex: Explored) -> Verdict:
     verdict = _found(p, ex)
     # A violation found, or a witness seen, is what happened; anything else is NOT APPLICABLE
     # when the bounds rule the property's subject out.

@@ -426,7 +426,8 @@ def _config(args: argparse.Namespace) -> CheckConfig:
             raise InputError("command line", f"--variant #{i + 1}",
                              f"expected a variant name ({', '.join(VARIANTS)}), got {name!r}")
     if args.property:
-        config = replace(config, properties=tuple(args.property))
+        # The properties named are all that is checked: not the file's own, nor its hazards.
+        config = replace(config, properties=tuple(args.property), own=())
     for mode in config.modes if config.properties else ():
         if not properties_for(mode, config.properties):
             names = ", ".join(config.properties)

@@ -22,14 +22,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from checker.annotations import check_keys, declared_actions, ignore_list, rule_ids
-from checker.check import INTERRUPTIONS, interruption
+from checker.annotations import (
+    check_keys,
+    declared_actions,
+    ignore_list,
+    instances,
+    property_specs,
+    rule_ids,
+)
+from checker.check import INTERRUPTIONS, NOT_SEEN, REFUTED, UNDETERMINED, interruption
+from checker.check import verdict as verdict_of
 from checker.engine import Bounds, Explored, engine_json, explore
 from checker.errors import InputError
 from checker.formats import NoPipeline, PipelineSource, sources_in
 from checker.report import trace_steps
 from spec.declaration import Pipeline
-from spec.hazards import SEVERITIES, Hazard, Rule, hazards_for
+from spec.hazards import OWN, RULES, SEVERITIES, Hazard, Rule, hazards_for
 from spec.rules import Model, build_model
 from spec.world import derive_world
 
@@ -64,6 +72,9 @@ class Target:
     when every search finished.  "not searched" when the run ended before this pipeline."""
     model: Model | None = None
     """The pipeline's model with the world lint derived (made once, by `_model`)."""
+    own: list[Hazard] = field(default_factory=list)
+    """The properties the file's `stagelock: properties` asks of the pipeline, as hazards of
+    the rule OWN (set by `_model`)."""
 
 
 @dataclass
@@ -158,10 +169,35 @@ def lint_target(target: Target, bounds: Bounds, ignore: set[str], engine: str = 
             findings.append(Finding(h.rule, target.file, target.pipeline.name, h.stage,
                                     h.action, found.detail, trace_steps(m, ex.trace(found)),
                                     line, h.severity, h.inferred))
+    if target.own and target.stopped_by not in INTERRUPTIONS:
+        findings += _own_findings(target, m, bounds, engine, workers)
+    elif target.own:
+        target.undecided += target.own
     order = {stage.name: i for i, stage in enumerate(target.pipeline.stages)}
     findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.rule.id, order[f.stage],
                                  f.action or ""))
     return _grouped(findings)
+
+
+def _own_findings(target: Target, m: Model, bounds: Bounds, engine: str,
+                  workers: int | None) -> list[Finding]:
+    """The owner's properties, searched with lint's bounds: a refuted one (or a `sometimes`
+    never seen) is a finding of the rule OWN, with its shortest trace."""
+    ex = explore(m, bounds, [h.property for h in target.own], engine=engine, workers=workers)
+    target.engines["properties"] = engine_json(ex)
+    if not (ex.complete or ex.stopped_by == "every property decided"):
+        target.stopped_by = target.stopped_by or ex.stopped_by
+    findings = []
+    for h in target.own:
+        v = verdict_of(h.property, ex)
+        if v.verdict == UNDETERMINED:
+            target.undecided.append(h)
+        if v.verdict not in (REFUTED, NOT_SEEN):
+            continue
+        detail = v.detail if v.verdict == REFUTED else "it never happens within lint's bounds"
+        findings.append(Finding(h.rule, target.file, target.pipeline.name, h.stage, None,
+                                detail, trace_steps(m, v.trace or []), None, h.severity))
+    return findings
 
 
 def _model(target: Target) -> Model:
@@ -173,6 +209,13 @@ def _model(target: Target) -> Model:
                                     source.stagelock_place or "stagelock")
         target.model = build_model(target.pipeline, world=derive_world(target.pipeline, declared),
                                    disabled_at_start=target.disabled)
+        specs = property_specs(source.stagelock.get("properties"), target.file,
+                               f"{source.stagelock_place or 'stagelock'}.properties")
+        first = target.pipeline.stages[0].name
+        target.own = [Hazard(replace(RULES[OWN], name=p.name, summary=p.meaning,
+                                     fix=p.source), first, None, p)
+                      for p in instances(target.model, specs)
+                      if p.applies_to(target.model.policy.name)]
     return target.model
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checker.annotations import property_spec
 from checker.check import (
     NOT_APPLICABLE,
     NOT_SEEN,
@@ -34,7 +35,7 @@ from checker.check import (
     overall,
     reference_pipeline,
 )
-from checker.config import check_bound, check_engine, check_names, check_workers
+from checker.config import check_bound, check_engine, check_names, check_workers, validate_own
 from checker.engine import Bounds
 from checker.errors import InputError
 from checker.formats import load_pipeline, pipeline_from_document
@@ -43,6 +44,7 @@ from checker.rulesfile import combine, load_rules_file
 from spec.declaration import Pipeline
 from spec.modes import MODES
 from spec.operations import Operation
+from spec.patterns import PropertySpec
 from spec.properties import PROPERTIES, properties_for
 from spec.variants import VARIANTS
 
@@ -229,7 +231,7 @@ def check(
     retries: int = 1,
     toggles: int = 1,
     failures: bool = True,
-    properties: str | Iterable[str] = (),
+    properties: str | Iterable[str | Mapping[str, object] | PropertySpec] = (),
     variants: str | Iterable[str] = (),
     rules: str | Path | Iterable[str | Path] = (),
     max_states: int | None = None,
@@ -242,7 +244,10 @@ def check(
 
     ``mode``: None for the declaration's own ``executionMode``, ``"all"`` for all three, a mode
     or a list of modes.  The bounds and ``failures`` are `stagelock check`'s options of the same
-    names; ``properties`` (default: all that apply) and ``variants`` take names (`stagelock
+    names; ``properties`` (default: all of CodePipeline's guarantees that apply) takes their
+    names and properties of one's own (`spec.patterns`: a mapping such as ``{"pattern":
+    "never-older", "target": "StackName=web-prod"}``, or a `spec.patterns.PropertySpec`), which
+    are checked with the pipeline's deploy targets; ``variants`` takes names (`stagelock
     properties`, `stagelock variants`); ``rules`` takes paths of rules files (variants of one's
     own, as `stagelock check --rules`).  A mode where none of the selected properties applies is
     not explored.  ``resource`` picks the pipeline of a CloudFormation template that has several.
@@ -262,7 +267,11 @@ def check(
         max_states=(None if max_states is None
                     else check_bound(_ARGUMENTS, "max_states", "max_states", max_states)),
     )
-    selected = check_names(_ARGUMENTS, "properties", _listed(properties), PROPERTIES, "property")
+    listed = _listed(properties) if isinstance(properties, str) else list(properties)
+    own = tuple(property_spec(p, _ARGUMENTS, f"properties[{i}]")
+                for i, p in enumerate(listed) if not isinstance(p, str))
+    selected = check_names(_ARGUMENTS, "properties", [p for p in listed if isinstance(p, str)],
+                           PROPERTIES, "property")
     chosen = check_names(_ARGUMENTS, "variants", _listed(variants), VARIANTS, "variant")
     if selected:
         applicable = tuple(m for m in modes if properties_for(m, selected))
@@ -277,7 +286,9 @@ def check(
     combine(_ARGUMENTS, "variants/rules", chosen, loaded)
     config = CheckConfig(pipeline, source, modes, bounds, selected, chosen, loaded,
                          check_engine(_ARGUMENTS, "engine", engine),
-                         None if workers is None else check_workers(_ARGUMENTS, "workers", workers))
+                         None if workers is None else check_workers(_ARGUMENTS, "workers", workers),
+                         own=own)
+    validate_own(config)
     results = []
     for m in modes:
         result = check_mode(config, m)

@@ -103,6 +103,10 @@ RULES = {r.id: r for r in (
          "disable the inbound transition before stopping",
          "Before you stop an execution, we recommend that you disable the transition in front "
          "of the stage.", operator=True, grouped=True),
+    Rule("SL900", "own-property", "error",
+         "a property written for this pipeline under `stagelock: properties` does not hold",
+         "see why the property matters: the trace shows how it fails",
+         "the pipeline's owner"),
     Rule("SL401", "approval-sees-other-revision", "error",
          "an approval is given for one revision while the environment the approver looks at "
          "holds another",
@@ -111,6 +115,11 @@ RULES = {r.id: r for r in (
          "A stage with an approval action is locked until the approval action is approved or "
          "rejected or has timed out."),
 )}
+
+
+OWN = "SL900"
+"""The rule of every property a pipeline's owner writes (`spec.patterns`): its findings carry
+the property's own name, meaning and why."""
 
 
 @dataclass(frozen=True)

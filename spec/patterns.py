@@ -24,9 +24,9 @@ A *fact* is one thing GetPipelineState or GetPipelineExecution shows, or what a 
     stage X status S      stage X's latestExecution.status is S (StageExecutionStatus)
     action X status S     action X's latestExecution.status is S, as GetPipelineState shows it
                           for the execution that entered its stage last (ActionExecutionStatus)
-    target X holds H      H is `nothing` (no deploy has finished on it yet) or `older` (it
-                          holds an older revision than the newest Succeeded execution's, or
-                          nothing although an execution succeeded)
+    target X holds H      H is `nothing` (no deploy has finished on it yet), `older` (it holds
+                          an older revision than the newest Succeeded execution's, or nothing
+                          although an execution succeeded) or `current` (not older)
 
 Revisions are executions' source revisions, in the order the executions started (`spec.state`).
 What a target holds is what the model's world tracks: the revision of the last deploy to finish
@@ -110,7 +110,7 @@ PATTERNS: dict[str, Pattern] = {p.name: p for p in (
 VIA = ("any", "deploy", "abandoned-work")
 """How a target may go back, for `never-older`: by any step, by a deploy finishing, or by
 abandoned work that finishes after the stop."""
-HOLDS = ("nothing", "older")
+HOLDS = ("nothing", "older", "current")
 
 # Facts, as the compiled engine numbers them: subject + 8 * value + 256 * index.
 F_EXECUTION, F_STAGE, F_ACTION, F_TARGET = 1, 2, 3, 4
@@ -345,10 +345,12 @@ def fact_check(m: Model, fact: Fact):  # type: ignore[no-untyped-def]
     if fact.value == 0:
         return lambda st: st.revisions[t] < 0
 
+    current = fact.value == 2
+
     def behind(st: State) -> bool:
         newest = max((e for e, ex in enumerate(st.executions) if ex.status == SUCCEEDED),
                      default=-1)
-        return newest >= 0 and st.revisions[t] < newest
+        return (newest >= 0 and st.revisions[t] < newest) != current
     return behind
 
 
@@ -456,8 +458,10 @@ def parse_fact(m: Model, value: object, place: str) -> Fact:
     if got not in HOLDS:
         raise PatternError(f"{place}.holds", f"expected {' or '.join(HOLDS)}, got {got!r}")
     assert m.world is not None
-    holds = ("holding nothing" if got == "nothing"
-             else "holding an older revision than the newest Succeeded execution's")
+    holds = {"nothing": "holding nothing",
+             "older": "holding an older revision than the newest Succeeded execution's",
+             "current": "holding the newest Succeeded execution's revision or a newer one"}[
+                 str(got)]
     return Fact(F_TARGET, t, HOLDS.index(str(got)), f"{m.world.targets[t]} {holds}")
 
 

@@ -162,10 +162,12 @@ def fact_holds(v, T, code):
     held = v[T[H_REV] + index] - 1
     if value == 0:
         return held < 0
+    older = False
     for e in range(n - 1, held, -1):
         if v[e * rec + R_STATUS] == SUCC:
-            return True
-    return False
+            older = True
+            break
+    return older != (value == 2)
 
 
 @njit(cache=True)
