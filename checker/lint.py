@@ -30,7 +30,7 @@ from checker.annotations import (
     property_specs,
     rule_ids,
 )
-from checker.check import INTERRUPTIONS, NOT_SEEN, REFUTED, UNDETERMINED, interruption
+from checker.check import INTERRUPTIONS, NOT_SEEN, PROVED, REFUTED, UNDETERMINED, interruption
 from checker.check import verdict as verdict_of
 from checker.engine import Bounds, Explored, engine_json, explore
 from checker.errors import InputError
@@ -181,22 +181,42 @@ def lint_target(target: Target, bounds: Bounds, ignore: set[str], engine: str = 
 
 def _own_findings(target: Target, m: Model, bounds: Bounds, engine: str,
                   workers: int | None) -> list[Finding]:
-    """The owner's properties, searched with lint's bounds: a refuted one (or a `sometimes`
-    never seen) is a finding of the rule OWN, with its shortest trace."""
-    ex = explore(m, bounds, [h.property for h in target.own], engine=engine, workers=workers)
-    target.engines["properties"] = engine_json(ex)
-    if not (ex.complete or ex.stopped_by == "every property decided"):
-        target.stopped_by = target.stopped_by or ex.stopped_by
+    """The owner's properties, searched with lint's bounds as the hazards are: first with no
+    stop (a property that fails there fails by the pipeline's shape: an error), then with the
+    stops allowed (one that fails only then needs an operator's stop: a warning).  A refuted
+    property, or a `sometimes` never seen, is a finding of the rule OWN with its shortest
+    trace."""
     findings = []
-    for h in target.own:
-        v = verdict_of(h.property, ex)
-        if v.verdict == UNDETERMINED:
-            target.undecided.append(h)
-        if v.verdict not in (REFUTED, NOT_SEEN):
-            continue
-        detail = v.detail if v.verdict == REFUTED else "it never happens within lint's bounds"
-        findings.append(Finding(h.rule, target.file, target.pipeline.name, h.stage, None,
-                                detail, trace_steps(m, v.trace or []), None, h.severity))
+    left = list(target.own)
+    phases = [("structural", replace(bounds, stops=0), "error")]
+    if bounds.stops > 0:
+        phases.append(("operator-properties", bounds, "warning"))
+    for phase, phase_bounds, severity in phases:
+        if not left:
+            break
+        ex = explore(m, phase_bounds, [h.property for h in left], engine=engine,
+                     workers=workers)
+        target.engines[f"properties-{phase}" if phase == "structural" else phase] = \
+            engine_json(ex)
+        if not (ex.complete or ex.stopped_by == "every property decided"):
+            target.stopped_by = target.stopped_by or ex.stopped_by
+        last = phase == phases[-1][0]
+        still = []
+        for h in left:
+            v = verdict_of(h.property, ex)
+            if v.verdict == PROVED and h.property.kind == "witness":
+                continue  # seen: answered
+            if v.verdict == REFUTED or v.verdict == NOT_SEEN and last:
+                detail = (v.detail if v.verdict == REFUTED
+                          else "it never happens within lint's bounds")
+                findings.append(Finding(h.rule, target.file, target.pipeline.name, h.stage,
+                                        None, detail, trace_steps(m, v.trace or []), None,
+                                        severity))
+            elif v.verdict == UNDETERMINED and last:
+                target.undecided.append(h)
+            else:
+                still.append(h)
+        left = still
     return findings
 
 

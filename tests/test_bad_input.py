@@ -271,7 +271,7 @@ def test_model_file_unknown_key(tmp_path: Path, capsys: pytest.CaptureFixture[st
     status, err, path = check_model(tmp_path, "mode = \"QUEUED\"\n", capsys)
     assert status == 2
     assert err == (f"stagelock: {path}: mode: expected one of the keys pipeline, modes, "
-                   "properties, variants, rules, resource, engine, bounds")
+                   "properties, variants, rules, resource, engine, bounds, property, fail-on")
 
 
 def test_model_file_bound_as_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
