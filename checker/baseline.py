@@ -568,7 +568,7 @@ def observation_changes(r: Record, before: str, after: str) -> list[str]:
     ex_b, latest_b, inbound_b, disabled_b = old_fields[:4]
     ex_a, latest_a, inbound_a, disabled_a = new_fields[:4]
     out: list[str] = []
-    for e, (status, actions) in enumerate(ex_a):
+    for e, (status, actions, *auto) in enumerate(ex_a):
         old = ex_b[e] if e < len(ex_b) else None
         parts: list[str] = []
         if old is None or old[0] != status:
@@ -577,6 +577,9 @@ def observation_changes(r: Record, before: str, after: str) -> list[str]:
             was = old[1][a] if old is not None else None
             if value != was:
                 parts.append(f"{r.actions[a]} {value or 'reset'}")
+        if auto != (old[2:] if old is not None else []):
+            # `checker.diff.observe`: an execution's automatic retries, where there are any
+            parts.append(f"autoStageRetryAttempt {auto[0] if auto else 0}")
         if parts:
             out.append(f"e{e + 1}: " + ", ".join(parts))
     for s, stage in enumerate(r.stages):

@@ -67,6 +67,8 @@ APPLICABILITY: dict[str, Callable[[Bounds], str | None]] = {
     "nothing-in-progress-after-stop": lambda b: _needs(b, stops=1),
     "stop-and-wait-starts-nothing": lambda b: _needs(b, stops=1),
     "no-retry-after-supersession": lambda b: _needs(b, retries=1),
+    "automatic-retry-at-most-once": lambda b: None if b.failures else
+    "needs failures (--no-failures)",
 }
 """For the properties whose subject the bounds can rule out: why they do (None: they do not).
 

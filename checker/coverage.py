@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from spec.lifecycles import COMPILED
 from spec.rules import Model
-from spec.state import STOPPING, Execution, State
+from spec.state import IN_PROGRESS, STOPPING, Execution, State
 
 Change = tuple[str, str, str]
 """(chart name, source value, target value)."""
@@ -48,13 +48,28 @@ def execution_changes(m: Model, old: Execution | None, new: Execution) -> list[C
             out.append(("stage-execution", before, after))
         else:
             out.append(("stage-execution", before, "(gone)"))
+    retried = automatically_retried(m, old, new)
+    if retried:
+        out += [("stage-execution", "InProgress", "Failed"),
+                ("stage-execution", "Failed", "InProgress")]
     for a in range(len(m.action_names)):
         before_a = old.actions[a] if old is not None else None
         after_a = new.actions[a]
         if before_a != after_a:
             chart = "approval" if m.approval[a] else "action-execution"
+            if retried and before_a == IN_PROGRESS and after_a is None:
+                # failed in this step, and reset by the automatic retry of all actions
+                out += [(chart, "InProgress", "Failed"), (chart, "Failed", "NotStarted")]
+                continue
             out.append((chart, before_a or "NotStarted", after_a or "NotStarted"))
     return out
+
+
+def automatically_retried(m: Model, old: Execution | None, new: Execution) -> bool:
+    """Whether the step failed the execution's stage and retried it automatically: the stage
+    went through Failed and back to InProgress, which the one step does not show."""
+    return (old is not None and not new.waiting and new.stage == old.stage
+            and new.auto_retries > old.auto_retries)
 
 
 def lifecycle_changes(m: Model, before: State, after: State) -> list[Change]:

@@ -83,9 +83,11 @@ def observe(state: State) -> tuple[Any, ...]:
 
     Everything in `State` except each execution's `stop` kind, `retried` flag and position
     (`stage`, `waiting`); so the state's other fields too (what deploy targets hold, for a model
-    that tracks them).  Hashable; equal observations mean a user cannot tell the states
-    apart."""
-    return (tuple([(ex.status, ex.actions) for ex in state.executions]), *state[1:])
+    that tracks them).  An execution's automatic retries of its stage
+    (`retryStageMetadata.autoStageRetryAttempt`) are seen where there are any.  Hashable; equal
+    observations mean a user cannot tell the states apart."""
+    return (tuple([(ex.status, ex.actions, ex.auto_retries) if ex.auto_retries
+                   else (ex.status, ex.actions) for ex in state.executions]), *state[1:])
 
 
 # --------------------------------------------------------------------------------------------

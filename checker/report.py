@@ -84,6 +84,9 @@ def describe_changes(m: Model, before: State, after: State, names: list[str]) ->
             parts.append(where(m, new))
         if old is not None and new.retried and not old.retried:
             parts.append("retried")
+        if old is not None and new.auto_retries > old.auto_retries and new.stage == old.stage:
+            mode = m.pipeline.stages[new.stage].automatic_retry
+            parts.append(f"{m.stage_names[new.stage]} retried automatically ({mode})")
         for a, status in enumerate(new.actions):
             was = old.actions[a] if old is not None else None
             if status != was:

@@ -16,7 +16,7 @@ from typing import Any
 
 from checker.errors import InputError
 from checker.formats import load_pipeline, pipeline_from_document, read_document
-from checker.view import stage_status
+from checker.view import retry_stage_metadata, stage_status
 from spec.declaration import Pipeline, pipeline_to_dict
 from spec.modes import MODES
 from spec.operations import (
@@ -61,8 +61,9 @@ documentation's examples have a few executions; QUEUED and PARALLEL allow 50 at 
 @dataclass(frozen=True)
 class Expectation:
     """Only the keys given are compared.  Each item: (what, key, expected value) where `what` is
-    `execution`, `stage.execution`, `stage.status`, `stage.inbound`, `stage.transition` or
-    `action`; `key` names the execution / stage / (execution, action number)."""
+    `execution`, `stage.execution`, `stage.status`, `stage.inbound`, `stage.transition`,
+    `stage.autoretry` or `action`; `key` names the execution / stage / (execution, action
+    number)."""
 
     items: tuple[tuple[str, Any, Any], ...]
 
@@ -383,7 +384,7 @@ class _StepReader:
             s = self.stage_name(name, place)
             if not isinstance(spec, dict):
                 raise self.fail(place, "expected a mapping with execution, status, inbound, "
-                                "transition")
+                                "transition, autoStageRetryAttempt")
             for key, value in spec.items():
                 at = f"{place}.{key}"
                 if key == "execution":
@@ -403,8 +404,14 @@ class _StepReader:
                     if value not in ("enabled", "disabled"):
                         raise self.fail(at, f"expected enabled or disabled, got {value!r}")
                     items.append(("stage.transition", s, value))
+                elif key == "autoStageRetryAttempt":
+                    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                        raise self.fail(at, "expected a number of automatic retries (0 for "
+                                        f"none), got {value!r}")
+                    items.append(("stage.autoretry", s, value))
                 else:
-                    raise self.fail(at, "expected execution, status, inbound or transition")
+                    raise self.fail(at, "expected execution, status, inbound, transition or "
+                                    "autoStageRetryAttempt")
         for name, spec in _mapping(self, body.get("actions"), f"{here}.actions"):
             place = f"{here}.actions.{name}"
             e = self.execution_name(name, place)
@@ -535,6 +542,11 @@ def compare(m: Model, state: State, expectation: Expectation, names: list[str]) 
         elif what == "stage.transition":
             actual = "disabled" if state.disabled[key] else "enabled"
             label = f"stage {m.stage_names[key]} inbound transition"
+        elif what == "stage.autoretry":
+            e = state.latest[key]
+            metadata = retry_stage_metadata(state.executions[e], key) if e >= 0 else {}
+            actual = metadata.get("autoStageRetryAttempt", 0)
+            label = f"stage {m.stage_names[key]} autoStageRetryAttempt"
         elif what == "deployed":
             assert m.world is not None
             actual, expected = name(state.revisions[key]), name(expected)
@@ -608,6 +620,9 @@ def full_expectation(m: Model, state: State, names: list[str]) -> dict[str, Any]
             e = state.latest[s]
             entry["execution"] = names[e] if e >= 0 else None
             entry["status"] = stage_status(m, state.executions[e], s) if e >= 0 else None
+            metadata = retry_stage_metadata(state.executions[e], s) if e >= 0 else {}
+            if metadata:
+                entry["autoStageRetryAttempt"] = metadata["autoStageRetryAttempt"]
         entry["inbound"] = [names[e] for e in state.inbound[s]]
         entry["transition"] = "disabled" if state.disabled[s] else "enabled"
         stages[stage] = entry

@@ -31,6 +31,9 @@ __all__ = ["CATEGORIES", "operation_sequences", "pipelines"]
 CATEGORIES = ("Build", "Deploy", "Test", "Invoke")
 """The categories of the actions after the first stage (besides Approval)."""
 
+AUTOMATIC_RETRY = (None, "FAILED_ACTIONS", "ALL_ACTIONS")
+"""A stage's automatic retry on failure: none, or its retry mode."""
+
 
 def pipelines(
     max_stages: int = 5, max_actions: int = 3, modes: Sequence[str] = tuple(MODES)
@@ -38,7 +41,8 @@ def pipelines(
     """Random V2 declarations named ``random``: 2 (CodePipeline's least) to ``max_stages``
     stages of 1 to
     ``max_actions`` actions each (``S{stage}A{action}``), runOrder groups 1-3; the first stage
-    holds Source actions, the others Build, Deploy, Test, Invoke and Approval actions; the
+    holds Source actions, the others Build, Deploy, Test, Invoke and Approval actions; any stage
+    may retry automatically on failure (``onFailure`` RETRY, FAILED_ACTIONS or ALL_ACTIONS); the
     execution mode is one of ``modes``."""
     if max_stages < 2 or max_actions < 1:
         raise ValueError("expected max_stages of at least 2 and max_actions of at least 1")
@@ -63,7 +67,8 @@ def _pipelines(
             category = draw(st.sampled_from(kinds))
             run_order = draw(st.integers(1, 3))
             actions.append(Action(f"S{s}A{a}", category, run_order))
-        stages.append(Stage(f"Stage{s}", tuple(actions)))
+        retry = draw(st.sampled_from(AUTOMATIC_RETRY))
+        stages.append(Stage(f"Stage{s}", tuple(actions), automatic_retry=retry))
     mode = draw(st.sampled_from(modes))
     return Pipeline("random", tuple(stages), mode, "V2")
 

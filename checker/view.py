@@ -3,6 +3,12 @@
 `pipeline_state` gives the JSON-able dictionary (API field names); `render_state` the text for
 people.  PARALLEL pipelines have no pipeline state in the API ("Parallel mode does not have a
 pipeline state."), so their stages show no latest execution; every mode shows each execution.
+
+A stage whose latest execution is still in it and was retried automatically there shows
+`retryStageMetadata` with `autoStageRetryAttempt`, and `latestRetryTrigger`
+(`AutomatedStageRetry`) unless the execution was also retried by hand: the model does not keep
+which came last, nor how many manual retries a stage had (`manualStageRetryAttempt`), nor the
+metadata of a stage the execution has left.
 """
 
 from __future__ import annotations
@@ -29,6 +35,17 @@ def where(m: Model, ex: Execution) -> str:
         return "done"
     name = m.stage_names[ex.stage]
     return f"in front of {name}" if ex.waiting else f"in {name}"
+
+
+def retry_stage_metadata(ex: Execution, s: int) -> dict[str, Any]:
+    """`StageState.retryStageMetadata` of the execution's run of stage s, as far as the model
+    knows it (empty: nothing to show)."""
+    if ex.waiting or ex.stage != s or not ex.auto_retries:
+        return {}
+    out: dict[str, Any] = {"autoStageRetryAttempt": ex.auto_retries}
+    if not ex.retried:
+        out["latestRetryTrigger"] = "AutomatedStageRetry"
+    return out
 
 
 def pipeline_state(m: Model, state: State, names: list[str]) -> dict[str, Any]:
@@ -58,6 +75,9 @@ def pipeline_state(m: Model, state: State, names: list[str]) -> dict[str, Any]:
                 }
                 for a in m.stage_actions[s]
             ]
+            metadata = retry_stage_metadata(ex, s)
+            if metadata:
+                entry["retryStageMetadata"] = metadata
         else:
             entry["actionStates"] = [
                 {"actionName": m.action_names[a], "latestExecution": None}
@@ -106,6 +126,8 @@ def render_state(m: Model, state: State, names: list[str]) -> str:
     for st in view["stageStates"]:
         latest = st.get("latestExecution")
         latest_text = f"{latest['pipelineExecutionId']} {latest['status']}" if latest else "-"
+        if st.get("retryStageMetadata"):
+            latest_text += " (retried automatically)"
         inbound = ", ".join(
             i["pipelineExecutionId"] + ("" if i["status"] == IN_PROGRESS else f" {i['status']}")
             for i in st["inboundExecutions"]

@@ -67,6 +67,10 @@ class Action:
 class Stage:
     name: str
     actions: tuple[Action, ...]
+    automatic_retry: str | None = None
+    """The `retryMode` of the stage's automatic retry on failure (``onFailure: {result: RETRY,
+    retryConfiguration: {retryMode: ...}}``): FAILED_ACTIONS or ALL_ACTIONS; None when the stage
+    declares none."""
 
     @property
     def groups(self) -> tuple[tuple[Action, ...], ...]:
@@ -147,6 +151,11 @@ class _Keys:
     intrinsic_functions: bool = False
     """Whether a one-key object like {"Ref": ...} is a CloudFormation function (only in a
     template; in a get-pipeline declaration it is a plain object)."""
+    on_failure: str = "onFailure"
+    result: str = "result"
+    retry_configuration: str = "retryConfiguration"
+    retry_mode: str = "retryMode"
+    conditions: str = "conditions"
 
 
 _API_KEYS = _Keys(
@@ -178,6 +187,11 @@ _CLOUDFORMATION_KEYS = _Keys(
     # CloudFormation coerces a string of digits to the integer property type.
     run_order_digit_strings=True,
     intrinsic_functions=True,
+    on_failure="OnFailure",
+    result="Result",
+    retry_configuration="RetryConfiguration",
+    retry_mode="RetryMode",
+    conditions="Conditions",
 )
 """The `AWS::CodePipeline::Pipeline` resource's `Properties` spelling (PascalCase)."""
 
@@ -224,14 +238,19 @@ def pipeline_to_dict(pipeline: Pipeline) -> dict[str, Any]:
         "name": pipeline.name,
         "pipelineType": pipeline.pipeline_type,
         "executionMode": pipeline.execution_mode,
-        "stages": [
-            {
-                "name": stage.name,
-                "actions": [_action_to_dict(action) for action in stage.actions],
-            }
-            for stage in pipeline.stages
-        ],
+        "stages": [_stage_to_dict(stage) for stage in pipeline.stages],
     }
+
+
+def _stage_to_dict(stage: Stage) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": stage.name,
+        "actions": [_action_to_dict(action) for action in stage.actions],
+    }
+    if stage.automatic_retry is not None:
+        out["onFailure"] = {"result": RETRY,
+                            "retryConfiguration": {"retryMode": stage.automatic_retry}}
+    return out
 
 
 def _action_to_dict(action: Action) -> dict[str, Any]:
@@ -262,6 +281,7 @@ def _pipeline(data: object, place: str, keys: _Keys, default_name: str | None) -
     )
     _check_mode_needs_v2(data, place, keys, execution_mode, pipeline_type)
     stages = _stages(data, place, keys)
+    _check_retry_needs_v2(data, place, keys, stages, pipeline_type)
     known = {keys.name, keys.stages, keys.execution_mode, keys.pipeline_type}
     extra = {str(k): v for k, v in data.items() if k not in known}
     return Pipeline(
@@ -336,7 +356,89 @@ def _stage(data: object, place: str, keys: _Keys) -> Stage:
     # "Stage names are unique; action names are unique within a stage." [UG]
     actions = _uniquely_named(items, actions_place, keys.actions, keys, _action,
                               f'an action name unique in stage "{name}"')
-    return Stage(name=name, actions=actions)
+    return Stage(name=name, actions=actions,
+                 automatic_retry=_automatic_retry(data, place, keys))
+
+# --- automatic retry on stage failure ---------------------------------------------------------
+
+RESULTS = ("ROLLBACK", "FAIL", "RETRY", "SKIP")
+"""`Result` values (`FailureConditions.result`) [SM]."""
+RETRY = "RETRY"
+RETRY_MODES = ("FAILED_ACTIONS", "ALL_ACTIONS")
+"""`StageRetryMode` values [SM]."""
+
+
+def _automatic_retry(data: dict[Any, Any], place: str, keys: _Keys) -> str | None:
+    """The retry mode of a stage that retries automatically on failure, or None.
+
+    "You can configure a stage for automatic retry on failure. The stage will make one retry
+    attempt" [UG:stage-retry], declared as ``onFailure: {result: RETRY, retryConfiguration:
+    {retryMode: ALL_ACTIONS | FAILED_ACTIONS}}``.  The other results (ROLLBACK, FAIL, SKIP) are
+    not modelled and are read as no automatic retry; their conditions are not read.
+
+    "You cannot use automatic stage retry with onFailure conditions." [UG:stage-conditions]: a
+    stage that declares both is not a valid declaration, and is refused like one.
+    Decision: a result RETRY without a retryMode is refused too: RetryConfiguration is optional
+    in the API, but no page says which actions such a retry would run.
+    """
+    value = data.get(keys.on_failure)
+    if value is None:
+        return None
+    here = _at(place, keys.on_failure)
+    on_failure = _object(value, here, f"an {keys.on_failure} object")
+    result = _one_of(on_failure, here, keys.result, RESULTS, default="FAIL")
+    if result != RETRY:
+        return None
+    conditions = on_failure.get(keys.conditions)
+    if conditions is not None and conditions != []:
+        raise DeclarationError(
+            _at(here, keys.conditions),
+            f"expected no {keys.conditions} with {keys.result} {RETRY}: \"You cannot use "
+            f"automatic stage retry with onFailure conditions.\" (AWS CodePipeline User Guide, "
+            f"\"Configure conditions for a stage\"), got {_describe(conditions)}")
+    config_place = _at(here, keys.retry_configuration)
+    expected = (f"a {keys.retry_configuration} object with a {keys.retry_mode} "
+                f"({' or '.join(RETRY_MODES)}) for {keys.result} {RETRY}")
+    config = on_failure.get(keys.retry_configuration)
+    if config is None:
+        raise DeclarationError(config_place, f"expected {expected}, but it is missing")
+    config = _object(config, config_place, expected)
+    mode_place = _at(config_place, keys.retry_mode)
+    mode = config.get(keys.retry_mode)
+    if mode not in RETRY_MODES:
+        raise DeclarationError(mode_place, _expected(
+            f"one of {', '.join(RETRY_MODES)} for {keys.result} {RETRY}",
+            _MISSING if mode is None else mode))
+    return str(mode)
+
+
+def _check_retry_needs_v2(data: dict[Any, Any], place: str, keys: _Keys,
+                          stages: tuple[Stage, ...], pipeline_type: str) -> None:
+    """Automatic retry needs a V2 pipeline: "Configure a stage for automatic retry on failure":
+    V1 type "Not supported", V2 type "Supported" [UG:pipeline-types-planning]."""
+    if pipeline_type == "V2":
+        return
+    for i, stage in enumerate(stages):
+        if stage.automatic_retry is None:
+            continue
+        given = data.get(keys.pipeline_type)
+        why = (f"{keys.pipeline_type} is {pipeline_type}" if given is not None
+               else f"{keys.pipeline_type} defaults to {pipeline_type}")
+        raise DeclarationError(
+            _at(f"{_at(place, keys.stages)}[{_index_of(data, keys, stage.name, i)}]",
+                keys.on_failure),
+            f"expected {keys.pipeline_type} V2 for {keys.result} {RETRY} ({why})")
+
+
+def _index_of(data: dict[Any, Any], keys: _Keys, name: str, default: int) -> int:
+    """The index in the document's stage list of the stage named ``name`` (a template's
+    conditions may have left items out before it)."""
+    items = data.get(keys.stages)
+    if isinstance(items, list):
+        for i, item in enumerate(items):
+            if isinstance(item, dict) and item.get(keys.name) == name:
+                return i
+    return default
 
 
 def _uniquely_named(items: list[Any], place: str, key: str, keys: _Keys,

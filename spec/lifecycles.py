@@ -158,6 +158,12 @@ class StageExecutionLifecycle(StateMachine):
         | stopped.to(in_progress, unless="all_actions_succeeded")
     )
 
+    # "You can configure a stage for automatic retry on failure. The stage will make one retry
+    # attempt and display a retry status on the failed stage on the View pipeline page."
+    # [UG:stage-retry]  The global model makes the failure and this retry in one step, so that
+    # no other execution enters the stage in between (spec.rules.stage_fails).
+    automatic_retry = failed.to(in_progress)
+
     def all_actions_succeeded(self, all_actions_succeeded: bool = False) -> bool:
         return all_actions_succeeded
 

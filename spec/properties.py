@@ -20,11 +20,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from spec.operations import Operation, RetryStageExecution
+from spec.operations import (
+    REJECTED,
+    ActionFailed,
+    ApprovalTimedOut,
+    Operation,
+    PutApprovalResult,
+    RetryStageExecution,
+)
 from spec.rules import Model
 from spec.state import (
     ABANDON,
     ACTIVE,
+    FAILED,
     IN_PROGRESS,
     STOPPED,
     STOPPING,
@@ -291,6 +299,48 @@ def _w_abandoned(m: Model, st: State) -> str | None:
     return None
 
 
+# --------------------------------------------------------------------------------------------
+# Automatic retry on stage failure
+
+
+def _retried_automatically(m: Model, op: Operation, e: int, old: Execution,
+                           new: Execution) -> bool:
+    """Whether the step ran a failed action of e's stage again without a RetryStageExecution
+    of e: an automatic retry.  The action that fails in the step counts as failed."""
+    if old.waiting or new.waiting or old.stage != new.stage or old.stage >= m.stage_count:
+        return False
+    if isinstance(op, RetryStageExecution) and op.execution == e:
+        return False
+    failed = [a for a in m.stage_actions[old.stage] if old.actions[a] == FAILED]
+    failing = (isinstance(op, ActionFailed | ApprovalTimedOut)
+               or isinstance(op, PutApprovalResult) and op.status == REJECTED)
+    if failing and op.execution == e:  # type: ignore[union-attr]
+        failed.append(op.action)  # type: ignore[union-attr]
+    return any(new.actions[a] != FAILED for a in failed)
+
+
+def _automatic_retry_once(m: Model, b: State, op: Operation, a: State) -> str | None:
+    for e, old, new in _changed(b, a):
+        if old is None or not _retried_automatically(m, op, e, old, new):
+            continue
+        stage = m.stage_names[old.stage]
+        if old.auto_retries >= 1:
+            return (f"{_name(e)}'s stage {stage} was retried automatically again "
+                    f"(autoStageRetryAttempt was already {old.auto_retries})")
+        if new.auto_retries != 1:
+            return (f"{_name(e)}'s stage {stage} was retried automatically without "
+                    f"autoStageRetryAttempt counting it")
+    return None
+
+
+AUTOMATIC_RETRY_AT_MOST_ONCE = Property(
+    "automatic-retry-at-most-once", "step",
+    "a stage is retried automatically at most once per stage execution, and "
+    "autoStageRetryAttempt counts the attempt",
+    "You can only configure automatic retry on stage failure for one retry attempt.",
+    ALL_MODES, step_check=_automatic_retry_once)
+
+
 PROPERTIES: dict[str, Property] = {
     p.name: p
     for p in (
@@ -408,6 +458,7 @@ PROPERTIES: dict[str, Property] = {
             "from every reachable state, every execution can still finish",
             "When the execution finishes the stage, the stage becomes unlocked and ready for the "
             "next execution.", ALL_MODES),
+        AUTOMATIC_RETRY_AT_MOST_ONCE,
     )
 }
 

@@ -227,7 +227,7 @@ def enter_stage(m: Model, state: State, e: int, s: int) -> State:
     actions = ex.actions
     for a in m.groups[s][0]:
         actions = _set(actions, a, IN_PROGRESS)
-    state = _put(state, e, ex.but(stage=s, waiting=False, actions=actions))
+    state = _put(state, e, ex.but(stage=s, waiting=False, actions=actions, auto_retries=0))
     if m.policy.has_pipeline_state:
         state = state.but(latest=_set(state.latest, s, e))
     return state
@@ -388,7 +388,7 @@ def progress_in_stage(m: Model, state: State, e: int) -> State:
     if outcome == END_STOPPED:
         return _put(state, e, ex.but(status=STOPPED))
     if outcome == END_FAILED:
-        return _put(state, e, ex.but(status=FAILED))
+        return r.stage_fails(m, state, e)
     for group in m.groups[ex.stage]:
         if not r.group_done(m, ex, group):
             actions = ex.actions
@@ -396,6 +396,78 @@ def progress_in_stage(m: Model, state: State, e: int) -> State:
                 actions = _set(actions, a, IN_PROGRESS)
             return _put(state, e, ex.but(actions=actions))
     return r.leave_stage(m, state, e, ex.stage)
+
+
+@rule
+def stage_fails(m: Model, state: State, e: int) -> State:
+    """The stage of `e` fails: the execution is Failed, or the stage is retried automatically.
+
+    [OldUG:actions-retry] "If a stage completes with one or more failed actions, the stage
+    fails, and the pipeline execution does not transition to the next stage in the pipeline."
+    [UG:stage-retry] "You can configure a stage for automatic retry on failure. The stage will
+    make one retry attempt and display a retry status on the failed stage on the View pipeline
+    page."  "You can configure the retry mode by specifying that the stage should automatically
+    retry either all actions in the failed stage or only failed actions in the stage."  The
+    automatic retry runs the actions again as RetryStageExecution does in the same mode
+    (`rerun_actions`), and the execution goes on in the stage, InProgress.
+    Decision: the automatic retry is made in the step in which the stage fails, not in a later
+    step of its own, so the failed execution never releases its stage in between: no waiting
+    (inbound or queued) execution enters first, and none supersedes the failed execution
+    ([Seed] "Another execution enters the failed stage and supersedes the failed execution. At
+    this point, the failed execution cannot be retried.").  The documentation promises the
+    attempt ("The stage will make one retry attempt", "if the stage failure occurs, the
+    automatic retry attempt will be made"), which a waiting execution entering at the failure
+    ([Seed, Rule 2] "A failure releases the lock on the stage.") would make impossible.
+    Variant `waiting-enters-before-automatic-retry` reads it the other way.
+    """
+    r = m.rules
+    ex = state.executions[e]
+    mode = m.pipeline.stages[ex.stage].automatic_retry
+    if mode is None or not r.retries_automatically(m, state, e):
+        return _put(state, e, ex.but(status=FAILED))
+    actions = rerun_actions(m, ex.actions, ex.stage, mode)
+    return _put(state, e, ex.but(actions=actions, auto_retries=ex.auto_retries + 1))
+
+
+@rule
+def retries_automatically(m: Model, state: State, e: int) -> bool:
+    """Whether the failed stage of `e`, declared to retry on failure, is retried automatically.
+
+    [UG:stage-retry] "You can only configure automatic retry on stage failure for one retry
+    attempt."  [API] RetryStageMetadata.autoStageRetryAttempt: "One attempt is allowed for
+    automatic stage retry on failure."  So a stage execution is retried automatically once
+    (`Execution.auto_retries`); when the automatic attempt fails too, the stage is Failed as it
+    would be without automatic retry, and RetryStageExecution can still retry it by hand ([API]
+    "You can retry a stage that has failed").  Only an execution in progress is retried: a stop
+    and wait whose action failed ends Stopped (`stage_outcome`), stop and abandon ends Stopped,
+    and a superseded execution never failed a stage.
+    Decision: the attempt is counted per stage execution, and a manual RetryStageExecution
+    resumes the same stage execution (the same pipelineExecutionId), so it does not allow a
+    second automatic attempt; each stage the execution enters starts with none.  Variant
+    `manual-retry-rearms-automatic-retry` reads it the other way.
+    """
+    ex = state.executions[e]
+    return ex.status == IN_PROGRESS and ex.auto_retries == 0
+
+
+def rerun_actions(m: Model, actions: tuple[str | None, ...], s: int,
+                  mode: str) -> tuple[str | None, ...]:
+    """The actions of stage `s` after a retry in `mode`, by hand or automatic.
+
+    [UG:stage-retry] "Retrying a failed stage retries all actions in the stage from the first
+    action in the stage, and retrying failed actions retries all failed actions in the stage."
+    Decision: FAILED_ACTIONS also reruns actions that a stop and abandon left Abandoned.
+    """
+    if mode == ALL_ACTIONS:
+        for a in m.stage_actions[s]:
+            actions = _set(actions, a, NOT_STARTED)
+        for a in m.groups[s][0]:
+            actions = _set(actions, a, IN_PROGRESS)
+    else:
+        for a in m.stage_actions[s]:
+            if actions[a] in (FAILED, ABANDONED):
+                actions = _set(actions, a, IN_PROGRESS)
+    return actions
 
 
 # --------------------------------------------------------------------------------------------
@@ -599,20 +671,11 @@ def retry(m: Model, state: State, op: RetryStageExecution) -> State:
     execution (it retries failed actions and, if they succeed, continues in the stage/pipeline)."
     [UG:stage-retry] "retrying a failed stage retries all actions in the stage from the first
     action in the stage, and retrying failed actions retries all failed actions in the stage."
-    Decision: FAILED_ACTIONS also reruns actions that a stop and abandon left Abandoned.
+    (`rerun_actions`)
     """
     e, s = op.execution, op.stage
     ex = state.executions[e]
-    actions = ex.actions
-    if op.retry_mode == ALL_ACTIONS:
-        for a in m.stage_actions[s]:
-            actions = _set(actions, a, NOT_STARTED)
-        for a in m.groups[s][0]:
-            actions = _set(actions, a, IN_PROGRESS)
-    else:
-        for a in m.stage_actions[s]:
-            if actions[a] in (FAILED, ABANDONED):
-                actions = _set(actions, a, IN_PROGRESS)
+    actions = rerun_actions(m, ex.actions, s, op.retry_mode)
     ex = ex.but(status=IN_PROGRESS, stop=None, actions=actions, retried=True)
     state = _put(state, e, ex)
     return m.rules.progress_in_stage(m, state, e)

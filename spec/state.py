@@ -45,7 +45,10 @@ class Execution(NamedTuple):
     `stop` is None, WAIT or ABANDON: the kind of StopPipelineExecution it received (kept after it
     stopped, cleared by a retry).  `actions` holds the status of each action of the pipeline,
     indexed as `Model.actions`.  `retried` records that RetryStageExecution resumed it
-    (`retryStageMetadata.manualStageRetryAttempt` > 0 in the API).
+    (`retryStageMetadata.manualStageRetryAttempt` > 0 in the API).  `auto_retries` counts the
+    automatic retries made of its run of the stage it is in (`retryStageMetadata.
+    autoStageRetryAttempt`): 0, or 1 once the stage, declared to retry on failure, was retried
+    automatically; it starts again at 0 in each stage the execution enters.
     """
 
     status: str
@@ -54,9 +57,11 @@ class Execution(NamedTuple):
     stop: str | None
     actions: tuple[str | None, ...]
     retried: bool
+    auto_retries: int = 0
 
     def but(self, status: Any = _KEEP, stage: Any = _KEEP, waiting: Any = _KEEP,
-            stop: Any = _KEEP, actions: Any = _KEEP, retried: Any = _KEEP) -> Execution:
+            stop: Any = _KEEP, actions: Any = _KEEP, retried: Any = _KEEP,
+            auto_retries: Any = _KEEP) -> Execution:
         """A copy with the given fields changed (a faster `_replace`, used on the hot path)."""
         return _new(Execution, (
             self.status if status is _KEEP else status,
@@ -65,6 +70,7 @@ class Execution(NamedTuple):
             self.stop if stop is _KEEP else stop,
             self.actions if actions is _KEEP else actions,
             self.retried if retried is _KEEP else retried,
+            self.auto_retries if auto_retries is _KEEP else auto_retries,
         ))
 
 

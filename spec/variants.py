@@ -161,6 +161,29 @@ def _parallel_ignores_disabled(m: Model, state: State, s: int) -> bool:
     return state.disabled[s] and m.policy.stage_lock
 
 
+def _waiting_enters_first(m: Model, state: State, e: int) -> bool:
+    """retries_automatically: not when an execution waits in front of the failed stage and may
+    enter it: the failure releases the stage, that execution enters, and the failed one is no
+    longer the stage's latest execution."""
+    s = state.executions[e].stage
+    if m.policy.stage_lock and state.inbound[s] and not m.rules.transition_holds(m, state, s):
+        return False
+    return documented.retries_automatically(m, state, e)
+
+
+def _manual_retry_rearms(m: Model, state: State, op: Any) -> State:
+    """retry: a manual retry makes the automatic attempt possible again."""
+    ex = state.executions[op.execution]
+    state = _put(state, op.execution, ex.but(auto_retries=0))
+    return documented.retry(m, state, op)
+
+
+def _retries_twice(m: Model, state: State, e: int) -> bool:
+    """retries_automatically: a second automatic attempt after the first one failed."""
+    ex = state.executions[e]
+    return ex.status == IN_PROGRESS and ex.auto_retries < 2
+
+
 VARIANTS: dict[str, Variant] = {
     v.name: v
     for v in (
@@ -274,6 +297,28 @@ VARIANTS: dict[str, Variant] = {
             broken=False,
             modes=("PARALLEL",),
             overrides={"transition_holds": _parallel_ignores_disabled},
+        ),
+        Variant(
+            "waiting-enters-before-automatic-retry",
+            "a stage that fails releases its lock before it retries automatically: an execution "
+            "waiting in front of it enters, and the failed execution is not retried",
+            broken=False,
+            modes=("SUPERSEDED", "QUEUED"),
+            overrides={"retries_automatically": _waiting_enters_first},
+        ),
+        Variant(
+            "manual-retry-rearms-automatic-retry",
+            "after RetryStageExecution the stage may retry automatically once more",
+            broken=False,
+            overrides={"retry": _manual_retry_rearms},
+        ),
+        Variant(
+            "automatic-retry-twice",
+            "a stage that retries on failure makes a second automatic attempt when the first "
+            "one fails",
+            broken=True,
+            refuted_by=("automatic-retry-at-most-once",),
+            overrides={"retries_automatically": _retries_twice},
         ),
     )
 }

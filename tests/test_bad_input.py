@@ -126,6 +126,41 @@ def test_parallel_mode_needs_a_v2_pipeline(tmp_path: Path,
                     "(pipelineType is V1)")
 
 
+RETRYING = PIPELINE.replace("    - name: Deploy\n", "    - name: Deploy\n"
+                            "      onFailure:\n        result: RETRY\n"
+                            "        retryConfiguration: {retryMode: ALL_ACTIONS}\n")
+
+
+def test_automatic_retry_with_onfailure_conditions_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """"You cannot use automatic stage retry with onFailure conditions." [UG:stage-conditions]"""
+    text = RETRYING.replace("  name: release\n", "  name: release\n  pipelineType: V2\n")
+    text = text.replace("{retryMode: ALL_ACTIONS}\n", "{retryMode: ALL_ACTIONS}\n"
+                        "        conditions: [{result: ROLLBACK, rules: []}]\n")
+    assert_simulate(tmp_path, capsys, text + "steps:\n  - start: e1\n",
+                    "pipeline.stages[2].onFailure.conditions: expected no conditions with result "
+                    'RETRY: "You cannot use automatic stage retry with onFailure conditions." (AWS '
+                    'CodePipeline User Guide, "Configure conditions for a stage"), got a list')
+
+
+def test_automatic_retry_needs_a_v2_pipeline(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """"Configure a stage for automatic retry on failure": V1 type "Not supported"
+    [UG:pipeline-types-planning]."""
+    assert_simulate(tmp_path, capsys, RETRYING + "steps:\n  - start: e1\n",
+                    "pipeline.stages[2].onFailure: expected pipelineType V2 for result RETRY "
+                    "(pipelineType defaults to V1)")
+
+
+def test_automatic_retry_needs_a_retry_mode(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    text = RETRYING.replace("  name: release\n", "  name: release\n  pipelineType: V2\n")
+    text = text.replace("{retryMode: ALL_ACTIONS}", "{retryMode: EVERYTHING}")
+    assert_simulate(tmp_path, capsys, text + "steps:\n  - start: e1\n",
+                    "pipeline.stages[2].onFailure.retryConfiguration.retryMode: expected one of "
+                    "FAILED_ACTIONS, ALL_ACTIONS for result RETRY, got \"EVERYTHING\"")
+
+
 def test_unknown_variant(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert_simulate(tmp_path, capsys,
                     with_steps("  - start: e1\n", extra="variants: [queued-overtake]\n"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import json
 import re
 from pathlib import Path
 
@@ -93,6 +94,29 @@ def test_cli_simulate_passing_scenario(capsys: pytest.CaptureFixture[str]) -> No
     assert status == 0
     assert "steps passed" in out.out
     assert out.err == ""
+
+
+def test_cli_simulate_shows_retry_stage_metadata(capsys: pytest.CaptureFixture[str]) -> None:
+    """GetPipelineState's retryStageMetadata: autoStageRetryAttempt, and latestRetryTrigger
+    while the automatic retry is the only retry of the execution."""
+    path = CONFORMANCE / "automatic-retry-failed-actions.yaml"
+    scenario = load_scenario(path)
+    scenario.steps = scenario.steps[:5]  # up to the failure the stage retries
+    run = run_scenario(scenario)
+    from checker.view import pipeline_state, render_state
+
+    m, state = scenario.model, run.final
+    staging = pipeline_state(m, state, run.names)["stageStates"][1]
+    assert staging["retryStageMetadata"] == {"autoStageRetryAttempt": 1,
+                                             "latestRetryTrigger": "AutomatedStageRetry"}
+    assert "e1 InProgress (retried automatically)" in render_state(m, state, run.names)
+    status = main(["simulate", str(CONFORMANCE / "automatic-retry-once-then-manual.yaml"),
+                   "--json"])
+    final = json.loads(capsys.readouterr().out)["final"]
+    assert status == 0
+    # retried by hand after the automatic attempt: which retry came last is not shown
+    assert final["stageStates"][1]["retryStageMetadata"] == {"autoStageRetryAttempt": 1}
+    assert "retryStageMetadata" not in final["stageStates"][0]
 
 
 FAILING = """\

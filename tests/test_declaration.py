@@ -170,7 +170,7 @@ def test_unknown_fields_are_ignored_everywhere() -> None:
     stage.update(
         beforeEntry={"conditions": [{"result": "FAIL", "rules": []}]},
         onSuccess={"conditions": []},
-        onFailure={"result": "RETRY", "retryConfiguration": {"retryMode": "ALL_ACTIONS"}},
+        onFailure={"result": "ROLLBACK", "conditions": [{"result": "ROLLBACK", "rules": []}]},
         blockers=[],
     )
     action = stage["actions"][0]
@@ -188,6 +188,95 @@ def test_unknown_fields_are_ignored_everywhere() -> None:
     assert p == parse_pipeline(minimal())
     assert p.extra["roleArn"] == "arn:aws:iam::111122223333:role/p"
     assert "stages" not in p.extra
+
+
+# --- automatic retry on stage failure ------------------------------------------------------------
+
+
+def retrying(on_failure: object, pipeline_type: str | None = "V2") -> dict[str, Any]:
+    doc = minimal()
+    if pipeline_type is not None:
+        doc["pipeline"]["pipelineType"] = pipeline_type
+    doc["pipeline"]["stages"][1]["onFailure"] = on_failure
+    return doc
+
+
+@pytest.mark.parametrize("mode", ["FAILED_ACTIONS", "ALL_ACTIONS"])
+def test_a_stage_that_retries_on_failure_keeps_its_retry_mode(mode: str) -> None:
+    doc = retrying({"result": "RETRY", "retryConfiguration": {"retryMode": mode}})
+    p = parse_pipeline(doc)
+    assert [s.automatic_retry for s in p.stages] == [None, mode]
+    assert parse_pipeline(pipeline_to_dict(p)) == p
+
+
+@pytest.mark.parametrize("on_failure", [
+    {"result": "ROLLBACK"},
+    {"result": "FAIL", "retryConfiguration": {"retryMode": "ALL_ACTIONS"}},
+    {"result": "SKIP"},
+    {"conditions": [{"result": "ROLLBACK", "rules": []}]},
+    {},
+    None,
+])
+def test_other_results_are_read_as_no_automatic_retry(on_failure: object) -> None:
+    assert parse_pipeline(retrying(on_failure, None)) == parse_pipeline(minimal())
+
+
+@pytest.mark.parametrize(("on_failure", "pipeline_type", "message"), [
+    pytest.param({"result": "RETRY"}, "V2",
+                 "pipeline.stages[1].onFailure.retryConfiguration: expected a retryConfiguration "
+                 "object with a retryMode (FAILED_ACTIONS or ALL_ACTIONS) for result RETRY, but "
+                 "it is missing", id="no-retry-configuration"),
+    pytest.param({"result": "RETRY", "retryConfiguration": "ALL_ACTIONS"}, "V2",
+                 "pipeline.stages[1].onFailure.retryConfiguration: expected a retryConfiguration "
+                 "object with a retryMode (FAILED_ACTIONS or ALL_ACTIONS) for result RETRY, got "
+                 '"ALL_ACTIONS"', id="retry-configuration-not-an-object"),
+    pytest.param({"result": "RETRY", "retryConfiguration": {}}, "V2",
+                 "pipeline.stages[1].onFailure.retryConfiguration.retryMode: expected one of "
+                 "FAILED_ACTIONS, ALL_ACTIONS for result RETRY, but it is missing",
+                 id="no-retry-mode"),
+    pytest.param({"result": "RETRY", "retryConfiguration": {"retryMode": "SOME_ACTIONS"}}, "V2",
+                 "pipeline.stages[1].onFailure.retryConfiguration.retryMode: expected one of "
+                 'FAILED_ACTIONS, ALL_ACTIONS for result RETRY, got "SOME_ACTIONS"',
+                 id="unknown-retry-mode"),
+    pytest.param({"result": "retry"}, "V2",
+                 "pipeline.stages[1].onFailure.result: expected one of ROLLBACK, FAIL, RETRY, "
+                 'SKIP, got "retry"', id="unknown-result"),
+    pytest.param(["RETRY"], "V2",
+                 "pipeline.stages[1].onFailure: expected an onFailure object, got a list",
+                 id="on-failure-not-an-object"),
+    pytest.param({"result": "RETRY", "retryConfiguration": {"retryMode": "ALL_ACTIONS"},
+                  "conditions": [{"result": "ROLLBACK", "rules": []}]}, "V2",
+                 "pipeline.stages[1].onFailure.conditions: expected no conditions with result "
+                 'RETRY: "You cannot use automatic stage retry with onFailure conditions." (AWS '
+                 'CodePipeline User Guide, "Configure conditions for a stage"), got a list',
+                 id="retry-with-conditions"),
+    pytest.param({"result": "RETRY", "retryConfiguration": {"retryMode": "ALL_ACTIONS"}}, "V1",
+                 "pipeline.stages[1].onFailure: expected pipelineType V2 for result RETRY "
+                 "(pipelineType is V1)", id="retry-on-v1"),
+    pytest.param({"result": "RETRY", "retryConfiguration": {"retryMode": "ALL_ACTIONS"}}, None,
+                 "pipeline.stages[1].onFailure: expected pipelineType V2 for result RETRY "
+                 "(pipelineType defaults to V1)", id="retry-on-default-v1"),
+])
+def test_malformed_automatic_retry_message(tmp_path: Path, on_failure: object,
+                                           pipeline_type: str | None, message: str) -> None:
+    path = write(tmp_path, "pipeline.json", json.dumps(retrying(on_failure, pipeline_type)))
+    assert load_error(path) == f"{path}: {message}"
+
+
+def test_cloudformation_reads_automatic_retry_in_its_own_spelling(tmp_path: Path) -> None:
+    text = (EXAMPLES / "cloudformation-pipeline.yaml").read_text()
+    text = text.replace("        - Name: Build\n", "        - Name: Build\n"
+                        "          OnFailure:\n"
+                        "            Result: RETRY\n"
+                        "            RetryConfiguration:\n"
+                        "              RetryMode: ALL_ACTIONS\n")
+    assert "OnFailure" in text
+    p = load_pipeline(write(tmp_path, "template.yaml", text))
+    assert [s.automatic_retry for s in p.stages] == [None, "ALL_ACTIONS", None]
+    bad = write(tmp_path, "bad.yaml", text.replace("RetryMode: ALL_ACTIONS", "RetryMode: ALL"))
+    assert load_error(bad) == (
+        f"{bad}: Resources.DeliveryPipeline.Properties.Stages[1].OnFailure.RetryConfiguration."
+        'RetryMode: expected one of FAILED_ACTIONS, ALL_ACTIONS for Result RETRY, got "ALL"')
 
 
 def test_same_action_name_in_two_stages_is_fine() -> None:

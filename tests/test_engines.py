@@ -139,7 +139,7 @@ def declarations(draw: st.DrawFn) -> tuple[Pipeline, dict[tuple[str, str], Decla
                 declared[(stage.name, action.name)] = draw(st.sampled_from(
                     (Declared(reads=("shared",)), Declared(writes="shared"))))
             actions.append(action)
-        stages.append(Stage(stage.name, tuple(actions)))
+        stages.append(Stage(stage.name, tuple(actions), stage.automatic_retry))
     return (Pipeline(pipeline.name, tuple(stages), pipeline.execution_mode,
                      pipeline.pipeline_type), declared)
 

@@ -154,6 +154,7 @@ EXPECTED_TRANSITIONS: dict[str, set[Transition]] = {
         Transition("retry_stage", "Failed", "InProgress", None),
         Transition("retry_stage", "Stopped", "Succeeded", "all_actions_succeeded"),
         Transition("retry_stage", "Stopped", "InProgress", "not all_actions_succeeded"),
+        Transition("automatic_retry", "Failed", "InProgress", None),
     },
     "action-execution": {
         Transition("start", "NotStarted", "InProgress", None),

@@ -12,7 +12,7 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checker.coverage import lifecycle_changes, not_in_charts
+from checker.coverage import automatically_retried, lifecycle_changes, not_in_charts
 from checker.strategies import pipelines
 from spec.lifecycles import replay
 from spec.operations import (
@@ -180,13 +180,31 @@ def chart_events(m: Model, before: State, op: Operation, after: State) -> list[t
                 ("Stopping", "Stopped"): "in_progress_actions_finished",
             }[(old.status, new.status)]
             events.append(("pipeline-execution", old.status, event, {}, new.status))
+        automatic = automatically_retried(m, old, new)
+        if automatic:
+            events.append(("stage-execution", "InProgress", "action_failed", {}, "Failed"))
+            events.append(("stage-execution", "Failed", "automatic_retry", {}, "InProgress"))
         for a in range(len(m.action_names)):
             was, now = old.actions[a], new.actions[a]
             if was == now:
                 continue
             chart = "approval" if m.approval[a] else "action-execution"
             source = was or "NotStarted"
-            if isinstance(op, RetryStageExecution) and op.execution == e and source != "NotStarted":
+            if automatic and m.action_stage[a] == new.stage:
+                mode = m.pipeline.stages[new.stage].automatic_retry
+                if source == "InProgress":  # it failed in this step
+                    failed = ("reject" if isinstance(op, PutApprovalResult) else
+                              "time_out" if isinstance(op, ApprovalTimedOut) else "fail")
+                    events.append((chart, source, failed, {}, "Failed"))
+                    source = "Failed"
+                if mode == ALL_ACTIONS:
+                    first = a in m.groups[new.stage][0]
+                    events.append((chart, source, "retry_all_actions",
+                                   {"in_first_group": first}, now or "NotStarted"))
+                else:
+                    events.append((chart, source, "retry_failed_actions", {}, now or "NotStarted"))
+            elif (isinstance(op, RetryStageExecution) and op.execution == e
+                  and source != "NotStarted"):
                 if op.retry_mode == ALL_ACTIONS:
                     first = a in m.groups[op.stage][0]
                     events.append(

@@ -368,6 +368,83 @@ def test_tf_errors_name_terraform_places(tmp_path: Path) -> None:
                  "Source, Build, Deploy, Test, Invoke, Approval, Compute, but it is missing")
 
 
+def retrying_tf(on_failure: str, head: str = '  pipeline_type = "V2"\n') -> str:
+    build = stage_tf('"Build"', action_tf('"B"'), f"    on_failure {{\n{on_failure}    }}\n")
+    return pipeline_tf(stage_tf('"Source"', action_tf('"A"', '"Source"')) + build, head)
+
+
+RETRY_ALL = ('      result = "RETRY"\n      retry_configuration {\n'
+             '        retry_mode = "ALL_ACTIONS"\n      }\n')
+
+
+def test_tf_automatic_retry(tmp_path: Path) -> None:
+    (source,) = sources_in_tf(write(tmp_path, retrying_tf(RETRY_ALL)))
+    assert [s.automatic_retry for s in source.pipeline.stages] == [None, "ALL_ACTIONS"]
+    assert source.notes == []
+    (source,) = sources_in_tf(write(tmp_path, retrying_tf('      result = "ROLLBACK"\n')))
+    assert [s.automatic_retry for s in source.pipeline.stages] == [None, None]
+    opaque = RETRY_ALL.replace('"ALL_ACTIONS"', "var.mode")
+    (source,) = sources_in_tf(write(tmp_path, retrying_tf(opaque)))
+    assert [s.automatic_retry for s in source.pipeline.stages] == [None, "ALL_ACTIONS"]
+    assert notes(source) == {"aws_codepipeline.p.stage[1].on_failure.retry_configuration."
+                             "retry_mode": ("is var.mode, not evaluated: read as ALL_ACTIONS, "
+                                            "the mode that runs every action of the stage "
+                                            "again", 26)}
+    opaque = RETRY_ALL.replace('"RETRY"', "local.result")
+    (source,) = sources_in_tf(write(tmp_path, retrying_tf(opaque)))
+    assert [s.automatic_retry for s in source.pipeline.stages] == [None, None]
+    assert list(notes(source)) == ["aws_codepipeline.p.stage[1].on_failure.result"]
+
+
+def test_tf_automatic_retry_errors(tmp_path: Path) -> None:
+    where = "aws_codepipeline.p.stage[1].on_failure"
+    path = write(tmp_path, retrying_tf(RETRY_ALL.replace("ALL_ACTIONS", "ALL")))
+    expect_error(lambda: sources_in_tf(path),
+                 f"{path}: {where}.retry_configuration.retry_mode: expected one of "
+                 'FAILED_ACTIONS, ALL_ACTIONS for result RETRY, got "ALL"')
+    path = write(tmp_path, retrying_tf('      result = "RETRY"\n'))
+    expect_error(lambda: sources_in_tf(path),
+                 f"{path}: {where}.retry_configuration: expected a retry_configuration block "
+                 "with a retry_mode (FAILED_ACTIONS or ALL_ACTIONS) for result RETRY, but it is "
+                 "missing")
+    path = write(tmp_path, retrying_tf(RETRY_ALL + "      condition {\n      }\n"))
+    expect_error(lambda: sources_in_tf(path),
+                 f"{path}: {where}.condition: expected no condition blocks with result RETRY: "
+                 '"You cannot use automatic stage retry with onFailure conditions." (AWS '
+                 'CodePipeline User Guide, "Configure conditions for a stage"), got a list')
+    path = write(tmp_path, retrying_tf(RETRY_ALL, head=""))
+    expect_error(lambda: sources_in_tf(path),
+                 f"{path}: {where}: expected pipeline_type V2 for result RETRY (pipeline_type "
+                 "defaults to V1)")
+
+
+def test_plan_automatic_retry() -> None:
+    def doc(on_failure: list[Any], unknown: Any = None) -> dict[str, Any]:
+        stage = {"name": "Build", "action": [{"name": "B", "category": "Build"}],
+                 "on_failure": on_failure}
+        resource = {"address": "aws_codepipeline.p", "mode": "managed",
+                    "type": "aws_codepipeline", "name": "p",
+                    "values": {"name": "p", "pipeline_type": "V2", "stage": [
+                        {"name": "Source", "action": [{"name": "A", "category": "Source"}]},
+                        stage]}}
+        out: dict[str, Any] = {"format_version": "1.2", "planned_values": {
+            "root_module": {"resources": [resource]}}}
+        if unknown is not None:
+            out["resource_changes"] = [{"address": "aws_codepipeline.p", "change": {
+                "after_unknown": unknown}}]
+        return out
+
+    block = {"result": "RETRY", "retry_configuration": [{"retry_mode": "FAILED_ACTIONS"}],
+             "condition": []}
+    (source,) = plan_sources(doc([block]))
+    assert [s.automatic_retry for s in source.pipeline.stages] == [None, "FAILED_ACTIONS"]
+    (source,) = plan_sources(doc([]))
+    assert [s.automatic_retry for s in source.pipeline.stages] == [None, None]
+    with pytest.raises(InputError) as caught:
+        plan_sources(doc([{**block, "condition": [{"result": "ROLLBACK"}]}]))
+    assert caught.value.place == "aws_codepipeline.p.stage[1].on_failure.condition"
+
+
 def test_tf_error_numbers_count_the_blocks_written(tmp_path: Path) -> None:
     """A stage left out (only dynamic actions) does not shift the numbers of the stages after
     it, in errors nor in notes."""

@@ -31,6 +31,9 @@ from checker.formats.getpipeline import stagelock_settings
 from spec.declaration import (
     EXECUTION_MODES,
     PIPELINE_TYPES,
+    RESULTS,
+    RETRY,
+    RETRY_MODES,
     Computed,
     DeclarationError,
     Opaque,
@@ -233,6 +236,8 @@ class _Reading:
         self._settle_field(props, origin, "PipelineType", PIPELINE_TYPES, "V2",
                            "the type that allows every execution mode")
         for stage in _present(props.get("Stages")):
+            if isinstance(stage, dict) and isinstance(stage.get("OnFailure"), dict):
+                self._settle_retry(stage["OnFailure"], self._origin(stage) or (self.place, ()))
             for action in _present(stage.get("Actions") if isinstance(stage, dict) else None):
                 if not isinstance(action, dict):
                     continue
@@ -251,6 +256,22 @@ class _Reading:
                     action["Configuration"] = {}
                     self.note(f"{where[0]}.Configuration", (*where[1], "Configuration"),
                               f"is {config}, known only when deployed: read as empty")
+
+    def _settle_retry(self, on_failure: dict[Any, Any], stage: tuple[str, Raw]) -> None:
+        """A stage's automatic retry where only a deployment knows its result or mode.
+
+        Decision: a Result that only a deployment knows reads as no automatic retry, the stage
+        failing as it does by default; a RetryMode, as ALL_ACTIONS, the mode that runs every
+        action of the stage again (deploys that succeeded included).  Each with a note."""
+        origin = self._origin(on_failure) or (f"{stage[0]}.OnFailure", (*stage[1], "OnFailure"))
+        self._settle_field(on_failure, origin, "Result", RESULTS, "FAIL",
+                           "no automatic retry (the stage fails, as by default)")
+        config = on_failure.get("RetryConfiguration")
+        if isinstance(config, dict) and on_failure.get("Result") == RETRY:
+            where = self._origin(config) or (f"{origin[0]}.RetryConfiguration",
+                                              (*origin[1], "RetryConfiguration"))
+            self._settle_field(config, where, "RetryMode", RETRY_MODES, "ALL_ACTIONS",
+                               "the mode that runs every action of the stage again")
 
     def _settle_field(self, data: dict[Any, Any], origin: tuple[str, Raw], key: str,
                       allowed: tuple[str, ...], default: object, why: str) -> None:
@@ -628,7 +649,8 @@ def _present(items: object) -> list[Any]:
 
 _CHECKED_FIELDS = ("Name", "Category", "Provider", "RunOrder", "ExecutionMode", "PipelineType",
                    "Configuration", "Stages", "Actions", "StageName",
-                   "DisableInboundStageTransitions")
+                   "DisableInboundStageTransitions", "OnFailure", "Result",
+                   "RetryConfiguration", "RetryMode")
 
 
 def _checked(place: str) -> bool:

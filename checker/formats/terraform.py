@@ -103,6 +103,20 @@ class _Block:
     actions: list[_Block] = field(default_factory=list)
     dynamic_actions: list[Note] = field(default_factory=list)
     """The notes on its dynamic "action" blocks (a stage of a .tf file), which are not read."""
+    on_failure: _OnFailure | None = None
+    """A stage's on_failure block."""
+
+
+@dataclass
+class _OnFailure:
+    """A stage's ``on_failure`` block: its result, its retry_configuration's retry_mode, and how
+    many condition blocks it has."""
+
+    line: int | None
+    result: _Got | None = None
+    retry_configuration: bool = False
+    retry_mode: _Got | None = None
+    conditions: int = 0
 
 
 @dataclass
@@ -162,6 +176,8 @@ def _build(file: str, res: _Resource) -> PipelineSource:
         action_names = _literal_names(stage.actions)
         out["actions"] = [_action(file, where, f"{place}.action[{a.index}]", a, action_names,
                                   note) for a in stage.actions]
+        if stage.on_failure is not None:
+            out["onFailure"] = _on_failure(stage.on_failure, f"{place}.on_failure", note)
         stages.append(out)
         kept.append(stage)
     api["stages"] = stages
@@ -235,6 +251,38 @@ def _action(file: str, where: str, place: str, block: _Block, taken: set[str],
     configuration = args.get("configuration")
     if configuration is not None:
         out["configuration"] = _configuration(configuration, f"{place}.configuration", note)
+    return out
+
+
+def _on_failure(block: _OnFailure, place: str,
+                note: Callable[[str, str, int | None], None]) -> dict[str, Any]:
+    """A stage's on_failure block in the API shape (``onFailure``).
+
+    Decision: a result that is not known before apply is read as no automatic retry (the stage
+    fails, as by default), a retry_mode as ALL_ACTIONS (the mode that runs every action of the
+    stage again); each with a note, as for a template's values only a deployment knows."""
+    out: dict[str, Any] = {}
+    result = block.result
+    if result is not None and result.opaque is not None:
+        note(f"{place}.result", f"{result.why}: read as FAIL, no automatic retry (the stage "
+             "fails, as by default)", result.line)
+        out["result"] = "FAIL"
+    elif result is not None:
+        out["result"] = _known(result, f"{place}.result", note)
+    if block.retry_configuration:
+        config: dict[str, Any] = {}
+        mode = block.retry_mode
+        if mode is not None and mode.opaque is not None:
+            if out.get("result") == "RETRY":
+                note(f"{place}.retry_configuration.retry_mode", f"{mode.why}: read as "
+                     "ALL_ACTIONS, the mode that runs every action of the stage again",
+                     mode.line)
+            config["retryMode"] = "ALL_ACTIONS"
+        elif mode is not None:
+            config["retryMode"] = _known(mode, f"{place}.retry_configuration.retry_mode", note)
+        out["retryConfiguration"] = config
+    if block.conditions:
+        out["conditions"] = [{}] * block.conditions
     return out
 
 
@@ -406,7 +454,20 @@ _API_KEYS = {
     "pipelineType": "pipeline_type",
     "actionTypeId.": "",
     "actionTypeId": "category",
+    "onFailure": "on_failure",
+    "retryConfiguration": "retry_configuration",
+    "retryMode": "retry_mode",
+    "conditions": "condition",
 }
+_BLOCK_WORDS = {
+    "onFailure object": "on_failure block",
+    "retryConfiguration object": "retry_configuration block",
+    "no conditions": "no condition blocks",
+    "onFailure": "on_failure",
+    "retryConfiguration": "retry_configuration",
+    "retryMode": "retry_mode",
+}
+"""The words of an automatic retry message in Terraform's, outside what it quotes."""
 
 
 def _tf_index(match: re.Match[str], kept: list[_Block]) -> str:
@@ -431,7 +492,11 @@ def _tf_words(text: str, place: str, kept: list[_Block]) -> str:
                       if int(m.group(1)) < len(actions) else f"action[{m.group(1)}]", text)
     for api in ("runOrder", "executionMode", "pipelineType"):
         text = re.sub(rf"\b{api}\b", _API_KEYS[api], text)
-    return text
+    parts = text.split('"')
+    for i in range(0, len(parts), 2):  # not inside quotes
+        for api, terraform in _BLOCK_WORDS.items():
+            parts[i] = re.sub(rf"\b{api}\b", terraform, parts[i])
+    return '"'.join(parts)
 
 
 def _tf_place(where: str, place: str, kept: list[_Block]) -> str:
@@ -625,6 +690,8 @@ def _plan_resource(found: _Found, lines: dict[tuple[str | int, ...], int],
         name = got(stage, ("stage", i), "name")
         if name is not None:
             block.args["name"] = name
+        block.on_failure = _plan_on_failure(stage, ("stage", i), got, lines, found.path, file,
+                                            f"{where}.stage[{i}]")
         actions = stage.get("action")
         if not isinstance(actions, list):
             actions = []
@@ -669,6 +736,29 @@ def _plan_resource(found: _Found, lines: dict[tuple[str | int, ...], int],
             block.actions.append(a)
         res.stages.append(block)
     return res
+
+
+def _plan_on_failure(stage: dict[str, Any], keys: tuple[str | int, ...],
+                     got: Callable[[dict[str, Any], tuple[str | int, ...], str], _Got | None],
+                     lines: dict[tuple[str | int, ...], int], root: tuple[str | int, ...],
+                     file: str, place: str) -> _OnFailure | None:
+    """A stage's on_failure block in a plan or state: a list of at most one object."""
+    blocks = stage.get("on_failure")
+    if not isinstance(blocks, list) or not blocks:
+        return None
+    if len(blocks) > 1 or not isinstance(blocks[0], dict):
+        raise InputError(file, f"{place}.on_failure", "expected one on_failure block")
+    body = blocks[0]
+    here = (*keys, "on_failure", 0)
+    out = _OnFailure(lines.get((*root, *here)), result=got(body, here, "result"))
+    configs = body.get("retry_configuration")
+    if isinstance(configs, list) and configs:
+        out.retry_configuration = True
+        if isinstance(configs[0], dict):
+            out.retry_mode = got(configs[0], (*here, "retry_configuration", 0), "retry_mode")
+    conditions = body.get("condition")
+    out.conditions = len(conditions) if isinstance(conditions, list) else 0
+    return out
 
 
 def _paths(value: Any, path: tuple[str | int, ...], out: set[tuple[str | int, ...]]) -> None:
@@ -1075,7 +1165,13 @@ class _Tf:
         n_action = 0
         for child in self.blocks(block.body):
             labels = self.labels(child)
-            if labels == ["action"]:
+            if labels == ["on_failure"]:
+                if stage.on_failure is not None:
+                    raise InputError(self.file, f"{place}.on_failure", "expected one "
+                                     f"on_failure block, there is another at line "
+                                     f"{stage.on_failure.line}")
+                stage.on_failure = self.on_failure(child, f"{place}.on_failure")
+            elif labels == ["action"]:
                 stage.actions.append(self.action(child, f"{place}.action[{n_action}]",
                                                  n_action))
                 n_action += 1
@@ -1083,6 +1179,22 @@ class _Tf:
                 stage.dynamic_actions.append(self.dynamic_note(
                     child, f"{place}.dynamic.action[{len(stage.dynamic_actions)}]", "action"))
         return stage
+
+    def on_failure(self, block: Any, place: str) -> _OnFailure:
+        attrs = self.attributes(block.body, place)
+        out = _OnFailure(_line(block))
+        if "result" in attrs:
+            out.result = self.value(attrs["result"])
+        for child in self.blocks(block.body):
+            labels = self.labels(child)
+            if labels == ["retry_configuration"]:
+                out.retry_configuration = True
+                inner = self.attributes(child.body, f"{place}.retry_configuration")
+                if "retry_mode" in inner:
+                    out.retry_mode = self.value(inner["retry_mode"])
+            elif labels == ["condition"]:
+                out.conditions += 1
+        return out
 
     def action(self, block: Any, place: str, index: int) -> _Block:
         attrs = self.attributes(block.body, place)

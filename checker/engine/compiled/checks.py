@@ -15,9 +15,11 @@ from numba import njit
 
 from checker.engine.compiled.rules import (
     A_ABANDONED,
+    A_FAILED,
     A_IP,
     A_NONE,
     A_SUCC,
+    FAILED,
     IP,
     STOP_ABANDON,
     STOP_NONE,
@@ -45,10 +47,13 @@ from checker.engine.compiled.tables import (
     H_SLEN,
     H_WRITES,
     OP_APPROVAL,
+    OP_FAILED,
     OP_RETRY,
     OP_SUCCEEDED,
+    OP_TIMED_OUT,
     OP_WORK_FINISHES,
     R_ACT,
+    R_AUTO,
     R_QPOS,
     R_RETRIED,
     R_STAGE,
@@ -100,6 +105,8 @@ Z_PRECEDES_TARGET = 41
 # Facts' subjects, as spec.patterns numbers them (the kernel's cache covers this package's
 # files only, so the numbers are kept here, and a test compares them)
 F_EXECUTION, F_STAGE, F_ACTION, F_TARGET = 1, 2, 3, 4
+P_AUTOMATIC_RETRY_ONCE = 50
+"""A step kind of its own number, apart from the catalogue's 11..19 and the hazards' kinds."""
 PAIR = 1024
 """A parameter that names two numbers (an action and a target, a reader and a writer) is
 `first * PAIR + second`."""
@@ -367,6 +374,38 @@ def _start_check(vb, va, T, kind, t, replaces, changed, nchanged):
     return False
 
 
+@njit(cache=True)
+def _automatic_retry_again(vb, va, T, op, changed, nchanged):
+    """spec.properties._automatic_retry_once: a step that runs a failed action of an
+    execution's stage again without a RetryStageExecution of it (the action failing in the step
+    counts as failed), where autoStageRetryAttempt was already 1 or does not count it."""
+    rec = T[H_REC]
+    nb = vb[T[H_N]]
+    opkind = op & 15
+    ope = (op >> 4) & 255
+    opx = (op >> 12) & 0xFFFF
+    failing = (opkind == OP_FAILED or opkind == OP_TIMED_OUT
+               or opkind == OP_APPROVAL and (op >> 28) & 3 == 1)
+    for i in range(nchanged):
+        e = changed[i]
+        if e >= nb:
+            continue
+        b = e * rec
+        s = vb[b + R_STAGE]
+        if vb[b + R_WAIT] or va[b + R_WAIT] or va[b + R_STAGE] != s or s >= T[H_S]:
+            continue
+        if opkind == OP_RETRY and ope == e:
+            continue
+        rerun = failing and ope == e and va[b + R_ACT + opx] != A_FAILED
+        first = T[T[H_SFIRST] + s]
+        for a in range(first, first + T[T[H_SLEN] + s]):
+            if vb[b + R_ACT + a] == A_FAILED and va[b + R_ACT + a] != A_FAILED:
+                rerun = True
+        if rerun and (vb[b + R_AUTO] >= 1 or va[b + R_AUTO] != vb[b + R_AUTO] + 1):
+            return True
+    return False
+
+
 @njit(cache=True, inline="always")
 def step_check(vb, va, T, kind, param, op, changed, nchanged):
     """The step property `kind` (with its parameter) on the step vb -op-> va, whose changed
@@ -380,6 +419,8 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
     opy = (op >> 28) & 3
     if kind == P_NO_RETRY_SUPERSEDED:
         return opkind == OP_RETRY and vb[ope * rec + R_STATUS] == SUPERSEDED
+    if kind == P_AUTOMATIC_RETRY_ONCE:
+        return _automatic_retry_again(vb, va, T, op, changed, nchanged)
     if kind == Z_BACK_ABANDONED or kind == Z_BACK_DEPLOYED or kind == Z_BACK_ANY:
         old = vb[T[H_REV] + param] - 1
         new = va[T[H_REV] + param] - 1
@@ -531,11 +572,22 @@ def record_charts(vb, va, T, seen, changed, nchanged):
             if before == after and not (switched and s == va[b + R_STAGE]):
                 continue
             seen[1, before, after] = 1
+        # checker.coverage.automatically_retried: the stage failed and was retried in the step
+        retried = (not new and va[b + R_WAIT] == 0 and va[b + R_STAGE] == vb[b + R_STAGE]
+                   and va[b + R_AUTO] > vb[b + R_AUTO])
+        if retried:
+            seen[1, IP, FAILED] = 1
+            seen[1, FAILED, IP] = 1
         for a in range(T[H_A]):
             x = A_NONE if new else vb[b + R_ACT + a]
             y = va[b + R_ACT + a]
             if x != y:
-                seen[3 if T[T[H_APPR] + a] else 2, x, y] = 1
+                chart = 3 if T[T[H_APPR] + a] else 2
+                if retried and x == A_IP and y == A_NONE:
+                    seen[chart, A_IP, A_FAILED] = 1
+                    seen[chart, A_FAILED, A_NONE] = 1
+                else:
+                    seen[chart, x, y] = 1
 
 
 

@@ -20,6 +20,7 @@ from numba import njit
 from checker.engine.compiled.tables import (
     H_A,
     H_APPR,
+    H_ARETRY,
     H_BRETRIES,
     H_BSTOPS,
     H_BTOGGLES,
@@ -63,6 +64,7 @@ from checker.engine.compiled.tables import (
     OP_TIMED_OUT,
     OP_WORK_FINISHES,
     R_ACT,
+    R_AUTO,
     R_QPOS,
     R_RETRIED,
     R_STAGE,
@@ -91,6 +93,9 @@ VF_STOP_WAIT_GOES_ON = 1 << 10
 VF_FAILED_MOVES_ON = 1 << 11
 VF_RETRY_AFTER_FAIL = 1 << 12
 VF_PARALLEL_IGNORES = 1 << 13
+VF_WAITING_ENTERS_FIRST = 1 << 14
+VF_RETRY_REARMS = 1 << 15
+VF_AUTO_RETRY_TWICE = 1 << 16
 
 # --------------------------------------------------------------------------------------------
 # Small helpers over a vector
@@ -207,7 +212,8 @@ def transition_holds(v, T, s):
 
 # --------------------------------------------------------------------------------------------
 # Moving through the pipeline (enter_stage, supersede, arrive, admit_inbound, next_to_enter,
-# leave_stage, stage_outcome, group_done, progress_in_stage)
+# leave_stage, stage_outcome, group_done, progress_in_stage, stage_fails, retries_automatically,
+# rerun_actions)
 
 
 @njit(cache=True)
@@ -220,6 +226,7 @@ def enter_stage(v, T, e, s):
         v[b + R_ACT + T[gm + off + k]] = A_IP
     v[b + R_STAGE] = s
     v[b + R_WAIT] = 0
+    v[b + R_AUTO] = 0
     if T[H_PSTATE]:
         v[T[H_LAT] + s] = e + 1
 
@@ -360,7 +367,7 @@ def progress_in_stage(v, T, e):
         v[b + R_STATUS] = STOPPED
         return
     if out == 2:
-        v[b + R_STATUS] = FAILED
+        stage_fails(v, T, e)
         return
     s = v[b + R_STAGE]
     g0 = T[T[H_GFIRST] + s]
@@ -372,6 +379,50 @@ def progress_in_stage(v, T, e):
                 v[b + R_ACT + T[gm + off + k]] = A_IP
             return
     leave_stage(v, T, e, s)
+
+
+@njit(cache=True)
+def retries_automatically(v, T, e):
+    b = e * T[H_REC]
+    vf = T[H_VF]
+    in_progress = v[b + R_STATUS] == IP
+    if vf & VF_AUTO_RETRY_TWICE:
+        return in_progress and v[b + R_AUTO] < 2
+    if vf & VF_WAITING_ENTERS_FIRST:
+        s = v[b + R_STAGE]
+        if T[H_LOCK] and queue_length(v, T, s) > 0 and not transition_holds(v, T, s):
+            return False
+    return in_progress and v[b + R_AUTO] == 0
+
+
+@njit(cache=True)
+def rerun_actions(v, T, b, s, all_actions):
+    first = T[T[H_SFIRST] + s]
+    last = first + T[T[H_SLEN] + s]
+    if all_actions:
+        for a in range(first, last):
+            v[b + R_ACT + a] = A_NONE
+        g = T[T[H_GFIRST] + s]
+        off = T[T[H_GOFF] + g]
+        gm = T[H_GMEM]
+        for k in range(T[T[H_GLEN] + g]):
+            v[b + R_ACT + T[gm + off + k]] = A_IP
+    else:
+        for a in range(first, last):
+            st = v[b + R_ACT + a]
+            if st == A_FAILED or st == A_ABANDONED:
+                v[b + R_ACT + a] = A_IP
+
+
+@njit(cache=True)
+def stage_fails(v, T, e):
+    b = e * T[H_REC]
+    mode = T[T[H_ARETRY] + v[b + R_STAGE]]
+    if mode == 0 or not retries_automatically(v, T, e):
+        v[b + R_STATUS] = FAILED
+        return
+    rerun_actions(v, T, b, v[b + R_STAGE], mode == 2)
+    v[b + R_AUTO] += 1
 
 
 # --------------------------------------------------------------------------------------------
@@ -487,21 +538,9 @@ def effect(v, T, kind, e, x, y):
             v[b + R_RETRIED] = 1
             arrive(v, T, e, v[b + R_STAGE])
             return
-        first = T[T[H_SFIRST] + x]
-        last = first + T[T[H_SLEN] + x]
-        if y == 1:
-            for a in range(first, last):
-                v[b + R_ACT + a] = A_NONE
-            g = T[T[H_GFIRST] + x]
-            off = T[T[H_GOFF] + g]
-            gm = T[H_GMEM]
-            for k in range(T[T[H_GLEN] + g]):
-                v[b + R_ACT + T[gm + off + k]] = A_IP
-        else:
-            for a in range(first, last):
-                st = v[b + R_ACT + a]
-                if st == A_FAILED or st == A_ABANDONED:
-                    v[b + R_ACT + a] = A_IP
+        if vf & VF_RETRY_REARMS:
+            v[b + R_AUTO] = 0
+        rerun_actions(v, T, b, x, y == 1)
         v[b + R_STATUS] = IP
         v[b + R_STOP] = STOP_NONE
         v[b + R_RETRIED] = 1

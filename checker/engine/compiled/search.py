@@ -70,6 +70,7 @@ PROPERTY_KINDS = {
     "stop-and-wait-completes": C.W_STOP_WAIT_COMPLETES,
     "stop-and-abandon-completes": C.W_ABANDONED,
     "inbound-execution-stopped": C.W_INBOUND_STOPPED,
+    "automatic-retry-at-most-once": C.P_AUTOMATIC_RETRY_ONCE,
 }
 """The catalogue's properties the kernel evaluates itself (progress properties run on the
 compact graph after the search)."""

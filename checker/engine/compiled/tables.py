@@ -9,9 +9,9 @@ kernel works on it and a few bit-packed 64-bit words while it is stored.
 
 The vector's layout, for E executions (the executions bound), S stages, A actions, T targets:
 
-    executions   E records of REC = 6 + A slots: status, stage, waiting, stop, retried, queue
-                 position (0: not in the stage's inbound queue; 1 is the front), then the
-                 status of each action
+    executions   E records of REC = 7 + A slots: status, stage, waiting, stop, retried, queue
+                 position (0: not in the stage's inbound queue; 1 is the front), automatic
+                 retries of its current stage, then the status of each action
     n            how many executions have started
     latest       S slots: 1 + the stage's latest execution (0: none)
     disabled     S slots: 1 when the stage's inbound transition is disabled
@@ -73,7 +73,7 @@ _ACTION = {s: i for i, s in enumerate(ACTION_CODES)}
 _STOP = {s: i for i, s in enumerate(STOP_CODES)}
 
 # Record slots
-R_STATUS, R_STAGE, R_WAIT, R_STOP, R_RETRIED, R_QPOS, R_ACT = range(7)
+R_STATUS, R_STAGE, R_WAIT, R_STOP, R_RETRIED, R_QPOS, R_AUTO, R_ACT = range(8)
 
 # Header slots of T
 (H_E, H_S, H_A, H_T, H_REC, H_EX0, H_N, H_LAT, H_DIS, H_REV, H_FLT, H_BUD, H_L,
@@ -81,6 +81,8 @@ R_STATUS, R_STAGE, R_WAIT, R_STOP, R_RETRIED, R_QPOS, R_ACT = range(7)
  H_ASTAGE, H_LOCK, H_SUPW, H_PSTATE, H_LIMIT, H_VF, H_BSTOPS, H_BRETRIES, H_BTOGGLES,
  H_FAILURES, H_W, H_FWORD, H_FSHIFT, H_FWIDTH, H_NPROP, H_PKIND, H_PPARAM, H_WORLD,
  H_MAXS, H_NFIELDS, H_FIELDS) = range(43)
+H_ARETRY = 43
+"""Per stage, its automatic retry on failure: 0 none, 1 FAILED_ACTIONS, 2 ALL_ACTIONS."""
 HEADER = 48
 
 # Operation kinds, in the order of spec.rules.OPERATION_RULES
@@ -106,7 +108,11 @@ VARIANT_FLAGS = {
     "failed-stage-moves-on": 1 << 11,
     "retry-after-stage-fails": 1 << 12,
     "parallel-ignores-disabled-transition": 1 << 13,
+    "waiting-enters-before-automatic-retry": 1 << 14,
+    "manual-retry-rearms-automatic-retry": 1 << 15,
+    "automatic-retry-twice": 1 << 16,
 }
+AUTOMATIC_RETRY_CODES = {None: 0, FAILED_ACTIONS: 1, ALL_ACTIONS: 2}
 
 
 def bits(values: int) -> int:
@@ -149,6 +155,11 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     bud = flt + A * E
     length = bud + 3
 
+    retry_modes = [AUTOMATIC_RETRY_CODES[stage.automatic_retry] for stage in model.pipeline.stages]
+    # The automatic retries of a stage execution: none where no stage retries on failure; 0 or 1,
+    # or up to 2 under the variant that retries twice.
+    auto_width = (0 if not any(retry_modes) else
+                  bits(3) if variant_flags & VARIANT_FLAGS["automatic-retry-twice"] else 1)
     widths = [0] * length
     for e in range(E):
         b = ex0 + e * rec
@@ -158,6 +169,7 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
         widths[b + R_STOP] = bits(len(STOP_CODES))
         widths[b + R_RETRIED] = 1
         widths[b + R_QPOS] = bits(E + 1)
+        widths[b + R_AUTO] = auto_width
         for a in range(A):
             widths[b + R_ACT + a] = bits(len(ACTION_CODES))
     widths[n_off] = bits(E + 1)
@@ -212,7 +224,7 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
         H_SFIRST: stage_first, H_SLEN: stage_len, H_GFIRST: gfirst, H_GCOUNT: gcount,
         H_GOFF: goff, H_GLEN: glen, H_GMEM: gmem,
         H_APPR: [int(x) for x in model.approval], H_WRITES: list(writes),
-        H_ASTAGE: list(model.action_stage),
+        H_ASTAGE: list(model.action_stage), H_ARETRY: retry_modes,
         H_FWORD: fword, H_FSHIFT: fshift, H_FWIDTH: widths,
         # The fields that take bits, as (slot, word, shift, width) rows: what pack and unpack
         # walk, so that empty fields cost nothing.
@@ -262,6 +274,7 @@ def encode(tables: Tables, model: Model, state: State, budgets: tuple[int, int, 
         v[b + R_WAIT] = int(ex.waiting)
         v[b + R_STOP] = _STOP[ex.stop]
         v[b + R_RETRIED] = int(ex.retried)
+        v[b + R_AUTO] = ex.auto_retries
         for a, status in enumerate(ex.actions):
             v[b + R_ACT + a] = _ACTION[status]
     for queue in state.inbound:
@@ -292,7 +305,8 @@ def decode(tables: Tables, model: Model, v: np.ndarray) -> tuple[State, tuple[in
         actions = tuple(ACTION_CODES[int(v[b + R_ACT + a])] for a in range(tables.actions))
         executions.append(Execution(
             STATUS_CODES[int(v[b + R_STATUS])], int(v[b + R_STAGE]), bool(v[b + R_WAIT]),
-            STOP_CODES[int(v[b + R_STOP])], actions, bool(v[b + R_RETRIED])))
+            STOP_CODES[int(v[b + R_STOP])], actions, bool(v[b + R_RETRIED]),
+            int(v[b + R_AUTO])))
         if v[b + R_QPOS] > 0:
             queues[int(v[b + R_STAGE])].append((int(v[b + R_QPOS]), e))
     in_flight: list[tuple[int, int]] = []
