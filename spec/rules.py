@@ -350,9 +350,11 @@ def stage_outcome(m: Model, ex: Execution) -> str:
     pipeline."  [Seed] "The revision does not transition to the next action in the stage or the
     next stage".  [Seed, stop and wait] "the selected execution continues until in-progress
     actions are completed ... Subsequent actions do not start."
-    Decision: a stop and wait whose in-progress action fails ends Stopped, not Failed: [API]
-    StopPipelineExecution "After all in-progress actions are completed or abandoned, the pipeline
-    execution is in a Stopped state."
+    A stop and wait whose in-progress action fails ends Stopped, not Failed: [UG:pipelines-stop]
+    "AWS CodePipeline waits to stop the execution until all in-progress actions are completed
+    (that is, the actions have a Succeeded or Failed status) ... Then the execution is in a
+    Stopped state."  [API] StopPipelineExecution "After all in-progress actions are completed or
+    abandoned, the pipeline execution is in a Stopped state."
     """
     statuses = [ex.actions[a] for a in m.stage_actions[ex.stage]]
     if IN_PROGRESS in statuses:
