@@ -202,6 +202,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
     properties = sub.add_parser("properties", help="list the properties the checker knows")
     properties.add_argument("--json", action="store_true")
+    properties.add_argument("--patterns", action="store_true",
+                            help="list the patterns for your own properties instead")
     sub.add_parser("variants", help="list the rule variants")
 
     bench = sub.add_parser(
@@ -600,6 +602,8 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _properties(args: argparse.Namespace) -> int:
+    if args.patterns:
+        return _patterns(args)
     if args.json:
         print(json.dumps([
             {"name": p.name, "kind": p.kind, "meaning": p.meaning, "source": p.source,
@@ -610,6 +614,25 @@ def _properties(args: argparse.Namespace) -> int:
         print(f"{p.name}  [{p.kind}; {modes}]")
         print(f"    {p.meaning}")
         print(f"    \"{p.source}\"")
+    return 0
+
+
+def _patterns(args: argparse.Namespace) -> int:
+    """The catalogue of `spec.patterns`: what a model file's [[property]] tables, a template's
+    Metadata and `checker.testing` may ask of a pipeline."""
+    from spec.patterns import PATTERNS
+
+    if args.json:
+        print(json.dumps([
+            {"pattern": p.name, "kind": p.kind, "parameters": list(p.params),
+             "optional": list(p.optional), "meaning": p.meaning, "example": p.example}
+            for p in PATTERNS.values()], indent=2))
+        return 0
+    for p in PATTERNS.values():
+        params = ", ".join([*p.params, *(f"{o} (optional)" for o in p.optional)])
+        print(f"{p.name}  [{p.kind}; {params}]")
+        print(f"    {p.meaning}")
+        print(f"    example: {p.example}")
     return 0
 
 

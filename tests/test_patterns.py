@@ -196,3 +196,38 @@ def test_testing_check_takes_properties_of_ones_own() -> None:
     verdicts = {v.property.name: v.verdict for r in outcome.results for v in r.verdicts}
     assert verdicts["precedes:BrowserTests/BucketName=web-prod-site"] == "PROVED"
     assert verdicts["never-stopped"] == "REFUTED"
+
+
+def test_properties_lists_the_pattern_catalogue() -> None:
+    import tomllib
+
+    out = _cli("properties", "--patterns")
+    assert out.returncode == 0, out.stderr
+    listed = [line.split("  [")[0] for line in out.stdout.splitlines() if not line.startswith(" ")]
+    assert listed == list(PATTERNS)
+    assert "never-older  [step; target, via (optional)]" in out.stdout
+    rows = json.loads(_cli("properties", "--patterns", "--json").stdout)
+    assert [r["pattern"] for r in rows] == list(PATTERNS)
+    for row in rows:
+        # each example is a [[property]] table's body that names its own pattern and every
+        # parameter the pattern needs
+        example = tomllib.loads(_toml_lines(row["example"]))
+        assert example["pattern"] == row["pattern"]
+        assert set(row["parameters"]) <= set(example)
+
+
+def _toml_lines(example: str) -> str:
+    """A one-line example (`a = 1, b = "x"`) as TOML lines, keeping commas inside [] and {}."""
+    out, depth, quoted = [], 0, False
+    for ch in example:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in "[{":
+            depth += 1
+        elif not quoted and ch in "]}":
+            depth -= 1
+        elif ch == "," and depth == 0 and not quoted:
+            out.append("\n")
+            continue
+        out.append(ch)
+    return "".join(out)
