@@ -1,0 +1,60 @@
+"""Unmodelled and unknown declaration fields are named in warnings, never dropped silently."""
+
+from spec.unmodelled import FieldWarning, declaration_warnings
+
+
+def _api() -> dict:
+    return {"pipeline": {
+        "name": "web", "roleArn": "arn:aws:iam::1:role/p", "pipelineType": "V2",
+        "artifactStore": {"type": "S3", "location": "b"}, "version": 3,
+        "triggers": [{"providerType": "CodeStarSourceConnection"}],
+        "stages": [
+            {"name": "Source", "actions": [{
+                "name": "Src", "actionTypeId": {"category": "Source", "owner": "AWS",
+                                                "provider": "S3", "version": "1"},
+                "outputArtifacts": [{"name": "src"}], "configuration": {"S3Bucket": "b"}}]},
+            {"name": "Build", "actions": [{
+                "name": "Test", "actionTypeId": {"category": "Build", "owner": "AWS",
+                                                 "provider": "CodeBuild", "version": "1"},
+                "runorder": 1, "timeoutInMinutes": 30, "namespace": "T"}],
+             "beforeEntry": {"conditions": [{"result": "FAIL", "rules": []}]},
+             "onFailure": {"result": "ROLLBACK", "conditions": []}},
+        ]}, "metadata": {"pipelineArn": "arn"}}
+
+
+def test_api_declaration_gets_exactly_the_expected_warnings() -> None:
+    warnings = declaration_warnings(_api())
+    assert warnings == (
+        FieldWarning("beforeEntry", "pipeline.stages[1].beforeEntry",
+                     "stage entry conditions are not modelled: verdicts do not account for them"),
+        FieldWarning("conditions", "pipeline.stages[1].onFailure.conditions",
+                     "stage failure conditions are not modelled: verdicts do not account "
+                     "for them"),
+        FieldWarning("result", "pipeline.stages[1].onFailure.result",
+                     "stage failure result ROLLBACK is not modelled: verdicts treat the "
+                     "failure as FAIL"),
+        FieldWarning("runorder", "pipeline.stages[1].actions[0].runorder",
+                     "not a field of ActionDeclaration, ignored; did you mean runOrder?"),
+    )
+
+
+def test_cloudformation_spelling_and_did_you_mean() -> None:
+    properties = {"RoleArn": "r", "Tags": [], "RestartExecutionOnUpdate": True,
+                  "Stages": [{"Name": "S", "OnFaliure": {"Result": "RETRY"},
+                              "Blockers": [{"Name": "b", "Type": "Schedule"}],
+                              "Actions": [{"Name": "A", "ActionTypeId": {"Category": "Build"},
+                                           "RunOrder": 1}]}]}
+    place = "Resources.Pipeline.Properties"
+    assert declaration_warnings(properties, place, cloudformation=True) == (
+        FieldWarning("OnFaliure", f"{place}.Stages[0].OnFaliure",
+                     "not a field of StageDeclaration, ignored; did you mean OnFailure?"),
+        FieldWarning("Blockers", f"{place}.Stages[0].Blockers",
+                     "stage blockers are not modelled: verdicts do not account for them"),
+    )
+
+
+def test_only_no_effect_fields_give_no_warning() -> None:
+    data = _api()
+    build = data["pipeline"]["stages"][1]
+    del build["beforeEntry"], build["onFailure"], build["actions"][0]["runorder"]
+    assert declaration_warnings(data) == ()
