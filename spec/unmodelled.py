@@ -32,6 +32,17 @@ class FieldWarning:
     message: str
     line: int | None = None
 
+    @property
+    def keys(self) -> tuple[str | int, ...]:
+        """The place as keys and indices, for a reader that finds lines by path."""
+        out: list[str | int] = []
+        for part in self.place.split("."):
+            name, _, rest = part.partition("[")
+            out.append(name)
+            for index in rest.rstrip("]").split("][") if rest else []:
+                out.append(int(index))
+        return tuple(out)
+
 
 # (API spelling, CloudFormation spelling, class, reason)
 _PIPELINE = (
@@ -160,6 +171,8 @@ def _check(data: object, place: str, table: dict[str, tuple[str, str]], shape: s
         return
     for key in data:
         name = str(key)
+        if name == "stagelock" and shape == "PipelineDeclaration":
+            continue  # what the file says to stagelock, read by the reader
         if name in table:
             kind, reason = table[name]
             if kind == UNMODELLED:

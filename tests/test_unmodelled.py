@@ -58,3 +58,25 @@ def test_only_no_effect_fields_give_no_warning() -> None:
     build = data["pipeline"]["stages"][1]
     del build["beforeEntry"], build["onFailure"], build["actions"][0]["runorder"]
     assert declaration_warnings(data) == ()
+
+
+def test_get_pipeline_reader_gives_warnings_with_lines(tmp_path) -> None:
+    import json
+
+    from checker.formats import source_in
+
+    path = tmp_path / "web.json"
+    path.write_text(json.dumps(_api(), indent=2))
+    warnings = source_in(path).warnings
+    text = path.read_text().splitlines()
+    assert [(w.place, w.line) for w in warnings] == [
+        ("pipeline.stages[1].beforeEntry", _line(text, '"beforeEntry"')),
+        ("pipeline.stages[1].onFailure.conditions", _line(text, '"conditions": []')),
+        ("pipeline.stages[1].onFailure.result", _line(text, '"result": "ROLLBACK"')),
+        ("pipeline.stages[1].actions[0].runorder", _line(text, '"runorder"')),
+    ]
+
+
+def _line(lines: list[str], needle: str) -> int:
+    (found,) = [i + 1 for i, line in enumerate(lines) if needle in line]
+    return found
