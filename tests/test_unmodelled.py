@@ -80,3 +80,48 @@ def test_get_pipeline_reader_gives_warnings_with_lines(tmp_path) -> None:
 def _line(lines: list[str], needle: str) -> int:
     (found,) = [i + 1 for i, line in enumerate(lines) if needle in line]
     return found
+
+
+_TEMPLATE = """\
+Parameters:
+  Env: {Type: String}
+Resources:
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties:
+      RoleArn: !GetAtt Role.Arn
+      PipelineType: V2
+      RestartExecutionOnUpdate: true
+      ArtifactStore: {Type: S3, Location: !Ref Bucket}
+      Stages:
+        - Name: Source
+          Actions:
+            - Name: Src
+              ActionTypeId: {Category: Source, Owner: AWS, Provider: S3, Version: "1"}
+              Configuration: {S3Bucket: !Ref Bucket, S3ObjectKey: src.zip}
+              OutputArtifacts: [{Name: src}]
+        - Name: Deploy
+          OnSuccess:
+            Conditions: [{Result: FAIL, Rules: []}]
+          Actions:
+            - Name: Ecs
+              ActionTypeId: {Category: Deploy, Owner: AWS, Provider: ECS, Version: "1"}
+              Configuration: {ClusterName: !Sub "c-${Env}", ServiceName: web}
+              InputArtifacts: [{Name: src}]
+              RunOrdr: 1
+"""
+
+
+def test_cloudformation_reader_gives_warnings_with_template_places_and_lines(tmp_path) -> None:
+    from checker.formats import source_in
+
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(_TEMPLATE)
+    lines = _TEMPLATE.splitlines()
+    place = "Resources.Pipeline.Properties"
+    assert [(w.place, w.line, w.message) for w in source_in(path).warnings] == [
+        (f"{place}.Stages[1].OnSuccess", _line(lines, "OnSuccess:"),
+         "stage success conditions are not modelled: verdicts do not account for them"),
+        (f"{place}.Stages[1].Actions[0].RunOrdr", _line(lines, "RunOrdr"),
+         "not a field of ActionDeclaration, ignored; did you mean RunOrder?"),
+    ]
