@@ -125,3 +125,36 @@ def test_cloudformation_reader_gives_warnings_with_template_places_and_lines(tmp
         (f"{place}.Stages[1].Actions[0].RunOrdr", _line(lines, "RunOrdr"),
          "not a field of ActionDeclaration, ignored; did you mean RunOrder?"),
     ]
+
+
+def test_lint_prints_and_reports_the_warnings(tmp_path) -> None:
+    import json
+
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(_TEMPLATE)
+    run = _cli("lint", str(path))
+    line = _line(_TEMPLATE.splitlines(), "OnSuccess:")
+    assert (f"{path}:{line}: warning: Resources.Pipeline.Properties.Stages[1].OnSuccess: stage "
+            "success conditions are not modelled: verdicts do not account for them"
+            in run.stdout + run.stderr)
+    run = _cli("lint", "--format", "json", str(path))
+    warnings = json.loads(run.stdout)["warnings"]
+    assert [(w["field"], w["line"]) for w in warnings] == [
+        ("OnSuccess", line), ("RunOrdr", _line(_TEMPLATE.splitlines(), "RunOrdr"))]
+
+
+class _Run:
+    def __init__(self, status: int, stdout: str, stderr: str) -> None:
+        self.returncode, self.stdout, self.stderr = status, stdout, stderr
+
+
+def _cli(*args: str) -> _Run:
+    import contextlib
+    import io
+
+    from checker.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(list(args))
+    return _Run(status, out.getvalue(), err.getvalue())
