@@ -118,7 +118,7 @@ _MODELLED_RESULTS = ("RETRY", "FAIL")
 def _table(rows: tuple[tuple[str | None, str | None, str, str], ...],
            cloudformation: bool) -> dict[str, tuple[str, str]]:
     column = 1 if cloudformation else 0
-    return {row[column]: (row[2], row[3]) for row in rows if row[column] is not None}
+    return {str(key): (row[2], row[3]) for row in rows if (key := row[column]) is not None}
 
 
 def declaration_warnings(data: object, place: str = "",
