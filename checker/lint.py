@@ -404,6 +404,8 @@ def render_text(report: Report, paths: list[str], explain: bool = False) -> str:
              for n in unreached_notes(report)]
     notes += [f"{n['file']}{':' + str(n['line']) if n['line'] else ''}: note: {n['place']} "
               f"{n['text']}" for n in reading_notes(report)]
+    notes += [f"{w['file']}{':' + str(w['line']) if w['line'] else ''}: warning: {w['place']}: "
+              f"{w['message']}" for w in field_warnings(report)]
     notes += [f"{path}: declares no pipeline: skipped." for path in report.skipped]
     lines: list[str] = []
     if explain:
@@ -532,6 +534,20 @@ def reading_notes(report: Report) -> list[dict[str, Any]]:
              "text": n.text} for t in report.targets for n in t.source.notes]
 
 
+def field_warnings(report: Report) -> list[dict[str, Any]]:
+    """The declaration fields the verdicts do not account for, once per file and place:
+    `[{file, field, place, line, message}]`."""
+    seen: set[tuple[str, str]] = set()
+    out: list[dict[str, Any]] = []
+    for t in report.targets:
+        for w in t.source.warnings:
+            if (t.file, w.place) not in seen:
+                seen.add((t.file, w.place))
+                out.append({"file": t.file, "field": w.field, "place": w.place,
+                            "line": w.line, "message": w.message})
+    return out
+
+
 def unreadable_json(report: Report) -> list[dict[str, Any]]:
     """`[{file, place, message}]`: the files that could not be read."""
     return [{"file": e.file, "place": e.place, "message": str(e)} for e in report.unreadable]
@@ -549,6 +565,7 @@ def to_json(report: Report, explain: bool = False) -> dict[str, Any]:
            "unreachedStages": unreached_notes(report),
            "undecided": undecided_json(report),
            "notes": reading_notes(report),
+           "warnings": field_warnings(report),
            "unreadable": unreadable_json(report),
            "skipped": report.skipped,
            "result": RESULTS[report.exit_code],

@@ -21,6 +21,7 @@ from typing import Any
 
 from checker.errors import InputError
 from spec.declaration import Pipeline
+from spec.unmodelled import FieldWarning
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,9 @@ class PipelineSource:
     disabled: tuple[int, ...] = ()
     """Stages whose inbound transition the declaration disables."""
     notes: list[Note] = field(default_factory=list)
+    warnings: tuple[FieldWarning, ...] = ()
+    """Fields of the declaration that change execution behaviour but are not modelled, and
+    fields that are not in the service model at all, with their lines where known."""
 
 
 class NoPipeline(InputError):

@@ -20,13 +20,14 @@ What the file says to stagelock is the pipeline resource's ``Metadata.stagelock`
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 from typing import Any, TypeGuard
 
 from checker.errors import InputError
 from checker.formats import NoPipeline, Note, PipelineSource
-from checker.formats.documents import Key, line_at
+from checker.formats.documents import Key, key_line_at, line_at
 from checker.formats.getpipeline import stagelock_settings
 from spec.declaration import (
     EXECUTION_MODES,
@@ -40,6 +41,7 @@ from spec.declaration import (
     Pipeline,
     parse_cloudformation_pipeline,
 )
+from spec.unmodelled import declaration_warnings
 from spec.world import CHECKED_CONFIGURATION, target_keys, writes
 
 CLOUDFORMATION_PIPELINE_TYPE = "AWS::CodePipeline::Pipeline"
@@ -121,8 +123,11 @@ def source_of(template: dict[Any, Any], file: str, logical_id: str,
     disabled = reading.disabled()
     reading.note_targets()
     notes = sorted(reading.notes, key=lambda n: n.line if n.line is not None else 1 << 30)
+    warnings = tuple(
+        dataclasses.replace(w, line=reading.warning_line(w.keys))
+        for w in declaration_warnings(reading.properties, reading.place, cloudformation=True))
     return PipelineSource(file, reading.pipeline, f"Resources.{logical_id}", reading.locate,
-                          stagelock, place, disabled, notes)
+                          stagelock, place, disabled, notes, warnings)
 
 
 # --------------------------------------------------------------------------------------------
@@ -201,6 +206,22 @@ class _Reading:
                 return None
             raw = actions[action]
         return line_at(self.text, raw)
+
+    def warning_line(self, keys: tuple[str | int, ...]) -> int | None:
+        """The line of a field at ``keys`` (a path in the evaluated properties), found through
+        the raw paths of its stage and action, so that conditions and short forms still map."""
+        if self.text is None:
+            return None
+        rest = list(keys[3:])  # after Resources, id, Properties
+        if len(rest) >= 2 and rest[0] == "Stages" and isinstance(rest[1], int) \
+                and 0 <= rest[1] < len(self._items):
+            raw, actions = self._items[rest[1]]
+            rest = rest[2:]
+            if len(rest) >= 2 and rest[0] == "Actions" and isinstance(rest[1], int) \
+                    and 0 <= rest[1] < len(actions):
+                raw, rest = actions[rest[1]], rest[2:]
+            return key_line_at(self.text, [*raw, *rest])
+        return key_line_at(self.text, list(keys))
 
     def note(self, place: str, raw: Raw, text: str) -> None:
         if self._quiet:

@@ -58,7 +58,15 @@ def parse_document(text: str, file: str, suffix: str = "") -> object:
             raise yaml_error from None
 
 
-def line_at(text: str, keys: list[Key] | tuple[Key, ...]) -> int | None:
+def key_line_at(text: str, keys: list[Key] | tuple[Key, ...]) -> int | None:
+    """The 1-based line of the last key of ``keys`` itself (where a field is written, not where
+    its value starts), where it can be found."""
+    if not keys or not isinstance(keys[-1], str):
+        return line_at(text, keys)
+    return line_at(text, keys, of_key=True)
+
+
+def line_at(text: str, keys: list[Key] | tuple[Key, ...], of_key: bool = False) -> int | None:
     """The 1-based line of the node at the key path ``keys`` in a JSON or YAML text, where it can
     be found; for an object that has a ``name`` or ``Name``, the line of that key.
 
@@ -67,11 +75,14 @@ def line_at(text: str, keys: list[Key] | tuple[Key, ...]) -> int | None:
     ``Fn::If``, and the step is skipped there.
     """
     node = _composed(text)
-    for key in keys:
+    for at, key in enumerate(keys):
         if node is None:
             return None
         if isinstance(key, str) and _tagged_as(node, key):
             continue
+        if of_key and at == len(keys) - 1 and isinstance(node, yaml.MappingNode):
+            found = next((k for k, _ in node.value if getattr(k, "value", None) == key), None)
+            return int(found.start_mark.line) + 1 if found is not None else None
         if isinstance(node, yaml.MappingNode) and isinstance(key, str):
             node = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) \

@@ -9,12 +9,14 @@ a plain object.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from checker.errors import InputError
 from checker.formats import PipelineSource
-from checker.formats.documents import Key, line_at
+from checker.formats.documents import Key, key_line_at, line_at
 from spec.declaration import DeclarationError, Pipeline, parse_pipeline
+from spec.unmodelled import declaration_warnings
 
 
 def pipeline_of(doc: object, file: str) -> Pipeline:
@@ -44,8 +46,11 @@ def source_of(doc: object, file: str, text: str | None = None) -> PipelineSource
             keys += ["actions", action]
         return line_at(text, keys)
 
+    warnings = tuple(
+        dataclasses.replace(w, line=key_line_at(text, list(w.keys)) if text is not None else None)
+        for w in declaration_warnings(doc))
     return PipelineSource(file, pipeline, "pipeline" if wrapped else "", locate,
-                          stagelock, place)
+                          stagelock, place, warnings=warnings)
 
 
 def _stagelock(doc: object, file: str, wrapped: bool) -> tuple[dict[str, Any], str]:

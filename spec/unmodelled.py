@@ -1,0 +1,198 @@
+"""Which fields of a pipeline declaration the model accounts for, and warnings for the rest.
+
+Every field of the declaration is in exactly one class (decisions and reasons beside each):
+
+* MODELLED: the model reads it and its verdicts account for it.
+* NO_EFFECT: it does not change how executions flow through stages and actions; accepted
+  silently.
+* UNMODELLED: it changes execution behaviour but the model does not represent it; a
+  `FieldWarning` names it.
+
+A key that is not a field of its object at all (a typo) is also warned about, with the closest
+field name when there is one.  Pure: returns values, never prints.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+MODELLED = "modelled"
+NO_EFFECT = "no effect"
+UNMODELLED = "unmodelled"
+
+
+@dataclass(frozen=True)
+class FieldWarning:
+    """One field the verdicts do not account for: its name, its path, and why."""
+
+    field: str
+    place: str
+    message: str
+    line: int | None = None
+
+    @property
+    def keys(self) -> tuple[str | int, ...]:
+        """The place as keys and indices, for a reader that finds lines by path."""
+        out: list[str | int] = []
+        for part in self.place.split("."):
+            name, _, rest = part.partition("[")
+            out.append(name)
+            for index in rest.rstrip("]").split("][") if rest else []:
+                out.append(int(index))
+        return tuple(out)
+
+
+# (API spelling, CloudFormation spelling, class, reason)
+_PIPELINE = (
+    ("name", "Name", MODELLED, "names the pipeline"),
+    ("stages", "Stages", MODELLED, "the stages are the model"),
+    ("executionMode", "ExecutionMode", MODELLED, "SUPERSEDED, QUEUED and PARALLEL are modelled"),
+    ("pipelineType", "PipelineType", MODELLED, "V1/V2 gates retry and execution modes"),
+    ("roleArn", "RoleArn", NO_EFFECT, "permissions, not flow"),
+    ("artifactStore", "ArtifactStore", NO_EFFECT, "where artifacts are kept"),
+    ("artifactStores", "ArtifactStores", NO_EFFECT, "where artifacts are kept, per region"),
+    ("version", None, NO_EFFECT, "a revision counter of the declaration"),
+    ("variables", "Variables", NO_EFFECT, "values only; the model does not look at values"),
+    # Decision: triggers and their git filters only restrict which starts happen; the model
+    # already explores a start at every moment, so its verdicts cover every trigger setting.
+    ("triggers", "Triggers", NO_EFFECT, "the model explores every possible start"),
+    (None, "Tags", NO_EFFECT, "metadata"),
+    # Decision: the reader turns DisableInboundStageTransitions into disabled transitions,
+    # which the model represents.
+    (None, "DisableInboundStageTransitions", MODELLED, "disabled transitions are modelled"),
+    # Decision: a restart on update is one more start of an execution, which the model
+    # already explores at every moment.
+    (None, "RestartExecutionOnUpdate", NO_EFFECT, "a restart is a start, explored always"),
+)
+
+_STAGE = (
+    ("name", "Name", MODELLED, "names the stage"),
+    ("actions", "Actions", MODELLED, "the actions are the model"),
+    ("onFailure", "OnFailure", MODELLED, "result RETRY is modelled and FAIL is the default; "
+     "other results and conditions are warned about separately"),
+    ("beforeEntry", "BeforeEntry", UNMODELLED,
+     "stage entry conditions are not modelled: verdicts do not account for them"),
+    ("onSuccess", "OnSuccess", UNMODELLED,
+     "stage success conditions are not modelled: verdicts do not account for them"),
+    ("blockers", "Blockers", UNMODELLED,
+     "stage blockers are not modelled: verdicts do not account for them"),
+)
+
+_ACTION = (
+    ("name", "Name", MODELLED, "names the action"),
+    ("actionTypeId", "ActionTypeId", MODELLED, "the category tells approvals apart"),
+    ("runOrder", "RunOrder", MODELLED, "groups actions that run in parallel"),
+    ("configuration", "Configuration", MODELLED, "targets of deploy actions"),
+    ("commands", "Commands", NO_EFFECT, "what the action does, not how the execution flows"),
+    ("inputArtifacts", "InputArtifacts", NO_EFFECT, "artifact names, not flow"),
+    ("outputArtifacts", "OutputArtifacts", NO_EFFECT, "artifact names, not flow"),
+    ("outputVariables", "OutputVariables", NO_EFFECT, "values only"),
+    ("environmentVariables", "EnvironmentVariables", NO_EFFECT, "values only"),
+    ("roleArn", "RoleArn", NO_EFFECT, "permissions, not flow"),
+    ("region", "Region", NO_EFFECT, "where the action runs"),
+    ("namespace", "Namespace", NO_EFFECT, "names variables"),
+    # Decision: a timeout ends the action as failed; the model lets every action in progress
+    # end in a result or a timeout at any moment, so the timeout's length is covered.
+    ("timeoutInMinutes", "TimeoutInMinutes", NO_EFFECT, "the model lets any action time out"),
+)
+
+_ON_FAILURE = (
+    ("result", "Result", MODELLED, "RETRY and FAIL; ROLLBACK and SKIP are warned about"),
+    ("retryConfiguration", "RetryConfiguration", MODELLED, "the retry mode"),
+    ("conditions", "Conditions", UNMODELLED,
+     "stage failure conditions are not modelled: verdicts do not account for them"),
+)
+
+_ACTION_TYPE_ID = (
+    ("category", "Category", MODELLED, "approvals"),
+    ("provider", "Provider", MODELLED, "deploy targets"),
+    ("owner", "Owner", NO_EFFECT, "names the provider"),
+    ("version", "Version", NO_EFFECT, "names the provider"),
+)
+
+_MODELLED_RESULTS = ("RETRY", "FAIL")
+
+
+def _table(rows: tuple[tuple[str | None, str | None, str, str], ...],
+           cloudformation: bool) -> dict[str, tuple[str, str]]:
+    column = 1 if cloudformation else 0
+    return {str(key): (row[2], row[3]) for row in rows if (key := row[column]) is not None}
+
+
+def declaration_warnings(data: object, place: str = "",
+                         cloudformation: bool = False) -> tuple[FieldWarning, ...]:
+    """Warnings for the unmodelled and unknown fields of a pipeline declaration object.
+
+    ``data`` is the pipeline object (API spelling) or a resource's ``Properties``
+    (CloudFormation spelling when ``cloudformation``); ``place`` is its path in the document.
+    """
+    found: list[FieldWarning] = []
+    if isinstance(data, dict) and not cloudformation and "pipeline" in data:
+        place = _at(place, "pipeline")
+        data = data["pipeline"]
+    _check(data, place, _table(_PIPELINE, cloudformation), "PipelineDeclaration", found)
+    stages = data.get("Stages" if cloudformation else "stages") if isinstance(data, dict) else None
+    for i, stage in enumerate(stages if isinstance(stages, list) else []):
+        stage_place = f"{_at(place, 'Stages' if cloudformation else 'stages')}[{i}]"
+        _check(stage, stage_place, _table(_STAGE, cloudformation), "StageDeclaration", found)
+        if not isinstance(stage, dict):
+            continue
+        on_failure_key = "OnFailure" if cloudformation else "onFailure"
+        on_failure = stage.get(on_failure_key)
+        if isinstance(on_failure, dict):
+            failure_place = _at(stage_place, on_failure_key)
+            _check(on_failure, failure_place, _table(_ON_FAILURE, cloudformation),
+                   "FailureConditions", found)
+            result_key = "Result" if cloudformation else "result"
+            result = on_failure.get(result_key)
+            if isinstance(result, str) and result not in _MODELLED_RESULTS:
+                found.append(FieldWarning(
+                    result_key, _at(failure_place, result_key),
+                    f"stage failure result {result} is not modelled: verdicts treat the "
+                    "failure as FAIL"))
+        actions_key = "Actions" if cloudformation else "actions"
+        actions = stage.get(actions_key)
+        for j, action in enumerate(actions if isinstance(actions, list) else []):
+            action_place = f"{_at(stage_place, actions_key)}[{j}]"
+            _check(action, action_place, _table(_ACTION, cloudformation),
+                   "ActionDeclaration", found)
+            type_key = "ActionTypeId" if cloudformation else "actionTypeId"
+            if isinstance(action, dict):
+                _check(action.get(type_key), _at(action_place, type_key),
+                       _table(_ACTION_TYPE_ID, cloudformation), "ActionTypeId", found)
+    return tuple(found)
+
+
+def _check(data: object, place: str, table: dict[str, tuple[str, str]], shape: str,
+           found: list[FieldWarning]) -> None:
+    if not isinstance(data, dict):
+        return
+    for key in data:
+        name = str(key)
+        if name == "stagelock" and shape == "PipelineDeclaration":
+            continue  # what the file says to stagelock, read by the reader
+        if name in table:
+            kind, reason = table[name]
+            if kind == UNMODELLED:
+                found.append(FieldWarning(name, _at(place, name), reason))
+            continue
+        same_letters = [k for k in table if k.lower() == name.lower()]
+        close = same_letters or difflib.get_close_matches(name, list(table), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        found.append(FieldWarning(name, _at(place, name),
+                                  f"not a field of {shape}, ignored{hint}"))
+
+
+def _at(place: str, key: str) -> str:
+    return f"{place}.{key}" if place else key
+
+
+def classification() -> dict[str, dict[str, tuple[str, str]]]:
+    """Every shape's fields (API spelling) with their class and reason."""
+    shapes: dict[str, Any] = {"PipelineDeclaration": _PIPELINE, "StageDeclaration": _STAGE,
+                              "ActionDeclaration": _ACTION, "FailureConditions": _ON_FAILURE,
+                              "ActionTypeId": _ACTION_TYPE_ID}
+    return {shape: {(row[0] or row[1]): (row[2], row[3]) for row in rows}
+            for shape, rows in shapes.items()}

@@ -1,0 +1,160 @@
+"""Unmodelled and unknown declaration fields are named in warnings, never dropped silently."""
+
+from spec.unmodelled import FieldWarning, declaration_warnings
+
+
+def _api() -> dict:
+    return {"pipeline": {
+        "name": "web", "roleArn": "arn:aws:iam::1:role/p", "pipelineType": "V2",
+        "artifactStore": {"type": "S3", "location": "b"}, "version": 3,
+        "triggers": [{"providerType": "CodeStarSourceConnection"}],
+        "stages": [
+            {"name": "Source", "actions": [{
+                "name": "Src", "actionTypeId": {"category": "Source", "owner": "AWS",
+                                                "provider": "S3", "version": "1"},
+                "outputArtifacts": [{"name": "src"}], "configuration": {"S3Bucket": "b"}}]},
+            {"name": "Build", "actions": [{
+                "name": "Test", "actionTypeId": {"category": "Build", "owner": "AWS",
+                                                 "provider": "CodeBuild", "version": "1"},
+                "runorder": 1, "timeoutInMinutes": 30, "namespace": "T"}],
+             "beforeEntry": {"conditions": [{"result": "FAIL", "rules": []}]},
+             "onFailure": {"result": "ROLLBACK", "conditions": []}},
+        ]}, "metadata": {"pipelineArn": "arn"}}
+
+
+def test_api_declaration_gets_exactly_the_expected_warnings() -> None:
+    warnings = declaration_warnings(_api())
+    assert warnings == (
+        FieldWarning("beforeEntry", "pipeline.stages[1].beforeEntry",
+                     "stage entry conditions are not modelled: verdicts do not account for them"),
+        FieldWarning("conditions", "pipeline.stages[1].onFailure.conditions",
+                     "stage failure conditions are not modelled: verdicts do not account "
+                     "for them"),
+        FieldWarning("result", "pipeline.stages[1].onFailure.result",
+                     "stage failure result ROLLBACK is not modelled: verdicts treat the "
+                     "failure as FAIL"),
+        FieldWarning("runorder", "pipeline.stages[1].actions[0].runorder",
+                     "not a field of ActionDeclaration, ignored; did you mean runOrder?"),
+    )
+
+
+def test_cloudformation_spelling_and_did_you_mean() -> None:
+    properties = {"RoleArn": "r", "Tags": [], "RestartExecutionOnUpdate": True,
+                  "Stages": [{"Name": "S", "OnFaliure": {"Result": "RETRY"},
+                              "Blockers": [{"Name": "b", "Type": "Schedule"}],
+                              "Actions": [{"Name": "A", "ActionTypeId": {"Category": "Build"},
+                                           "RunOrder": 1}]}]}
+    place = "Resources.Pipeline.Properties"
+    assert declaration_warnings(properties, place, cloudformation=True) == (
+        FieldWarning("OnFaliure", f"{place}.Stages[0].OnFaliure",
+                     "not a field of StageDeclaration, ignored; did you mean OnFailure?"),
+        FieldWarning("Blockers", f"{place}.Stages[0].Blockers",
+                     "stage blockers are not modelled: verdicts do not account for them"),
+    )
+
+
+def test_only_no_effect_fields_give_no_warning() -> None:
+    data = _api()
+    build = data["pipeline"]["stages"][1]
+    del build["beforeEntry"], build["onFailure"], build["actions"][0]["runorder"]
+    assert declaration_warnings(data) == ()
+
+
+def test_get_pipeline_reader_gives_warnings_with_lines(tmp_path) -> None:
+    import json
+
+    from checker.formats import source_in
+
+    path = tmp_path / "web.json"
+    path.write_text(json.dumps(_api(), indent=2))
+    warnings = source_in(path).warnings
+    text = path.read_text().splitlines()
+    assert [(w.place, w.line) for w in warnings] == [
+        ("pipeline.stages[1].beforeEntry", _line(text, '"beforeEntry"')),
+        ("pipeline.stages[1].onFailure.conditions", _line(text, '"conditions": []')),
+        ("pipeline.stages[1].onFailure.result", _line(text, '"result": "ROLLBACK"')),
+        ("pipeline.stages[1].actions[0].runorder", _line(text, '"runorder"')),
+    ]
+
+
+def _line(lines: list[str], needle: str) -> int:
+    (found,) = [i + 1 for i, line in enumerate(lines) if needle in line]
+    return found
+
+
+_TEMPLATE = """\
+Parameters:
+  Env: {Type: String}
+Resources:
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties:
+      RoleArn: !GetAtt Role.Arn
+      PipelineType: V2
+      RestartExecutionOnUpdate: true
+      ArtifactStore: {Type: S3, Location: !Ref Bucket}
+      Stages:
+        - Name: Source
+          Actions:
+            - Name: Src
+              ActionTypeId: {Category: Source, Owner: AWS, Provider: S3, Version: "1"}
+              Configuration: {S3Bucket: !Ref Bucket, S3ObjectKey: src.zip}
+              OutputArtifacts: [{Name: src}]
+        - Name: Deploy
+          OnSuccess:
+            Conditions: [{Result: FAIL, Rules: []}]
+          Actions:
+            - Name: Ecs
+              ActionTypeId: {Category: Deploy, Owner: AWS, Provider: ECS, Version: "1"}
+              Configuration: {ClusterName: !Sub "c-${Env}", ServiceName: web}
+              InputArtifacts: [{Name: src}]
+              RunOrdr: 1
+"""
+
+
+def test_cloudformation_reader_gives_warnings_with_template_places_and_lines(tmp_path) -> None:
+    from checker.formats import source_in
+
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(_TEMPLATE)
+    lines = _TEMPLATE.splitlines()
+    place = "Resources.Pipeline.Properties"
+    assert [(w.place, w.line, w.message) for w in source_in(path).warnings] == [
+        (f"{place}.Stages[1].OnSuccess", _line(lines, "OnSuccess:"),
+         "stage success conditions are not modelled: verdicts do not account for them"),
+        (f"{place}.Stages[1].Actions[0].RunOrdr", _line(lines, "RunOrdr"),
+         "not a field of ActionDeclaration, ignored; did you mean RunOrder?"),
+    ]
+
+
+def test_lint_prints_and_reports_the_warnings(tmp_path) -> None:
+    import json
+
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(_TEMPLATE)
+    run = _cli("lint", str(path))
+    line = _line(_TEMPLATE.splitlines(), "OnSuccess:")
+    assert (f"{path}:{line}: warning: Resources.Pipeline.Properties.Stages[1].OnSuccess: stage "
+            "success conditions are not modelled: verdicts do not account for them"
+            in run.stdout + run.stderr)
+    run = _cli("lint", "--format", "json", str(path))
+    warnings = json.loads(run.stdout)["warnings"]
+    assert [(w["field"], w["line"]) for w in warnings] == [
+        ("OnSuccess", line), ("RunOrdr", _line(_TEMPLATE.splitlines(), "RunOrdr"))]
+
+
+class _Run:
+    def __init__(self, status: int, stdout: str, stderr: str) -> None:
+        self.returncode, self.stdout, self.stderr = status, stdout, stderr
+
+
+def _cli(*args: str) -> _Run:
+    import contextlib
+    import io
+
+    from checker.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(list(args))
+    return _Run(status, out.getvalue(), err.getvalue())
