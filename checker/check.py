@@ -27,6 +27,7 @@ from spec.operations import Operation
 from spec.patterns import PropertySpec
 from spec.properties import Property, properties_for
 from spec.rules import Model, build_model
+from spec.unmodelled import FieldWarning
 from spec.variants import Variant, rule_set
 from spec.world import Declared, derive_world
 
@@ -120,6 +121,8 @@ class CheckConfig:
     fail_on: str = "error"
     """The least severe hazard whose refutation makes the result REFUTED (`--fail-on`): error,
     warning, note or never.  CodePipeline's guarantees and the owner's properties always do."""
+    warnings: tuple[FieldWarning, ...] = ()
+    """The declaration's fields that the verdicts do not account for (`spec.unmodelled`)."""
 
     @property
     def variant_names(self) -> tuple[str, ...]:

@@ -210,7 +210,8 @@ def declaration_config(source: PipelineSource) -> CheckConfig:
         own = property_specs(stagelock.get("properties"), source.file, f"{place}.properties")
         declared = declared_actions(stagelock, pipeline, source.file, place)
     return CheckConfig(pipeline, source.file, (pipeline.execution_mode,), own=tuple(own),
-                       hazards=True, declared=tuple(declared.items()), ignored=ignored)
+                       hazards=True, declared=tuple(declared.items()), ignored=ignored,
+                       warnings=tuple(source.warnings))
 
 
 def validate_own(config: CheckConfig) -> None:

@@ -150,6 +150,8 @@ def render_text(config: CheckConfig, results: list[ModeResult],
              f"  bounds: {config.bounds.describe()}"]
     if config.variant_names:
         lines.append(f"  rule variants: {', '.join(config.variant_names)}")
+    lines += [f"  warning: {config.source}{':' + str(w.line) if w.line else ''}: {w.place}: "
+              f"{w.message}" for w in config.warnings]
     for r in results:
         ex = r.exploration
         rate = len(ex) / ex.seconds if ex.seconds else 0.0
@@ -252,6 +254,8 @@ def to_json(config: CheckConfig, results: list[ModeResult], not_searched: tuple[
         "modes": [],
         "notSearched": [{"mode": m, "stoppedBy": stopped} for m in not_searched],
         "notSeen": not_seen(results),
+        "warnings": [{"file": config.source, "field": w.field, "place": w.place, "line": w.line,
+                      "message": w.message} for w in config.warnings],
     }
     for r in results:
         ex = r.exploration

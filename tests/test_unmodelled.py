@@ -158,3 +158,23 @@ def _cli(*args: str) -> _Run:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         status = main(list(args))
     return _Run(status, out.getvalue(), err.getvalue())
+
+
+def test_check_prints_and_reports_the_warnings(tmp_path) -> None:
+    import json
+
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(_TEMPLATE)
+    bounds = ("--executions", "1", "--stops", "0", "--retries", "0", "--toggles", "0")
+    run = _cli("check", str(path), *bounds)
+    line = _line(_TEMPLATE.splitlines(), "OnSuccess:")
+    assert (f"  warning: {path}:{line}: Resources.Pipeline.Properties.Stages[1].OnSuccess: stage "
+            "success conditions are not modelled: verdicts do not account for them"
+            in run.stdout.splitlines())
+    run = _cli("check", str(path), *bounds, "--json")
+    warnings = json.loads(run.stdout)["warnings"]
+    assert [(w["field"], w["place"], w["line"]) for w in warnings] == [
+        ("OnSuccess", "Resources.Pipeline.Properties.Stages[1].OnSuccess", line),
+        ("RunOrdr", "Resources.Pipeline.Properties.Stages[1].Actions[0].RunOrdr",
+         _line(_TEMPLATE.splitlines(), "RunOrdr"))]
+    assert all(w["file"] == str(path) for w in warnings)
