@@ -480,6 +480,12 @@ def rerun_actions(m: Model, actions: tuple[str | None, ...], s: int,
 def start_refusal(m: Model, state: State, op: StartPipelineExecution) -> str | None:
     """[UG:limits] "Maximum number of concurrent pipeline executions per pipeline (QUEUED |
     PARALLEL mode)": 50; beyond it ConcurrentPipelineExecutionsLimitExceededException."""
+    return _limit_refusal(m, state)
+
+
+def _limit_refusal(m: Model, state: State) -> str | None:
+    """ConcurrentPipelineExecutionsLimitExceededException when the mode's limit of executions in
+    progress is reached."""
     limit = m.policy.concurrency_limit
     if limit is not None and sum(ex.status in ACTIVE for ex in state.executions) >= limit:
         return "ConcurrentPipelineExecutionsLimitExceededException"
@@ -645,6 +651,11 @@ def retry_refusal(m: Model, state: State, op: RetryStageExecution) -> str | None
     Decision: a Stopping execution cannot be retried (StageNotRetryableException); a stage
     stopped by stop and wait with all its actions succeeded is retryable ("The Retry button is
     enabled.") and the retry continues with the rest of the pipeline.
+    Decision: a retry counts toward the 50 concurrent executions of QUEUED and PARALLEL: [API]
+    RetryStageExecution lists ConcurrentPipelineExecutionsLimitExceededException, and a Failed or
+    Stopped execution that is retried is in progress again, so with 50 executions in progress
+    the retry is refused (`start_refusal`'s limit).  An execution still in progress (a retry of
+    failed actions while others run) adds nothing to the count.
     """
     e, s = op.execution, op.stage
     ex = state.executions[e]
@@ -656,7 +667,7 @@ def retry_refusal(m: Model, state: State, op: RetryStageExecution) -> str | None
         return "NotLatestPipelineExecutionException"
     statuses = [ex.actions[a] for a in m.stage_actions[s]]
     if ex.status in (FAILED, STOPPED):
-        return None
+        return _limit_refusal(m, state)
     if ex.status == IN_PROGRESS and FAILED in statuses:
         if op.retry_mode == ALL_ACTIONS:
             return "StageNotRetryableException"  # actions still in progress

@@ -430,18 +430,25 @@ def stage_fails(v, T, e):
 
 
 @njit(cache=True)
+def _limit_reached(v, T):
+    """The mode's limit of executions in progress is reached (spec.rules._limit_refusal)."""
+    limit = T[H_LIMIT]
+    if limit < 0:
+        return False
+    rec = T[H_REC]
+    active = 0
+    for f in range(v[T[H_N]]):
+        if v[f * rec + R_STATUS] <= STOPPING:
+            active += 1
+    return active >= limit
+
+
+@njit(cache=True)
 def refused(v, T, kind, e, x, y):
     rec = T[H_REC]
     b = e * rec
     if kind == OP_START:
-        limit = T[H_LIMIT]
-        if limit >= 0:
-            active = 0
-            for f in range(v[T[H_N]]):
-                if v[f * rec + R_STATUS] <= STOPPING:
-                    active += 1
-            return active >= limit
-        return False
+        return _limit_reached(v, T)
     st = v[b + R_STATUS]
     stop = v[b + R_STOP]
     if kind == OP_STOP:
@@ -468,7 +475,7 @@ def refused(v, T, kind, e, x, y):
         if T[H_PSTATE] and v[T[H_LAT] + x] != e + 1:
             return True
         if st == FAILED or st == STOPPED:
-            return False
+            return _limit_reached(v, T)
         if st == IP:
             first = T[T[H_SFIRST] + x]
             for a in range(first, first + T[T[H_SLEN] + x]):
