@@ -543,8 +543,7 @@ def field_warnings(report: Report) -> list[dict[str, Any]]:
         for w in t.source.warnings:
             if (t.file, w.place) not in seen:
                 seen.add((t.file, w.place))
-                out.append({"file": t.file, "field": w.field, "place": w.place,
-                            "line": w.line, "message": w.message})
+                out.append(w.to_json(t.file))
     return out
 
 

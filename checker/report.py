@@ -254,8 +254,7 @@ def to_json(config: CheckConfig, results: list[ModeResult], not_searched: tuple[
         "modes": [],
         "notSearched": [{"mode": m, "stoppedBy": stopped} for m in not_searched],
         "notSeen": not_seen(results),
-        "warnings": [{"file": config.source, "field": w.field, "place": w.place, "line": w.line,
-                      "message": w.message} for w in config.warnings],
+        "warnings": [w.to_json(config.source) for w in config.warnings],
     }
     for r in results:
         ex = r.exploration

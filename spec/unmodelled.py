@@ -18,6 +18,8 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
+from spec.declaration import _API_KEYS, _CLOUDFORMATION_KEYS
+
 MODELLED = "modelled"
 NO_EFFECT = "no effect"
 UNMODELLED = "unmodelled"
@@ -31,6 +33,11 @@ class FieldWarning:
     place: str
     message: str
     line: int | None = None
+
+    def to_json(self, file: str) -> dict[str, Any]:
+        """The warning as reports list it: `{file, field, place, line, message}`."""
+        return {"file": file, "field": self.field, "place": self.place, "line": self.line,
+                "message": self.message}
 
     @property
     def keys(self) -> tuple[str | int, ...]:
@@ -129,38 +136,35 @@ def declaration_warnings(data: object, place: str = "",
     (CloudFormation spelling when ``cloudformation``); ``place`` is its path in the document.
     """
     found: list[FieldWarning] = []
+    keys = _CLOUDFORMATION_KEYS if cloudformation else _API_KEYS
     if isinstance(data, dict) and not cloudformation and "pipeline" in data:
         place = _at(place, "pipeline")
         data = data["pipeline"]
     _check(data, place, _table(_PIPELINE, cloudformation), "PipelineDeclaration", found)
-    stages = data.get("Stages" if cloudformation else "stages") if isinstance(data, dict) else None
+    stages = data.get(keys.stages) if isinstance(data, dict) else None
     for i, stage in enumerate(stages if isinstance(stages, list) else []):
-        stage_place = f"{_at(place, 'Stages' if cloudformation else 'stages')}[{i}]"
+        stage_place = f"{_at(place, keys.stages)}[{i}]"
         _check(stage, stage_place, _table(_STAGE, cloudformation), "StageDeclaration", found)
         if not isinstance(stage, dict):
             continue
-        on_failure_key = "OnFailure" if cloudformation else "onFailure"
-        on_failure = stage.get(on_failure_key)
+        on_failure = stage.get(keys.on_failure)
         if isinstance(on_failure, dict):
-            failure_place = _at(stage_place, on_failure_key)
+            failure_place = _at(stage_place, keys.on_failure)
             _check(on_failure, failure_place, _table(_ON_FAILURE, cloudformation),
                    "FailureConditions", found)
-            result_key = "Result" if cloudformation else "result"
-            result = on_failure.get(result_key)
+            result = on_failure.get(keys.result)
             if isinstance(result, str) and result not in _MODELLED_RESULTS:
                 found.append(FieldWarning(
-                    result_key, _at(failure_place, result_key),
+                    keys.result, _at(failure_place, keys.result),
                     f"stage failure result {result} is not modelled: verdicts treat the "
                     "failure as FAIL"))
-        actions_key = "Actions" if cloudformation else "actions"
-        actions = stage.get(actions_key)
+        actions = stage.get(keys.actions)
         for j, action in enumerate(actions if isinstance(actions, list) else []):
-            action_place = f"{_at(stage_place, actions_key)}[{j}]"
+            action_place = f"{_at(stage_place, keys.actions)}[{j}]"
             _check(action, action_place, _table(_ACTION, cloudformation),
                    "ActionDeclaration", found)
-            type_key = "ActionTypeId" if cloudformation else "actionTypeId"
             if isinstance(action, dict):
-                _check(action.get(type_key), _at(action_place, type_key),
+                _check(action.get(keys.action_type_id), _at(action_place, keys.action_type_id),
                        _table(_ACTION_TYPE_ID, cloudformation), "ActionTypeId", found)
     return tuple(found)
 
