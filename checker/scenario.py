@@ -16,7 +16,7 @@ from typing import Any
 
 from checker.errors import InputError
 from checker.formats import load_pipeline, pipeline_from_document, read_document
-from checker.view import retry_stage_metadata, stage_status
+from checker.view import inbound_executions, retry_stage_metadata, stage_status
 from spec.declaration import Pipeline, pipeline_to_dict
 from spec.modes import MODES
 from spec.operations import (
@@ -61,9 +61,10 @@ documentation's examples have a few executions; QUEUED and PARALLEL allow 50 at 
 @dataclass(frozen=True)
 class Expectation:
     """Only the keys given are compared.  Each item: (what, key, expected value) where `what` is
-    `execution`, `stage.execution`, `stage.status`, `stage.inbound`, `stage.transition`,
-    `stage.autoretry` or `action`; `key` names the execution / stage / (execution, action
-    number)."""
+    `execution`, `stage.execution`, `stage.status`, `stage.inbound`, `stage.listed`,
+    `stage.transition`, `stage.autoretry` or `action`; `key` names the execution / stage /
+    (execution, action number).  `stage.inbound` is the queue in front of the stage,
+    `stage.listed` what its `inboundExecutions` lists (with stopped inbound executions)."""
 
     items: tuple[tuple[str, Any, Any], ...]
 
@@ -384,7 +385,7 @@ class _StepReader:
             s = self.stage_name(name, place)
             if not isinstance(spec, dict):
                 raise self.fail(place, "expected a mapping with execution, status, inbound, "
-                                "transition, autoStageRetryAttempt")
+                                "inboundExecutions, transition, autoStageRetryAttempt")
             for key, value in spec.items():
                 at = f"{place}.{key}"
                 if key == "execution":
@@ -400,6 +401,19 @@ class _StepReader:
                         raise self.fail(at, "expected a list of execution names, in order")
                     es = tuple(self.execution_name(v, f"{at}[{j}]") for j, v in enumerate(value))
                     items.append(("stage.inbound", s, es))
+                elif key == "inboundExecutions":
+                    if not isinstance(value, dict):
+                        raise self.fail(at, "expected a mapping of execution names to statuses, "
+                                        "in order ({} for none)")
+                    listed = []
+                    for who, status in value.items():
+                        e = self.execution_name(who, f"{at}.{who}")
+                        if status not in PIPELINE_STATUSES:
+                            raise self.fail(f"{at}.{who}",
+                                            f"expected a pipeline execution status "
+                                            f"({', '.join(PIPELINE_STATUSES)}), got {status!r}")
+                        listed.append((e, status))
+                    items.append(("stage.listed", s, tuple(listed)))
                 elif key == "transition":
                     if value not in ("enabled", "disabled"):
                         raise self.fail(at, f"expected enabled or disabled, got {value!r}")
@@ -410,8 +424,8 @@ class _StepReader:
                                         f"none), got {value!r}")
                     items.append(("stage.autoretry", s, value))
                 else:
-                    raise self.fail(at, "expected execution, status, inbound, transition or "
-                                    "autoStageRetryAttempt")
+                    raise self.fail(at, "expected execution, status, inbound, "
+                                    "inboundExecutions, transition or autoStageRetryAttempt")
         for name, spec in _mapping(self, body.get("actions"), f"{here}.actions"):
             place = f"{here}.actions.{name}"
             e = self.execution_name(name, place)
@@ -539,6 +553,11 @@ def compare(m: Model, state: State, expectation: Expectation, names: list[str]) 
             actual = [names[e] for e in state.inbound[key]]
             expected = [names[e] for e in expected]
             label = f"stage {m.stage_names[key]} inbound executions"
+        elif what == "stage.listed":
+            actual = [f"{names[e]} {state.executions[e].status}"
+                      for e in inbound_executions(m, state, key)]
+            expected = [f"{names[e]} {status}" for e, status in expected]
+            label = f"stage {m.stage_names[key]} inboundExecutions"
         elif what == "stage.transition":
             actual = "disabled" if state.disabled[key] else "enabled"
             label = f"stage {m.stage_names[key]} inbound transition"
@@ -624,6 +643,9 @@ def full_expectation(m: Model, state: State, names: list[str]) -> dict[str, Any]
             if metadata:
                 entry["autoStageRetryAttempt"] = metadata["autoStageRetryAttempt"]
         entry["inbound"] = [names[e] for e in state.inbound[s]]
+        listed = inbound_executions(m, state, s)
+        if listed != list(state.inbound[s]):
+            entry["inboundExecutions"] = {names[e]: state.executions[e].status for e in listed}
         entry["transition"] = "disabled" if state.disabled[s] else "enabled"
         stages[stage] = entry
     actions: dict[str, Any] = {}

@@ -9,6 +9,11 @@ A stage whose latest execution is still in it and was retried automatically ther
 (`AutomatedStageRetry`) unless the execution was also retried by hand: the model does not keep
 which came last, nor how many manual retries a stage had (`manualStageRetryAttempt`), nor the
 metadata of a stage the execution has left.
+
+A stage's `inboundExecutions` lists the executions waiting in front of it (`State.inbound`, the
+queue) and, with status Stopped, each execution stopped while it waited there until an execution
+that started after it enters the stage (`inbound_executions`; the decision is in
+`spec.rules.stop`).  The listed stopped executions are display only: they do not queue.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from spec.rules import Model
-from spec.state import IN_PROGRESS, SUCCEEDED, Execution, State
+from spec.state import IN_PROGRESS, STOPPED, SUCCEEDED, Execution, State
 
 
 def stage_status(m: Model, ex: Execution, s: int) -> str | None:
@@ -35,6 +40,36 @@ def where(m: Model, ex: Execution) -> str:
         return "done"
     name = m.stage_names[ex.stage]
     return f"in front of {name}" if ex.waiting else f"in {name}"
+
+
+def has_entered(ex: Execution, s: int) -> bool:
+    """Whether the execution has entered stage s (it is in it or has left it)."""
+    return ex.stage > s or (ex.stage == s and not ex.waiting)
+
+
+def inbound_executions(m: Model, state: State, s: int) -> list[int]:
+    """The executions `StageState.inboundExecutions` lists for stage s: those waiting in front
+    of it (`State.inbound[s]`, in queue order) and each execution stopped while it waited there,
+    until an execution that started after it enters the stage (`spec.rules.stop`, "Decision:"),
+    merged in by start order.
+
+    Derived from the state alone: a stopped inbound execution keeps its record (stage s,
+    `waiting`, Stopped), and whether a newer execution has entered the stage is where the newer
+    executions are.  Only `State.inbound` decides who enters next."""
+    queue = state.inbound[s]
+    executions = state.executions
+    stopped = [e for e, ex in enumerate(executions)
+               if ex.stage == s and ex.waiting and ex.status == STOPPED and e not in queue
+               and not any(has_entered(later, s) for later in executions[e + 1:])]
+    if not stopped:
+        return list(queue)
+    out: list[int] = []
+    rest = list(stopped)
+    for e in queue:
+        while rest and rest[0] < e:
+            out.append(rest.pop(0))
+        out.append(e)
+    return out + rest
 
 
 def retry_stage_metadata(ex: Execution, s: int) -> dict[str, Any]:
@@ -57,7 +92,7 @@ def pipeline_state(m: Model, state: State, names: list[str]) -> dict[str, Any]:
         entry: dict[str, Any] = {"stageName": stage_name}
         entry["inboundExecutions"] = [
             {"pipelineExecutionId": names[e], "status": state.executions[e].status}
-            for e in state.inbound[s]
+            for e in inbound_executions(m, state, s)
         ]
         entry["inboundTransitionState"] = {"enabled": not state.disabled[s]}
         if latest >= 0:

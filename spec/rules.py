@@ -536,6 +536,30 @@ def stop(m: Model, state: State, op: StopPipelineExecution) -> State:
     an inbound execution has been stopped, and the transition is enabled, the stopped inbound
     execution does not continue into the stage."  A stop with nothing in progress (an inbound
     execution) is Stopped at once.
+    Decision: a stopped inbound execution leaves the queue at once (it never enters, and does
+    not hold back the executions behind it), but stays listed in its stage's
+    `inboundExecutions`, with status Stopped, until an execution that started after it enters
+    that stage.  [Seed] "An inbound execution can have an InProgressStopped, or Failed state."
+    [UG:pipelines-stop] after stopping one: "Use the get-pipeline-state command to view the
+    status of the inbound execution."  [UG:pipelines-view-cli] of get-pipeline-state's output:
+    "The inbound execution can have an InProgress, Stopped, or FAILED state."  So
+    GetPipelineState shows a stopped inbound execution; how long is not documented.  Once a
+    newer execution has entered the stage, the stopped one is no longer the execution in front
+    of it.  A retry never brings it back: [Seed] "When an inbound execution has been stopped or
+    has failed, it cannot be retried because there are no failed actions to retry."
+    ([UG:pipelines-stop] "After an inbound execution has been stopped, it cannot be retried.")
+    The state keeps the stopped execution's record (its stage, `waiting`, Stopped), so the
+    listing is derived from the state (`checker.view.inbound_executions`) and the state graph
+    does not change; `State.inbound` stays the queue.  With stage locks (SUPERSEDED, QUEUED) a
+    newer execution enters the stage only after the stopped one stopped, so the listing ends at
+    the first newer execution to enter; an older one queued ahead of it entering does not end it
+    (the state cannot tell that entry from one made before the stop).  In PARALLEL mode
+    ([UG:execution-modes] "Parallel mode does not have a pipeline state.") executions overtake
+    one another and the state does not record whether a newer execution entered the stage before
+    or after the stop; the same rule applies, so there a newer execution that entered the stage
+    earlier also ends the listing.  "Failed": [UG:pipelines-view-cli] "An inbound execution
+    status changes to Failed if the pipeline is edited."  Pipeline updates are not modelled, so
+    in the model no inbound execution is Failed.
     """
     e = op.execution
     ex = state.executions[e]

@@ -119,6 +119,25 @@ def test_cli_simulate_shows_retry_stage_metadata(capsys: pytest.CaptureFixture[s
     assert "retryStageMetadata" not in final["stageStates"][0]
 
 
+def test_cli_simulate_lists_stopped_inbound_execution(capsys: pytest.CaptureFixture[str]) -> None:
+    """GetPipelineState's inboundExecutions lists the stopped inbound execution as Stopped, in
+    JSON and in the table, while the queue in front of the stage is empty."""
+    path = CONFORMANCE / "stopped-inbound-does-not-continue.yaml"
+    status = main(["simulate", str(path), "--json"])
+    final = json.loads(capsys.readouterr().out)["final"]
+    assert status == 0
+    assert final["stageStates"][1]["inboundExecutions"] == [
+        {"pipelineExecutionId": "e1", "status": "Stopped"}]
+    scenario = load_scenario(path)
+    run = run_scenario(scenario)
+    assert run.final.inbound[1] == ()
+    from checker.view import render_state
+
+    row = [line for line in render_state(scenario.model, run.final, run.names).splitlines()
+           if line.strip().startswith("Production")][0]
+    assert "e1 Stopped" in row
+
+
 FAILING = """\
 description: an expectation that does not hold and a refusal nobody expected
 pipeline:
