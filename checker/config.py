@@ -188,7 +188,7 @@ def load_model_file(path: Path) -> CheckConfig:
                          own=tuple(own), fail_on=str(fail_on))
     if base is not None:
         config = replace(config, own=(*base.own, *own), hazards=True, declared=base.declared,
-                         ignored=base.ignored)
+                         ignored=base.ignored, warnings=base.warnings)
     return config
 
 

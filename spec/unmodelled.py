@@ -41,6 +41,10 @@ class FieldWarning:
         return {"file": file, "field": self.field, "place": self.place, "line": self.line,
                 "message": self.message}
 
+    def describe(self, file: str) -> str:
+        """``FILE:LINE: PLACE: MESSAGE`` (``FILE: PLACE: MESSAGE`` when the line is not known)."""
+        return f"{file}{':' + str(self.line) if self.line else ''}: {self.place}: {self.message}"
+
     @property
     def keys(self) -> tuple[str | int, ...]:
         """The place as keys and indices, for a reader that finds lines by path."""

@@ -178,3 +178,90 @@ def test_check_prints_and_reports_the_warnings(tmp_path) -> None:
         ("RunOrdr", "Resources.Pipeline.Properties.Stages[1].Actions[0].RunOrdr",
          _line(_TEMPLATE.splitlines(), "RunOrdr"))]
     assert all(w["file"] == str(path) for w in warnings)
+
+
+_SCENARIO = """\
+description: a failed deploy rolls back
+pipeline:
+  name: web
+  stages:
+    - name: Source
+      actions:
+        - {name: Src, actionTypeId: {category: Source, provider: S3}}
+    - name: Deploy
+      onFailure:
+        result: ROLLBACK
+      actions:
+        - name: Ecs
+          actionTypeId: {category: Deploy, provider: ECS}
+          runorder: 1
+steps:
+  - start: e1
+  - succeed: {execution: e1, action: Src}
+"""
+
+
+def test_simulate_prints_and_reports_the_warnings_of_an_inline_declaration(tmp_path) -> None:
+    import json
+
+    path = tmp_path / "rollback.yaml"
+    path.write_text(_SCENARIO)
+    lines = _SCENARIO.splitlines()
+    expected = [
+        f"warning: {path}:{_line(lines, 'result: ROLLBACK')}: pipeline.stages[1].onFailure."
+        "result: stage failure result ROLLBACK is not modelled: verdicts treat the failure as "
+        "FAIL",
+        f"warning: {path}:{_line(lines, 'runorder')}: pipeline.stages[1].actions[0].runorder: "
+        "not a field of ActionDeclaration, ignored; did you mean runOrder?",
+        ""]
+    for trace in ((), ("--trace",)):
+        run = _cli("simulate", str(path), *trace)
+        assert run.returncode == 0
+        assert run.stdout.splitlines()[:3] == expected
+    run = _cli("simulate", str(path), "--json")
+    warnings = json.loads(run.stdout)["warnings"]
+    assert [(w["file"], w["field"], w["place"], w["line"]) for w in warnings] == [
+        (str(path), "result", "pipeline.stages[1].onFailure.result",
+         _line(lines, "result: ROLLBACK")),
+        (str(path), "runorder", "pipeline.stages[1].actions[0].runorder",
+         _line(lines, "runorder"))]
+
+
+def test_simulate_warns_about_the_declaration_file_a_scenario_names(tmp_path) -> None:
+    import json
+
+    template = tmp_path / "pipeline.yaml"
+    template.write_text(_TEMPLATE)
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text("pipeline: pipeline.yaml\nsteps:\n  - start: e1\n")
+    run = _cli("simulate", str(scenario))
+    line = _line(_TEMPLATE.splitlines(), "OnSuccess:")
+    assert run.stdout.splitlines()[0] == (
+        f"warning: {template}:{line}: Resources.Pipeline.Properties.Stages[1].OnSuccess: stage "
+        "success conditions are not modelled: verdicts do not account for them")
+    run = _cli("simulate", str(scenario), "--json")
+    warnings = json.loads(run.stdout)["warnings"]
+    assert [(w["file"], w["field"]) for w in warnings] == [
+        (str(template), "OnSuccess"), (str(template), "RunOrdr")]
+
+
+def test_simulate_without_warnings_prints_none() -> None:
+    import json
+
+    path = "tests/conformance/approval-holds-stage.yaml"
+    run = _cli("simulate", path)
+    assert not run.stdout.startswith("warning") and "warning:" not in run.stdout
+    assert json.loads(_cli("simulate", path, "--json").stdout)["warnings"] == []
+
+
+def test_check_of_a_model_file_warns_about_the_declaration_it_names(tmp_path) -> None:
+    template = tmp_path / "pipeline.yaml"
+    template.write_text(_TEMPLATE)
+    model = tmp_path / "release.toml"
+    model.write_text('pipeline = "pipeline.yaml"\n[bounds]\nexecutions = 1\nstops = 0\n'
+                     'retries = 0\ntoggles = 0\n')
+    run = _cli("check", str(model))
+    line = _line(_TEMPLATE.splitlines(), "OnSuccess:")
+    assert (f"  warning: {template}:{line}: Resources.Pipeline.Properties.Stages[1].OnSuccess: "
+            "stage success conditions are not modelled: verdicts do not account for them"
+            in run.stdout.splitlines())
