@@ -855,3 +855,39 @@ def test_plan_field_warnings_with_lines() -> None:
          "not an argument or block of an action, ignored",
          '"retries": 2'),
     ]
+
+
+def test_tf_dynamic_on_failure_is_noted_and_its_fields_warned_about(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+resource "aws_codepipeline" "p" {
+  name = "p"
+  stage {
+    name = "S"
+    action {
+      name     = "A"
+      category = "Source"
+    }
+  }
+  stage {
+    name = "B"
+    action {
+      name     = "B"
+      category = "Build"
+    }
+    dynamic "on_failure" {
+      for_each = var.rollback ? [1] : []
+      content {
+        result = "ROLLBACK"
+      }
+    }
+  }
+}
+""")
+    (source,) = sources_in_tf(path)
+    assert source.pipeline.stages[1].automatic_retry is None
+    assert notes(source)["aws_codepipeline.p.stage[1].dynamic.on_failure[0]"] == (
+        'is a dynamic "on_failure" block (for_each = var.rollback ? [1] : []): it is not '
+        "expanded without evaluating Terraform, so the stage is read with no on_failure (no "
+        "automatic retry)", 17)
+    assert [(w.place, w.line) for w in source.warnings] == [
+        ("aws_codepipeline.p.stage[1].on_failure.result", 20)]

@@ -23,7 +23,8 @@ is literal once variables are read, each with a `Note` (``-var`` and ``.tfvars``
 read).  Any other expression is kept as the text python-hcl2 renders it (``${var.repo}-staging``,
 ``${aws_s3_bucket.a.bucket}``), with a `Note` where it changes what is checked.  A ``dynamic``
 block cannot be expanded without evaluating Terraform: its stages or actions are not checked, and
-a `Note` says so.  ``count`` and ``for_each`` on the resource are noted: the declaration is read
+a `Note` says so; a dynamic ``on_failure`` block is read as none (no automatic retry), with a
+`Note`.  ``count`` and ``for_each`` on the resource are noted: the declaration is read
 once, as written.
 
 **Telling stagelock about a pipeline.**  Terraform has no Metadata, and a comment does not survive
@@ -116,6 +117,8 @@ class _Block:
     """The notes on its dynamic "action" blocks (a stage of a .tf file), which are not read."""
     on_failure: _OnFailure | None = None
     """A stage's on_failure block."""
+    notes: list[Note] = field(default_factory=list)
+    """Notes on a stage's other blocks that are not read (a dynamic "on_failure" block)."""
 
 
 @dataclass
@@ -186,6 +189,7 @@ def _build(file: str, res: _Resource) -> PipelineSource:
                  "without evaluating Terraform: the stage is not checked", stage.line)
             continue
         notes.extend(stage.dynamic_actions)
+        notes.extend(stage.notes)
         out: dict[str, Any] = {}
         if "name" in stage.args:
             out["name"] = _name(stage.args["name"], f"{place}.name", stage_names, note)
@@ -1234,6 +1238,16 @@ class _Tf:
             elif labels == ["dynamic", "action"]:
                 stage.dynamic_actions.append(self.dynamic_note(
                     child, f"{place}.dynamic.action[{len(stage.dynamic_actions)}]", "action"))
+            elif labels == ["dynamic", "on_failure"]:
+                # Decision: read as no on_failure block, as when the for_each is empty: the
+                # stage fails as by default, with a note.
+                attrs_of = self.attributes(child.body, f"{place}.dynamic.on_failure")
+                over = (f" (for_each = {self.source(attrs_of['for_each'].expression)})"
+                        if "for_each" in attrs_of else "")
+                stage.notes.append(Note(
+                    f"{place}.dynamic.on_failure[0]", f"is a dynamic \"on_failure\" block{over}: "
+                    "it is not expanded without evaluating Terraform, so the stage is read with "
+                    "no on_failure (no automatic retry)", _line(child)))
         return stage
 
     def on_failure(self, block: Any, place: str) -> _OnFailure:
