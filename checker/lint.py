@@ -333,13 +333,19 @@ class Report:
         return field_warnings(self)
 
     @property
+    def warnings_fail(self) -> bool:
+        """Whether the field warnings make the exit status 1: they are warnings, so with
+        `fail_on` warning or note."""
+        return self.fail_on in ("warning", "note") and bool(self.warnings)
+
+    @property
     def exit_code(self) -> int:
         """The worst of the run: 2 when a file could not be read; else 1 when a finding, or a
         field warning (a warning), is at least as severe as `fail_on`; else 3 when a search did
         not finish; else 0."""
         if self.unreadable:
             return 2
-        if self.failing or self.fail_on in ("warning", "note") and self.warnings:
+        if self.failing or self.warnings_fail:
             return 1
         return 0 if self.complete else 3
 
@@ -452,9 +458,9 @@ def render_text(report: Report, paths: list[str], explain: bool = False) -> str:
         unfinished = [f"  {t.file}: pipeline {t.pipeline.name}: {_why(t)}"
                       for t in report.targets if t.stopped_by and not t.undecided]
         also = f"; {fields}" if warnings else ""
+        result = [] if report.warnings_fail else ["", "Result: UNDETERMINED"]
         return "\n".join([*lines, f"No hazard found so far in {', '.join(read)}{also}, but not "
-                          "every search finished:", *undecided, *unfinished, "",
-                          "Result: UNDETERMINED", *notes])
+                          "every search finished:", *undecided, *unfinished, *result, *notes])
     if warnings:
         lines.append("")
     for f in findings:
@@ -474,7 +480,7 @@ def render_text(report: Report, paths: list[str], explain: bool = False) -> str:
     lines.append(f"{_count(len(findings), 'finding')}: {', '.join(counts)}{also}.")
     if undecided:
         lines += ["Not every search finished:", *undecided]
-        if not report.failing:
+        if not report.failing and not report.warnings_fail:
             lines.append("Result: UNDETERMINED")
     lines += notes
     return "\n".join(lines)

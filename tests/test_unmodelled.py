@@ -418,3 +418,20 @@ def test_check_leaves_out_the_warnings_the_file_silences(tmp_path) -> None:
     run = _cli("check", str(path), *bounds)
     assert "warning:" not in run.stdout
     assert json.loads(_cli("check", str(path), *bounds, "--json").stdout)["warnings"] == []
+
+
+def test_an_unfinished_run_that_fails_on_its_warnings_is_not_undetermined(tmp_path) -> None:
+    from checker.formats import source_in
+    from checker.lint import Report, _target, render_text
+
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(_TEMPLATE)
+    target = _target(source_in(path))
+    target.stopped_by = "--max-memory 100"
+    for fail_on, status in (("error", 3), ("warning", 1)):
+        report = Report([], [target], fail_on=fail_on)
+        text = render_text(report, [str(path)]).splitlines()
+        assert report.exit_code == status
+        assert ("Result: UNDETERMINED" in text) == (status == 3)
+        assert any(line.startswith(f"No hazard found so far in {path}; 2 field warnings (SL501")
+                   for line in text)
