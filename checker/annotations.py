@@ -25,7 +25,7 @@ from typing import Any
 
 from checker.errors import InputError
 from spec.declaration import Pipeline
-from spec.hazards import RULES
+from spec.hazards import LINT_RULES
 from spec.patterns import PATTERNS, PatternError, PropertySpec, instance
 from spec.properties import PROPERTIES, Property
 from spec.rules import Model
@@ -186,12 +186,12 @@ def instances(m: Model, specs: list[PropertySpec] | tuple[PropertySpec, ...]) ->
 
 
 def rule_ids(value: str, file: str, place: str) -> str:
-    by_name = {r.name: r.id for r in RULES.values()}
-    if value in RULES:
+    by_name = {r.name: r.id for r in LINT_RULES.values()}
+    if value in LINT_RULES:
         return value
     if value in by_name:
         return by_name[value]
-    raise InputError(file, place, f"expected a rule id or name ({', '.join(RULES)}; "
+    raise InputError(file, place, f"expected a rule id or name ({', '.join(LINT_RULES)}; "
                      f"{', '.join(by_name)}), got {value!r}")
 
 

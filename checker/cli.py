@@ -559,7 +559,9 @@ def _simulate(args: argparse.Namespace) -> int:
     m = scenario.model
     if args.json:
         out: dict[str, Any] = {"scenario": scenario.file, "passed": not run.failures,
-                               "failures": run.failures}
+                               "failures": run.failures,
+                               "warnings": [w.to_json(scenario.declaration)
+                                            for w in scenario.warnings]}
         if args.trace:
             out["steps"] = [
                 {"step": r.step.index + 1, "text": r.step.text, "refused": r.refused,
@@ -570,6 +572,12 @@ def _simulate(args: argparse.Namespace) -> int:
         out["final"] = pipeline_state(m, run.final, run.names)
         print(json.dumps(out, indent=2))
     else:
+        # What the verdicts of the steps do not account for comes first, as under check's
+        # header.
+        for w in scenario.warnings:
+            print(f"warning: {w.describe(scenario.declaration)}")
+        if scenario.warnings:
+            print()
         if args.trace:
             for r in run.results:
                 head = f"Step {r.step.index + 1}: {r.step.text}"

@@ -45,6 +45,7 @@ from checker.errors import InputError
 from checker.formats import PipelineSource, load_pipeline, source_in
 from checker.rulesfile import combine, load_named_rules_file
 from checker.safeio import MAX_DEPTH, MAX_INTEGER_DIGITS, check_depth, read_text
+from spec.hazards import UNMODELLED_FIELD
 from spec.modes import MODES
 from spec.patterns import PropertySpec
 from spec.properties import PROPERTIES
@@ -188,7 +189,7 @@ def load_model_file(path: Path) -> CheckConfig:
                          own=tuple(own), fail_on=str(fail_on))
     if base is not None:
         config = replace(config, own=(*base.own, *own), hazards=True, declared=base.declared,
-                         ignored=base.ignored)
+                         ignored=base.ignored, warnings=base.warnings)
     return config
 
 
@@ -211,7 +212,7 @@ def declaration_config(source: PipelineSource) -> CheckConfig:
         declared = declared_actions(stagelock, pipeline, source.file, place)
     return CheckConfig(pipeline, source.file, (pipeline.execution_mode,), own=tuple(own),
                        hazards=True, declared=tuple(declared.items()), ignored=ignored,
-                       warnings=tuple(source.warnings))
+                       warnings=() if UNMODELLED_FIELD in ignored else tuple(source.warnings))
 
 
 def validate_own(config: CheckConfig) -> None:

@@ -37,8 +37,17 @@ from checker.errors import InputError
 from checker.formats import NoPipeline, PipelineSource, sources_in
 from checker.report import trace_steps
 from spec.declaration import Pipeline
-from spec.hazards import OWN, RULES, SEVERITIES, Hazard, Rule, hazards_for
+from spec.hazards import (
+    OWN,
+    RULES,
+    SEVERITIES,
+    UNMODELLED_FIELD,
+    Hazard,
+    Rule,
+    hazards_for,
+)
 from spec.rules import Model, build_model
+from spec.unmodelled import FieldWarning
 from spec.world import derive_world
 
 LINT_BOUNDS = Bounds(executions=2, stops=1, retries=0, toggles=0, failures=False)
@@ -75,6 +84,9 @@ class Target:
     own: list[Hazard] = field(default_factory=list)
     """The properties the file's `stagelock: properties` asks of the pipeline, as hazards of
     the rule OWN (set by `_model`)."""
+    warnings: tuple[FieldWarning, ...] = ()
+    """The declaration's fields the verdicts do not account for (rule UNMODELLED_FIELD): the
+    source's, or none where the rule is silenced for this pipeline."""
 
 
 @dataclass
@@ -116,7 +128,9 @@ def _target(source: PipelineSource) -> Target:
     if source.stagelock_place:
         check_keys(source.stagelock, source.file, source.stagelock_place)
         ignored = ignore_list(source.stagelock, source.file, source.stagelock_place)
-    return Target(source.file, source.pipeline, source, ignored, source.disabled)
+    warnings = () if UNMODELLED_FIELD in ignored else source.warnings
+    return Target(source.file, source.pipeline, source, ignored, source.disabled,
+                  warnings=warnings)
 
 
 def _line(target: Target, hazard: Hazard) -> int | None:
@@ -314,12 +328,24 @@ class Report:
         return [f for f in self.findings if SEVERITIES.index(f.severity) <= limit]
 
     @property
+    def warnings(self) -> list[dict[str, Any]]:
+        """The field warnings (`field_warnings`)."""
+        return field_warnings(self)
+
+    @property
+    def warnings_fail(self) -> bool:
+        """Whether the field warnings make the exit status 1: they are warnings, so with
+        `fail_on` warning or note."""
+        return self.fail_on in ("warning", "note") and bool(self.warnings)
+
+    @property
     def exit_code(self) -> int:
-        """The worst of the run: 2 when a file could not be read; else 1 when a finding is at
-        least as severe as `fail_on`; else 3 when a search did not finish; else 0."""
+        """The worst of the run: 2 when a file could not be read; else 1 when a finding, or a
+        field warning (a warning), is at least as severe as `fail_on`; else 3 when a search did
+        not finish; else 0."""
         if self.unreadable:
             return 2
-        if self.failing:
+        if self.failing or self.warnings_fail:
             return 1
         return 0 if self.complete else 3
 
@@ -367,6 +393,8 @@ def lint(paths: list[str], bounds: Bounds = LINT_BOUNDS,
                 continue
             all_targets.append(target)
             skip = everywhere | per_pipeline.get(target.pipeline.name, set())
+            if UNMODELLED_FIELD in skip:
+                target.warnings = ()
             if stopped is not None:  # the run was interrupted before this pipeline
                 target.stopped_by = NOT_SEARCHED
                 target.undecided = _hazards_of(target, skip, bounds)
@@ -397,34 +425,44 @@ def _hazards_of(target: Target, skip: set[str], bounds: Bounds) -> list[Hazard]:
 
 
 def render_text(report: Report, paths: list[str], explain: bool = False) -> str:
+    """The report as text: the world lint derived (with ``explain``), the field warnings (they
+    qualify every verdict after them), the findings, a summary line counting both, what was
+    not decided, and the notes."""
     findings = report.findings
+    warnings = [f"{w['file']}{':' + str(w['line']) if w['line'] else ''}: warning "
+                f"{w['ruleId']}: {w['place']}: {w['message']}" for w in field_warnings(report)]
     notes = [f"{n['file']}: pipeline {n['pipeline']}: no execution enters "
              f"{', '.join(n['stages'])} (an inbound transition the declaration disables stays "
              f"disabled; --toggles 1 lets the search open it), so no hazard there was looked for."
              for n in unreached_notes(report)]
     notes += [f"{n['file']}{':' + str(n['line']) if n['line'] else ''}: note: {n['place']} "
               f"{n['text']}" for n in reading_notes(report)]
-    notes += [f"{w['file']}{':' + str(w['line']) if w['line'] else ''}: warning: {w['place']}: "
-              f"{w['message']}" for w in field_warnings(report)]
     notes += [f"{path}: declares no pipeline: skipped." for path in report.skipped]
     lines: list[str] = []
     if explain:
         for target in report.targets:
             lines += explain_text(target)
             lines.append("")
+    lines += warnings
+    fields = (f"{_count(len(warnings), 'field warning')} ({UNMODELLED_FIELD}, above: "
+              f"{'a field' if len(warnings) == 1 else 'fields'} the verdicts do not account for)")
     undecided = _undecided_lines(report)
     left_out = {e.file for e in report.unreadable} | set(report.skipped)
     read = [p for p in paths if p not in left_out]
     if not read:
         return "\n".join([*lines, "No pipeline declarations to lint.", *notes])
     if not findings and report.complete:
-        return "\n".join([*lines, f"No hazards found in {', '.join(read)}.", *notes])
+        also = f"; {fields}" if warnings else ""
+        return "\n".join([*lines, f"No hazards found in {', '.join(read)}{also}.", *notes])
     if not findings:
         unfinished = [f"  {t.file}: pipeline {t.pipeline.name}: {_why(t)}"
                       for t in report.targets if t.stopped_by and not t.undecided]
-        return "\n".join([*lines, f"No hazard found so far in {', '.join(read)}, but not "
-                          "every search finished:", *undecided, *unfinished, "",
-                          "Result: UNDETERMINED", *notes])
+        also = f"; {fields}" if warnings else ""
+        result = [] if report.warnings_fail else ["", "Result: UNDETERMINED"]
+        return "\n".join([*lines, f"No hazard found so far in {', '.join(read)}{also}, but not "
+                          "every search finished:", *undecided, *unfinished, *result, *notes])
+    if warnings:
+        lines.append("")
     for f in findings:
         at = f"{f.file}:{f.line}" if f.line else f.file
         lines.append(f"{at}: {f.severity} {f.rule.id} {f.rule.name} "
@@ -438,10 +476,11 @@ def render_text(report: Report, paths: list[str], explain: bool = False) -> str:
             lines.append(f"      {s['step']:>2}. {s['operation'].ljust(width)}  | {changes}")
         lines.append("")
     counts = [_count(sum(f.severity == s for f in findings), s) for s in SEVERITIES]
-    lines.append(f"{_count(len(findings), 'finding')}: {', '.join(counts)}.")
+    also = f"; and {fields}" if warnings else ""
+    lines.append(f"{_count(len(findings), 'finding')}: {', '.join(counts)}{also}.")
     if undecided:
         lines += ["Not every search finished:", *undecided]
-        if not report.failing:
+        if not report.failing and not report.warnings_fail:
             lines.append("Result: UNDETERMINED")
     lines += notes
     return "\n".join(lines)
@@ -535,15 +574,17 @@ def reading_notes(report: Report) -> list[dict[str, Any]]:
 
 
 def field_warnings(report: Report) -> list[dict[str, Any]]:
-    """The declaration fields the verdicts do not account for, once per file and place:
-    `[{file, field, place, line, message}]`."""
+    """The declaration fields the verdicts do not account for (rule UNMODELLED_FIELD), once per
+    file and place, except where the rule is silenced: `[{file, field, place, line, message,
+    ruleId, pipeline}]`."""
     seen: set[tuple[str, str]] = set()
     out: list[dict[str, Any]] = []
     for t in report.targets:
-        for w in t.source.warnings:
+        for w in t.warnings:
             if (t.file, w.place) not in seen:
                 seen.add((t.file, w.place))
-                out.append(w.to_json(t.file))
+                out.append({**w.to_json(t.file), "ruleId": UNMODELLED_FIELD,
+                            "pipeline": t.pipeline.name})
     return out
 
 

@@ -150,8 +150,7 @@ def render_text(config: CheckConfig, results: list[ModeResult],
              f"  bounds: {config.bounds.describe()}"]
     if config.variant_names:
         lines.append(f"  rule variants: {', '.join(config.variant_names)}")
-    lines += [f"  warning: {config.source}{':' + str(w.line) if w.line else ''}: {w.place}: "
-              f"{w.message}" for w in config.warnings]
+    lines += [f"  warning: {w.describe(config.source)}" for w in config.warnings]
     for r in results:
         ex = r.exploration
         rate = len(ex) / ex.seconds if ex.seconds else 0.0

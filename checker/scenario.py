@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import InputError
-from checker.formats import load_pipeline, pipeline_from_document, read_document
+from checker.formats import load_declaration, pipeline_from_document
+from checker.formats.documents import read_text_and_document
+from checker.formats.getpipeline import warnings_of
 from checker.view import inbound_executions, retry_stage_metadata, stage_status
 from spec.declaration import Pipeline, pipeline_to_dict
 from spec.modes import MODES
@@ -42,6 +44,7 @@ from spec.operations import (
 from spec.properties import PROPERTIES, Property
 from spec.rules import Model, apply, build_model
 from spec.state import PIPELINE_STATUSES, STAGE_STATUSES, State
+from spec.unmodelled import FieldWarning
 from spec.variants import VARIANTS
 
 TOP_KEYS = ("description", "pipeline", "mode", "variants", "rules", "properties", "steps")
@@ -91,6 +94,11 @@ class Scenario:
     """Execution names in start order."""
     properties: list[Property]
     description: str = ""
+    declaration: str = ""
+    """The file that declares the pipeline: the scenario's own, or the file it names."""
+    warnings: tuple[FieldWarning, ...] = ()
+    """The fields of the declaration that the model does not account for, with their lines in
+    `declaration`."""
 
 
 @dataclass
@@ -127,11 +135,13 @@ class Run:
 def load_scenario(path: str | Path) -> Scenario:
     """Read and check a scenario file; raises InputError for anything malformed."""
     file = str(path)
-    doc = read_document(path)
-    return parse_scenario(doc, file, Path(path).parent)
+    text, doc = read_text_and_document(path)
+    return parse_scenario(doc, file, Path(path).parent, text)
 
 
-def parse_scenario(doc: object, file: str, base: Path) -> Scenario:
+def parse_scenario(doc: object, file: str, base: Path, text: str | None = None) -> Scenario:
+    """The scenario of the document ``doc`` read from ``file`` (whose text is ``text``, for the
+    lines of warnings, when known); a declaration file it names is found from ``base``."""
     if not isinstance(doc, dict):
         raise InputError(file, "", f"expected a mapping with keys {', '.join(TOP_KEYS)}")
     for key in doc:
@@ -139,7 +149,7 @@ def parse_scenario(doc: object, file: str, base: Path) -> Scenario:
             raise InputError(file, str(key), f"expected one of the keys {', '.join(TOP_KEYS)}")
     if "pipeline" not in doc:
         raise InputError(file, "pipeline", "expected a pipeline declaration or a file path")
-    pipeline = _pipeline(doc["pipeline"], file, base)
+    pipeline, declaration, warnings = _pipeline(doc["pipeline"], file, base, text)
     mode = doc.get("mode")
     if mode is not None and (not isinstance(mode, str) or mode not in MODES):
         raise InputError(file, "mode", f"expected one of {', '.join(MODES)}, got {mode!r}")
@@ -181,19 +191,27 @@ def parse_scenario(doc: object, file: str, base: Path) -> Scenario:
         raise InputError(file, "description", "expected text")
     reader = _StepReader(file, model)
     steps = [reader.step(i, raw) for i, raw in enumerate(steps_doc)]
-    return Scenario(file, model, steps, reader.names, [PROPERTIES[p] for p in props], description)
+    return Scenario(file, model, steps, reader.names, [PROPERTIES[p] for p in props], description,
+                    declaration, warnings)
 
 
-def _pipeline(value: object, file: str, base: Path) -> Pipeline:
+def _pipeline(value: object, file: str, base: Path, text: str | None
+              ) -> tuple[Pipeline, str, tuple[FieldWarning, ...]]:
+    """The scenario's pipeline, the file that declares it, and the warnings for the fields of
+    its declaration that the model does not account for."""
     if isinstance(value, str):
         target = base / value
         if not target.is_file():
             raise InputError(file, "pipeline",
                              f"expected a declaration file, {str(target)!r} does not exist")
-        return load_pipeline(target, named_by=file)
+        pipeline, warnings = load_declaration(target, named_by=file)
+        return pipeline, str(target), warnings
     if not isinstance(value, dict):
         raise InputError(file, "pipeline", "expected a pipeline declaration or a file path")
-    return pipeline_from_document({"pipeline": value}, file)
+    # The declaration is the scenario's own key "pipeline": its places and lines are the
+    # scenario file's.
+    declaration = {"pipeline": value}
+    return pipeline_from_document(declaration, file), file, warnings_of(declaration, text)
 
 
 class _StepReader:

@@ -118,6 +118,21 @@ RULES = {r.id: r for r in (
 
 
 OWN = "SL900"
+
+UNMODELLED_FIELD = "SL501"
+DECLARATION_RULES = {UNMODELLED_FIELD: Rule(
+    UNMODELLED_FIELD, "unmodelled-field", "warning",
+    "a field of the declaration changes how executions run but is not modelled, or is not a "
+    "field at all, so the verdicts do not account for it",
+    "correct a misspelt name; for a field that is not modelled (an entry or success condition, "
+    "a rollback), check by hand what it changes in the executions the findings describe",
+    "the fields of the CodePipeline API's PipelineDeclaration, as spec.unmodelled sorts them")}
+"""What `stagelock lint` says about a declaration rather than about its executions: a rule of
+its own, not a hazard (no property is searched for it), reported and silenced like the hazards'
+(`spec.unmodelled.FieldWarning`)."""
+
+LINT_RULES = {**RULES, **DECLARATION_RULES}
+"""Every rule id lint reports and `--ignore` takes: the hazards', then the declaration's."""
 """The rule of every property a pipeline's owner writes (`spec.patterns`): its findings carry
 the property's own name, meaning and why."""
 

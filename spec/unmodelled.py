@@ -15,6 +15,8 @@ field name when there is one.  Pure: returns values, never prints.
 from __future__ import annotations
 
 import difflib
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +40,10 @@ class FieldWarning:
         """The warning as reports list it: `{file, field, place, line, message}`."""
         return {"file": file, "field": self.field, "place": self.place, "line": self.line,
                 "message": self.message}
+
+    def describe(self, file: str) -> str:
+        """``FILE:LINE: PLACE: MESSAGE`` (``FILE: PLACE: MESSAGE`` when the line is not known)."""
+        return f"{file}{':' + str(self.line) if self.line else ''}: {self.place}: {self.message}"
 
     @property
     def keys(self) -> tuple[str | int, ...]:
@@ -170,27 +176,123 @@ def declaration_warnings(data: object, place: str = "",
 
 
 def _check(data: object, place: str, table: dict[str, tuple[str, str]], shape: str,
-           found: list[FieldWarning]) -> None:
+           found: list[FieldWarning], terraform: bool = False,
+           line_of: Callable[[str], int | None] = lambda key: None) -> None:
+    """Warnings for the keys of ``data``; ``line_of(key)`` is the line of one of them.
+
+    In Terraform a null argument and an empty list of blocks are not set (a plan lists every
+    argument of the schema, most of them null), so they are left out."""
     if not isinstance(data, dict):
         return
-    for key in data:
+    for key, value in data.items():
         name = str(key)
         if name == "stagelock" and shape == "PipelineDeclaration":
             continue  # what the file says to stagelock, read by the reader
+        if terraform and (value is None or value == []):
+            continue
         if name in table:
             kind, reason = table[name]
             if kind == UNMODELLED:
-                found.append(FieldWarning(name, _at(place, name), reason))
+                found.append(FieldWarning(name, _at(place, name), reason, line_of(name)))
             continue
         same_letters = [k for k in table if k.lower() == name.lower()]
         close = same_letters or difflib.get_close_matches(name, list(table), n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]}?" if close else ""
-        found.append(FieldWarning(name, _at(place, name),
-                                  f"not a field of {shape}, ignored{hint}"))
+        what = f"not an argument or block of {shape}" if terraform else f"not a field of {shape}"
+        found.append(FieldWarning(name, _at(place, name), f"{what}, ignored{hint}",
+                                  line_of(name)))
 
 
 def _at(place: str, key: str) -> str:
     return f"{place}.{key}" if place else key
+
+
+# --- Terraform's aws_codepipeline resource ---------------------------------------------------
+
+# Decision: Terraform spells each field of the API as its name in snake_case, and a list of
+# objects that the resource writes as repeated blocks in the singular (``stage { ... }`` once a
+# stage); so its fields, classes and reasons are the API's rows above, not spelled again.  The
+# action type's fields are arguments of the action itself; the rows with no API spelling are
+# CloudFormation's own and Terraform has none of them.
+_TERRAFORM_BLOCKS = {"stages": "stage", "actions": "action", "conditions": "condition",
+                     "triggers": "trigger", "variables": "variable",
+                     "artifactStores": "artifact_store"}
+
+_TERRAFORM_ONLY = (
+    ("tags", NO_EFFECT, "metadata"),
+    ("tags_all", NO_EFFECT, "metadata, with the provider's default tags"),
+    ("id", NO_EFFECT, "names the pipeline"),
+    ("arn", NO_EFFECT, "names the pipeline"),
+    ("region", NO_EFFECT, "where the pipeline is"),
+    ("trigger_all", NO_EFFECT, "the model explores every possible start"),
+    *((meta, NO_EFFECT, "a meta-argument of Terraform, read by Terraform")
+      for meta in ("count", "for_each", "provider", "depends_on", "lifecycle", "provisioner",
+                   "connection")),
+)
+"""The pipeline's arguments that only Terraform has: what it computes, and its own."""
+
+
+def terraform_name(api: str) -> str:
+    """A field's name in Terraform's aws_codepipeline resource (``retryConfiguration`` is
+    ``retry_configuration``, ``stages`` is ``stage``)."""
+    return _TERRAFORM_BLOCKS.get(api) or re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", api).lower()
+
+
+def _terraform_table(*shapes: tuple[tuple[str | None, str | None, str, str], ...],
+                     leave_out: tuple[str, ...] = ()) -> dict[str, tuple[str, str]]:
+    return {terraform_name(row[0]): (row[2], row[3]) for rows in shapes for row in rows
+            if row[0] is not None and row[0] not in leave_out}
+
+
+_TF_PIPELINE = {**_terraform_table(_PIPELINE),
+                **{name: (kind, reason) for name, kind, reason in _TERRAFORM_ONLY}}
+_TF_STAGE = _terraform_table(_STAGE)
+_TF_ACTION = _terraform_table(_ACTION, _ACTION_TYPE_ID, leave_out=("actionTypeId",))
+_TF_ON_FAILURE = _terraform_table(_ON_FAILURE)
+
+
+def terraform_warnings(values: object, place: str = "",
+                       line_of: Callable[[tuple[str | int, ...]], int | None] | None = None,
+                       ) -> tuple[FieldWarning, ...]:
+    """Warnings for the unmodelled and unknown arguments and blocks of an ``aws_codepipeline``
+    resource, in Terraform's spelling.
+
+    ``values`` is the resource as `terraform show -json` gives it (each block a list of
+    objects, ``on_failure`` a list of one); ``place`` is the resource's address; the places are
+    Terraform's (``aws_codepipeline.main.stage[1].on_failure.result``); ``line_of(path)`` is the
+    line of the value at ``path`` in ``values`` (``("stage", 1, "on_failure", 0, "result")``).
+    """
+    found: list[FieldWarning] = []
+
+    def lines(*path: str | int) -> Callable[[str], int | None]:
+        return lambda key: line_of((*path, key)) if line_of is not None else None
+
+    if not isinstance(values, dict):
+        return ()
+    _check(values, place, _TF_PIPELINE, "the aws_codepipeline resource", found, True,
+           lines())
+    for i, stage in enumerate(_blocks(values.get("stage"))):
+        stage_place = f"{_at(place, 'stage')}[{i}]"
+        _check(stage, stage_place, _TF_STAGE, "a stage", found, True, lines("stage", i))
+        for failure in _blocks(stage.get("on_failure"))[:1]:
+            failure_place = _at(stage_place, "on_failure")
+            at = lines("stage", i, "on_failure", 0)
+            _check(failure, failure_place, _TF_ON_FAILURE, "an on_failure block", found, True,
+                   at)
+            result = failure.get("result")
+            if isinstance(result, str) and result not in _MODELLED_RESULTS:
+                found.append(FieldWarning(
+                    "result", _at(failure_place, "result"),
+                    f"stage failure result {result} is not modelled: verdicts treat the "
+                    "failure as FAIL", at("result")))
+        for j, action in enumerate(_blocks(stage.get("action"))):
+            _check(action, f"{_at(stage_place, 'action')}[{j}]", _TF_ACTION, "an action", found,
+                   True, lines("stage", i, "action", j))
+    return tuple(found)
+
+
+def _blocks(value: object) -> list[dict[str, Any]]:
+    return [b for b in value if isinstance(b, dict)] if isinstance(value, list) else []
 
 
 def classification() -> dict[str, dict[str, tuple[str, str]]]:

@@ -29,7 +29,7 @@ import pytest
 from checker.cli import main
 from checker.formats import read_document
 from checker.formats.sarif import tool_version
-from spec.hazards import RULES
+from spec.hazards import LINT_RULES, RULES
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = "examples/lint"
@@ -486,9 +486,9 @@ def test_sarif_output(name: str) -> None:
     driver = run["tool"]["driver"]
     assert (driver["name"], driver["version"]) == ("stagelock", tool_version())
     rules = driver["rules"]
-    assert [r["id"] for r in rules] == list(RULES)
+    assert [r["id"] for r in rules] == list(LINT_RULES)
     for r in rules:
-        rule = RULES[r["id"]]
+        rule = LINT_RULES[r["id"]]
         assert r["name"] == rule.name
         assert r["shortDescription"]["text"] == rule.summary
         assert r["defaultConfiguration"]["level"] == rule.severity
@@ -520,7 +520,7 @@ def test_sarif_without_findings() -> None:
     sarif = json.loads(out)
     assert status == 0
     assert sarif["runs"][0]["results"] == []
-    assert len(sarif["runs"][0]["tool"]["driver"]["rules"]) == len(RULES)
+    assert len(sarif["runs"][0]["tool"]["driver"]["rules"]) == len(LINT_RULES)
 
 
 def test_explain_prints_the_world_lint_derived() -> None:
@@ -767,7 +767,7 @@ def test_a_pipeline_without_deploys_has_only_the_note(tmp_path: Path) -> None:
     assert out.splitlines()[-1] == "1 finding: 0 errors, 0 warnings, 1 note."
 
 
-RULE_LIST = (f"({', '.join(RULES)}; {', '.join(r.name for r in RULES.values())})")
+RULE_LIST = (f"({', '.join(LINT_RULES)}; {', '.join(r.name for r in LINT_RULES.values())})")
 
 
 def _bad(*args: str | Path) -> str:

@@ -5,7 +5,9 @@ CodeStar connection source, CodeBuild build and tests, a CloudFormation and an E
 manual approval, QUEUED on V2, the stagelock:ignore tag), `environments.tf` (dynamic "stage" and
 "action" blocks, a local, a variable with no default, `count`), and `terraform show -json` of a
 plan (a root and a module pipeline, values known only after apply, a sensitive value) and of the
-state after it (tags_all with the provider's default tags), both pretty-printed as `jq .` does.
+state after it (tags_all with the provider's default tags), both pretty-printed as `jq .` does;
+`gated.tf` (a deployment window before entry, rollbacks on failure, a dynamic on_success block and
+two misspelt fields: what the model does not account for).
 """
 
 from __future__ import annotations
@@ -735,3 +737,157 @@ def test_plan_documents_are_not_changed(plan: list[PipelineSource]) -> None:
     before = copy.deepcopy(doc)
     sources_in_terraform_plan(doc, text, "plan.json")
     assert doc == before
+
+
+# --- fields the model does not account for ------------------------------------------------------
+
+
+GATED = DATA / "gated.tf"
+
+
+def test_tf_field_warnings_name_terraform_places_and_lines() -> None:
+    (source,) = sources_in_tf(GATED)
+    where = "aws_codepipeline.orders"
+    found = [(w.place, w.message, line_of(GATED, w.line)) for w in source.warnings]
+    assert found == [
+        (f"{where}.stage[2].before_entry",
+         "stage entry conditions are not modelled: verdicts do not account for them",
+         "before_entry {"),
+        (f"{where}.stage[2].on_sucess",
+         "not an argument or block of a stage, ignored; did you mean on_success?",
+         "on_sucess {"),
+        (f"{where}.stage[2].on_failure.condition",
+         "stage failure conditions are not modelled: verdicts do not account for them",
+         "condition {"),
+        (f"{where}.stage[2].on_failure.result",
+         "stage failure result ROLLBACK is not modelled: verdicts treat the failure as FAIL",
+         'result = "ROLLBACK"'),
+        (f"{where}.stage[2].action[0].run_ordr",
+         "not an argument or block of an action, ignored; did you mean run_order?",
+         "run_ordr        = 1"),
+        # a dynamic block is a block of its kind all the same
+        (f"{where}.stage[3].on_success",
+         "stage success conditions are not modelled: verdicts do not account for them",
+         'dynamic "on_success" {'),
+    ]
+    assert [w.field for w in source.warnings] == [
+        "before_entry", "on_sucess", "condition", "result", "run_ordr", "on_success"]
+
+
+def test_tf_arguments_without_effect_are_silent(release: PipelineSource, tmp_path: Path) -> None:
+    # role_arn, artifact_store, tags, trigger, variable, namespace, timeout_in_minutes, an
+    # automatic retry: read or without effect on executions
+    assert release.warnings == ()
+    (source,) = sources_in_tf(GATED)
+    assert not any(w.place.startswith("aws_codepipeline.orders.stage[1]") or
+                   w.place.count(".") == 2 for w in source.warnings)
+    path = write(tmp_path, """
+resource "aws_codepipeline" "p" {
+  name     = "p"
+  count    = 1
+  provider = aws.west
+  lifecycle {
+    ignore_changes = [tags]
+  }
+  depends_on = [aws_iam_role.p]
+  rolearn    = "r"
+  stage {
+    name = "S"
+    action {
+      name = "A"
+      category = "Source"
+      role_arn = null
+    }
+  }
+  stage {
+    name = "B"
+    action {
+      name = "B"
+      category = "Build"
+      Run_Order = 2
+    }
+  }
+}
+""")
+    (source,) = sources_in_tf(path)
+    assert [(w.place, w.message, w.line) for w in source.warnings] == [
+        ("aws_codepipeline.p.rolearn", "not an argument or block of the aws_codepipeline "
+         "resource, ignored; did you mean role_arn?", 10),
+        ("aws_codepipeline.p.stage[1].action[0].Run_Order", "not an argument or block of an "
+         "action, ignored; did you mean run_order?", 24),
+    ]
+
+
+def test_plan_field_warnings_with_lines() -> None:
+    action: dict[str, Any] = {
+        "name": "A", "category": "Build", "owner": "AWS", "provider": "CodeBuild",
+        "version": "1", "configuration": {"ProjectName": "p"}, "input_artifacts": [],
+        "output_artifacts": [], "namespace": None, "region": None, "role_arn": None,
+        "run_order": 1, "timeout_in_minutes": None}
+    source = {"name": "Source", "action": [{**action, "category": "Source"}],
+              "before_entry": [], "on_success": [], "on_failure": []}
+    gated = {"name": "Build", "action": [{**action, "role_arn": "r", "retries": 2}],
+             "before_entry": [{"condition": [{"result": "FAIL", "rule": []}]}],
+             "on_success": [], "on_failure": [{"result": "SKIP", "condition": [],
+                                               "retry_configuration": []}]}
+    values = {"name": "p", "arn": "arn", "id": "p", "pipeline_type": "V2",
+              "execution_mode": "QUEUED", "role_arn": "r", "tags": {}, "tags_all": {},
+              "trigger": [], "trigger_all": [], "variable": [], "region": "eu-west-1",
+              "artifact_store": [{"location": "b", "type": "S3", "encryption_key": [],
+                                  "region": ""}],
+              "stage": [source, gated]}
+    doc = {"format_version": "1.2", "terraform_version": "1.9.0", "planned_values": {
+        "root_module": {"resources": [{"address": "aws_codepipeline.p", "mode": "managed",
+                                       "type": "aws_codepipeline", "name": "p",
+                                       "values": values}]}}}
+    text = json.dumps(doc, indent=2)
+    (plan,) = plan_sources(doc, text)
+    lines = text.splitlines()
+    assert [(w.place, w.message, lines[w.line - 1].strip() if w.line else None)
+            for w in plan.warnings] == [
+        ("aws_codepipeline.p.stage[1].before_entry",
+         "stage entry conditions are not modelled: verdicts do not account for them",
+         '"before_entry": ['),
+        ("aws_codepipeline.p.stage[1].on_failure.result",
+         "stage failure result SKIP is not modelled: verdicts treat the failure as FAIL",
+         '"result": "SKIP",'),
+        ("aws_codepipeline.p.stage[1].action[0].retries",
+         "not an argument or block of an action, ignored",
+         '"retries": 2'),
+    ]
+
+
+def test_tf_dynamic_on_failure_is_noted_and_its_fields_warned_about(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+resource "aws_codepipeline" "p" {
+  name = "p"
+  stage {
+    name = "S"
+    action {
+      name     = "A"
+      category = "Source"
+    }
+  }
+  stage {
+    name = "B"
+    action {
+      name     = "B"
+      category = "Build"
+    }
+    dynamic "on_failure" {
+      for_each = var.rollback ? [1] : []
+      content {
+        result = "ROLLBACK"
+      }
+    }
+  }
+}
+""")
+    (source,) = sources_in_tf(path)
+    assert source.pipeline.stages[1].automatic_retry is None
+    assert notes(source)["aws_codepipeline.p.stage[1].dynamic.on_failure[0]"] == (
+        'is a dynamic "on_failure" block (for_each = var.rollback ? [1] : []): it is not '
+        "expanded without evaluating Terraform, so the stage is read with no on_failure (no "
+        "automatic retry)", 17)
+    assert [(w.place, w.line) for w in source.warnings] == [
+        ("aws_codepipeline.p.stage[1].on_failure.result", 20)]

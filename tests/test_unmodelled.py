@@ -1,5 +1,7 @@
 """Unmodelled and unknown declaration fields are named in warnings, never dropped silently."""
 
+import pytest
+
 from spec.unmodelled import FieldWarning, declaration_warnings
 
 
@@ -127,20 +129,158 @@ def test_cloudformation_reader_gives_warnings_with_template_places_and_lines(tmp
     ]
 
 
-def test_lint_prints_and_reports_the_warnings(tmp_path) -> None:
+def test_lint_prints_the_warnings_first_and_counts_them(tmp_path) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(_TEMPLATE)
+    lines = _TEMPLATE.splitlines()
+    warnings = [
+        f"{path}:{_line(lines, 'OnSuccess:')}: warning SL501: Resources.Pipeline.Properties."
+        "Stages[1].OnSuccess: stage success conditions are not modelled: verdicts do not account "
+        "for them",
+        f"{path}:{_line(lines, 'RunOrdr')}: warning SL501: Resources.Pipeline.Properties."
+        "Stages[1].Actions[0].RunOrdr: not a field of ActionDeclaration, ignored; did you mean "
+        "RunOrder?"]
+    counted = "2 field warnings (SL501, above: fields the verdicts do not account for)"
+    run = _cli("lint", str(path))
+    out = run.stdout.splitlines()
+    assert (run.returncode, out[:3]) == (0, [*warnings, ""])
+    assert out[3].startswith(f"{path}:{_line(lines, '- Name: Deploy')}: note SL301 ")
+    assert f"1 finding: 0 errors, 0 warnings, 1 note; and {counted}." in out
+    run = _cli("lint", str(path), "--stops", "0")
+    assert run.stdout.splitlines()[:3] == [
+        *warnings, f"No hazards found in {path}; {counted}."]
+    # a warning: it fails a run that fails on warnings
+    assert _cli("lint", str(path), "--stops", "0", "--fail-on", "warning").returncode == 1
+    assert _cli("lint", str(path), "--stops", "0", "--fail-on", "note").returncode == 1
+
+
+def test_lint_lists_the_warnings_in_json(tmp_path) -> None:
     import json
 
     path = tmp_path / "pipeline.yaml"
     path.write_text(_TEMPLATE)
-    run = _cli("lint", str(path))
-    line = _line(_TEMPLATE.splitlines(), "OnSuccess:")
-    assert (f"{path}:{line}: warning: Resources.Pipeline.Properties.Stages[1].OnSuccess: stage "
-            "success conditions are not modelled: verdicts do not account for them"
-            in run.stdout + run.stderr)
-    run = _cli("lint", "--format", "json", str(path))
-    warnings = json.loads(run.stdout)["warnings"]
-    assert [(w["field"], w["line"]) for w in warnings] == [
-        ("OnSuccess", line), ("RunOrdr", _line(_TEMPLATE.splitlines(), "RunOrdr"))]
+    lines = _TEMPLATE.splitlines()
+    doc = json.loads(_cli("lint", "--format", "json", str(path)).stdout)
+    assert [(w["ruleId"], w["pipeline"], w["field"], w["line"]) for w in doc["warnings"]] == [
+        ("SL501", "Pipeline", "OnSuccess", _line(lines, "OnSuccess:")),
+        ("SL501", "Pipeline", "RunOrdr", _line(lines, "RunOrdr"))]
+    assert doc["result"] == "CLEAN"
+    doc = json.loads(_cli("lint", "--format", "json", "--fail-on", "warning", str(path)).stdout)
+    assert doc["result"] == "FINDINGS"
+
+
+@pytest.mark.parametrize("how", [
+    ("--ignore", "SL501"), ("--ignore", "unmodelled-field"), ("--ignore", "SL501:Pipeline"),
+    ("in the file",)])
+def test_lint_ignore_silences_the_warnings(tmp_path, how: tuple[str, ...]) -> None:
+    import json
+
+    path = tmp_path / "pipeline.yaml"
+    text = _TEMPLATE
+    if how == ("in the file",):
+        text = text.replace("    Type: AWS::CodePipeline::Pipeline\n",
+                            "    Type: AWS::CodePipeline::Pipeline\n"
+                            "    Metadata: {stagelock: {ignore: [SL501]}}\n")
+        how = ()
+    path.write_text(text)
+    run = _cli("lint", str(path), "--stops", "0", "--fail-on", "warning", *how)
+    assert (run.returncode, run.stdout.splitlines()[0]) == (0, f"No hazards found in {path}.")
+    assert "SL501" not in run.stdout
+    for output in ("json", "sarif"):
+        run = _cli("lint", str(path), "--stops", "0", "--format", output, *how)
+        doc = json.loads(run.stdout)
+        if output == "json":
+            assert doc["warnings"] == []
+        else:
+            assert doc["runs"][0]["results"] == []
+
+
+def test_ignoring_the_warnings_for_another_pipeline_keeps_them(tmp_path) -> None:
+    import json
+
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(_TEMPLATE)
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"pipeline": {"name": "other", "stages": [
+        {"name": "S", "actions": [{"name": "A", "actionTypeId": {"category": "Source"}}]},
+        {"name": "B", "actions": [{"name": "B", "actionTypeId": {"category": "Build"}}]}]}}))
+    run = _cli("lint", str(path), str(other), "--stops", "0", "--format", "json",
+               "--ignore", "SL501:other")
+    assert [w["field"] for w in json.loads(run.stdout)["warnings"]] == ["OnSuccess", "RunOrdr"]
+
+
+def _valid_sarif(sarif: dict) -> list[dict]:
+    """The results of a SARIF log, after the checks lint's SARIF tests make of every log: the
+    version and schema, the tool's rules (each with its id, name, descriptions, help, level),
+    and each result's rule, level, message and location."""
+    from checker.formats.sarif import tool_version
+    from spec.hazards import LINT_RULES
+
+    assert sarif["version"] == "2.1.0" and "sarif-2.1.0" in sarif["$schema"]
+    [run] = sarif["runs"]
+    driver = run["tool"]["driver"]
+    assert (driver["name"], driver["version"]) == ("stagelock", tool_version())
+    rules = driver["rules"]
+    assert [r["id"] for r in rules] == list(LINT_RULES)
+    for r in rules:
+        rule = LINT_RULES[r["id"]]
+        assert r["name"] == rule.name
+        assert r["shortDescription"]["text"] == rule.summary
+        assert r["fullDescription"]["text"].startswith(rule.summary)
+        assert r["defaultConfiguration"]["level"] == rule.severity
+        assert rule.fix in r["help"]["text"] and rule.fix in r["help"]["markdown"]
+        assert f"--ignore {rule.id}" in r["help"]["text"]
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+        assert result["level"] in ("error", "warning", "note")
+        assert result["message"]["text"]
+        [location] = result["locations"]
+        physical = location["physicalLocation"]
+        assert physical["artifactLocation"]["uri"]
+        assert physical["region"]["startLine"] >= 1
+        assert location["logicalLocations"][0]["kind"] == "member"
+    return run["results"]
+
+
+def test_sarif_has_a_result_for_each_warning(tmp_path) -> None:
+    import json
+
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(_TEMPLATE)
+    lines = _TEMPLATE.splitlines()
+    results = _valid_sarif(json.loads(_cli("lint", str(path), "--format", "sarif").stdout))
+    fields = [r for r in results if r["ruleId"] == "SL501"]
+    assert [(r["level"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+             r["locations"][0]["physicalLocation"]["region"]["startLine"],
+             r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+             r["message"]["text"]) for r in fields] == [
+        ("warning", str(path), _line(lines, "OnSuccess:"),
+         "Pipeline/Resources.Pipeline.Properties.Stages[1].OnSuccess",
+         "Resources.Pipeline.Properties.Stages[1].OnSuccess: stage success conditions are not "
+         "modelled: verdicts do not account for them."),
+        ("warning", str(path), _line(lines, "RunOrdr"),
+         "Pipeline/Resources.Pipeline.Properties.Stages[1].Actions[0].RunOrdr",
+         "Resources.Pipeline.Properties.Stages[1].Actions[0].RunOrdr: not a field of "
+         "ActionDeclaration, ignored; did you mean RunOrder?"),
+    ]
+    assert [r["ruleId"] for r in results] == ["SL301", "SL501", "SL501"]
+
+
+def test_sarif_of_a_terraform_file_has_its_warnings_at_their_lines() -> None:
+    import json
+
+    path = "tests/data/terraform/gated.tf"
+    results = _valid_sarif(json.loads(_cli("lint", path, "--stops", "0", "--format",
+                                           "sarif").stdout))
+    from pathlib import Path
+
+    lines = (Path(__file__).parent.parent / path).read_text(encoding="utf-8").splitlines()
+    at = [(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+           lines[r["locations"][0]["physicalLocation"]["region"]["startLine"] - 1].strip())
+          for r in results if r["ruleId"] == "SL501"]
+    assert at == [(path, "before_entry {"), (path, "on_sucess {"), (path, "condition {"),
+                  (path, 'result = "ROLLBACK"'), (path, "run_ordr        = 1"),
+                  (path, 'dynamic "on_success" {')]
 
 
 class _Run:
@@ -178,3 +318,120 @@ def test_check_prints_and_reports_the_warnings(tmp_path) -> None:
         ("RunOrdr", "Resources.Pipeline.Properties.Stages[1].Actions[0].RunOrdr",
          _line(_TEMPLATE.splitlines(), "RunOrdr"))]
     assert all(w["file"] == str(path) for w in warnings)
+
+
+_SCENARIO = """\
+description: a failed deploy rolls back
+pipeline:
+  name: web
+  stages:
+    - name: Source
+      actions:
+        - {name: Src, actionTypeId: {category: Source, provider: S3}}
+    - name: Deploy
+      onFailure:
+        result: ROLLBACK
+      actions:
+        - name: Ecs
+          actionTypeId: {category: Deploy, provider: ECS}
+          runorder: 1
+steps:
+  - start: e1
+  - succeed: {execution: e1, action: Src}
+"""
+
+
+def test_simulate_prints_and_reports_the_warnings_of_an_inline_declaration(tmp_path) -> None:
+    import json
+
+    path = tmp_path / "rollback.yaml"
+    path.write_text(_SCENARIO)
+    lines = _SCENARIO.splitlines()
+    expected = [
+        f"warning: {path}:{_line(lines, 'result: ROLLBACK')}: pipeline.stages[1].onFailure."
+        "result: stage failure result ROLLBACK is not modelled: verdicts treat the failure as "
+        "FAIL",
+        f"warning: {path}:{_line(lines, 'runorder')}: pipeline.stages[1].actions[0].runorder: "
+        "not a field of ActionDeclaration, ignored; did you mean runOrder?",
+        ""]
+    for trace in ((), ("--trace",)):
+        run = _cli("simulate", str(path), *trace)
+        assert run.returncode == 0
+        assert run.stdout.splitlines()[:3] == expected
+    run = _cli("simulate", str(path), "--json")
+    warnings = json.loads(run.stdout)["warnings"]
+    assert [(w["file"], w["field"], w["place"], w["line"]) for w in warnings] == [
+        (str(path), "result", "pipeline.stages[1].onFailure.result",
+         _line(lines, "result: ROLLBACK")),
+        (str(path), "runorder", "pipeline.stages[1].actions[0].runorder",
+         _line(lines, "runorder"))]
+
+
+def test_simulate_warns_about_the_declaration_file_a_scenario_names(tmp_path) -> None:
+    import json
+
+    template = tmp_path / "pipeline.yaml"
+    template.write_text(_TEMPLATE)
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text("pipeline: pipeline.yaml\nsteps:\n  - start: e1\n")
+    run = _cli("simulate", str(scenario))
+    line = _line(_TEMPLATE.splitlines(), "OnSuccess:")
+    assert run.stdout.splitlines()[0] == (
+        f"warning: {template}:{line}: Resources.Pipeline.Properties.Stages[1].OnSuccess: stage "
+        "success conditions are not modelled: verdicts do not account for them")
+    run = _cli("simulate", str(scenario), "--json")
+    warnings = json.loads(run.stdout)["warnings"]
+    assert [(w["file"], w["field"]) for w in warnings] == [
+        (str(template), "OnSuccess"), (str(template), "RunOrdr")]
+
+
+def test_simulate_without_warnings_prints_none() -> None:
+    import json
+
+    path = "tests/conformance/approval-holds-stage.yaml"
+    run = _cli("simulate", path)
+    assert not run.stdout.startswith("warning") and "warning:" not in run.stdout
+    assert json.loads(_cli("simulate", path, "--json").stdout)["warnings"] == []
+
+
+def test_check_of_a_model_file_warns_about_the_declaration_it_names(tmp_path) -> None:
+    template = tmp_path / "pipeline.yaml"
+    template.write_text(_TEMPLATE)
+    model = tmp_path / "release.toml"
+    model.write_text('pipeline = "pipeline.yaml"\n[bounds]\nexecutions = 1\nstops = 0\n'
+                     'retries = 0\ntoggles = 0\n')
+    run = _cli("check", str(model))
+    line = _line(_TEMPLATE.splitlines(), "OnSuccess:")
+    assert (f"  warning: {template}:{line}: Resources.Pipeline.Properties.Stages[1].OnSuccess: "
+            "stage success conditions are not modelled: verdicts do not account for them"
+            in run.stdout.splitlines())
+
+
+def test_check_leaves_out_the_warnings_the_file_silences(tmp_path) -> None:
+    import json
+
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(_TEMPLATE.replace("    Type: AWS::CodePipeline::Pipeline\n",
+                                      "    Type: AWS::CodePipeline::Pipeline\n"
+                                      "    Metadata: {stagelock: {ignore: [unmodelled-field]}}\n"))
+    bounds = ("--executions", "1", "--stops", "0", "--retries", "0", "--toggles", "0")
+    run = _cli("check", str(path), *bounds)
+    assert "warning:" not in run.stdout
+    assert json.loads(_cli("check", str(path), *bounds, "--json").stdout)["warnings"] == []
+
+
+def test_an_unfinished_run_that_fails_on_its_warnings_is_not_undetermined(tmp_path) -> None:
+    from checker.formats import source_in
+    from checker.lint import Report, _target, render_text
+
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(_TEMPLATE)
+    target = _target(source_in(path))
+    target.stopped_by = "--max-memory 100"
+    for fail_on, status in (("error", 3), ("warning", 1)):
+        report = Report([], [target], fail_on=fail_on)
+        text = render_text(report, [str(path)]).splitlines()
+        assert report.exit_code == status
+        assert ("Result: UNDETERMINED" in text) == (status == 3)
+        assert any(line.startswith(f"No hazard found so far in {path}; 2 field warnings (SL501")
+                   for line in text)

@@ -75,6 +75,7 @@ from checker.formats.cloudformation import (  # noqa: E402
 )
 from checker.formats.documents import line_at, read_document  # noqa: E402
 from checker.formats.read import (  # noqa: E402
+    load_declaration,
     load_pipeline,
     pipeline_from_document,
     source_in,
@@ -89,6 +90,7 @@ __all__ = [
     "PipelineSource",
     "is_cloudformation_template",
     "line_at",
+    "load_declaration",
     "load_pipeline",
     "pipeline_from_document",
     "read_document",

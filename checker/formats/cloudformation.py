@@ -41,7 +41,7 @@ from spec.declaration import (
     Pipeline,
     parse_cloudformation_pipeline,
 )
-from spec.unmodelled import declaration_warnings
+from spec.unmodelled import FieldWarning, declaration_warnings
 from spec.world import CHECKED_CONFIGURATION, target_keys, writes
 
 CLOUDFORMATION_PIPELINE_TYPE = "AWS::CodePipeline::Pipeline"
@@ -123,11 +123,21 @@ def source_of(template: dict[Any, Any], file: str, logical_id: str,
     disabled = reading.disabled()
     reading.note_targets()
     notes = sorted(reading.notes, key=lambda n: n.line if n.line is not None else 1 << 30)
-    warnings = tuple(
+    return PipelineSource(file, reading.pipeline, f"Resources.{logical_id}", reading.locate,
+                          stagelock, place, disabled, notes, _warnings(reading))
+
+
+def warnings_of(template: dict[Any, Any], file: str, logical_id: str,
+                text: str | None = None) -> tuple[FieldWarning, ...]:
+    """The warnings for the fields of the resource ``logical_id`` that the model does not
+    account for, with their lines in ``text`` (the file's text, when known)."""
+    return _warnings(_Reading(template, file, logical_id, text))
+
+
+def _warnings(reading: _Reading) -> tuple[FieldWarning, ...]:
+    return tuple(
         dataclasses.replace(w, line=reading.warning_line(w.keys))
         for w in declaration_warnings(reading.properties, reading.place, cloudformation=True))
-    return PipelineSource(file, reading.pipeline, f"Resources.{logical_id}", reading.locate,
-                          stagelock, place, disabled, notes, warnings)
 
 
 # --------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from checker.errors import InputError
 from checker.formats import PipelineSource
 from checker.formats.documents import Key, key_line_at, line_at
 from spec.declaration import DeclarationError, Pipeline, parse_pipeline
-from spec.unmodelled import declaration_warnings
+from spec.unmodelled import FieldWarning, declaration_warnings
 
 
 def pipeline_of(doc: object, file: str) -> Pipeline:
@@ -46,11 +46,17 @@ def source_of(doc: object, file: str, text: str | None = None) -> PipelineSource
             keys += ["actions", action]
         return line_at(text, keys)
 
-    warnings = tuple(
-        dataclasses.replace(w, line=key_line_at(text, list(w.keys)) if text is not None else None)
-        for w in declaration_warnings(doc))
     return PipelineSource(file, pipeline, "pipeline" if wrapped else "", locate,
-                          stagelock, place, warnings=warnings)
+                          stagelock, place, warnings=warnings_of(doc, text))
+
+
+def warnings_of(doc: object, text: str | None = None) -> tuple[FieldWarning, ...]:
+    """The warnings for the fields of a get-pipeline document that the model does not account
+    for, with their lines in ``text`` (the file's text, when known)."""
+    return tuple(
+        dataclasses.replace(w, line=key_line_at(text, list(w.keys)) if text is not None
+                            else None)
+        for w in declaration_warnings(doc))
 
 
 def _stagelock(doc: object, file: str, wrapped: bool) -> tuple[dict[str, Any], str]:

@@ -7,8 +7,9 @@ from pathlib import Path
 from checker.errors import InputError
 from checker.formats import NoPipeline, PipelineSource, cloudformation, getpipeline, terraform
 from checker.formats.cloudformation import is_cloudformation_template
-from checker.formats.documents import read_document, read_text_and_document
+from checker.formats.documents import read_text_and_document
 from spec.declaration import Pipeline
+from spec.unmodelled import FieldWarning
 
 
 def sources_in(path: str | Path) -> list[PipelineSource]:
@@ -78,16 +79,28 @@ def load_pipeline(path: str | Path, resource: str | None = None,
     when the user did not name it: then no error quotes anything from it that is not a
     declaration (it may be any file, a `.env` for one), only its path, the place and why.
     """
+    return load_declaration(path, resource, named_by)[0]
+
+
+def load_declaration(path: str | Path, resource: str | None = None,
+                     named_by: str | None = None) -> tuple[Pipeline, tuple[FieldWarning, ...]]:
+    """The pipeline declared in the file at ``path``, as `load_pipeline` reads it, and the
+    warnings for the fields of its declaration that the model does not account for (with their
+    lines in the file)."""
+    file = str(path)
     if named_by is None:
         if Path(path).suffix.lower() == ".tf":
-            return source_in(path, resource).pipeline
-        doc = read_document(path)
+            source = source_in(path, resource)
+            return source.pipeline, source.warnings
+        text, doc = read_text_and_document(path)
         if terraform.looks_like_terraform_plan(doc):
-            return source_in(path, resource).pipeline
-        return pipeline_from_document(doc, str(path), resource=resource)
-    file = str(path)
+            source = _one_terraform(terraform.sources_in_terraform_plan(doc, text, file), file,
+                                    resource)
+            return source.pipeline, source.warnings
+        return (pipeline_from_document(doc, file, resource=resource),
+                _warnings_of(doc, file, text, resource))
     try:
-        doc = read_document(path)
+        text, doc = read_text_and_document(path)
     except InputError as error:
         if _quotes(error.expected) or _quotes(error.place):
             place = "" if _quotes(error.place) else error.place
@@ -97,7 +110,17 @@ def load_pipeline(path: str | Path, resource: str | None = None,
     if not isinstance(doc, dict):
         raise InputError(file, "", f"expected a pipeline declaration (named by {named_by}), got "
                          f"{_kind_of(doc)}, whose contents are not shown")
-    return pipeline_from_document(doc, file, resource=resource)
+    return (pipeline_from_document(doc, file, resource=resource),
+            _warnings_of(doc, file, text, resource))
+
+
+def _warnings_of(doc: object, file: str, text: str,
+                 resource: str | None) -> tuple[FieldWarning, ...]:
+    """The field warnings of a document that `pipeline_from_document` has read."""
+    if is_cloudformation_template(doc):
+        chosen = cloudformation.chosen_pipeline(doc, file, resource)
+        return cloudformation.warnings_of(doc, file, chosen, text)
+    return getpipeline.warnings_of(doc, text)
 
 
 def pipeline_from_document(doc: object, file: str, resource: str | None = None) -> Pipeline:

@@ -1,7 +1,8 @@
 """SARIF 2.1.0 output of `stagelock lint`, for code-scanning uploads.
 
-One run: the hazard rules as the tool's rules (with their help text and the documentation they
-rest on), one result per finding at the line of the stage's or action's name, and as the
+One run: the hazard rules and the declaration's rule (SL501) as the tool's rules (with their help
+text and the documentation they rest on), one result per finding at the line of the stage's or
+action's name, one result of SL501 per field warning at the field's line, and as the
 invocation's notifications: files that could not be read (error), hazards whose search did not
 finish (error), stages no execution enters and what the readers read only approximately (note).
 """
@@ -11,10 +12,11 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from spec.hazards import RULES
+from spec.hazards import DECLARATION_RULES, LINT_RULES
 
 if TYPE_CHECKING:
     from checker.lint import Report
+    from spec.hazards import Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -43,8 +45,14 @@ def _rules() -> list[dict[str, Any]]:
                         f"`stagelock: {{ignore: [{r.id}]}}` in the file.",
         },
         "defaultConfiguration": {"level": r.severity},
-        "properties": {"tags": ["codepipeline", "operator" if r.operator else "structural"]},
-    } for r in RULES.values()]
+        "properties": {"tags": ["codepipeline", _kind(r)]},
+    } for r in LINT_RULES.values()]
+
+
+def _kind(rule: Rule) -> str:
+    if rule.id in DECLARATION_RULES:
+        return "declaration"
+    return "operator" if rule.operator else "structural"
 
 
 def _location(file: str, line: int | None) -> dict[str, Any]:
@@ -60,9 +68,9 @@ def _notice(level: str, text: str, file: str, line: int | None = None) -> dict[s
 
 
 def to_sarif(report: Report) -> dict[str, Any]:
-    from checker.lint import reading_notes, undecided_json, unreached_notes
+    from checker.lint import field_warnings, reading_notes, undecided_json, unreached_notes
 
-    index = {r: i for i, r in enumerate(RULES)}
+    index = {r: i for i, r in enumerate(LINT_RULES)}
     results = []
     for f in report.findings:
         location = _location(f.file, f.line)
@@ -74,6 +82,18 @@ def to_sarif(report: Report) -> dict[str, Any]:
             "ruleIndex": index[f.rule.id],
             "level": f.severity,
             "message": {"text": f"{f.message} Fix: {f.rule.fix}. Trace: {steps}"},
+            "locations": [location],
+        })
+    for w in field_warnings(report):
+        location = _location(w["file"], w["line"])
+        location["logicalLocations"] = [{"fullyQualifiedName": f"{w['pipeline']}/{w['place']}",
+                                         "kind": "member"}]
+        results.append({
+            "ruleId": w["ruleId"],
+            "ruleIndex": index[w["ruleId"]],
+            "level": LINT_RULES[w["ruleId"]].severity,
+            "message": {"text": f"{w['place']}: {w['message']}"
+                                + ("" if w["message"].endswith(("?", ".")) else ".")},
             "locations": [location],
         })
     notifications = [_notice("error", f"not linted: {e}", e.file) for e in report.unreadable]

@@ -23,7 +23,8 @@ is literal once variables are read, each with a `Note` (``-var`` and ``.tfvars``
 read).  Any other expression is kept as the text python-hcl2 renders it (``${var.repo}-staging``,
 ``${aws_s3_bucket.a.bucket}``), with a `Note` where it changes what is checked.  A ``dynamic``
 block cannot be expanded without evaluating Terraform: its stages or actions are not checked, and
-a `Note` says so.  ``count`` and ``for_each`` on the resource are noted: the declaration is read
+a `Note` says so; a dynamic ``on_failure`` block is read as none (no automatic retry), with a
+`Note`.  ``count`` and ``for_each`` on the resource are noted: the declaration is read
 once, as written.
 
 **Telling stagelock about a pipeline.**  Terraform has no Metadata, and a comment does not survive
@@ -41,6 +42,13 @@ state, ``tags_all`` (the tags with the provider's ``default_tags``) is read when
 Other ``stagelock:`` tags are not read (a `Note` says so).
 
 Disabled inbound transitions cannot be declared in the Terraform resource: `disabled` is empty.
+
+**Fields the model does not account for** (`warnings`): the arguments and blocks of both inputs
+are classified by `spec.unmodelled.terraform_warnings`, with the API's tables in Terraform's
+spelling: a ``before_entry`` or ``on_success`` block, an ``on_failure`` ``condition`` or a result
+other than RETRY and FAIL, and an argument or block the resource does not have (with the closest
+name).  A ``dynamic`` block counts as a block of its kind (except stages and actions, which are
+not read); the line is that of the argument or of the (first) block.
 """
 
 from __future__ import annotations
@@ -63,6 +71,7 @@ from spec.declaration import (
     DeclarationError,
     parse_pipeline,
 )
+from spec.unmodelled import terraform_warnings
 from spec.world import CHECKED_CONFIGURATION
 
 RESOURCE_TYPE = "aws_codepipeline"
@@ -72,6 +81,9 @@ SENSITIVE = "(sensitive value)"
 """What a configuration value the plan marks sensitive is read as: it is not copied."""
 
 _QUEUING_MODES = ("QUEUED", "PARALLEL")
+
+NOT_EVALUATED = object()
+"""The value of an argument of a `.tf` file that is an expression (not evaluated)."""
 
 # --- what is read from a resource, the same for both inputs ----------------------------------
 
@@ -105,6 +117,8 @@ class _Block:
     """The notes on its dynamic "action" blocks (a stage of a .tf file), which are not read."""
     on_failure: _OnFailure | None = None
     """A stage's on_failure block."""
+    notes: list[Note] = field(default_factory=list)
+    """Notes on a stage's other blocks that are not read (a dynamic "on_failure" block)."""
 
 
 @dataclass
@@ -130,6 +144,11 @@ class _Resource:
     dynamic_stages: int = 0
     unknown_run_orders: list[str] = field(default_factory=list)
     """Places of the actions whose run_order is known only after apply."""
+    fields: dict[str, Any] = field(default_factory=dict)
+    """Every argument and block of the resource, as `terraform show -json` gives them (each
+    block a list of objects), for `spec.unmodelled.terraform_warnings`."""
+    field_line: Callable[[tuple[str | int, ...]], int | None] = lambda path: None
+    """The line of the value at a path in `fields`."""
 
 
 def _build(file: str, res: _Resource) -> PipelineSource:
@@ -170,6 +189,7 @@ def _build(file: str, res: _Resource) -> PipelineSource:
                  "without evaluating Terraform: the stage is not checked", stage.line)
             continue
         notes.extend(stage.dynamic_actions)
+        notes.extend(stage.notes)
         out: dict[str, Any] = {}
         if "name" in stage.args:
             out["name"] = _name(stage.args["name"], f"{place}.name", stage_names, note)
@@ -213,7 +233,8 @@ def _build(file: str, res: _Resource) -> PipelineSource:
     notes.sort(key=lambda n: (n.line is None, n.line or 0))  # in the file's order
     return PipelineSource(file=file, pipeline=pipeline, where=where, locate=locate,
                           stagelock=stagelock, stagelock_place=place, disabled=(),
-                          notes=notes)
+                          notes=notes,
+                          warnings=terraform_warnings(res.fields, where, res.field_line))
 
 
 def _action(file: str, where: str, place: str, block: _Block, taken: set[str],
@@ -651,7 +672,9 @@ def _plan_resource(found: _Found, lines: dict[tuple[str | int, ...], int],
                    file: str) -> _Resource:
     where = found.address
     values = found.values
-    res = _Resource(where=where, args={}, stages=[], notes=[], unknown_name=where)
+    res = _Resource(where=where, args={}, stages=[], notes=[], unknown_name=where,
+                    fields=values,
+                    field_line=lambda path: lines.get((*found.path, *path)))
 
     def got(container: dict[str, Any], keys: tuple[str | int, ...], key: str) -> _Got | None:
         # a value known only after apply has no key: the line of what holds it
@@ -1147,7 +1170,44 @@ class _Tf:
                 res.notes.append(self.dynamic_note(child, f"{where}.dynamic.stage[{n_dynamic}]",
                                                    "stage"))
                 n_dynamic += 1
+        lines: dict[tuple[str | int, ...], int | None] = {}
+        res.fields = self.fields(block.body, (), lines, where)
+        res.field_line = lines.get
         return res
+
+    def fields(self, body: Any, path: tuple[str | int, ...],
+               lines: dict[tuple[str | int, ...], int | None], where: str) -> dict[str, Any]:
+        """A body's arguments and blocks in the shape of `terraform show -json`: an argument's
+        literal value (`NOT_EVALUATED` for an expression), a block's kind a list of bodies;
+        ``lines`` gets the line of each at its path (a kind of block: its first block's).
+
+        A ``dynamic`` block is a block of its kind with its ``content``, except for stages and
+        actions: those are not read (a note says so), so nothing in them is looked at."""
+        out: dict[str, Any] = {}
+        for name, attr in self.attributes(body, where).items():
+            got = self.value(attr)
+            out[name] = got.value if got.opaque is None else NOT_EVALUATED
+            lines[(*path, name)] = _line(attr)
+        for child in self.blocks(body):
+            labels = self.labels(child)
+            inner = child.body
+            if len(labels) == 2 and labels[0] == "dynamic":
+                if labels[1] in ("stage", "action"):
+                    continue
+                contents = [b for b in self.blocks(child.body) if self.labels(b) == ["content"]]
+                inner = contents[0].body if contents else None
+            elif len(labels) != 1:
+                continue
+            kind = labels[-1]
+            blocks = out.setdefault(kind, [])
+            if not isinstance(blocks, list):  # an argument of that name too: not a field
+                continue
+            place = (*path, kind, len(blocks))
+            lines.setdefault((*path, kind), _line(child))
+            lines[place] = _line(child)
+            blocks.append({} if inner is None else
+                          self.fields(inner, place, lines, f"{where}.{kind}[{len(blocks)}]"))
+        return out
 
     def dynamic_note(self, block: Any, place: str, kind: str) -> Note:
         attrs = self.attributes(block.body, place)
@@ -1178,6 +1238,16 @@ class _Tf:
             elif labels == ["dynamic", "action"]:
                 stage.dynamic_actions.append(self.dynamic_note(
                     child, f"{place}.dynamic.action[{len(stage.dynamic_actions)}]", "action"))
+            elif labels == ["dynamic", "on_failure"]:
+                # Decision: read as no on_failure block, as when the for_each is empty: the
+                # stage fails as by default, with a note.
+                attrs_of = self.attributes(child.body, f"{place}.dynamic.on_failure")
+                over = (f" (for_each = {self.source(attrs_of['for_each'].expression)})"
+                        if "for_each" in attrs_of else "")
+                stage.notes.append(Note(
+                    f"{place}.dynamic.on_failure[0]", f"is a dynamic \"on_failure\" block{over}: "
+                    "it is not expanded without evaluating Terraform, so the stage is read with "
+                    "no on_failure (no automatic retry)", _line(child)))
         return stage
 
     def on_failure(self, block: Any, place: str) -> _OnFailure:
