@@ -38,8 +38,9 @@ R_DONE, R_DECIDED, R_MAX_STATES = 0, 1, 2
 def expand_block(T, states, table, fptable, sources, lo, hi, nthreads, counts, buf_packed,
                  buf_hash, buf_op, buf_known, kinds, params, pending, hits, seen, scratch, ops,
                  cur, changed, inside, queued, charts, overflow):
-    """Successors of sources[lo..hi-1] into the block buffers (row (source - lo) * maxs + j),
-    and per worker and property the first row where the property fires (hits, -1: nowhere).
+    """Successors of sources[lo..hi-1] into the block buffers (counts[source - lo]: how many,
+    and the row of the first; rows follow queue order), and per worker and property the first
+    row where the property fires (hits, -1: nowhere).
     Exact storage: `sources` is `states`, looked up in `table`; fingerprint storage: `sources`
     is the queue, and a successor is known when its fingerprint is in `fptable`."""
     W = T[H_W]
@@ -52,15 +53,17 @@ def expand_block(T, states, table, fptable, sources, lo, hi, nthreads, counts, b
         first = lo + t * per
         last = min(hi, first + per)
         here = cur[t]
+        # Each worker writes its sources' successors one after another from the start of its
+        # part of the buffers: only the rows used are touched (and so made resident).
+        row = (first - lo) * maxs
         for src in range(first, last):
             unpack(sources[src], T, here)
             k = successors(here, T, scratch[t], ops[t])
-            counts[src - lo] = k
-            base = (src - lo) * maxs
+            counts[src - lo, 0] = k
+            counts[src - lo, 1] = row
             for j in range(k):
                 after = scratch[t, j]
                 op = ops[t, j]
-                row = base + j
                 packed = buf_packed[row]
                 if not pack(after, T, packed):
                     overflow[t] += 1
@@ -79,6 +82,7 @@ def expand_block(T, states, table, fptable, sources, lo, hi, nthreads, counts, b
                     record_charts(here, after, T, seen[t], changed[t], nch)
                 check_all(here, after, T, op, known, kinds, params, pending, hits[t], row,
                           changed[t], nch, inside[t], queued[t])
+                row += 1
 
 
 @njit(cache=True, inline="always")
@@ -179,13 +183,13 @@ def insert_block_fingerprints(T, fptable, queue, ctr, lo, hi, counts, buf_packed
             why = R_DECIDED
             break
         number = base + src
-        if counts[src - lo] == 0 and ctr[9] < 0:
+        if counts[src - lo, 0] == 0 and ctr[9] < 0:
             unpack(queue[src], T, cur)
             if _unfinished(cur, T):
                 ctr[9] = number
-        first = (src - lo) * maxs
+        first = counts[src - lo, 1]
         stopped = False
-        for j in range(counts[src - lo]):
+        for j in range(counts[src - lo, 0]):
             row = first + j
             op = buf_op[row]
             op_counts[op & 15] += 1
@@ -253,9 +257,9 @@ def insert_block(T, states, table, edge_start, edge_target, ctr, lo, hi, counts,
             why = R_DECIDED
             break
         edge_start[src] = n_edges
-        base = (src - lo) * maxs
+        base = counts[src - lo, 1]
         stopped = False
-        for j in range(counts[src - lo]):
+        for j in range(counts[src - lo, 0]):
             row = base + j
             op = buf_op[row]
             op_counts[op & 15] += 1

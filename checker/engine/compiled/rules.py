@@ -592,8 +592,11 @@ def outside_world(before, after, T):
 def _try(v, T, out, ops, k, kind, e, x, y):
     if refused(v, T, kind, e, x, y):
         return k
+    # Element by element: a slice assignment would copy through a temporary array, since numba
+    # cannot tell that the two do not overlap.
+    for i in range(v.shape[0]):
+        out[k, i] = v[i]
     row = out[k]
-    row[:] = v
     effect(row, T, kind, e, x, y)
     admit_inbound(row, T)
     if T[H_WORLD]:

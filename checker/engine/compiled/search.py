@@ -500,7 +500,7 @@ class _Work:
         self.found = np.full((max(1, nprop), 3), -1, dtype=np.int64)
         self.hits = np.full((nt, max(1, nprop)), -1, dtype=np.int64)
         self.op_counts = np.zeros(len(OP_KINDS), dtype=np.int64)
-        self.counts = np.zeros(block, dtype=np.int32)
+        self.counts = np.zeros((block, 2), dtype=np.int64)
         self.buf_packed = np.zeros((rows, W), dtype=np.uint64)
         self.buf_hash = np.zeros(rows, dtype=np.uint64)
         self.buf_op = np.zeros(rows, dtype=np.int64)
