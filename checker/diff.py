@@ -38,11 +38,17 @@ from checker.check import (
     interruption,
     reference_pipeline,
 )
-from checker.config import check_bound, check_workers, load_model_file, read_toml
+from checker.config import (
+    check_bound,
+    check_workers,
+    declaration_config,
+    load_model_file,
+    read_toml,
+)
 from checker.engine import STATE_FIELDS as _N
 from checker.engine import Bounds, allowed, describe_engine, spend, walk_back
 from checker.errors import InputError
-from checker.formats import load_pipeline
+from checker.formats import source_in
 from checker.report import (
     describe_changes,
     describe_operation,
@@ -62,6 +68,7 @@ from spec.operations import (
 from spec.rules import DOCUMENTED, Model, apply, build_model, refusal, successors
 from spec.ruleset import RuleSet
 from spec.state import State
+from spec.unmodelled import FieldWarning
 from spec.variants import VARIANTS, Variant
 
 SAME = "SAME"
@@ -349,6 +356,8 @@ class DiffConfig:
     """The engine of the verdict searches (`checker.engine.explore`); the product search is
     always this module's own, over the readable rules."""
     workers: int | None = None
+    warnings: tuple[FieldWarning, ...] = ()
+    """The declaration's fields that the model does not account for (`spec.unmodelled`)."""
 
 
 @dataclass
@@ -500,6 +509,7 @@ def to_json(config: DiffConfig, results: list[ModeDiff], limit: int = 10) -> dic
         "pipeline": config.pipeline.name,
         "source": config.source,
         "bounds": bounds_json(config.bounds),
+        "warnings": [w.to_json(config.source) for w in config.warnings],
         "modes": modes,
         "notSearched": list(config.modes[len(results):]),
         "result": overall(results, complete=len(results) == len(config.modes)),
@@ -512,6 +522,7 @@ def render_text(config: DiffConfig, results: list[ModeDiff], limit: int = 10) ->
     lines = [f"stagelock diff: {base} vs {other} on {config.pipeline.name} ({config.source})",
              f"  stages: {stages}",
              f"  bounds: {config.bounds.describe()}"]
+    lines += [f"  warning: {w.describe(config.source)}" for w in config.warnings]
     for r in results:
         p = r.product
         status = "exhausted" if p.complete else f"stopped by {p.stopped_by}"
@@ -641,12 +652,14 @@ def diff_config(args: Any) -> DiffConfig:
                              "given to diff (it compares every property)")
         pipeline, source, modes, bounds = (loaded.pipeline, loaded.source, loaded.modes,
                                            loaded.bounds)
+        warnings = loaded.warnings
     elif args.file:
-        pipeline = load_pipeline(args.file, args.resource)
+        declared = source_in(args.file, args.resource)
+        pipeline, warnings = declared.pipeline, declaration_config(declared).warnings
         source, modes, bounds = args.file, (pipeline.execution_mode,), Bounds()
     else:
         pipeline, source = reference_pipeline(), "built-in reference pipeline"
-        modes, bounds = tuple(MODES), Bounds()
+        modes, bounds, warnings = tuple(MODES), Bounds(), ()
     if args.mode and args.all_modes:
         raise InputError("command line", "--mode", "expected either --mode or --all-modes")
     if args.mode:
@@ -664,7 +677,7 @@ def diff_config(args: Any) -> DiffConfig:
     workers = (None if getattr(args, "workers", None) is None
                else check_workers("command line", "--workers", args.workers))
     return DiffConfig(pipeline, source, modes, bounds, base, other,
-                      getattr(args, "engine", None) or "auto", workers)
+                      getattr(args, "engine", None) or "auto", workers, warnings)
 
 
 def diff_command(args: Any) -> CommandOutput:

@@ -435,3 +435,22 @@ def test_an_unfinished_run_that_fails_on_its_warnings_is_not_undetermined(tmp_pa
         assert ("Result: UNDETERMINED" in text) == (status == 3)
         assert any(line.startswith(f"No hazard found so far in {path}; 2 field warnings (SL501")
                    for line in text)
+
+
+def test_diff_prints_and_reports_the_warnings(tmp_path) -> None:
+    import json
+
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(_TEMPLATE)
+    args = ("diff", str(path), "--rules", "documented", "--rules", "failure-keeps-lock",
+            "--executions", "1", "--stops", "0", "--retries", "0", "--toggles", "0")
+    run = _cli(*args)
+    line = _line(_TEMPLATE.splitlines(), "OnSuccess:")
+    assert (f"  warning: {path}:{line}: Resources.Pipeline.Properties.Stages[1].OnSuccess: stage "
+            "success conditions are not modelled: verdicts do not account for them"
+            in run.stdout.splitlines())
+    warnings = json.loads(_cli(*args, "--json").stdout)["warnings"]
+    assert [w["field"] for w in warnings] == ["OnSuccess", "RunOrdr"]
+    assert json.loads(_cli("diff", "--rules", "documented", "--rules", "failure-keeps-lock",
+                           "--executions", "1", "--stops", "0", "--retries", "0",
+                           "--toggles", "0", "--json").stdout)["warnings"] == []
