@@ -53,7 +53,7 @@ from checker.errors import (
     handled,
     interrupt,
 )
-from checker.formats import load_pipeline, source_in
+from checker.formats import source_in
 from checker.report import render_text, to_json
 from checker.rulesfile import (
     combine,
@@ -64,6 +64,7 @@ from checker.rulesfile import (
 from checker.safeio import write_atomically
 from checker.scenario import load_scenario, run_scenario, scenario_document
 from checker.view import pipeline_state, render_state
+from spec.declaration import Pipeline
 from spec.modes import MODES
 from spec.properties import PROPERTIES, properties_for
 from spec.rules import build_model
@@ -739,6 +740,15 @@ def _diagram_parser(sub: Any) -> None:
                              help="the pipeline resource of a CloudFormation template")
 
 
+def _declared(args: argparse.Namespace) -> Pipeline:
+    """The pipeline of a picture's declaration file; the fields the model does not account for
+    (which the picture does not show either) are named on standard error, as check names them."""
+    source = source_in(args.file, args.resource)
+    for w in declaration_config(source).warnings:
+        print(f"warning: {w.describe(args.file)}", file=sys.stderr)
+    return source.pipeline
+
+
 def _diagram(args: argparse.Namespace) -> int:
     if args.picture is None:
         written = draw.write_diagrams(Path(args.out_dir))
@@ -747,11 +757,10 @@ def _diagram(args: argparse.Namespace) -> int:
     if args.picture == "trace":
         dot = draw.scenario_timeline_dot(run_scenario(load_scenario(args.trace_file)))
     elif args.picture == "pipeline":
-        declared = load_pipeline(args.file, args.resource) if args.file else reference_pipeline()
+        declared = _declared(args) if args.file else reference_pipeline()
         dot = draw.pipeline_dot(build_model(declared, args.mode))
     else:
-        declared = load_pipeline(args.file, args.resource) if args.file else (
-            draw.two_stage_pipeline())
+        declared = _declared(args) if args.file else draw.two_stage_pipeline()
         bounds = replace(draw.SMALL_BOUNDS, failures=args.failures)
         for name in ("executions", "stops", "retries", "toggles"):
             if getattr(args, name) is not None:

@@ -454,3 +454,16 @@ def test_diff_prints_and_reports_the_warnings(tmp_path) -> None:
     assert json.loads(_cli("diff", "--rules", "documented", "--rules", "failure-keeps-lock",
                            "--executions", "1", "--stops", "0", "--retries", "0",
                            "--toggles", "0", "--json").stdout)["warnings"] == []
+
+
+def test_diagram_of_a_declaration_names_its_warnings_on_stderr(tmp_path) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(_TEMPLATE)
+    line = _line(_TEMPLATE.splitlines(), "OnSuccess:")
+    for picture in (("pipeline",), ("graph", "--executions", "1")):
+        run = _cli("diagram", picture[0], str(path), *picture[1:], "-o",
+                   str(tmp_path / f"{picture[0]}.dot"))
+        assert run.returncode == 0
+        assert (f"warning: {path}:{line}: Resources.Pipeline.Properties.Stages[1].OnSuccess: "
+                "stage success conditions are not modelled: verdicts do not account for them"
+                in run.stderr.splitlines())
