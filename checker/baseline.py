@@ -52,7 +52,7 @@ from checker.diff import (
 )
 from checker.engine import Bounds, describe_engine
 from checker.errors import InputError, Terminated
-from checker.formats import load_pipeline
+from checker.formats import load_declaration
 from checker.report import describe_operation, render_trace, trace_steps
 from checker.safeio import parse_json, read_text, write_atomically
 from spec.declaration import Pipeline
@@ -79,6 +79,9 @@ class Configuration:
     mode: str
     rules: RuleChoice
     bounds: Bounds
+    warnings: tuple[str, ...] = ()
+    """The fields of its declaration file that the model does not account for, each as
+    `FILE:LINE: PLACE: MESSAGE` (`spec.unmodelled`)."""
 
 
 def load_configs(path: Path) -> list[Configuration]:
@@ -114,13 +117,15 @@ def load_configs(path: Path) -> list[Configuration]:
                 raise InputError(file, f"{here}.{key}", "expected a string")
         if "pipeline" in raw:
             target = path.parent / raw["pipeline"]
-            pipeline = load_pipeline(target, raw.get("resource"), named_by=file)
+            pipeline, found = load_declaration(target, raw.get("resource"), named_by=file)
             source = raw["pipeline"]
+            warnings = tuple(w.describe(str(target)) for w in found)
         else:
             if "resource" in raw:
                 raise InputError(file, f"{here}.resource",
                                  "expected no resource without a pipeline file")
             pipeline, source = reference_pipeline(), "built-in reference pipeline"
+            warnings = ()
         mode = raw.get("mode", pipeline.execution_mode)
         if mode not in MODES:
             raise InputError(file, f"{here}.mode",
@@ -128,7 +133,7 @@ def load_configs(path: Path) -> list[Configuration]:
         rules = (parse_rules(raw["rules"], file, f"{here}.rules", path.parent)
                  if "rules" in raw else DOCUMENTED_CHOICE)
         bounds = _bounds(file, f"{here}.bounds", raw.get("bounds", {}))
-        out.append(Configuration(name, raw, pipeline, source, mode, rules, bounds))
+        out.append(Configuration(name, raw, pipeline, source, mode, rules, bounds, warnings))
     return out
 
 
@@ -644,8 +649,11 @@ def _workers(args: Any) -> int | None:
 
 
 def baseline_command(args: Any) -> CommandOutput:
-    """`stagelock baseline write|check`: the output and the exit status."""
+    """`stagelock baseline write|check`: the output and the exit status; the fields of the
+    configurations' declarations that the model does not account for are named on standard
+    error."""
     if args.action == "write":
+        warned = _warned(Path(args.file))
         try:
             target, records = write_baseline(Path(args.file),
                                              Path(args.output) if args.output else None,
@@ -656,12 +664,18 @@ def baseline_command(args: Any) -> CommandOutput:
                       for name in stop.left]
             lines.append(f"Interrupted ({stop.by}): no baseline written (a baseline already "
                          f"there is unchanged)")
-            return CommandOutput("\n".join(lines), [], 3)
-        return CommandOutput(render_written(target, records), [], 0)
+            return CommandOutput("\n".join(lines), warned, 3)
+        return CommandOutput(render_written(target, records), warned, 0)
     if not 1 <= args.limit <= 1000:
         raise InputError("command line", "--limit",
                          f"expected an integer from 1 to 1000, got {args.limit}")
     check = check_baseline(Path(args.file), limit=args.limit, engine=args.engine or "auto",
                            workers=_workers(args))
     code = 1 if check.changed else 3 if check.interrupted else 0
-    return CommandOutput(render_check(check), [], code)
+    return CommandOutput(render_check(check), _warned(load_baseline(Path(args.file))[0]), code)
+
+
+def _warned(configs: Path) -> list[str]:
+    """`warning: CONFIG: FILE:LINE: PLACE: MESSAGE` for each field of the configurations'
+    declarations that the model does not account for."""
+    return [f"warning: {c.name}: {w}" for c in load_configs(configs) for w in c.warnings]

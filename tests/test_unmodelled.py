@@ -467,3 +467,23 @@ def test_diagram_of_a_declaration_names_its_warnings_on_stderr(tmp_path) -> None
         assert (f"warning: {path}:{line}: Resources.Pipeline.Properties.Stages[1].OnSuccess: "
                 "stage success conditions are not modelled: verdicts do not account for them"
                 in run.stderr.splitlines())
+
+
+def test_baseline_names_the_warnings_of_its_configurations_declarations(tmp_path) -> None:
+    (tmp_path / "pipeline.yaml").write_text(_TEMPLATE)
+    configs = tmp_path / "configs.toml"
+    configs.write_text('[[config]]\nname = "web"\npipeline = "pipeline.yaml"\n'
+                       '[config.bounds]\nexecutions = 1\nstops = 0\nretries = 0\ntoggles = 0\n'
+                       '[[config]]\nname = "reference"\n[config.bounds]\nexecutions = 1\n'
+                       'stops = 0\n')
+    line = _line(_TEMPLATE.splitlines(), "OnSuccess:")
+    expected = (f"warning: web: {tmp_path / 'pipeline.yaml'}:{line}: "
+                "Resources.Pipeline.Properties.Stages[1].OnSuccess: stage success conditions are "
+                "not modelled: verdicts do not account for them")
+    baseline = tmp_path / "configs.baseline.json"
+    for action in ("write", "check"):
+        run = _cli("baseline", action, str(configs if action == "write" else baseline))
+        assert run.returncode == 0, run.stdout + run.stderr
+        warned = [x for x in run.stderr.splitlines() if x.startswith("warning:")]
+        assert expected in warned
+        assert all(x.startswith("warning: web: ") for x in warned)
