@@ -16,6 +16,7 @@ fixture; they work just as well without pytest.  A failed helper raises `CheckAs
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,7 @@ from checker.check import (
 from checker.config import check_bound, check_engine, check_names, check_workers, validate_own
 from checker.engine import Bounds
 from checker.errors import InputError
-from checker.formats import load_pipeline, pipeline_from_document
+from checker.formats import document_warnings, load_declaration, pipeline_from_document
 from checker.report import render_text, render_trace, trace_steps
 from checker.rulesfile import combine, load_rules_file
 from spec.declaration import Pipeline
@@ -46,6 +47,7 @@ from spec.modes import MODES
 from spec.operations import Operation
 from spec.patterns import PropertySpec
 from spec.properties import PROPERTIES, properties_for
+from spec.unmodelled import FieldWarning
 from spec.variants import VARIANTS
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "CheckOutcome",
     "Declaration",
     "Trace",
+    "UnmodelledFieldWarning",
     "assert_proved",
     "assert_refuted",
     "check",
@@ -69,6 +72,12 @@ shape (`get-pipeline` output, with or without its ``pipeline`` wrapper), or a `P
 
 _ARGUMENTS = "check()"
 """How errors in the arguments of `check` name their place, as `InputError` wants a file."""
+
+
+class UnmodelledFieldWarning(UserWarning):
+    """A field of the declaration given to `check` that the model does not account for
+    (`spec.unmodelled`): ``FILE:LINE: PLACE: MESSAGE``.  The outcome's verdicts leave it out;
+    ``outcome.warnings`` lists them too."""
 
 
 class CheckAssertionError(AssertionError):
@@ -110,6 +119,12 @@ class CheckOutcome:
     def __init__(self, config: CheckConfig, results: list[ModeResult]) -> None:
         self.config = config
         self.results = results
+
+    @property
+    def warnings(self) -> list[str]:
+        """The declaration's fields that the model does not account for, each as
+        ``FILE:LINE: PLACE: MESSAGE`` (also given as an `UnmodelledFieldWarning` by `check`)."""
+        return [w.describe(self.config.source) for w in self.config.warnings]
 
     @property
     def modes(self) -> tuple[str, ...]:
@@ -256,7 +271,9 @@ def check(
     runs wherever it can, and rules files always run on the interpreted one.
     Bad input (a file, a declaration or an argument) raises `checker.errors.InputError`.
     """
-    pipeline, source = _pipeline(declaration, resource)
+    pipeline, source, found = _pipeline(declaration, resource)
+    for w in found:
+        warnings.warn(UnmodelledFieldWarning(w.describe(source)), stacklevel=2)
     modes = _modes(mode, pipeline)
     bounds = Bounds(
         executions=check_bound(_ARGUMENTS, "executions", "executions", executions),
@@ -287,7 +304,7 @@ def check(
     config = CheckConfig(pipeline, source, modes, bounds, selected, chosen, loaded,
                          check_engine(_ARGUMENTS, "engine", engine),
                          None if workers is None else check_workers(_ARGUMENTS, "workers", workers),
-                         own=own)
+                         own=own, warnings=found)
     validate_own(config)
     results = []
     for m in modes:
@@ -346,20 +363,26 @@ def assert_refuted(
 # --------------------------------------------------------------------------------------------
 
 
-def _pipeline(declaration: Declaration, resource: str | None) -> tuple[Pipeline, str]:
+def _pipeline(declaration: Declaration, resource: str | None
+              ) -> tuple[Pipeline, str, tuple[FieldWarning, ...]]:
+    """The pipeline, where it came from, and the fields of its declaration that the model does
+    not account for."""
     if isinstance(declaration, Pipeline):
         if resource is not None:
             raise InputError(_ARGUMENTS, "resource",
                              "expected no resource with a Pipeline value")
         if declaration == reference_pipeline():
-            return declaration, "built-in reference pipeline"
-        return declaration, "a Pipeline value"
+            return declaration, "built-in reference pipeline", ()
+        return declaration, "a Pipeline value", ()
     if isinstance(declaration, Mapping):
         source = "declaration given as a dict"
-        return pipeline_from_document(dict(declaration), source, resource), source
+        doc = dict(declaration)
+        return (pipeline_from_document(doc, source, resource), source,
+                document_warnings(doc, source, resource=resource))
     if isinstance(declaration, str | os.PathLike):
         path = os.fspath(declaration)
-        return load_pipeline(path, resource), path
+        pipeline, found = load_declaration(path, resource)
+        return pipeline, path, found
     raise InputError(_ARGUMENTS, "declaration",
                      "expected a path, a dict in the declaration shape or a Pipeline, got "
                      f"{type(declaration).__name__}")

@@ -487,3 +487,26 @@ def test_baseline_names_the_warnings_of_its_configurations_declarations(tmp_path
         warned = [x for x in run.stderr.splitlines() if x.startswith("warning:")]
         assert expected in warned
         assert all(x.startswith("warning: web: ") for x in warned)
+
+
+def test_the_python_api_warns_about_and_lists_the_fields(tmp_path) -> None:
+    from checker.testing import UnmodelledFieldWarning, check
+
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(_TEMPLATE)
+    small = {"executions": 1, "stops": 0, "retries": 0, "toggles": 0}
+    with pytest.warns(UnmodelledFieldWarning) as caught:
+        outcome = check(path, **small)
+    line = _line(_TEMPLATE.splitlines(), "OnSuccess:")
+    expected = (f"{path}:{line}: Resources.Pipeline.Properties.Stages[1].OnSuccess: stage "
+                "success conditions are not modelled: verdicts do not account for them")
+    assert expected in [str(w.message) for w in caught]
+    assert expected in outcome.warnings and len(outcome.warnings) == 2
+    assert f"  warning: {expected}" in str(outcome).splitlines()
+    document = _api()
+    with pytest.warns(UnmodelledFieldWarning):
+        given = check(document, **small)
+    assert [w.split(": ")[:2] for w in given.warnings] == [
+        ["declaration given as a dict", f"pipeline.stages[1].{place}"]
+        for place in ("beforeEntry", "onFailure.conditions", "onFailure.result",
+                      "actions[0].runorder")]

@@ -75,6 +75,7 @@ from checker.formats.cloudformation import (  # noqa: E402
 )
 from checker.formats.documents import line_at, read_document  # noqa: E402
 from checker.formats.read import (  # noqa: E402
+    document_warnings,
     load_declaration,
     load_pipeline,
     pipeline_from_document,
@@ -88,6 +89,7 @@ __all__ = [
     "NoPipeline",
     "Note",
     "PipelineSource",
+    "document_warnings",
     "is_cloudformation_template",
     "line_at",
     "load_declaration",

@@ -98,7 +98,7 @@ def load_declaration(path: str | Path, resource: str | None = None,
                                     resource)
             return source.pipeline, source.warnings
         return (pipeline_from_document(doc, file, resource=resource),
-                _warnings_of(doc, file, text, resource))
+                document_warnings(doc, file, text, resource))
     try:
         text, doc = read_text_and_document(path)
     except InputError as error:
@@ -111,12 +111,13 @@ def load_declaration(path: str | Path, resource: str | None = None,
         raise InputError(file, "", f"expected a pipeline declaration (named by {named_by}), got "
                          f"{_kind_of(doc)}, whose contents are not shown")
     return (pipeline_from_document(doc, file, resource=resource),
-            _warnings_of(doc, file, text, resource))
+            document_warnings(doc, file, text, resource))
 
 
-def _warnings_of(doc: object, file: str, text: str,
-                 resource: str | None) -> tuple[FieldWarning, ...]:
-    """The field warnings of a document that `pipeline_from_document` has read."""
+def document_warnings(doc: object, file: str, text: str | None = None,
+                      resource: str | None = None) -> tuple[FieldWarning, ...]:
+    """The field warnings of a document that `pipeline_from_document` has read (with their
+    lines in ``text``, the document's text, when known)."""
     if is_cloudformation_template(doc):
         chosen = cloudformation.chosen_pipeline(doc, file, resource)
         return cloudformation.warnings_of(doc, file, chosen, text)
