@@ -123,6 +123,14 @@ class CheckConfig:
     warning, note or never.  CodePipeline's guarantees and the owner's properties always do."""
     warnings: tuple[FieldWarning, ...] = ()
     """The declaration's fields that the verdicts do not account for (`spec.unmodelled`)."""
+    mode_executions: tuple[tuple[str, int], ...] = ()
+    """(mode, executions) where a mode is explored with other than `bounds.executions` (the
+    main job's PARALLEL mode)."""
+
+    def bounds_for(self, mode: str) -> Bounds:
+        """The bounds the mode is explored within."""
+        executions = dict(self.mode_executions).get(mode, self.bounds.executions)
+        return replace(self.bounds, executions=executions)
 
     @property
     def variant_names(self) -> tuple[str, ...]:
@@ -177,14 +185,15 @@ def check_mode(
     guarantees = properties_for(mode, config.properties)
     props = [p for p in ours if p.applies_to(mode) and p.name not in structural] + guarantees
     first: Explored | None = None
+    bounds = config.bounds_for(mode)
     if structural:
         # As lint does: a hazard of the pipeline's shape is looked for with no operator action
         # at all, so that it is never reported as the shape's when only a stop, a retry or a
         # toggle opens it (those are the operator's hazards, searched with the bounds given).
-        quiet = replace(config.bounds, stops=0, retries=0, toggles=0)
+        quiet = replace(bounds, stops=0, retries=0, toggles=0)
         first = explore(model, quiet, [p for p in ours if p.name in structural], progress,
                         engine=config.engine, workers=config.workers, storage=config.storage)
-    ex = explore(model, config.bounds, props, progress, engine=config.engine,
+    ex = explore(model, bounds, props, progress, engine=config.engine,
                  workers=config.workers, storage=config.storage)
     began = time.perf_counter()
     verdicts: list[Verdict] = []
@@ -211,7 +220,7 @@ def check_mode(
         verdicts += [Verdict(p, UNDETERMINED, f"not analysed: {stopped} stopped the analysis")
                      for p in ours + guarantees if p.name not in done]
     return ModeResult(mode, model, ex, verdicts, never, time.perf_counter() - began,
-                      config.bounds, stopped, first)
+                      bounds, stopped, first)
 
 
 def pipeline_model(config: CheckConfig, mode: str) -> Model:

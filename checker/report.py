@@ -148,6 +148,8 @@ def render_text(config: CheckConfig, results: list[ModeResult],
     lines = [f"stagelock check: {config.pipeline.name} ({config.source})",
              f"  stages: {stages}",
              f"  bounds: {config.bounds.describe()}"]
+    lines[-1] += "".join(f" ({mode}: {n} executions)" for mode, n in config.mode_executions
+                         if mode in config.modes)
     if config.variant_names:
         lines.append(f"  rule variants: {', '.join(config.variant_names)}")
     lines += [f"  warning: {w.describe(config.source)}" for w in config.warnings]
@@ -259,6 +261,7 @@ def to_json(config: CheckConfig, results: list[ModeResult], not_searched: tuple[
         ex = r.exploration
         mode: dict[str, Any] = {
             "mode": r.mode,
+            "executions": r.bounds.executions,
             "states": len(ex),
             "transitions": ex.transitions,
             "depth": ex.max_depth,

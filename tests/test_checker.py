@@ -389,3 +389,31 @@ def test_properties_listing(capsys):
     text = capsys.readouterr().out
     for p in PROPERTIES.values():
         assert p.name in text and p.source in text
+
+
+def test_the_main_job_explores_parallel_mode_with_three_executions_unless_told():
+    import json
+
+    from checker.cli import _config, _parser, main
+
+    config = _config(_parser().parse_args(["check"]))
+    assert [(m, config.bounds_for(m).executions) for m in config.modes] == [
+        ("SUPERSEDED", 4), ("QUEUED", 4), ("PARALLEL", 3)]
+    told = _config(_parser().parse_args(["check", "--executions", "2"]))
+    assert {told.bounds_for(m).executions for m in told.modes} == {2}
+    # The report says so, in the header and per mode in JSON (a quick run: one property).
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["check", "--mode", "PARALLEL", "--stops", "0", "--retries", "0", "--toggles", "0",
+              "--no-failures", "--property", "finished-executions-never-change", "--json"])
+    report = json.loads(out.getvalue())
+    assert [m["executions"] for m in report["modes"]] == [3]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["check", "--mode", "PARALLEL", "--stops", "0", "--retries", "0", "--toggles", "0",
+              "--no-failures", "--property", "finished-executions-never-change"])
+    assert ("  bounds: 4 executions, 0 stops, 0 retries, 0 transition toggles, no failures "
+            "(PARALLEL: 3 executions)") in out.getvalue().splitlines()
