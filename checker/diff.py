@@ -88,11 +88,13 @@ def observe(state: State) -> tuple[Any, ...]:
     stage's latest execution (`latest`), the executions waiting in front of each stage
     (`inbound`) and each inbound transition's state (`disabled`).
 
-    Everything in `State` except each execution's `stop` kind, `retried` flag and position
-    (`stage`, `waiting`); so the state's other fields too (what deploy targets hold, for a model
-    that tracks them).  An execution's automatic retries of its stage
-    (`retryStageMetadata.autoStageRetryAttempt`) are seen where there are any.  Hashable; equal
-    observations mean a user cannot tell the states apart."""
+    Everything in `State` except each execution's `stop` kind, `retried` flag, position
+    (`stage`, `waiting`) and `expired` approvals; so the state's other fields too (what deploy
+    targets hold, for a model that tracks them).  An execution's automatic retries of its stage
+    (`retryStageMetadata.autoStageRetryAttempt`) are seen where there are any.  A timed-out
+    approval is seen Failed, as a rejected one is: GetPipelineState shows them alike, and only
+    the exception a late answer gets tells them apart.  Hashable; equal observations mean the
+    service shows the states alike."""
     return (tuple([(ex.status, ex.actions, ex.auto_retries) if ex.auto_retries
                    else (ex.status, ex.actions) for ex in state.executions]), *state[1:])
 

@@ -427,8 +427,8 @@ def stage_fails(m: Model, state: State, e: int) -> State:
     mode = m.pipeline.stages[ex.stage].automatic_retry
     if mode is None or not r.retries_automatically(m, state, e):
         return _put(state, e, ex.but(status=FAILED))
-    actions = rerun_actions(m, ex.actions, ex.stage, mode)
-    return _put(state, e, ex.but(actions=actions, auto_retries=ex.auto_retries + 1))
+    ex = _rerun(m, ex, ex.stage, mode)
+    return _put(state, e, ex.but(auto_retries=ex.auto_retries + 1))
 
 
 @rule
@@ -470,6 +470,15 @@ def rerun_actions(m: Model, actions: tuple[str | None, ...], s: int,
             if actions[a] in (FAILED, ABANDONED):
                 actions = _set(actions, a, IN_PROGRESS)
     return actions
+
+
+def _rerun(m: Model, ex: Execution, s: int, mode: str) -> Execution:
+    """`ex` with the actions of stage `s` run again in `mode` (`rerun_actions`).  A timed-out
+    approval that runs again is no longer expired: its expiry lasts as long as the Failed status
+    it explains."""
+    actions = rerun_actions(m, ex.actions, s, mode)
+    expired = tuple(a for a in ex.expired if actions[a] == FAILED) if ex.expired else ex.expired
+    return ex.but(actions=actions, expired=expired)
 
 
 # --------------------------------------------------------------------------------------------
@@ -629,18 +638,31 @@ def failed(m: Model, state: State, op: ActionFailed) -> State:
 
 @rule
 def timed_out(m: Model, state: State, op: ApprovalTimedOut) -> State:
-    """[Seed] "A timed-out approval action is processed in the same way as a failed action.\""""
-    return _action_finished(m, state, op.execution, op.action, FAILED)
+    """[Seed] "A timed-out approval action is processed in the same way as a failed action."
+    [API] InvalidApprovalTokenException: "The approval request ... has expired."  So the approval
+    is Failed, as after a rejection, and the execution remembers that it expired
+    (`Execution.expired`) for the answers that come too late (`approval_refusal`).
+    Decision: GetPipelineState and GetPipelineExecution show a timed-out approval as Failed
+    (ActionExecutionStatus has no other value); only the refusal of a late answer tells it from
+    a rejection."""
+    e, a = op.execution, op.action
+    ex = state.executions[e]
+    state = _put(state, e, ex.but(expired=tuple(sorted(ex.expired + (a,)))))
+    return _action_finished(m, state, e, a, FAILED)
 
 
 @rule
 def approval_refusal(m: Model, state: State, op: PutApprovalResult) -> str | None:
     """[API] ApprovalAlreadyCompletedException: "The approval action has already been approved or
     rejected."  InvalidApprovalTokenException: "The approval request already received a response
-    or has expired."  An approval that is not waiting for an answer has no valid token."""
-    status = state.executions[op.execution].actions[op.action]
+    or has expired."  An approval that is not waiting for an answer has no valid token; one that
+    timed out (`Execution.expired`, shown Failed) has expired.
+    Decision: an approval that was approved or rejected gets ApprovalAlreadyCompletedException,
+    the exception that names exactly that, although "already received a response" covers it
+    too."""
     ex = state.executions[op.execution]
-    if status in (SUCCEEDED, FAILED):
+    status = ex.actions[op.action]
+    if status == SUCCEEDED or status == FAILED and op.action not in ex.expired:
         return "ApprovalAlreadyCompletedException"
     if status != IN_PROGRESS or ex.stop == ABANDON:
         return "InvalidApprovalTokenException"
@@ -711,9 +733,8 @@ def retry(m: Model, state: State, op: RetryStageExecution) -> State:
     (`rerun_actions`)
     """
     e, s = op.execution, op.stage
-    ex = state.executions[e]
-    actions = rerun_actions(m, ex.actions, s, op.retry_mode)
-    ex = ex.but(status=IN_PROGRESS, stop=None, actions=actions, retried=True)
+    ex = _rerun(m, state.executions[e], s, op.retry_mode)
+    ex = ex.but(status=IN_PROGRESS, stop=None, retried=True)
     state = _put(state, e, ex)
     return m.rules.progress_in_stage(m, state, e)
 

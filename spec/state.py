@@ -48,7 +48,11 @@ class Execution(NamedTuple):
     (`retryStageMetadata.manualStageRetryAttempt` > 0 in the API).  `auto_retries` counts the
     automatic retries made of its run of the stage it is in (`retryStageMetadata.
     autoStageRetryAttempt`): 0, or 1 once the stage, declared to retry on failure, was retried
-    automatically; it starts again at 0 in each stage the execution enters.
+    automatically; it starts again at 0 in each stage the execution enters.  `expired` lists,
+    in order, the approval actions whose Failed status is a timeout rather than a rejection
+    (answering one is refused with InvalidApprovalTokenException, not
+    ApprovalAlreadyCompletedException); every view shows them Failed, and a retry that runs one
+    again clears it.
     """
 
     status: str
@@ -58,10 +62,11 @@ class Execution(NamedTuple):
     actions: tuple[str | None, ...]
     retried: bool
     auto_retries: int = 0
+    expired: tuple[int, ...] = ()
 
     def but(self, status: Any = _KEEP, stage: Any = _KEEP, waiting: Any = _KEEP,
             stop: Any = _KEEP, actions: Any = _KEEP, retried: Any = _KEEP,
-            auto_retries: Any = _KEEP) -> Execution:
+            auto_retries: Any = _KEEP, expired: Any = _KEEP) -> Execution:
         """A copy with the given fields changed (a faster `_replace`, used on the hot path)."""
         return _new(Execution, (
             self.status if status is _KEEP else status,
@@ -71,6 +76,7 @@ class Execution(NamedTuple):
             self.actions if actions is _KEEP else actions,
             self.retried if retried is _KEEP else retried,
             self.auto_retries if auto_retries is _KEEP else auto_retries,
+            self.expired if expired is _KEEP else expired,
         ))
 
 

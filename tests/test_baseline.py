@@ -64,7 +64,7 @@ def test_a_rule_change_fails_the_check_with_an_explanation(changed):
     change = by_name["reference-queued-2"]
     assert (change.added_count, change.removed_count) == (166, 26)
     assert "verdict of approval-holds-stage: PROVED -> REFUTED" in change.notes
-    assert "states 1,148 -> 1,184, transitions 1,889 -> 2,037" in change.notes
+    assert "states 1,271 -> 1,311, transitions 1,966 -> 2,135" in change.notes
     # The shortest added behaviour: e2 enters Production while e1's approval awaits an answer.
     added = change.added[0]
     assert added.operation == "e2's TestStaging succeeds" and added.depth == 10

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checker.coverage import automatically_retried, lifecycle_changes, not_in_charts
 from checker.strategies import pipelines
 from checker.view import has_entered, inbound_executions
+from spec.declaration import parse_pipeline
 from spec.lifecycles import replay
 from spec.operations import (
     ALL_ACTIONS,
@@ -36,7 +38,7 @@ from spec.operations import (
 )
 from spec.properties import PROPERTIES
 from spec.rules import Model, apply, build_model, refusal, successors
-from spec.state import ACTIVE, IN_PROGRESS, STOPPED, State
+from spec.state import ACTIVE, FAILED, IN_PROGRESS, STOPPED, SUCCEEDED, State
 
 WALK = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -326,3 +328,63 @@ def test_retry_is_refused_for_every_stage_but_the_current_one():
     for s, mode in itertools.product(range(m.stage_count), (FAILED_ACTIONS, ALL_ACTIONS)):
         expected = None if s == 1 else "StageNotRetryableException"
         assert refusal(m, state, RetryStageExecution(0, s, mode)) == expected
+
+
+
+def _two_approvals(retry: str | None) -> dict:
+    production: dict = {"name": "Production", "actions": [
+        {"name": "Approve", "actionTypeId": {"category": "Approval", "provider": "Manual"}},
+        {"name": "SignOff", "actionTypeId": {"category": "Approval", "provider": "Manual"}},
+        {"name": "Deploy", "runOrder": 2,
+         "actionTypeId": {"category": "Deploy", "provider": "CodeDeploy"}}]}
+    if retry is not None:
+        production["onFailure"] = {"result": "RETRY", "retryConfiguration": {"retryMode": retry}}
+    return {"name": "release", "pipelineType": "V2", "stages": [
+        {"name": "Source",
+         "actions": [{"name": "Checkout",
+                      "actionTypeId": {"category": "Source", "provider": "CodeCommit"}}]},
+        production]}
+
+
+@pytest.mark.parametrize(("executions", "stops"), [(1, True), (2, False)])
+@pytest.mark.parametrize("retry", [None, FAILED_ACTIONS, ALL_ACTIONS])
+@pytest.mark.parametrize("mode", ["SUPERSEDED", "QUEUED", "PARALLEL"])
+def test_a_late_answer_is_refused_as_the_approval_ended(mode, retry, executions, stops):
+    """An answer to an approval that is over is refused with InvalidApprovalTokenException when
+    the approval timed out, with ApprovalAlreadyCompletedException when it was approved or
+    rejected, whatever happened since; an approval that a retry runs again ends anew.  Checked
+    on every step of the whole state graph (transitions never disabled, to keep it small), so by
+    induction on every path."""
+    m = build_model(parse_pipeline(_two_approvals(retry)), mode)
+    approvals = [a for a in range(len(m.action_names)) if m.approval[a]]
+
+    def late_answer(state: State, e: int, a: int) -> str | None:
+        names = {refusal(m, state, PutApprovalResult(e, a, s)) for s in (APPROVED, REJECTED)}
+        assert len(names) == 1, names
+        return names.pop()
+
+    seen = {m.initial()}
+    todo = [m.initial()]
+    timed_out = 0
+    while todo:
+        before = todo.pop()
+        starts = len(before.executions) < executions
+        for op, after in successors(m, before, starts=starts, stops=stops, disables=False):
+            for e, ex in enumerate(after.executions):
+                for a in approvals:
+                    if ex.actions[a] not in (SUCCEEDED, FAILED):
+                        continue
+                    if isinstance(op, ApprovalTimedOut | PutApprovalResult) and (
+                            op.execution, op.action) == (e, a):
+                        timed_out += isinstance(op, ApprovalTimedOut)
+                        expected = ("InvalidApprovalTokenException"
+                                    if isinstance(op, ApprovalTimedOut)
+                                    else "ApprovalAlreadyCompletedException")
+                    else:  # over before this step, so refused as it was then
+                        assert before.executions[e].actions[a] in (SUCCEEDED, FAILED), op
+                        expected = late_answer(before, e, a)
+                    assert late_answer(after, e, a) == expected, (op, e, m.action_names[a])
+            if after not in seen:
+                seen.add(after)
+                todo.append(after)
+    assert timed_out

@@ -15,6 +15,7 @@ from numba import njit
 
 from checker.engine.compiled.rules import (
     A_ABANDONED,
+    A_EXPIRED,
     A_FAILED,
     A_IP,
     A_NONE,
@@ -28,6 +29,7 @@ from checker.engine.compiled.rules import (
     STOPPING,
     SUCC,
     SUPERSEDED,
+    is_failed,
     queue_length,
 )
 from checker.engine.compiled.tables import (
@@ -159,7 +161,9 @@ def fact_holds(v, T, code):
             return False
         b = e * rec
         if subject == F_ACTION:
-            return v[b + R_ACT + index] == value
+            # A timed-out approval (A_EXPIRED) is the fact's Failed.
+            st = v[b + R_ACT + index]
+            return st == value or value == A_FAILED and st == A_EXPIRED
         stage = v[b + R_STAGE]
         if s < stage:
             return value == SUCC
@@ -396,10 +400,10 @@ def _automatic_retry_again(vb, va, T, op, changed, nchanged):
             continue
         if opkind == OP_RETRY and ope == e:
             continue
-        rerun = failing and ope == e and va[b + R_ACT + opx] != A_FAILED
+        rerun = failing and ope == e and not is_failed(va[b + R_ACT + opx])
         first = T[T[H_SFIRST] + s]
         for a in range(first, first + T[T[H_SLEN] + s]):
-            if vb[b + R_ACT + a] == A_FAILED and va[b + R_ACT + a] != A_FAILED:
+            if is_failed(vb[b + R_ACT + a]) and not is_failed(va[b + R_ACT + a]):
                 rerun = True
         if rerun and (vb[b + R_AUTO] >= 1 or va[b + R_AUTO] != vb[b + R_AUTO] + 1):
             return True

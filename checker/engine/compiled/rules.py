@@ -73,9 +73,9 @@ from checker.engine.compiled.tables import (
     R_WAIT,
 )
 
-# Status codes (tables.STATUS_CODES, ACTION_CODES, STOP_CODES)
+# Status codes (tables.STATUS_CODES, ACTION_CODES and EXPIRED_CODE, STOP_CODES)
 IP, STOPPING, STOPPED, SUCC, SUPERSEDED, FAILED = 0, 1, 2, 3, 4, 5
-A_NONE, A_IP, A_ABANDONED, A_SUCC, A_FAILED = 0, 1, 2, 3, 4
+A_NONE, A_IP, A_ABANDONED, A_SUCC, A_FAILED, A_EXPIRED = 0, 1, 2, 3, 4, 5
 STOP_NONE, STOP_WAIT, STOP_ABANDON = 0, 1, 2
 
 # Variant flags (tables.VARIANT_FLAGS)
@@ -104,6 +104,12 @@ VF_AUTO_RETRY_TWICE = 1 << 16
 @njit(cache=True, inline="always")
 def _x(T, e):
     return T[H_EX0] + e * T[H_REC]
+
+
+@njit(cache=True, inline="always")
+def is_failed(st):
+    """Action code `st` is Failed: failed, rejected, or a timed-out approval (A_EXPIRED)."""
+    return st == A_FAILED or st == A_EXPIRED
 
 
 @njit(cache=True)
@@ -323,7 +329,7 @@ def stage_outcome(v, T, e):
         st = v[b + R_ACT + a]
         if st == A_IP:
             any_ip = True
-        elif st == A_FAILED:
+        elif is_failed(st):
             any_failed = True
     if any_ip:
         out = 0
@@ -350,7 +356,7 @@ def group_done(v, T, e, g):
     for k in range(T[T[H_GLEN] + g]):
         st = v[b + T[gm + off + k]]
         if lenient:
-            if st != A_SUCC and st != A_FAILED:
+            if st != A_SUCC and not is_failed(st):
                 return False
         elif st != A_SUCC:
             return False
@@ -410,7 +416,7 @@ def rerun_actions(v, T, b, s, all_actions):
     else:
         for a in range(first, last):
             st = v[b + R_ACT + a]
-            if st == A_FAILED or st == A_ABANDONED:
+            if is_failed(st) or st == A_ABANDONED:
                 v[b + R_ACT + a] = A_IP
 
 
@@ -460,10 +466,9 @@ def refused(v, T, kind, e, x, y):
     if kind == OP_SUCCEEDED or kind == OP_FAILED or kind == OP_TIMED_OUT:
         return v[b + R_ACT + x] != A_IP or stop == STOP_ABANDON
     if kind == OP_APPROVAL:
-        a = v[b + R_ACT + x]
-        if a == A_SUCC or a == A_FAILED:
-            return True
-        return a != A_IP or stop == STOP_ABANDON
+        # Refused whatever the exception: ApprovalAlreadyCompletedException (Succeeded, Failed)
+        # or InvalidApprovalTokenException (A_EXPIRED, not reached, abandoned).
+        return v[b + R_ACT + x] != A_IP or stop == STOP_ABANDON
     if kind == OP_RETRY:
         vf = T[H_VF]
         if vf & VF_RETRY_SUPERSEDED and st == SUPERSEDED:
@@ -479,7 +484,7 @@ def refused(v, T, kind, e, x, y):
         if st == IP:
             first = T[T[H_SFIRST] + x]
             for a in range(first, first + T[T[H_SLEN] + x]):
-                if v[b + R_ACT + a] == A_FAILED:
+                if is_failed(v[b + R_ACT + a]):
                     return y == 1
         return True
     if kind == OP_DISABLE or kind == OP_ENABLE:
@@ -534,8 +539,10 @@ def effect(v, T, kind, e, x, y):
         v[b + R_STATUS] = STOPPED
     elif kind == OP_SUCCEEDED:
         _finish_action(v, T, e, x, A_SUCC)
-    elif kind == OP_FAILED or kind == OP_TIMED_OUT:
+    elif kind == OP_FAILED:
         _finish_action(v, T, e, x, A_FAILED)
+    elif kind == OP_TIMED_OUT:
+        _finish_action(v, T, e, x, A_EXPIRED)
     elif kind == OP_APPROVAL:
         _finish_action(v, T, e, x, A_FAILED if y else A_SUCC)
     elif kind == OP_RETRY:

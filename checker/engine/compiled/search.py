@@ -387,7 +387,8 @@ class FingerprintExploration(CompiledExploration):
 
 
 STATUS_NAMES = ("InProgress", "Stopping", "Stopped", "Succeeded", "Superseded", "Failed")
-ACTION_NAMES = ("NotStarted", "InProgress", "Abandoned", "Succeeded", "Failed")
+ACTION_NAMES = ("NotStarted", "InProgress", "Abandoned", "Succeeded", "Failed", "Failed")
+"""By action code; a timed-out approval (the last code, `tables.EXPIRED_CODE`) shows Failed."""
 
 
 def chart_changes(seen: np.ndarray, op_counts: dict[str, int]) -> set[tuple[str, str, str]]:

@@ -21,7 +21,8 @@ The vector's layout, for E executions (the executions bound), S stages, A action
     budgets      stops, retries and transition disables used
 
 Codes: pipeline and stage statuses in `STATUS_CODES` order, action statuses in `ACTION_CODES`
-order, stops in `STOP_CODES` order.  Nothing in this module decides behaviour: it only says
+order and `EXPIRED_CODE` for a Failed approval that timed out (`Execution.expired`), stops in
+`STOP_CODES` order.  Nothing in this module decides behaviour: it only says
 where things are.
 """
 
@@ -67,6 +68,11 @@ from spec.state import (
 
 STATUS_CODES = (IN_PROGRESS, STOPPING, STOPPED, SUCCEEDED, SUPERSEDED, FAILED)
 ACTION_CODES = (NOT_STARTED, IN_PROGRESS, ABANDONED, SUCCEEDED, FAILED)
+EXPIRED_CODE = len(ACTION_CODES)
+"""The action code of a Failed approval that timed out (decoded as FAILED plus
+`Execution.expired`).  The kernel treats it as failed everywhere (`rules.is_failed`); it is a code
+of its own because the spec's states tell a timed-out approval from a rejected one."""
+ACTION_CODE_COUNT = EXPIRED_CODE + 1
 STOP_CODES = (None, WAIT, ABANDON)
 _STATUS = {s: i for i, s in enumerate(STATUS_CODES)}
 _ACTION = {s: i for i, s in enumerate(ACTION_CODES)}
@@ -171,7 +177,7 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
         widths[b + R_QPOS] = bits(E + 1)
         widths[b + R_AUTO] = auto_width
         for a in range(A):
-            widths[b + R_ACT + a] = bits(len(ACTION_CODES))
+            widths[b + R_ACT + a] = bits(ACTION_CODE_COUNT)
     widths[n_off] = bits(E + 1)
     for s in range(S):
         widths[lat + s] = bits(E + 1)
@@ -277,6 +283,9 @@ def encode(tables: Tables, model: Model, state: State, budgets: tuple[int, int, 
         v[b + R_AUTO] = ex.auto_retries
         for a, status in enumerate(ex.actions):
             v[b + R_ACT + a] = _ACTION[status]
+        for a in ex.expired:
+            if ex.actions[a] == FAILED:
+                v[b + R_ACT + a] = EXPIRED_CODE
     for queue in state.inbound:
         for position, e in enumerate(queue):
             v[e * rec + R_QPOS] = position + 1
@@ -302,11 +311,13 @@ def decode(tables: Tables, model: Model, v: np.ndarray) -> tuple[State, tuple[in
     queues: list[list[tuple[int, int]]] = [[] for _ in range(tables.stages)]
     for e in range(n):
         b = e * rec
-        actions = tuple(ACTION_CODES[int(v[b + R_ACT + a])] for a in range(tables.actions))
+        codes = [int(v[b + R_ACT + a]) for a in range(tables.actions)]
+        actions = tuple(FAILED if c == EXPIRED_CODE else ACTION_CODES[c] for c in codes)
+        expired = tuple(a for a, c in enumerate(codes) if c == EXPIRED_CODE)
         executions.append(Execution(
             STATUS_CODES[int(v[b + R_STATUS])], int(v[b + R_STAGE]), bool(v[b + R_WAIT]),
             STOP_CODES[int(v[b + R_STOP])], actions, bool(v[b + R_RETRIED]),
-            int(v[b + R_AUTO])))
+            int(v[b + R_AUTO]), expired))
         if v[b + R_QPOS] > 0:
             queues[int(v[b + R_STAGE])].append((int(v[b + R_QPOS]), e))
     in_flight: list[tuple[int, int]] = []
