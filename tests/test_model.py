@@ -10,13 +10,13 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from checker.coverage import automatically_retried, lifecycle_changes, not_in_charts
 from checker.strategies import pipelines
 from checker.view import has_entered, inbound_executions
-from spec.declaration import parse_pipeline
+from spec.declaration import Action, Pipeline, Stage, parse_pipeline
 from spec.lifecycles import replay
 from spec.operations import (
     ALL_ACTIONS,
@@ -241,11 +241,16 @@ def chart_events(m: Model, before: State, op: Operation, after: State) -> list[t
             source = was or "NotStarted"
             if automatic and m.action_stage[a] == new.stage:
                 mode = m.pipeline.stages[new.stage].automatic_retry
-                if source == "InProgress":  # it failed in this step
-                    failed = ("reject" if isinstance(op, PutApprovalResult) else
-                              "time_out" if isinstance(op, ApprovalTimedOut) else "fail")
-                    events.append((chart, source, failed, {}, "Failed"))
-                    source = "Failed"
+                if source == "InProgress":  # the step's operation finished it
+                    approved = isinstance(op, PutApprovalResult) and op.status == APPROVED
+                    finished = ("succeed" if isinstance(op, ActionSucceeded) else
+                                "approve" if approved else
+                                "reject" if isinstance(op, PutApprovalResult) else
+                                "time_out" if isinstance(op, ApprovalTimedOut) else "fail")
+                    source = "Succeeded" if finished in ("succeed", "approve") else "Failed"
+                    events.append((chart, "InProgress", finished, {}, source))
+                    if source == now:  # it succeeded, and only failed actions run again
+                        continue
                 if mode == ALL_ACTIONS:
                     first = a in m.groups[new.stage][0]
                     events.append((chart, source, "retry_all_actions",
@@ -298,8 +303,15 @@ def chart_events(m: Model, before: State, op: Operation, after: State) -> list[t
     return events
 
 
+_RETRIED_BESIDE_A_SUCCESS = Pipeline("retried", (
+    Stage("Build", (Action("Unit"), Action("Lint")), automatic_retry=FAILED_ACTIONS),
+    Stage("Deploy", (Action("Ship", "Deploy"),))), "SUPERSEDED", "V2")
+"""Unit fails while Lint runs; Lint's success then fails the stage, which retries Unit only."""
+
+
 @WALK
 @given(pipelines(max_stages=4), st.lists(st.integers(0, 1000), min_size=1, max_size=50))
+@example(_RETRIED_BESIDE_A_SUCCESS, [0, 4, 3])
 def test_steps_replay_through_real_chart_instances(pipeline, choices):
     m = build_model(pipeline)
     for before, op, after in walk(m, choices):
