@@ -8,20 +8,13 @@ oracle); the checker's report uses it to list the chart transitions a search nev
 
 from __future__ import annotations
 
+from checker.view import stage_status
 from spec.lifecycles import COMPILED
 from spec.rules import Model
 from spec.state import IN_PROGRESS, STOPPING, Execution, State
 
 Change = tuple[str, str, str]
 """(chart name, source value, target value)."""
-
-
-def _stage_status(m: Model, ex: Execution, s: int) -> str | None:
-    if s < ex.stage:
-        return "Succeeded"
-    if s > ex.stage or ex.waiting:
-        return None
-    return ex.status
 
 
 def execution_changes(m: Model, old: Execution | None, new: Execution) -> list[Change]:
@@ -36,8 +29,8 @@ def execution_changes(m: Model, old: Execution | None, new: Execution) -> list[C
     elif old.status != new.status or switched_to_abandon:
         out.append(("pipeline-execution", old.status, new.status))
     for s in range(m.stage_count):
-        before = _stage_status(m, old, s) if old is not None else None
-        after = _stage_status(m, new, s)
+        before = stage_status(m, old, s) if old is not None else None
+        after = stage_status(m, new, s)
         if before == after and not (switched_to_abandon and s == new.stage):
             continue
         if before is None:

@@ -20,23 +20,26 @@ from checker.check import (
     overall,
 )
 from checker.engine import describe_engine, describe_miss, engine_json
-from checker.view import where
+from checker.view import stage_status, where
 from spec.operations import (
     AbandonedWorkFinishes,
     ActionFailed,
     ActionsAbandoned,
     ActionSucceeded,
     ApprovalTimedOut,
+    ConditionFailed,
+    ConditionSucceeded,
     DisableStageTransition,
     EnableStageTransition,
     Operation,
+    OverrideStageCondition,
     PutApprovalResult,
     RetryStageExecution,
     StartPipelineExecution,
     StopPipelineExecution,
 )
 from spec.rules import Model, apply
-from spec.state import State
+from spec.state import BEFORE_ENTRY, SKIPPED, State
 
 
 def execution_names(ops: list[Operation]) -> list[str]:
@@ -66,6 +69,14 @@ def describe_operation(m: Model, op: Operation, names: list[str], before: State)
         return f"EnableStageTransition {m.stage_names[op.stage]} Inbound"
     if isinstance(op, PutApprovalResult):
         return f"PutApprovalResult {n(op.execution)} {m.action_names[op.action]} {op.status}"
+    if isinstance(op, ConditionSucceeded | ConditionFailed):
+        ex = before.executions[op.execution]
+        which = "entry" if ex.condition == BEFORE_ENTRY else "success"
+        verb = "is met" if isinstance(op, ConditionSucceeded) else "is not met"
+        return f"{n(op.execution)}'s {which} condition of {m.stage_names[ex.stage]} {verb}"
+    if isinstance(op, OverrideStageCondition):
+        return (f"OverrideStageCondition {n(op.execution)} {m.stage_names[op.stage]} "
+                f"{op.condition_type}")
     verb = {ActionSucceeded: "succeeds", ActionFailed: "fails",
             ApprovalTimedOut: "times out"}[type(op)]
     return f"{n(op.execution)}'s {m.action_names[op.action]} {verb}"
@@ -81,6 +92,12 @@ def describe_changes(m: Model, before: State, after: State, names: list[str]) ->
         if old is None or old.status != new.status:
             parts.append(new.status)
         if old is None or (old.stage, old.waiting) != (new.stage, new.waiting):
+            parts.append(where(m, new))
+        if (old is not None and not old.waiting and old.stage < new.stage
+                and stage_status(m, new, old.stage) == SKIPPED):
+            parts.append(f"{m.stage_names[old.stage]} Skipped")
+        if (new.condition is not None and old is not None and old.condition != new.condition
+                and (old.stage, old.waiting) == (new.stage, new.waiting)):
             parts.append(where(m, new))
         if old is not None and new.retried and not old.retried:
             parts.append("retried")

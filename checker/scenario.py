@@ -32,9 +32,12 @@ from spec.operations import (
     ActionsAbandoned,
     ActionSucceeded,
     ApprovalTimedOut,
+    ConditionFailed,
+    ConditionSucceeded,
     DisableStageTransition,
     EnableStageTransition,
     Operation,
+    OverrideStageCondition,
     PutApprovalResult,
     Refused,
     RetryStageExecution,
@@ -43,14 +46,15 @@ from spec.operations import (
 )
 from spec.properties import PROPERTIES, Property
 from spec.rules import Model, apply, build_model
-from spec.state import PIPELINE_STATUSES, STAGE_STATUSES, State
+from spec.state import CONDITION_TYPES, PIPELINE_STATUSES, STAGE_STATUSES, State
 from spec.unmodelled import FieldWarning
 from spec.variants import VARIANTS
 
 TOP_KEYS = ("description", "pipeline", "mode", "variants", "rules", "properties", "steps")
 ACTION_STEPS = {"succeed", "fail", "approve", "reject", "timeout"}
 STEP_KINDS = ("start", "succeed", "fail", "approve", "reject", "timeout", "stop", "abandoned",
-              "abandoned-work-finishes", "retry", "disable", "enable", "expect")
+              "abandoned-work-finishes", "retry", "condition-succeeds", "condition-fails",
+              "override", "disable", "enable", "expect")
 STEP_EXTRAS = ("error", "note")
 EXECUTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*\Z")
 ACTION_STATUS_VALUES = ("InProgress", "Abandoned", "Succeeded", "Failed", None)
@@ -315,6 +319,21 @@ class _StepReader:
                                 f"expected FAILED_ACTIONS or ALL_ACTIONS, got {mode!r}")
             op = RetryStageExecution(e, s, mode)
             text = f"retry {self.names[e]} {self.model.stage_names[s]} {mode}"
+        elif kind in ("condition-succeeds", "condition-fails"):
+            self.only(fields, here, ("execution",))
+            e = self.execution(fields, here)
+            op = ConditionSucceeded(e) if kind == "condition-succeeds" else ConditionFailed(e)
+            text = f"{kind} {self.names[e]}"
+        elif kind == "override":
+            self.only(fields, here, ("execution", "stage", "condition"))
+            e = self.execution(fields, here)
+            s = self.stage(fields, here)
+            condition = fields.get("condition")
+            if condition not in CONDITION_TYPES:
+                raise self.fail(f"{here}.condition", f"expected {' or '.join(CONDITION_TYPES)} "
+                                f"(conditionType), got {condition!r}")
+            op = OverrideStageCondition(e, s, condition)
+            text = f"override {self.names[e]} {self.model.stage_names[s]} {condition}"
         else:
             self.only(fields, here, ("stage", "reason"))
             s = self.stage(fields, here)
@@ -634,6 +653,12 @@ def operation_step(m: Model, op: Operation, names: list[str]) -> dict[str, Any]:
     if isinstance(op, DisableStageTransition | EnableStageTransition):
         kind = "disable" if isinstance(op, DisableStageTransition) else "enable"
         return {kind: {"stage": m.stage_names[op.stage]}}
+    if isinstance(op, ConditionSucceeded | ConditionFailed):
+        kind = "condition-succeeds" if isinstance(op, ConditionSucceeded) else "condition-fails"
+        return {kind: {"execution": names[op.execution]}}
+    if isinstance(op, OverrideStageCondition):
+        return {"override": {"execution": names[op.execution], "stage": m.stage_names[op.stage],
+                             "condition": op.condition_type}}
     if isinstance(op, PutApprovalResult):
         kind = "approve" if op.status == APPROVED else "reject"
     else:

@@ -33,6 +33,9 @@ CATEGORIES = ("Build", "Deploy", "Test", "Invoke")
 
 AUTOMATIC_RETRY = (None, "FAILED_ACTIONS", "ALL_ACTIONS")
 """A stage's automatic retry on failure: none, or its retry mode."""
+ENTRY_CONDITIONS = (None, None, "FAIL", "SKIP")
+SUCCESS_CONDITIONS = (None, None, "FAIL")
+"""A stage's entry and success conditions, by result: none half the time, or a third."""
 
 
 def pipelines(
@@ -42,8 +45,9 @@ def pipelines(
     stages of 1 to
     ``max_actions`` actions each (``S{stage}A{action}``), runOrder groups 1-3; the first stage
     holds Source actions, the others Build, Deploy, Test, Invoke and Approval actions; any stage
-    may retry automatically on failure (``onFailure`` RETRY, FAILED_ACTIONS or ALL_ACTIONS); the
-    execution mode is one of ``modes``."""
+    may retry automatically on failure (``onFailure`` RETRY, FAILED_ACTIONS or ALL_ACTIONS) and
+    have a success condition (``onSuccess`` FAIL), any but the first an entry condition
+    (``beforeEntry`` FAIL or SKIP); the execution mode is one of ``modes``."""
     if max_stages < 2 or max_actions < 1:
         raise ValueError("expected max_stages of at least 2 and max_actions of at least 1")
     chosen = tuple(modes)
@@ -68,7 +72,10 @@ def _pipelines(
             run_order = draw(st.integers(1, 3))
             actions.append(Action(f"S{s}A{a}", category, run_order))
         retry = draw(st.sampled_from(AUTOMATIC_RETRY))
-        stages.append(Stage(f"Stage{s}", tuple(actions), automatic_retry=retry))
+        entry = draw(st.sampled_from(ENTRY_CONDITIONS)) if s else None
+        success = draw(st.sampled_from(SUCCESS_CONDITIONS))
+        stages.append(Stage(f"Stage{s}", tuple(actions), automatic_retry=retry,
+                            before_entry=entry, on_success=success))
     mode = draw(st.sampled_from(modes))
     return Pipeline("random", tuple(stages), mode, "V2")
 

@@ -14,6 +14,10 @@ A stage's `inboundExecutions` lists the executions waiting in front of it (`Stat
 queue) and, with status Stopped, each execution stopped while it waited there until an execution
 that started after it enters the stage (`inbound_executions`; the decision is in
 `spec.rules.stop`).  The listed stopped executions are display only: they do not queue.
+
+A stage whose latest execution is at its entry or success condition shows
+`beforeEntryConditionState` or `onSuccessConditionState` (`condition_state`); a stage an
+execution skipped shows status Skipped (`stage_status`).
 """
 
 from __future__ import annotations
@@ -21,13 +25,27 @@ from __future__ import annotations
 from typing import Any
 
 from spec.rules import Model
-from spec.state import IN_PROGRESS, STOPPED, SUCCEEDED, Execution, State
+from spec.state import (
+    ABANDON,
+    BEFORE_ENTRY,
+    FAILED,
+    IN_PROGRESS,
+    ON_SUCCESS,
+    SKIPPED,
+    STOPPED,
+    SUCCEEDED,
+    Execution,
+    State,
+)
 
 
 def stage_status(m: Model, ex: Execution, s: int) -> str | None:
     """The status of the execution's run of stage s (`StageExecution.status`); None if it has not
-    entered that stage."""
+    entered that stage.  A stage it has left with none of its actions run was skipped by its
+    entry condition (`spec.rules.skip_stage`): every other way out of a stage runs them all."""
     if s < ex.stage:
+        if all(ex.actions[a] is None for a in m.stage_actions[s]):
+            return SKIPPED
         return SUCCEEDED
     if s > ex.stage or ex.waiting:
         return None
@@ -39,7 +57,31 @@ def where(m: Model, ex: Execution) -> str:
     if ex.stage >= m.stage_count:
         return "done"
     name = m.stage_names[ex.stage]
-    return f"in front of {name}" if ex.waiting else f"in {name}"
+    if ex.waiting:
+        return f"in front of {name}"
+    if ex.condition is not None:
+        which = "entry" if ex.condition == BEFORE_ENTRY else "success"
+        return f"in {name}, at its {which} condition"
+    return f"in {name}"
+
+
+CONDITION_STATE_KEYS = {BEFORE_ENTRY: "beforeEntryConditionState",
+                        ON_SUCCESS: "onSuccessConditionState"}
+
+
+def condition_state(ex: Execution, s: int) -> tuple[str, dict[str, Any]] | None:
+    """`StageState.beforeEntryConditionState` or `onSuccessConditionState` of the execution's
+    run of stage s, while the execution is at that condition: its `latestExecution.status` is
+    InProgress while the rules run and Failed once they failed the stage.
+    Decision: a condition whose rules a stop interrupted shows Cancelled after a stop and wait
+    and Abandoned after a stop and abandon (ConditionExecutionStatus has both; no page says
+    which a stop gives).  The model keeps nothing of a condition once it passed, so whether it
+    Succeeded or was Overridden is not shown."""
+    if ex.condition is None or ex.waiting or ex.stage != s:
+        return None
+    status = {IN_PROGRESS: IN_PROGRESS, FAILED: FAILED}.get(
+        ex.status, "Abandoned" if ex.stop == ABANDON else "Cancelled")
+    return CONDITION_STATE_KEYS[ex.condition], {"latestExecution": {"status": status}}
 
 
 def has_entered(ex: Execution, s: int) -> bool:
@@ -113,6 +155,9 @@ def pipeline_state(m: Model, state: State, names: list[str]) -> dict[str, Any]:
             metadata = retry_stage_metadata(ex, s)
             if metadata:
                 entry["retryStageMetadata"] = metadata
+            condition = condition_state(ex, s)
+            if condition is not None:
+                entry[condition[0]] = condition[1]
         else:
             entry["actionStates"] = [
                 {"actionName": m.action_names[a], "latestExecution": None}
@@ -163,6 +208,10 @@ def render_state(m: Model, state: State, names: list[str]) -> str:
         latest_text = f"{latest['pipelineExecutionId']} {latest['status']}" if latest else "-"
         if st.get("retryStageMetadata"):
             latest_text += " (retried automatically)"
+        for key, which in (("beforeEntryConditionState", "entry"),
+                           ("onSuccessConditionState", "success")):
+            if key in st:
+                latest_text += f" ({which} condition {st[key]['latestExecution']['status']})"
         inbound = ", ".join(
             i["pipelineExecutionId"] + ("" if i["status"] == IN_PROGRESS else f" {i['status']}")
             for i in st["inboundExecutions"]

@@ -71,6 +71,12 @@ class Stage:
     """The `retryMode` of the stage's automatic retry on failure (``onFailure: {result: RETRY,
     retryConfiguration: {retryMode: ...}}``): FAILED_ACTIONS or ALL_ACTIONS; None when the stage
     declares none."""
+    before_entry: str | None = None
+    """The result of the stage's entry condition (``beforeEntry``): FAIL or SKIP; None when the
+    stage declares none the model represents (`entry_condition`)."""
+    on_success: str | None = None
+    """The result of the stage's success condition (``onSuccess``): FAIL; None when the stage
+    declares none the model represents (`success_condition`)."""
 
     @property
     def groups(self) -> tuple[tuple[Action, ...], ...]:
@@ -156,6 +162,8 @@ class _Keys:
     retry_configuration: str = "retryConfiguration"
     retry_mode: str = "retryMode"
     conditions: str = "conditions"
+    before_entry: str = "beforeEntry"
+    on_success: str = "onSuccess"
 
 
 _API_KEYS = _Keys(
@@ -192,6 +200,8 @@ _CLOUDFORMATION_KEYS = _Keys(
     retry_configuration="RetryConfiguration",
     retry_mode="RetryMode",
     conditions="Conditions",
+    before_entry="BeforeEntry",
+    on_success="OnSuccess",
 )
 """The `AWS::CodePipeline::Pipeline` resource's `Properties` spelling (PascalCase)."""
 
@@ -250,7 +260,15 @@ def _stage_to_dict(stage: Stage) -> dict[str, Any]:
     if stage.automatic_retry is not None:
         out["onFailure"] = {"result": RETRY,
                             "retryConfiguration": {"retryMode": stage.automatic_retry}}
+    for key, result in (("beforeEntry", stage.before_entry), ("onSuccess", stage.on_success)):
+        if result is not None:
+            out[key] = {"conditions": [{"result": result, "rules": [_RULE]}]}
     return out
+
+
+_RULE = {"name": "Check", "ruleTypeId": {"category": "Rule", "owner": "AWS",
+                                          "provider": "LambdaInvoke", "version": "1"}}
+"""The rule a written condition runs: the model does not look at rules, only at results."""
 
 
 def _action_to_dict(action: Action) -> dict[str, Any]:
@@ -357,7 +375,11 @@ def _stage(data: object, place: str, keys: _Keys) -> Stage:
     actions = _uniquely_named(items, actions_place, keys.actions, keys, _action,
                               f'an action name unique in stage "{name}"')
     return Stage(name=name, actions=actions,
-                 automatic_retry=_automatic_retry(data, place, keys))
+                 automatic_retry=_automatic_retry(data, place, keys),
+                 before_entry=_condition_result(data, place, keys, keys.before_entry,
+                                                ENTRY_RESULTS),
+                 on_success=_condition_result(data, place, keys, keys.on_success,
+                                              SUCCESS_RESULTS))
 
 # --- automatic retry on stage failure ---------------------------------------------------------
 
@@ -412,22 +434,69 @@ def _automatic_retry(data: dict[Any, Any], place: str, keys: _Keys) -> str | Non
     return str(mode)
 
 
+# --- stage conditions ---------------------------------------------------------------------------
+
+ENTRY_RESULTS = ("FAIL", "SKIP")
+SUCCESS_RESULTS = ("FAIL",)
+
+
+def _condition_result(data: dict[Any, Any], place: str, keys: _Keys, key: str,
+                      modelled: tuple[str, ...]) -> str | None:
+    """The result of a stage's entry (``beforeEntry``) or success (``onSuccess``) condition, when
+    the model represents it; None when the stage declares no such condition, or one whose result
+    is not modelled (`spec.unmodelled` warns about that one).
+
+    [UG:stage-conditions] "Entry - The conditions for making checks that, if met, allow entry to
+    a stage. Rules are engaged with the following result options: Fail or Skip"; "On Success -
+    ... Rollback or Fail".  [SM] BeforeEntryConditions.conditions and SuccessConditions.
+    conditions: "Fixed number of 1 item."  The rules themselves (an alarm, a deployment window,
+    a Lambda function) are not read: the model lets a condition pass or fail at any moment.
+    ROLLBACK (stage rollback is not modelled) and a condition without a result are not modelled.
+    """
+    value = data.get(key)
+    if value is None:
+        return None
+    here = _at(place, key)
+    conditions = _object(value, here, f"a {key} object with {keys.conditions}").get(
+        keys.conditions)
+    if conditions is None or conditions == []:
+        return None
+    conditions_place = _at(here, keys.conditions)
+    if not isinstance(conditions, list):
+        raise DeclarationError(conditions_place, _expected("a list of one condition", conditions))
+    items = [c for c in (_conditional(c, keys) for c in conditions) if c is not None]
+    if len(items) > 1:
+        raise DeclarationError(conditions_place, f"expected one condition (a {key} holds exactly "
+                               f"one), got {len(items)}")
+    if not items:
+        return None
+    condition = _object(items[0], f"{conditions_place}[0]", "a condition object")
+    result = condition.get(keys.result)
+    return str(result) if isinstance(result, str) and result in modelled else None
+
+
 def _check_retry_needs_v2(data: dict[Any, Any], place: str, keys: _Keys,
                           stages: tuple[Stage, ...], pipeline_type: str) -> None:
-    """Automatic retry needs a V2 pipeline: "Configure a stage for automatic retry on failure":
-    V1 type "Not supported", V2 type "Supported" [UG:pipeline-types-planning]."""
+    """Automatic retry and stage conditions need a V2 pipeline: "Configure a stage for automatic
+    retry on failure" and "Stage conditions": V1 type "Not supported", V2 type "Supported"
+    [UG:pipeline-types-planning]."""
     if pipeline_type == "V2":
         return
     for i, stage in enumerate(stages):
-        if stage.automatic_retry is None:
-            continue
         given = data.get(keys.pipeline_type)
         why = (f"{keys.pipeline_type} is {pipeline_type}" if given is not None
                else f"{keys.pipeline_type} defaults to {pipeline_type}")
-        raise DeclarationError(
-            _at(f"{_at(place, keys.stages)}[{_index_of(data, keys, stage.name, i)}]",
-                keys.on_failure),
-            f"expected {keys.pipeline_type} V2 for {keys.result} {RETRY} ({why})")
+        stage_place = f"{_at(place, keys.stages)}[{_index_of(data, keys, stage.name, i)}]"
+        if stage.automatic_retry is not None:
+            raise DeclarationError(
+                _at(stage_place, keys.on_failure),
+                f"expected {keys.pipeline_type} V2 for {keys.result} {RETRY} ({why})")
+        for key, result in ((keys.before_entry, stage.before_entry),
+                            (keys.on_success, stage.on_success)):
+            if result is not None:
+                raise DeclarationError(
+                    _at(stage_place, key),
+                    f"expected {keys.pipeline_type} V2 for a stage condition ({why})")
 
 
 def _index_of(data: dict[Any, Any], keys: _Keys, name: str, default: int) -> int:

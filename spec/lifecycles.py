@@ -102,6 +102,14 @@ class PipelineExecutionLifecycle(StateMachine):
         | stopped.to(in_progress, unless="completes_pipeline")
     )
 
+    # OverrideStageCondition of a success condition that failed the stage: "OnSuccess | Fail |
+    # Failed | The stage proceeds." [UG:stage-conditions]; past the last stage, the execution is
+    # done.
+    override_condition = (
+        failed.to(succeeded, cond="completes_pipeline")
+        | failed.to(in_progress, unless="completes_pipeline")
+    )
+
     def has_in_progress_actions(self, has_in_progress_actions: bool = False) -> bool:
         return has_in_progress_actions
 
@@ -113,11 +121,14 @@ class StageExecutionLifecycle(StateMachine):
     """A stage execution: one pipeline execution's run through one stage.
 
     Statuses are `StageExecutionStatus` values.  A stage execution exists from the moment the
-    pipeline execution enters the stage, so it starts `InProgress`.  `Cancelled` (pipeline update)
-    and `Skipped` (entry condition with a Skip result) are not modelled.
+    pipeline execution enters the stage, so it starts `InProgress` (an entry condition's rules
+    run with the stage in progress).  `Cancelled` (pipeline update) is not modelled.
 
-    Condition ``all_actions_succeeded``: every action of the stopped stage has succeeded, so a
-    retry completes the stage at once.
+    Condition ``has_in_progress_actions``: the stage has action executions in progress (none
+    while a stage condition's rules run).
+
+    Condition ``all_actions_succeeded``: every action of the stopped stage has succeeded and the
+    stage has no success condition, so a retry completes the stage at once.
     """
 
     in_progress = State(value="InProgress", initial=True)
@@ -125,22 +136,44 @@ class StageExecutionLifecycle(StateMachine):
     stopped = State(value="Stopped")
     succeeded = State(value="Succeeded", final=True)
     failed = State(value="Failed")
+    skipped = State(value="Skipped", final=True)
 
     # "All actions configured for a stage must be completed successfully before the stage is
-    # considered complete." [seed]
+    # considered complete." [seed]  With a success condition, once its rules are met too:
+    # "after the stage succeeds, a set of rules can be used to run checks before proceeding"
+    # [UG:concepts-how-it-works-conditions]
     actions_succeeded = in_progress.to(succeeded)
 
     # "If a stage completes with one or more failed actions, the stage fails" [OldUG:actions-retry];
     # "A failure releases the lock on the stage." [seed]
     action_failed = in_progress.to(failed)
 
+    # "The stage performs the specified result only when the condition fails."
+    # [UG:concepts-how-it-works-conditions]  An entry or success condition with result Fail.
+    condition_failed = in_progress.to(failed)
+
+    # "When a stage is skipped, the stage status is Skipped, and the action status is Didn't
+    # Run." [UG:stage-conditions]  An entry condition with result Skip, not met.
+    skip = in_progress.to(skipped)
+
+    # "OnSuccess | Fail | Failed | The stage proceeds." [UG:stage-conditions]
+    override_condition = failed.to(succeeded)
+
     # "Stop and wait: All in-progress action executions are allowed to complete, and subsequent
-    # actions are not started." [seed]
-    stop_and_wait = in_progress.to(stopping)
+    # actions are not started." [seed]  With nothing in progress (a condition's rules running),
+    # there is nothing to wait for.
+    stop_and_wait = (
+        in_progress.to(stopping, cond="has_in_progress_actions")
+        | in_progress.to(stopped, unless="has_in_progress_actions")
+    )
 
     # "Stop and abandon: All in-progress action executions are abandoned and do not complete [...]
     # You can use this option on an execution that is already in a Stopping state." [seed]
-    stop_and_abandon = in_progress.to(stopping) | stopping.to.itself()
+    stop_and_abandon = (
+        in_progress.to(stopping, cond="has_in_progress_actions")
+        | in_progress.to(stopped, unless="has_in_progress_actions")
+        | stopping.to.itself()
+    )
 
     # "The stage unlocks after the actions are complete." [UG:pipelines-stop]
     in_progress_actions_finished = stopping.to(stopped)
@@ -166,6 +199,9 @@ class StageExecutionLifecycle(StateMachine):
 
     def all_actions_succeeded(self, all_actions_succeeded: bool = False) -> bool:
         return all_actions_succeeded
+
+    def has_in_progress_actions(self, has_in_progress_actions: bool = False) -> bool:
+        return has_in_progress_actions
 
 
 class ActionExecutionLifecycle(StateMachine):

@@ -104,6 +104,30 @@ class AbandonedWorkFinishes:
     action: int
 
 
+@dataclass(frozen=True, slots=True)
+class ConditionSucceeded:
+    """The rules of the stage condition the execution is at all succeed: the condition is met."""
+
+    execution: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionFailed:
+    """A rule of the stage condition the execution is at fails (or errs): the condition is not
+    met, and its result (FAIL, SKIP) engages."""
+
+    execution: int
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideStageCondition:
+    """OverrideStageCondition with `conditionType` BEFORE_ENTRY or ON_SUCCESS."""
+
+    execution: int
+    stage: int
+    condition_type: str
+
+
 Operation = (
     StartPipelineExecution
     | StopPipelineExecution
@@ -116,6 +140,9 @@ Operation = (
     | ApprovalTimedOut
     | ActionsAbandoned
     | AbandonedWorkFinishes
+    | ConditionSucceeded
+    | ConditionFailed
+    | OverrideStageCondition
 )
 
 API_ERRORS = {
@@ -146,6 +173,13 @@ API_ERRORS = {
     ),
     "InvalidApprovalTokenException": (
         "The approval request already received a response or has expired."
+    ),
+    "ConditionNotOverridableException": (
+        "Unable to override because the condition does not allow overrides."
+    ),
+    "ConditionNotInProgress": (
+        "Not an API exception: the event cannot happen, because no stage condition of the "
+        "execution is being evaluated."
     ),
     "ActionNotInProgress": (
         "Not an API exception: the event cannot happen, because the action is not in progress "

@@ -24,6 +24,7 @@ from spec.operations import (
     REJECTED,
     ActionFailed,
     ApprovalTimedOut,
+    ConditionFailed,
     Operation,
     PutApprovalResult,
     RetryStageExecution,
@@ -32,6 +33,7 @@ from spec.rules import Model
 from spec.state import (
     ABANDON,
     ACTIVE,
+    BEFORE_ENTRY,
     FAILED,
     IN_PROGRESS,
     STOPPED,
@@ -243,9 +245,30 @@ def _leaves_when_succeeded(m: Model, b: State, op: Operation, a: State) -> str |
             continue
         s = old.stage
         bad = [x for x in m.stage_actions[s] if new.actions[x] != SUCCEEDED]
+        if bad and m.pipeline.stages[s].before_entry == "SKIP" and all(
+                new.actions[x] is None for x in m.stage_actions[s]):
+            continue  # skipped by its entry condition: "the action status is Didn't Run"
         if bad:
             return (f"{_name(e)} left stage {m.stage_names[s]} although its action "
                     f"{m.action_names[bad[0]]} is {new.actions[bad[0]] or 'not started'}")
+    return None
+
+
+def _skipped_runs_nothing(m: Model, b: State, op: Operation, a: State) -> str | None:
+    if not isinstance(op, ConditionFailed):
+        return None
+    e = op.execution
+    old, new = b.executions[e], a.executions[e]
+    s = old.stage
+    if old.condition != BEFORE_ENTRY or m.pipeline.stages[s].before_entry != "SKIP":
+        return None
+    ran = [x for x in m.stage_actions[s] if new.actions[x] is not None]
+    if ran:
+        return (f"{_name(e)}'s entry condition of {m.stage_names[s]} failed with result SKIP, "
+                f"yet its action {m.action_names[ran[0]]} is {new.actions[ran[0]]}")
+    if new.stage == s and not new.waiting:
+        return (f"{_name(e)}'s entry condition of {m.stage_names[s]} failed with result SKIP, "
+                f"yet it is still in the stage")
     return None
 
 
@@ -459,6 +482,12 @@ PROPERTIES: dict[str, Property] = {
             "When the execution finishes the stage, the stage becomes unlocked and ready for the "
             "next execution.", ALL_MODES),
         AUTOMATIC_RETRY_AT_MOST_ONCE,
+        Property(
+            "skipped-stage-runs-nothing", "step",
+            "a stage skipped by its entry condition runs none of its actions: the execution "
+            "goes on past it",
+            "When a stage is skipped, the stage status is Skipped, and the action status is "
+            "Didn't Run.", ALL_MODES, step_check=_skipped_runs_nothing),
     )
 }
 

@@ -31,9 +31,12 @@ from spec.operations import (
     ActionsAbandoned,
     ActionSucceeded,
     ApprovalTimedOut,
+    ConditionFailed,
+    ConditionSucceeded,
     DisableStageTransition,
     EnableStageTransition,
     Operation,
+    OverrideStageCondition,
     PutApprovalResult,
     Refused,
     RetryStageExecution,
@@ -45,9 +48,11 @@ from spec.state import (
     ABANDON,
     ABANDONED,
     ACTIVE,
+    BEFORE_ENTRY,
     FAILED,
     IN_PROGRESS,
     NOT_STARTED,
+    ON_SUCCESS,
     STOPPED,
     STOPPING,
     SUCCEEDED,
@@ -217,20 +222,33 @@ def transition_holds(m: Model, state: State, s: int) -> bool:
 
 @rule
 def enter_stage(m: Model, state: State, e: int, s: int) -> State:
-    """An execution enters a stage, locks it, and starts the stage's first runOrder group.
+    """An execution enters a stage, locks it, and starts the stage's first runOrder group, or,
+    in a stage with an entry condition, runs the condition's rules first.
 
     [Seed, Rule 1] "When the execution completes a stage, it transitions to the next stage in the
     pipeline."  [UG:action-requirements] "two actions with a run order of two will run in
-    parallel after the first action in the stage runs."
+    parallel after the first action in the stage runs."  [UG:stage-conditions] Entry
+    conditions: "The stage is locked when the execution enters the stage, and then the rules are
+    run."  So an execution whose entry condition is being evaluated holds the stage
+    (`holds_stage`: it is in progress in it) and has started none of its actions.
     """
     ex = state.executions[e]
-    actions = ex.actions
-    for a in m.groups[s][0]:
-        actions = _set(actions, a, IN_PROGRESS)
-    state = _put(state, e, ex.but(stage=s, waiting=False, actions=actions, auto_retries=0))
+    if m.pipeline.stages[s].before_entry is not None:
+        ex = ex.but(stage=s, waiting=False, auto_retries=0, condition=BEFORE_ENTRY)
+    else:
+        ex = _begin_actions(m, ex.but(stage=s, waiting=False, auto_retries=0, condition=None), s)
+    state = _put(state, e, ex)
     if m.policy.has_pipeline_state:
         state = state.but(latest=_set(state.latest, s, e))
     return state
+
+
+def _begin_actions(m: Model, ex: Execution, s: int) -> Execution:
+    """`ex` with the first runOrder group of stage `s` started."""
+    actions = ex.actions
+    for a in m.groups[s][0]:
+        actions = _set(actions, a, IN_PROGRESS)
+    return ex.but(actions=actions)
 
 
 @rule
@@ -384,6 +402,8 @@ def progress_in_stage(m: Model, state: State, e: int) -> State:
     """
     r = m.rules
     ex = state.executions[e]
+    if ex.condition is not None:
+        return state  # the condition's rules decide what comes next
     outcome = r.stage_outcome(m, ex)
     if outcome == WAIT_FOR_ACTIONS:
         return state
@@ -397,7 +417,25 @@ def progress_in_stage(m: Model, state: State, e: int) -> State:
             for a in group:
                 actions = _set(actions, a, IN_PROGRESS)
             return _put(state, e, ex.but(actions=actions))
+    if m.pipeline.stages[ex.stage].on_success is not None:
+        return r.check_success_condition(m, state, e)
     return r.leave_stage(m, state, e, ex.stage)
+
+
+@rule
+def check_success_condition(m: Model, state: State, e: int) -> State:
+    """All of the stage's actions succeeded and the stage has a success condition: its rules run
+    before the execution leaves the stage, which stays locked meanwhile.
+
+    [UG:stage-conditions] "On Success - The conditions for making checks for the stage when it
+    succeeds."  [UG:concepts-how-it-works-conditions] "use an On Success condition type to set
+    up a stage so that after the stage succeeds, a set of rules can be used to run checks before
+    proceeding."
+    Decision: the stage stays locked while the rules run: the execution has not left it
+    ("before proceeding"), and an entry condition's rules run with the stage locked too.
+    """
+    ex = state.executions[e]
+    return _put(state, e, ex.but(condition=ON_SUCCESS))
 
 
 @rule
@@ -697,6 +735,11 @@ def retry_refusal(m: Model, state: State, op: RetryStageExecution) -> str | None
     Decision: a Stopping execution cannot be retried (StageNotRetryableException); a stage
     stopped by stop and wait with all its actions succeeded is retryable ("The Retry button is
     enabled.") and the retry continues with the rest of the pipeline.
+    Decision: a stage that failed because its entry or success condition failed (result FAIL) is
+    not retryable (StageNotRetryableException): [API] "Before a stage can be retried, it must
+    either have all actions failed or some actions failed and some succeeded.", and such a stage
+    has no failed action (none ran, or all succeeded).  A success condition's failure is
+    overridden instead (`override_refusal`).
     Decision: a retry counts toward the 50 concurrent executions of QUEUED and PARALLEL: [API]
     RetryStageExecution lists ConcurrentPipelineExecutionsLimitExceededException, and a Failed or
     Stopped execution that is retried is in progress again, so with 50 executions in progress
@@ -712,6 +755,8 @@ def retry_refusal(m: Model, state: State, op: RetryStageExecution) -> str | None
     if m.policy.has_pipeline_state and state.latest[s] != e:
         return "NotLatestPipelineExecutionException"
     statuses = [ex.actions[a] for a in m.stage_actions[s]]
+    if ex.status == FAILED and ex.condition is not None:
+        return "StageNotRetryableException"  # failed by its condition: no failed action
     if ex.status in (FAILED, STOPPED):
         return _limit_refusal(m, state)
     if ex.status == IN_PROGRESS and FAILED in statuses:
@@ -731,12 +776,136 @@ def retry(m: Model, state: State, op: RetryStageExecution) -> State:
     [UG:stage-retry] "retrying a failed stage retries all actions in the stage from the first
     action in the stage, and retrying failed actions retries all failed actions in the stage."
     (`rerun_actions`)
+    Decision: a retry of an execution stopped while a stage condition's rules ran runs that
+    condition again and reruns no action, whatever the mode: before an entry condition none of
+    the stage's actions had started, and before a success condition all of them had succeeded;
+    the condition is what the stop interrupted.
     """
     e, s = op.execution, op.stage
-    ex = _rerun(m, state.executions[e], s, op.retry_mode)
+    ex = state.executions[e]
+    if ex.condition is None:
+        ex = _rerun(m, ex, s, op.retry_mode)
     ex = ex.but(status=IN_PROGRESS, stop=None, retried=True)
     state = _put(state, e, ex)
     return m.rules.progress_in_stage(m, state, e)
+
+
+# --------------------------------------------------------------------------------------------
+# Stage conditions
+
+
+@rule
+def condition_refusal(m: Model, state: State,
+                      op: ConditionSucceeded | ConditionFailed) -> str | None:
+    """A condition's rules can only come to a result while they run: the execution is at a
+    condition and in progress.  [UG:stage-conditions] "Each condition has a rule set which is an
+    ordered set of rules that are evaluated together. Therefore, if one rule fails in the
+    condition, then the condition fails."  So the rule set is one step: met or not met."""
+    ex = state.executions[op.execution]
+    if ex.condition is None or ex.status != IN_PROGRESS:
+        return "ConditionNotInProgress"
+    return None
+
+
+@rule
+def condition_succeeded(m: Model, state: State, op: ConditionSucceeded) -> State:
+    """[UG:stage-conditions] "If all rules in a condition succeed, then the condition is met."
+    An entry condition met: "The conditions for making checks that, if met, allow entry to a
+    stage": the stage's first runOrder group starts.  A success condition met: the execution
+    proceeds to the next stage ([UG:concepts-how-it-works-conditions] "If the check is
+    successful, and the alarm is below the threshold, the stage can proceed.")."""
+    e = op.execution
+    ex = state.executions[e]
+    if ex.condition == BEFORE_ENTRY:
+        return _put(state, e, _begin_actions(m, ex.but(condition=None), ex.stage))
+    state = _put(state, e, ex.but(condition=None))
+    return m.rules.leave_stage(m, state, e, ex.stage)
+
+
+@rule
+def condition_failed(m: Model, state: State, op: ConditionFailed) -> State:
+    """A condition not met engages its result.
+
+    [UG:concepts-how-it-works-conditions] "If the condition fails, the result is engaged. The
+    stage performs the specified result only when the condition fails."  [UG:stage-conditions]
+    "You can configure conditions so that when the criteria are not met, the specified result
+    engages."  SKIP: "When a stage is skipped, the stage status is Skipped": the execution goes
+    on to the next stage without running the stage's actions (`leave_stage`).  FAIL: the stage
+    fails, and with it the execution, which releases the stage ([Seed, Rule 2] "A failure
+    releases the lock on the stage.").
+    Decision: a stage failed by its condition is not retried automatically, even when it
+    declares `onFailure: {result: RETRY}`: an automatic retry runs the stage's failed actions or
+    all its actions again ([UG:stage-retry]), and the failure was not an action's.
+    """
+    e = op.execution
+    ex = state.executions[e]
+    stage = m.pipeline.stages[ex.stage]
+    result = stage.before_entry if ex.condition == BEFORE_ENTRY else stage.on_success
+    if result == "SKIP":
+        return m.rules.skip_stage(m, state, e)
+    return _put(state, e, ex.but(status=FAILED))
+
+
+@rule
+def skip_stage(m: Model, state: State, e: int) -> State:
+    """An entry condition with result SKIP was not met: the stage is Skipped and the execution
+    goes on to the next stage.  [UG:stage-conditions] "When a stage is skipped, the stage status
+    is Skipped, and the action status is Didn't Run."  The state keeps no status of its own
+    for it: a stage the execution has left with none of its actions run is the skipped one
+    (`checker.view.stage_status`)."""
+    ex = state.executions[e]
+    state = _put(state, e, ex.but(condition=None))
+    return m.rules.leave_stage(m, state, e, ex.stage)
+
+
+@rule
+def override_refusal(m: Model, state: State, op: OverrideStageCondition) -> str | None:
+    """Which conditions OverrideStageCondition accepts, and when.
+
+    [UG:stage-conditions] the override table: Entry, result Fail, stage status In-progress: "The
+    stage proceeds."; Entry, result Skip, stage Skipped: "Not applicable."; OnSuccess, result
+    Fail, stage status Failed: "The stage proceeds."  "You cannot override a condition if the
+    condition is configured with a Skip result."  [API] ConditionNotOverridableException:
+    "Unable to override because the condition does not allow overrides."
+    NotLatestPipelineExecutionException, ConcurrentPipelineExecutionsLimitExceededException.
+    Decision: an override is accepted only where the table says what it does: an entry
+    condition whose rules are running, and a success condition that failed the stage; anything
+    else (a stage without that condition, one with a Skip result, an execution not at that
+    condition, a condition that already passed) is ConditionNotOverridableException.  Like a
+    retry, it is refused for an execution that is no longer the stage's latest
+    (NotLatestPipelineExecutionException), and overriding a failed stage puts the execution in
+    progress again, so it counts toward the 50 concurrent executions of QUEUED and PARALLEL.
+    """
+    e, s = op.execution, op.stage
+    ex = state.executions[e]
+    stage = m.pipeline.stages[s]
+    result = stage.before_entry if op.condition_type == BEFORE_ENTRY else stage.on_success
+    if result is None or result == "SKIP":
+        return "ConditionNotOverridableException"
+    if not _is_in_stage(ex, s) or ex.condition != op.condition_type:
+        return "ConditionNotOverridableException"
+    if m.policy.has_pipeline_state and state.latest[s] != e:
+        return "NotLatestPipelineExecutionException"
+    if op.condition_type == BEFORE_ENTRY:
+        return None if ex.status == IN_PROGRESS else "ConditionNotOverridableException"
+    if ex.status != FAILED:
+        return "ConditionNotOverridableException"
+    return _limit_refusal(m, state)
+
+
+@rule
+def override(m: Model, state: State, op: OverrideStageCondition) -> State:
+    """[UG:stage-conditions] "The stage proceeds.": past an entry condition, the stage's first
+    runOrder group starts; past a failed success condition, the execution is in progress again
+    and goes on to the next stage.  [UG:stage-conditions] after an override the condition's
+    status is Overridden and "The rule status is Abandoned due to the override." (the model
+    keeps no condition status once a condition is passed)."""
+    e = op.execution
+    ex = state.executions[e]
+    if op.condition_type == BEFORE_ENTRY:
+        return _put(state, e, _begin_actions(m, ex.but(condition=None), ex.stage))
+    state = _put(state, e, ex.but(status=IN_PROGRESS, condition=None))
+    return m.rules.leave_stage(m, state, e, ex.stage)
 
 
 @rule
@@ -830,6 +999,9 @@ OPERATION_RULES: dict[type, tuple[str, str]] = {
     DisableStageTransition: ("transition_refusal", "disable"),
     EnableStageTransition: ("transition_refusal", "enable"),
     AbandonedWorkFinishes: ("abandoned_work_refusal", "abandoned_work_finishes"),
+    ConditionSucceeded: ("condition_refusal", "condition_succeeded"),
+    ConditionFailed: ("condition_refusal", "condition_failed"),
+    OverrideStageCondition: ("override_refusal", "override"),
 }
 """For each operation, the rule that may refuse it and the rule that applies it."""
 
@@ -867,7 +1039,8 @@ def successors(
 
     The flags leave out kinds of operation, for an explorer that bounds how many of each the user
     makes (`failures` false: actions always succeed and approvals are always approved; `enables`
-    false: a transition disabled from the start stays disabled).
+    false: a transition disabled from the start stays disabled; a stage condition's rules then
+    always pass).  Overrides of stage conditions need no bound: each one moves its execution on.
     Retries are offered only for the stage where the execution is: for any other stage the
     service refuses them (a test checks that).  Operations that change nothing (enabling a
     transition that is enabled) are left out.
@@ -894,9 +1067,19 @@ def successors(
                         ops.append(op(ActionSucceeded, e, a))
                         if failures:
                             ops.append(op(ActionFailed, e, a))
+            if ex.condition is not None and ex.status == IN_PROGRESS:
+                ops.append(op(ConditionSucceeded, e))
+                if failures:
+                    ops.append(op(ConditionFailed, e))
         if retries and ex.stage < m.stage_count:
             ops.append(op(RetryStageExecution, e, ex.stage, FAILED_ACTIONS))
             ops.append(op(RetryStageExecution, e, ex.stage, ALL_ACTIONS))
+        if not ex.waiting and ex.stage < m.stage_count:
+            stage = m.pipeline.stages[ex.stage]
+            if stage.before_entry is not None:
+                ops.append(op(OverrideStageCondition, e, ex.stage, BEFORE_ENTRY))
+            if stage.on_success is not None:
+                ops.append(op(OverrideStageCondition, e, ex.stage, ON_SUCCESS))
     for s in range(1, m.stage_count):
         if state.disabled[s]:
             if enables:

@@ -23,8 +23,16 @@ ABANDONED = "Abandoned"
 NOT_STARTED = None
 ACTION_STATUSES = (NOT_STARTED, IN_PROGRESS, ABANDONED, SUCCEEDED, FAILED)
 
-# StageExecutionStatus [API], without Cancelled and Skipped (not modelled).
-STAGE_STATUSES = (IN_PROGRESS, STOPPING, STOPPED, SUCCEEDED, FAILED)
+# StageExecutionStatus [API], without Cancelled (a pipeline update, not modelled).  Skipped: an
+# entry condition with a Skip result failed, and the execution went on without running the
+# stage's actions.
+SKIPPED = "Skipped"
+STAGE_STATUSES = (IN_PROGRESS, STOPPING, STOPPED, SUCCEEDED, FAILED, SKIPPED)
+
+# ConditionType [API]: the stage conditions an execution can be at in a stage.
+BEFORE_ENTRY = "BEFORE_ENTRY"
+ON_SUCCESS = "ON_SUCCESS"
+CONDITION_TYPES = (BEFORE_ENTRY, ON_SUCCESS)
 
 # How an execution was asked to stop (StopPipelineExecution's `abandon` flag).
 WAIT = "wait"
@@ -52,7 +60,10 @@ class Execution(NamedTuple):
     in order, the approval actions whose Failed status is a timeout rather than a rejection
     (answering one is refused with InvalidApprovalTokenException, not
     ApprovalAlreadyCompletedException); every view shows them Failed, and a retry that runs one
-    again clears it.
+    again clears it.  `condition` is the stage condition (BEFORE_ENTRY, ON_SUCCESS) the execution
+    is at in the stage it is in: its rules being run (InProgress), stopped while they ran
+    (Stopped), or failed with result FAIL (Failed); None once the condition passed or was
+    overridden, and in a stage without conditions.
     """
 
     status: str
@@ -63,10 +74,12 @@ class Execution(NamedTuple):
     retried: bool
     auto_retries: int = 0
     expired: tuple[int, ...] = ()
+    condition: str | None = None
 
     def but(self, status: Any = _KEEP, stage: Any = _KEEP, waiting: Any = _KEEP,
             stop: Any = _KEEP, actions: Any = _KEEP, retried: Any = _KEEP,
-            auto_retries: Any = _KEEP, expired: Any = _KEEP) -> Execution:
+            auto_retries: Any = _KEEP, expired: Any = _KEEP,
+            condition: Any = _KEEP) -> Execution:
         """A copy with the given fields changed (a faster `_replace`, used on the hot path)."""
         return _new(Execution, (
             self.status if status is _KEEP else status,
@@ -77,6 +90,7 @@ class Execution(NamedTuple):
             self.retried if retried is _KEEP else retried,
             self.auto_retries if auto_retries is _KEEP else auto_retries,
             self.expired if expired is _KEEP else expired,
+            self.condition if condition is _KEEP else condition,
         ))
 
 

@@ -20,6 +20,7 @@ from spec.ruleset import RuleSet
 from spec.state import (
     ABANDONED,
     ACTIVE,
+    BEFORE_ENTRY,
     FAILED,
     IN_PROGRESS,
     STOPPED,
@@ -184,6 +185,22 @@ def _retries_twice(m: Model, state: State, e: int) -> bool:
     return ex.status == IN_PROGRESS and ex.auto_retries < 2
 
 
+def _entry_condition_does_not_lock(m: Model, ex: Execution) -> bool:
+    """holds_stage: an execution whose entry condition's rules run does not hold the stage."""
+    if ex.condition == BEFORE_ENTRY and ex.status == IN_PROGRESS:
+        return False
+    return documented.holds_stage(m, ex)
+
+
+def _skip_runs_stage(m: Model, state: State, e: int) -> State:
+    """skip_stage: a Skip result skips the check, not the stage: the actions start."""
+    ex = state.executions[e]
+    actions = ex.actions
+    for a in m.groups[ex.stage][0]:
+        actions = _set(actions, a, IN_PROGRESS)
+    return _put(state, e, ex.but(condition=None, actions=actions))
+
+
 VARIANTS: dict[str, Variant] = {
     v.name: v
     for v in (
@@ -319,6 +336,23 @@ VARIANTS: dict[str, Variant] = {
             broken=True,
             refuted_by=("automatic-retry-at-most-once",),
             overrides={"retries_automatically": _retries_twice},
+        ),
+        Variant(
+            "entry-condition-does-not-lock",
+            "an execution whose entry condition's rules run does not hold the stage yet: the "
+            "next execution enters beside it",
+            broken=True,
+            refuted_by=("one-execution-per-stage-lock",),
+            modes=("SUPERSEDED", "QUEUED"),
+            overrides={"holds_stage": _entry_condition_does_not_lock},
+        ),
+        Variant(
+            "skip-runs-stage",
+            "an entry condition with result SKIP that is not met skips the check, not the "
+            "stage: the stage's actions start",
+            broken=True,
+            refuted_by=("skipped-stage-runs-nothing",),
+            overrides={"skip_stage": _skip_runs_stage},
         ),
     )
 }

@@ -168,8 +168,8 @@ def test_unknown_fields_are_ignored_everywhere() -> None:
     )
     stage = pipeline["stages"][1]
     stage.update(
-        beforeEntry={"conditions": [{"result": "FAIL", "rules": []}]},
-        onSuccess={"conditions": []},
+        beforeEntry={"conditions": []},
+        onSuccess={"conditions": [{"result": "ROLLBACK", "rules": []}]},
         onFailure={"result": "ROLLBACK", "conditions": [{"result": "ROLLBACK", "rules": []}]},
         blockers=[],
     )

@@ -27,9 +27,12 @@ from spec.operations import (
     ActionsAbandoned,
     ActionSucceeded,
     ApprovalTimedOut,
+    ConditionFailed,
+    ConditionSucceeded,
     DisableStageTransition,
     EnableStageTransition,
     Operation,
+    OverrideStageCondition,
     PutApprovalResult,
     Refused,
     RetryStageExecution,
@@ -51,11 +54,15 @@ def every_operation(m: Model, state: State) -> list[Operation]:
             StopPipelineExecution(e, False),
             StopPipelineExecution(e, True),
             ActionsAbandoned(e),
+            ConditionSucceeded(e),
+            ConditionFailed(e),
         ]
         for s in range(m.stage_count):
             ops += [
                 RetryStageExecution(e, s, FAILED_ACTIONS),
                 RetryStageExecution(e, s, ALL_ACTIONS),
+                OverrideStageCondition(e, s, "BEFORE_ENTRY"),
+                OverrideStageCondition(e, s, "ON_SUCCESS"),
             ]
         for a in range(len(m.action_names)):
             if m.approval[a]:
@@ -221,6 +228,11 @@ def chart_events(m: Model, before: State, op: Operation, after: State) -> list[t
                     new.status,
                 )
             )
+        elif (isinstance(op, OverrideStageCondition) and op.execution == e
+              and old.status != new.status):
+            completes = new.status == "Succeeded"
+            events.append(("pipeline-execution", old.status, "override_condition",
+                           {"completes_pipeline": completes}, new.status))
         elif old.status != new.status:
             event = {
                 ("InProgress", "Succeeded"): "last_stage_succeeded",

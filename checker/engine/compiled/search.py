@@ -163,6 +163,9 @@ def unsupported(model: Model, properties: list[Property]) -> str | None:
         return str(why)
     if model.stage_count == 0:
         return "the pipeline has no stages"
+    if any(st.before_entry is not None or st.on_success is not None
+           for st in model.pipeline.stages):
+        return "the pipeline has stage conditions, which the compiled engine does not model"
     return None
 
 
