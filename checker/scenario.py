@@ -18,7 +18,7 @@ from checker.errors import InputError
 from checker.formats import load_declaration, pipeline_from_document
 from checker.formats.documents import read_text_and_document
 from checker.formats.getpipeline import warnings_of
-from checker.view import inbound_executions, retry_stage_metadata, stage_status
+from checker.view import condition_state, inbound_executions, retry_stage_metadata, stage_status
 from spec.declaration import Pipeline, pipeline_to_dict
 from spec.modes import MODES
 from spec.operations import (
@@ -46,7 +46,7 @@ from spec.operations import (
 )
 from spec.properties import PROPERTIES, Property
 from spec.rules import Model, apply, build_model
-from spec.state import CONDITION_TYPES, PIPELINE_STATUSES, STAGE_STATUSES, State
+from spec.state import CONDITION_TYPES, PIPELINE_STATUSES, STAGE_STATUSES, Execution, State
 from spec.unmodelled import FieldWarning
 from spec.variants import VARIANTS
 
@@ -422,7 +422,8 @@ class _StepReader:
             s = self.stage_name(name, place)
             if not isinstance(spec, dict):
                 raise self.fail(place, "expected a mapping with execution, status, inbound, "
-                                "inboundExecutions, transition, autoStageRetryAttempt")
+                                "inboundExecutions, transition, autoStageRetryAttempt, "
+                                "beforeEntryCondition, onSuccessCondition")
             for key, value in spec.items():
                 at = f"{place}.{key}"
                 if key == "execution":
@@ -460,9 +461,16 @@ class _StepReader:
                         raise self.fail(at, "expected a number of automatic retries (0 for "
                                         f"none), got {value!r}")
                     items.append(("stage.autoretry", s, value))
+                elif key in CONDITION_KEYS:
+                    if value not in CONDITION_STATUSES:
+                        raise self.fail(at, "expected a condition status "
+                                        f"({', '.join(map(str, CONDITION_STATUSES))}), "
+                                        f"got {value!r}")
+                    items.append(("stage.condition", s, (key, value)))
                 else:
                     raise self.fail(at, "expected execution, status, inbound, "
-                                    "inboundExecutions, transition or autoStageRetryAttempt")
+                                    "inboundExecutions, transition, autoStageRetryAttempt, "
+                                    "beforeEntryCondition or onSuccessCondition")
         for name, spec in _mapping(self, body.get("actions"), f"{here}.actions"):
             place = f"{here}.actions.{name}"
             e = self.execution_name(name, place)
@@ -603,6 +611,11 @@ def compare(m: Model, state: State, expectation: Expectation, names: list[str]) 
             metadata = retry_stage_metadata(state.executions[e], key) if e >= 0 else {}
             actual = metadata.get("autoStageRetryAttempt", 0)
             label = f"stage {m.stage_names[key]} autoStageRetryAttempt"
+        elif what == "stage.condition":
+            field, expected = expected
+            e = state.latest[key]
+            actual = _condition_status(state.executions[e], key, field) if e >= 0 else None
+            label = f"stage {m.stage_names[key]} {field}"
         elif what == "deployed":
             assert m.world is not None
             actual, expected = name(state.revisions[key]), name(expected)
@@ -617,6 +630,21 @@ def compare(m: Model, state: State, expectation: Expectation, names: list[str]) 
         if actual != expected:
             out.append(f"{label}: expected {_show(expected)}, got {_show(actual)}")
     return out
+
+
+CONDITION_KEYS = {"beforeEntryCondition": "beforeEntryConditionState",
+                  "onSuccessCondition": "onSuccessConditionState"}
+"""Expectation keys for a stage's conditions, and the GetPipelineState fields they read."""
+CONDITION_STATUSES = ("InProgress", "Failed", "Cancelled", "Abandoned", None)
+
+
+def _condition_status(ex: Execution, s: int, field: str) -> str | None:
+    """The `latestExecution.status` of the stage condition `field` names, for the execution's
+    run of stage s; None when the execution is not at that condition (`checker.view`)."""
+    shown = condition_state(ex, s)
+    if shown is None or shown[0] != CONDITION_KEYS[field]:
+        return None
+    return str(shown[1]["latestExecution"]["status"])
 
 
 def _show(value: Any) -> str:
@@ -685,6 +713,10 @@ def full_expectation(m: Model, state: State, names: list[str]) -> dict[str, Any]
             metadata = retry_stage_metadata(state.executions[e], s) if e >= 0 else {}
             if metadata:
                 entry["autoStageRetryAttempt"] = metadata["autoStageRetryAttempt"]
+            for field in CONDITION_KEYS:
+                status = _condition_status(state.executions[e], s, field) if e >= 0 else None
+                if status is not None:
+                    entry[field] = status
         entry["inbound"] = [names[e] for e in state.inbound[s]]
         listed = inbound_executions(m, state, s)
         if listed != list(state.inbound[s]):

@@ -46,6 +46,28 @@ def two_stages() -> Pipeline:
     )
 
 
+def gated() -> Pipeline:
+    """Source, a Staging stage skipped by its entry condition, a Production stage gated by an
+    entry condition with result FAIL and a success condition."""
+    return Pipeline(
+        "gated",
+        (
+            Stage("Source", (Action("Source", "Source"),)),
+            Stage("Staging", (Action("DeployStaging", "Deploy"),), before_entry="SKIP"),
+            Stage("Production", (Action("DeployProduction", "Deploy"),), before_entry="FAIL",
+                  on_success="FAIL"),
+        ),
+        "SUPERSEDED",
+        "V2",
+    )
+
+
+GATED = gated()
+PIPELINE_OF = {"entry-condition-does-not-lock": GATED, "skip-runs-stage": GATED}
+"""Broken variants that need a pipeline with stage conditions to be caught; the others are
+shown on the reference pipeline."""
+
+
 def run(pipeline: Pipeline, mode: str, bounds: Bounds, properties=(), variants=()):
     config = CheckConfig(pipeline, "test", (mode,), bounds, tuple(properties), tuple(variants))
     return check_mode(config, mode)
@@ -92,6 +114,10 @@ BROKEN = [
     ("failed-stage-moves-on", "SUPERSEDED", 1, "leaves-stage-only-when-all-succeeded", 2),
     ("automatic-retry-twice", "SUPERSEDED", 1, "automatic-retry-at-most-once", 5),
     ("automatic-retry-twice", "PARALLEL", 1, "automatic-retry-at-most-once", 5),
+    ("entry-condition-does-not-lock", "SUPERSEDED", 2, "one-execution-per-stage-lock", 4),
+    ("entry-condition-does-not-lock", "QUEUED", 2, "one-execution-per-stage-lock", 4),
+    ("skip-runs-stage", "SUPERSEDED", 1, "skipped-stage-runs-nothing", 3),
+    ("skip-runs-stage", "PARALLEL", 1, "skipped-stage-runs-nothing", 3),
 ]
 
 
@@ -101,9 +127,10 @@ BROKEN = [
     ids=[f"{b[0]}-{b[1]}-{b[3]}" for b in BROKEN],
 )
 def test_each_broken_variant_is_refuted_by_its_property(variant, mode, executions, prop, length):
-    documented = run(REFERENCE, mode, Bounds(executions=executions), [prop])
+    pipeline = PIPELINE_OF.get(variant, REFERENCE)
+    documented = run(pipeline, mode, Bounds(executions=executions), [prop])
     assert documented.verdicts[0].verdict == PROVED
-    broken = run(REFERENCE, mode, Bounds(executions=executions), [prop], [variant])
+    broken = run(pipeline, mode, Bounds(executions=executions), [prop], [variant])
     verdict = broken.verdicts[0]
     # A witness the broken rules never show is NOT SEEN: a vacuity warning, not a refutation.
     assert verdict.verdict == (NOT_SEEN if PROPERTIES[prop].kind == "witness" else REFUTED)

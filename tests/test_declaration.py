@@ -914,3 +914,66 @@ def test_other_extensions_try_json_then_yaml(tmp_path: Path) -> None:
         f"{bad_yaml}: line 2, column 1: "
         "expected valid YAML: expected ',' or ']', but got '<stream end>'"
     )
+
+
+# --- stage conditions ---------------------------------------------------------------------------
+
+
+def _conditioned(**stage_fields: Any) -> dict[str, Any]:
+    doc = minimal()
+    doc["pipeline"]["pipelineType"] = "V2"
+    doc["pipeline"]["stages"][1].update(stage_fields)
+    return doc
+
+
+def _condition(result: object) -> dict[str, Any]:
+    rule = {"name": "Window", "ruleTypeId": {"category": "Rule", "owner": "AWS",
+                                             "provider": "DeploymentWindow", "version": "1"},
+            "configuration": {"Cron": "* 9-16 ? * MON-FRI *"}}
+    return {"conditions": [{"result": result, "rules": [rule]}]}
+
+
+@pytest.mark.parametrize(("entry", "success", "expected"), [
+    ("FAIL", None, ("FAIL", None)),
+    ("SKIP", "FAIL", ("SKIP", "FAIL")),
+    (None, "FAIL", (None, "FAIL")),
+    ("ROLLBACK", "ROLLBACK", (None, None)),  # rollback is not modelled (a warning says so)
+])
+def test_stage_conditions_are_read_by_result(entry, success, expected) -> None:
+    fields = {}
+    if entry is not None:
+        fields["beforeEntry"] = _condition(entry)
+    if success is not None:
+        fields["onSuccess"] = _condition(success)
+    stage = parse_pipeline(_conditioned(**fields)).stages[1]
+    assert (stage.before_entry, stage.on_success) == expected
+
+
+def test_stage_conditions_round_trip() -> None:
+    p = parse_pipeline(_conditioned(beforeEntry=_condition("SKIP"), onSuccess=_condition("FAIL")))
+    assert parse_pipeline(pipeline_to_dict(p)) == p
+
+
+def test_stage_conditions_need_v2() -> None:
+    doc = _conditioned(beforeEntry=_condition("FAIL"))
+    del doc["pipeline"]["pipelineType"]
+    with pytest.raises(DeclarationError) as e:
+        parse_pipeline(doc)
+    assert e.value.place == "pipeline.stages[1].beforeEntry"
+    assert "V2 for a stage condition (pipelineType defaults to V1)" in e.value.expected
+
+
+def test_a_stage_condition_holds_one_condition() -> None:
+    two = _condition("FAIL")
+    two["conditions"].append(_condition("SKIP")["conditions"][0])
+    with pytest.raises(DeclarationError) as e:
+        parse_pipeline(_conditioned(beforeEntry=two))
+    assert e.value.place == "pipeline.stages[1].beforeEntry.conditions"
+    assert "expected one condition" in e.value.expected
+
+
+@pytest.mark.parametrize("bad", [[], "FAIL", {"conditions": "FAIL"}])
+def test_a_malformed_stage_condition_is_refused(bad) -> None:
+    with pytest.raises(DeclarationError) as e:
+        parse_pipeline(_conditioned(onSuccess=bad))
+    assert e.value.place.startswith("pipeline.stages[1].onSuccess")
