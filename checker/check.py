@@ -92,6 +92,23 @@ def reference_pipeline() -> Pipeline:
     return pipeline_from_document(json.loads(text), "reference-pipeline.json")
 
 
+def gated_pipeline() -> Pipeline:
+    """The built-in gated pipeline: Source -> Build -> Staging (skipped when a variable says so:
+    an entry condition with result SKIP) -> Production (a deployment window as an entry
+    condition with result FAIL, a manual approval, a deploy, and an alarm as a success
+    condition), QUEUED, as `get-pipeline` prints it.  It shows the rules of stage conditions
+    the reference pipeline does not use."""
+    import json
+
+    text = resources.files("checker").joinpath("gated-pipeline.json").read_text()
+    return pipeline_from_document(json.loads(text), "gated-pipeline.json")
+
+
+EXAMPLE_PIPELINES: dict[str, Callable[[], Pipeline]] = {
+    "reference": reference_pipeline, "gated": gated_pipeline}
+"""The built-in pipelines by name (`spec.variants.Variant.example` names one)."""
+
+
 @dataclass(frozen=True)
 class CheckConfig:
     pipeline: Pipeline

@@ -45,6 +45,9 @@ class Variant:
     """Rule name -> the function that replaces it."""
     source: str = ""
     """Where a user's variant was read from (its file); empty for the built-in ones."""
+    example: str = "reference"
+    """The built-in pipeline whose runs show the variant (`checker.check.EXAMPLE_PIPELINES`):
+    "gated" for rules of stage conditions, which the reference pipeline does not use."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -345,6 +348,7 @@ VARIANTS: dict[str, Variant] = {
             refuted_by=("one-execution-per-stage-lock",),
             modes=("SUPERSEDED", "QUEUED"),
             overrides={"holds_stage": _entry_condition_does_not_lock},
+            example="gated",
         ),
         Variant(
             "skip-runs-stage",
@@ -353,6 +357,7 @@ VARIANTS: dict[str, Variant] = {
             broken=True,
             refuted_by=("skipped-stage-runs-nothing",),
             overrides={"skip_stage": _skip_runs_stage},
+            example="gated",
         ),
     )
 }

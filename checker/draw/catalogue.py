@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from checker.check import reference_pipeline
+from checker.check import EXAMPLE_PIPELINES, reference_pipeline
 from checker.draw.graph import (
     GRAPH_BOUNDS,
     SMALL_BOUNDS,
@@ -90,7 +90,7 @@ def pictures() -> list[Picture]:
     for name, v in VARIANTS.items():
         if not v.broken:
             continue
-        cx = variant_counterexample(name, reference)
+        cx = variant_counterexample(name, EXAMPLE_PIPELINES[v.example]())
         out.append(Picture(
             f"timeline-{name}", f"Counterexample: variant {name}",
             f"The shortest run that breaks {cx.property} when {v.summary}: one row per "

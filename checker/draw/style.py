@@ -21,6 +21,7 @@ from spec.state import (
     ABANDONED,
     FAILED,
     IN_PROGRESS,
+    SKIPPED,
     STOPPED,
     STOPPING,
     SUCCEEDED,
@@ -51,6 +52,7 @@ PALETTE: dict[str, Swatch] = {
     FAILED: Swatch("#f28b82", "#c53030", "failed"),
     SUPERSEDED: Swatch("#c6a9ea", "#6b46c1", "overtaken by a newer execution"),
     ABANDONED: Swatch("#d79a5d", "#8a4b14", "abandoned by stop and abandon"),
+    SKIPPED: Swatch("#eef3e2", "#7a8a5a", "skipped by its entry condition"),
 }
 """Status -> colours.  `NotStarted` stands for an action with no status (the API's null)."""
 

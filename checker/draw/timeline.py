@@ -41,7 +41,7 @@ from spec.declaration import Pipeline
 from spec.operations import Operation
 from spec.properties import PROPERTIES, Property
 from spec.rules import Model, apply
-from spec.state import State
+from spec.state import BEFORE_ENTRY, State
 from spec.variants import VARIANTS
 
 
@@ -126,8 +126,12 @@ def timeline_dot(m: Model, steps: Sequence[TimelineStep], names: Sequence[str] |
             sw = swatch(ex.status)
             frame = f' BORDER="3" COLOR="{VIOLATION}"' if bad else (
                 f' BORDER="1" COLOR="{sw.border}"' + (' STYLE="dashed"' if ex.waiting else ""))
+            status = ex.status
+            if ex.condition is not None and not ex.waiting:
+                status += ", entry condition" if ex.condition == BEFORE_ENTRY else (
+                    ", success condition")
             body = _stack(f"{_html(place(m, step.state, e))}<BR/>"
-                          f'<FONT POINT-SIZE="8">{_html(ex.status)}</FONT>',
+                          f'<FONT POINT-SIZE="8">{_html(status)}</FONT>',
                           _action_strip(m, ex, size=8, single=True))
             cells.append(f'<TD BGCOLOR="{sw.fill}"{frame}>{body}</TD>')
         rows.append("<TR>" + "".join(cells) + "</TR>")
@@ -212,7 +216,7 @@ def variant_counterexample(name: str, pipeline: Pipeline | None = None) -> Count
     mode = next(md for md in variant.modes if PROPERTIES[prop].applies_to(md))
     pipeline = pipeline or reference_pipeline()
     for bounds in VARIANT_LADDER:
-        config = CheckConfig(pipeline, "reference", (mode,), bounds, (prop,), (name,))
+        config = CheckConfig(pipeline, pipeline.name, (mode,), bounds, (prop,), (name,))
         result = check_mode(config, mode)
         verdict = result.verdicts[0]
         if verdict.verdict == REFUTED and verdict.trace is not None:
@@ -224,8 +228,10 @@ def variant_counterexample(name: str, pipeline: Pipeline | None = None) -> Count
 def counterexample_timeline_dot(cx: Counterexample) -> str:
     steps = timeline_from_operations(cx.model, cx.operations, [PROPERTIES[cx.property]])
     title = f"Variant {cx.variant} ({cx.mode} mode)\ncounterexample to {cx.property}"
-    caption = (f"{cx.detail}.\nFound on the reference pipeline with {cx.bounds.describe()}:"
-               f"\nstagelock check --variant {cx.variant} --mode {cx.mode} --property "
+    example = VARIANTS[cx.variant].example
+    where = "" if example == "reference" else f"checker/{example}-pipeline.json "
+    caption = (f"{cx.detail}.\nFound on the {example} pipeline with {cx.bounds.describe()}:"
+               f"\nstagelock check {where}--variant {cx.variant} --mode {cx.mode} --property "
                f"{cx.property}")
     return timeline_dot(cx.model, steps, None, title, caption)
 
