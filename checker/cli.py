@@ -662,6 +662,9 @@ def _variants() -> int:
         print(f"    {v.summary}")
         if v.refuted_by:
             print(f"    refuted by: {', '.join(v.refuted_by)}")
+        if v.example != "reference":
+            print(f"    shown on: checker/{v.example}-pipeline.json (the reference pipeline "
+                  "does not use these rules)")
     return 0
 
 
