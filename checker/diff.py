@@ -67,7 +67,7 @@ from spec.operations import (
 )
 from spec.rules import DOCUMENTED, Model, apply, build_model, refusal, successors
 from spec.ruleset import RuleSet
-from spec.state import State
+from spec.state import Execution, State
 from spec.unmodelled import FieldWarning
 from spec.variants import VARIANTS, Variant
 
@@ -93,10 +93,19 @@ def observe(state: State) -> tuple[Any, ...]:
     targets hold, for a model that tracks them).  An execution's automatic retries of its stage
     (`retryStageMetadata.autoStageRetryAttempt`) are seen where there are any.  A timed-out
     approval is seen Failed, as a rejected one is: GetPipelineState shows them alike, and only
-    the exception a late answer gets tells them apart.  Hashable; equal observations mean the
-    service shows the states alike."""
-    return (tuple([(ex.status, ex.actions, ex.auto_retries) if ex.auto_retries
-                   else (ex.status, ex.actions) for ex in state.executions]), *state[1:])
+    the exception a late answer gets tells them apart.  The stage condition an execution is at
+    (`beforeEntryConditionState`, `onSuccessConditionState`) is seen where there is one.
+    Hashable; equal observations mean the service shows the states alike."""
+    return (tuple([_seen(ex) for ex in state.executions]), *state[1:])
+
+
+def _seen(ex: Execution) -> tuple[Any, ...]:
+    seen: tuple[Any, ...] = (ex.status, ex.actions)
+    if ex.auto_retries:
+        seen += (ex.auto_retries,)
+    if ex.condition is not None:
+        seen += (ex.condition,)
+    return seen
 
 
 # --------------------------------------------------------------------------------------------

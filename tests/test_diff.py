@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from checker.check import reference_pipeline
+from checker.check import EXAMPLE_PIPELINES, reference_pipeline
 from checker.cli import main
 from checker.diff import (
     DIFFERENT_RESULT,
@@ -97,6 +97,12 @@ BROKEN = [
     ("automatic-retry-twice", "SUPERSEDED", DIFFERENT_RESULT, "ActionFailed", 5),
     ("automatic-retry-twice", "QUEUED", DIFFERENT_RESULT, "ActionFailed", 5),
     ("automatic-retry-twice", "PARALLEL", DIFFERENT_RESULT, "ActionFailed", 5),
+    # on the gated pipeline, which has stage conditions
+    ("entry-condition-does-not-lock", "SUPERSEDED", DIFFERENT_RESULT, "ActionSucceeded", 6),
+    ("entry-condition-does-not-lock", "QUEUED", DIFFERENT_RESULT, "ActionSucceeded", 6),
+    ("skip-runs-stage", "SUPERSEDED", DIFFERENT_RESULT, "ConditionFailed", 4),
+    ("skip-runs-stage", "QUEUED", DIFFERENT_RESULT, "ConditionFailed", 4),
+    ("skip-runs-stage", "PARALLEL", DIFFERENT_RESULT, "ConditionFailed", 4),
 ]
 
 
@@ -110,8 +116,9 @@ def test_every_broken_variant_in_every_mode_it_applies_to_is_listed():
                          ids=[f"{b[0]}-{b[1]}" for b in BROKEN])
 def test_each_broken_variant_differs_with_a_shortest_witness(variant, mode, kind, operation,
                                                              length):
-    base = build_model(REFERENCE, mode)
-    other = build_model(REFERENCE, mode, rule_set([variant]))
+    pipeline = EXAMPLE_PIPELINES[VARIANTS[variant].example]()
+    base = build_model(pipeline, mode)
+    other = build_model(pipeline, mode, rule_set([variant]))
     product = product_search(base, other, Bounds(executions=2), first=True)
     first = next(iter(product.differences.values()))
     assert (first.kind, first.operation, len(product.witness(first))) == (kind, operation,
