@@ -8,9 +8,8 @@ oracle); the checker's report uses it to list the chart transitions a search nev
 
 from __future__ import annotations
 
-from checker.view import stage_status
 from spec.lifecycles import COMPILED
-from spec.rules import Model
+from spec.rules import Model, stage_status
 from spec.state import IN_PROGRESS, STOPPING, Execution, State
 
 Change = tuple[str, str, str]

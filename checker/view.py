@@ -17,39 +17,24 @@ that started after it enters the stage (`inbound_executions`; the decision is in
 
 A stage whose latest execution is at its entry or success condition shows
 `beforeEntryConditionState` or `onSuccessConditionState` (`condition_state`); a stage an
-execution skipped shows status Skipped (`stage_status`).
+execution skipped shows status Skipped (`spec.rules.stage_status`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from spec.rules import Model
+from spec.rules import Model, stage_status
 from spec.state import (
     ABANDON,
     BEFORE_ENTRY,
     FAILED,
     IN_PROGRESS,
     ON_SUCCESS,
-    SKIPPED,
     STOPPED,
-    SUCCEEDED,
     Execution,
     State,
 )
-
-
-def stage_status(m: Model, ex: Execution, s: int) -> str | None:
-    """The status of the execution's run of stage s (`StageExecution.status`); None if it has not
-    entered that stage.  A stage it has left with none of its actions run was skipped by its
-    entry condition (`spec.rules.skip_stage`): every other way out of a stage runs them all."""
-    if s < ex.stage:
-        if all(ex.actions[a] is None for a in m.stage_actions[s]):
-            return SKIPPED
-        return SUCCEEDED
-    if s > ex.stage or ex.waiting:
-        return None
-    return ex.status
 
 
 def where(m: Model, ex: Execution) -> str:

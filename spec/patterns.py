@@ -51,11 +51,12 @@ from spec.operations import (
     PutApprovalResult,
 )
 from spec.properties import ALL_MODES, LOCKING, Property
-from spec.rules import Model
+from spec.rules import Model, stage_status
 from spec.state import (
     ACTION_STATUSES,
     IN_PROGRESS,
     PIPELINE_STATUSES,
+    SKIPPED,
     STAGE_STATUSES,
     SUCCEEDED,
     State,
@@ -114,6 +115,9 @@ HOLDS = ("nothing", "older", "current")
 
 # Facts, as the compiled engine numbers them: subject + 8 * value + 256 * index.
 F_EXECUTION, F_STAGE, F_ACTION, F_TARGET = 1, 2, 3, 4
+STAGE_FACT_STATUSES = (*PIPELINE_STATUSES, SKIPPED)
+"""A stage fact's value numbers its status here: a pipeline execution status (the stage's is the
+execution's while it is in the stage), or Skipped."""
 FACT_SUBJECTS = ("execution", "stage", "action", "target")
 
 
@@ -307,28 +311,15 @@ def exclusive(actions: tuple[int, ...], abandoned_work: bool):  # type: ignore[n
     return check
 
 
-def stage_status(ex_stage: int, waiting: bool, status: str, s: int) -> str | None:
-    """The status of an execution's run of stage s (`StageExecution.status`), None if it has
-    not entered that stage."""
-    if s < ex_stage:
-        return SUCCEEDED
-    if s > ex_stage or waiting:
-        return None
-    return status
-
-
 def fact_check(m: Model, fact: Fact):  # type: ignore[no-untyped-def]
     """Whether a state has the fact: a function of the state (GetPipelineState's view of
     stages and actions)."""
     if fact.subject == F_STAGE:
-        s, wanted = fact.index, PIPELINE_STATUSES[fact.value]
+        s, wanted = fact.index, STAGE_FACT_STATUSES[fact.value]
 
         def stage(st: State) -> bool:
             e = st.latest[s]
-            if e < 0:
-                return False
-            ex = st.executions[e]
-            return stage_status(ex.stage, ex.waiting, ex.status, s) == wanted
+            return e >= 0 and stage_status(m, st.executions[e], s) == wanted
         return stage
     if fact.subject == F_ACTION:
         x, wanted_action = fact.index, ACTION_STATUSES[fact.value]
@@ -447,9 +438,9 @@ def parse_fact(m: Model, value: object, place: str) -> Fact:
         return Fact(F_EXECUTION, 0, v, f"an execution {PIPELINE_STATUSES[v]}")
     if subject == "stage":
         s = stage_number(m, ref, here)
-        v = PIPELINE_STATUSES.index(STAGE_STATUSES[_status(
+        v = STAGE_FACT_STATUSES.index(STAGE_STATUSES[_status(
             got, STAGE_STATUSES, f"{place}.status", "a stage execution status")])
-        return Fact(F_STAGE, s, v, f"stage {m.stage_names[s]} {PIPELINE_STATUSES[v]}")
+        return Fact(F_STAGE, s, v, f"stage {m.stage_names[s]} {STAGE_FACT_STATUSES[v]}")
     if subject == "action":
         a = action_number(m, ref, here)
         v = _status(got, ACTION_STATUSES, f"{place}.status", "an action execution status")

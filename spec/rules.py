@@ -53,6 +53,7 @@ from spec.state import (
     IN_PROGRESS,
     NOT_STARTED,
     ON_SUCCESS,
+    SKIPPED,
     STOPPED,
     STOPPING,
     SUCCEEDED,
@@ -174,6 +175,19 @@ def _in_progress(m: Model, ex: Execution, s: int) -> list[int]:
 
 def _is_in_stage(ex: Execution, s: int) -> bool:
     return ex.stage == s and not ex.waiting
+
+
+def stage_status(m: Model, ex: Execution, s: int) -> str | None:
+    """The status of the execution's run of stage s (`StageExecution.status`); None if it has not
+    entered that stage.  A stage it has left with none of its actions run was skipped by its
+    entry condition (`skip_stage`): every other way out of a stage runs them all."""
+    if s < ex.stage:
+        if all(ex.actions[a] is NOT_STARTED for a in m.stage_actions[s]):
+            return SKIPPED
+        return SUCCEEDED
+    if s > ex.stage or ex.waiting:
+        return None
+    return ex.status
 
 
 # --------------------------------------------------------------------------------------------
@@ -852,7 +866,7 @@ def skip_stage(m: Model, state: State, e: int) -> State:
     goes on to the next stage.  [UG:stage-conditions] "When a stage is skipped, the stage status
     is Skipped, and the action status is Didn't Run."  The state keeps no status of its own
     for it: a stage the execution has left with none of its actions run is the skipped one
-    (`checker.view.stage_status`)."""
+    (`stage_status`)."""
     ex = state.executions[e]
     state = _put(state, e, ex.but(condition=None))
     return m.rules.leave_stage(m, state, e, ex.stage)

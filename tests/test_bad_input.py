@@ -175,15 +175,17 @@ def test_unknown_variant(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 def test_unknown_step_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert_simulate(tmp_path, capsys, with_steps("  - start: e1\n  - launch: e2\n"),
                     "steps[1].launch: expected one of start, succeed, fail, approve, reject, "
-                    "timeout, stop, abandoned, abandoned-work-finishes, retry, disable, enable, "
-                    "expect, error, note")
+                    "timeout, stop, abandoned, abandoned-work-finishes, retry, "
+                    "condition-succeeds, condition-fails, override, disable, enable, expect, "
+                    "error, note")
 
 
 def test_two_step_kinds_in_one_step(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert_simulate(tmp_path, capsys, with_steps("  - {start: e1, stop: {execution: e1}}\n"),
                     "steps[0]: expected exactly one of start, succeed, fail, approve, reject, "
-                    "timeout, stop, abandoned, abandoned-work-finishes, retry, disable, enable, "
-                    "expect, got 2")
+                    "timeout, stop, abandoned, abandoned-work-finishes, retry, "
+                    "condition-succeeds, condition-fails, override, disable, enable, expect, "
+                    "got 2")
 
 
 def test_execution_not_started_yet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

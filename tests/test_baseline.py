@@ -37,7 +37,7 @@ def test_the_project_baseline_holds(capsys):
     tests/baseline/configs.toml"""
     status, out, _ = run(["baseline", "check", str(BASELINE)], capsys)
     assert status == 0, out
-    assert ": CHANGED" not in out and "Result: UNCHANGED (0 of 8 configurations changed" in out
+    assert ": CHANGED" not in out and "Result: UNCHANGED (0 of 9 configurations changed" in out
 
 
 def _approvals_do_not_lock(m: Model, ex: Execution) -> bool:
@@ -58,9 +58,10 @@ def test_a_rule_change_fails_the_check_with_an_explanation(changed):
     assert changed.changed
     by_name = {c.name: c for c in changed.changes}
     # One execution has no one to let in; PARALLEL has no stage locks; the two-stage pipeline
-    # has no approval.
+    # has no approval; the gated pipeline's Production has one.
     assert {n for n, c in by_name.items() if c.changed} == {"reference-superseded-2",
-                                                            "reference-queued-2"}
+                                                            "reference-queued-2",
+                                                            "gated-queued-2"}
     change = by_name["reference-queued-2"]
     assert (change.added_count, change.removed_count) == (166, 26)
     assert "verdict of approval-holds-stage: PROVED -> REFUTED" in change.notes
@@ -88,7 +89,7 @@ def test_the_explanation_as_printed(changed):
     assert ("  removed: e2's TestStaging succeeds, after 9 steps (a shortest way there in the "
             "recorded graph):") in text
     assert "  ... and 164 more added (--limit)" in text
-    assert "Result: CHANGED (2 of 8 configurations changed" in text
+    assert "Result: CHANGED (3 of 9 configurations changed" in text
 
 
 def _configs(tmp_path: Path, text: str) -> Path:

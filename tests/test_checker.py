@@ -178,8 +178,9 @@ def test_runs_are_deterministic():
 
 
 def test_every_chart_transition_is_taken_somewhere():
-    """Across the reference pipeline and one with an approval in a later runOrder group, the
-    searches take every transition of every chart: no chart transition is dead."""
+    """Across the reference pipeline, one with an approval in a later runOrder group and the
+    gated pipeline (stage conditions), the searches take every transition of every chart: no
+    chart transition is dead."""
     cover = Pipeline(
         "cover",
         (
@@ -200,6 +201,7 @@ def test_every_chart_transition_is_taken_somewhere():
     for pipeline, bounds in (
         (REFERENCE, Bounds(executions=2, stops=2, retries=1)),
         (cover, Bounds(executions=2, stops=2, retries=2)),
+        (EXAMPLE_PIPELINES["gated"](), Bounds(executions=1, stops=1, retries=1, toggles=0)),
     ):
         result = run(pipeline, "SUPERSEDED", bounds, ["no-deadlock"])
         never &= set(result.never_taken)

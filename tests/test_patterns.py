@@ -121,7 +121,7 @@ def test_every_pattern_is_both_proved_and_refuted() -> None:
      "Production), got 'Prod'"),
     ({"pattern": "never", "fact": {"stage": "Production", "status": "Superseded"}},
      "properties[0].fact.status", "expected a stage execution status (InProgress, Stopping, "
-     "Stopped, Succeeded, Failed), got 'Superseded'"),
+     "Stopped, Succeeded, Failed, Skipped), got 'Superseded'"),
     ({"pattern": "at-most", "count": -1, "status": "Failed"}, "properties[0].count",
      "expected an integer from 0 to 255, got -1"),
 ])
