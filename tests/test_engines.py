@@ -28,12 +28,12 @@ from hypothesis import strategies as st
 
 from checker.baseline import load_configs
 from checker.benchmark import CASES, pipeline_of
-from checker.check import reference_pipeline
+from checker.check import EXAMPLE_PIPELINES, reference_pipeline
 from checker.cli import main
 from checker.engine import Bounds, Explored, explore
 from checker.engine.compare import differences, summary
 from checker.strategies import pipelines
-from spec.declaration import Action, Pipeline, Stage
+from spec.declaration import Action, Pipeline
 from spec.hazards import hazards_for
 from spec.modes import MODES
 from spec.properties import Property, properties_for
@@ -96,7 +96,8 @@ VARIANT_STATES = 6_000
     (name, mode) for name, v in VARIANTS.items() for mode in v.modes
 ])
 def test_every_variant_in_each_of_its_modes(variant, mode, world):
-    m = build_model(REFERENCE, mode, rule_set([variant]), world=world)
+    pipeline = EXAMPLE_PIPELINES[VARIANTS[variant].example]()
+    m = build_model(pipeline, mode, rule_set([variant]), world=world)
     props = all_properties(m)
     for bounds in VARIANT_LADDER:
         a = explore(m, replace(bounds, max_states=VARIANT_STATES), props,
@@ -110,6 +111,15 @@ def test_every_variant_in_each_of_its_modes(variant, mode, world):
 @pytest.mark.parametrize("mode", list(MODES))
 def test_documented_rules_with_the_world(mode):
     assert_agree(build_model(REFERENCE, mode, world=True), Bounds(executions=2, toggles=0))
+
+
+@pytest.mark.parametrize("world", [False, True], ids=["plain", "world"])
+@pytest.mark.parametrize("mode", list(MODES))
+def test_the_gated_pipeline(mode, world):
+    """Stage conditions: entry conditions with results FAIL and SKIP, a success condition, their
+    overrides, stops and retries while they run."""
+    m = build_model(EXAMPLE_PIPELINES["gated"](), mode, world=world)
+    assert_agree(m, Bounds(executions=2, toggles=0, retries=1, stops=1))
 
 
 PROVIDERS = (("", ("StackName",)), ("", ("BucketName",)), ("S3", ("BucketName",)),
@@ -139,7 +149,7 @@ def declarations(draw: st.DrawFn) -> tuple[Pipeline, dict[tuple[str, str], Decla
                 declared[(stage.name, action.name)] = draw(st.sampled_from(
                     (Declared(reads=("shared",)), Declared(writes="shared"))))
             actions.append(action)
-        stages.append(Stage(stage.name, tuple(actions), stage.automatic_retry))
+        stages.append(replace(stage, actions=tuple(actions)))
     return (Pipeline(pipeline.name, tuple(stages), pipeline.execution_mode,
                      pipeline.pipeline_type), declared)
 

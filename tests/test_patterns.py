@@ -231,3 +231,15 @@ def _toml_lines(example: str) -> str:
             continue
         out.append(ch)
     return "".join(out)
+
+
+def test_the_kernel_numbers_facts_as_the_patterns_do() -> None:
+    """The compiled checks keep their own copy of the facts' numbers (the kernel's disk cache
+    follows its own package's files only): they must be the patterns' numbers."""
+    from checker.engine.compiled import checks
+    from spec import patterns
+
+    for name in ("F_EXECUTION", "F_STAGE", "F_ACTION", "F_TARGET"):
+        assert getattr(checks, name) == getattr(patterns, name), name
+    assert patterns.STAGE_FACT_STATUSES[checks.SKIPPED_FACT] == "Skipped"
+    assert patterns.STAGE_FACT_STATUSES[checks.SUCC] == "Succeeded"

@@ -20,8 +20,10 @@ from checker.engine.compiled.rules import (
     A_IP,
     A_NONE,
     A_SUCC,
+    C_ENTRY,
     FAILED,
     IP,
+    RESULT_SKIP,
     STOP_ABANDON,
     STOP_NONE,
     STOP_WAIT,
@@ -36,6 +38,7 @@ from checker.engine.compiled.tables import (
     H_A,
     H_APPR,
     H_ASTAGE,
+    H_BENTRY,
     H_DIS,
     H_E,
     H_FLT,
@@ -49,6 +52,7 @@ from checker.engine.compiled.tables import (
     H_SLEN,
     H_WRITES,
     OP_APPROVAL,
+    OP_CONDITION_FAILED,
     OP_FAILED,
     OP_RETRY,
     OP_SUCCEEDED,
@@ -56,6 +60,7 @@ from checker.engine.compiled.tables import (
     OP_WORK_FINISHES,
     R_ACT,
     R_AUTO,
+    R_COND,
     R_QPOS,
     R_RETRIED,
     R_STAGE,
@@ -108,7 +113,11 @@ Z_PRECEDES_TARGET = 41
 # files only, so the numbers are kept here, and a test compares them)
 F_EXECUTION, F_STAGE, F_ACTION, F_TARGET = 1, 2, 3, 4
 P_AUTOMATIC_RETRY_ONCE = 50
-"""A step kind of its own number, apart from the catalogue's 11..19 and the hazards' kinds."""
+P_SKIPPED_RUNS_NOTHING = 51
+"""Step kinds of their own numbers, apart from the catalogue's 11..19 and the hazards' kinds."""
+SKIPPED_FACT = 6
+"""A stage fact's value for Skipped (spec.patterns.STAGE_FACT_STATUSES; the others are the
+pipeline execution statuses' codes)."""
 PAIR = 1024
 """A parameter that names two numbers (an action and a target, a reader and a writer) is
 `first * PAIR + second`."""
@@ -140,6 +149,17 @@ def stage_summary(v, T, inside, queued):
             inside[s] += 1
 
 
+@njit(cache=True, inline="always")
+def _skipped(v, T, b, s):
+    """Whether the execution at record b left stage s without running any of its actions: its
+    entry condition skipped it (spec.rules.stage_status)."""
+    first = T[T[H_SFIRST] + s]
+    for a in range(first, first + T[T[H_SLEN] + s]):
+        if v[b + R_ACT + a] != A_NONE:
+            return False
+    return True
+
+
 @njit(cache=True)
 def fact_holds(v, T, code):
     """Whether state v has the fact numbered `code` (spec.patterns.Fact.code): subject, value
@@ -166,7 +186,7 @@ def fact_holds(v, T, code):
             return st == value or value == A_FAILED and st == A_EXPIRED
         stage = v[b + R_STAGE]
         if s < stage:
-            return value == SUCC
+            return value == (SKIPPED_FACT if _skipped(v, T, b, s) else SUCC)
         if s > stage or v[b + R_WAIT]:
             return False
         return v[b + R_STATUS] == value
@@ -425,6 +445,14 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
         return opkind == OP_RETRY and vb[ope * rec + R_STATUS] == SUPERSEDED
     if kind == P_AUTOMATIC_RETRY_ONCE:
         return _automatic_retry_again(vb, va, T, op, changed, nchanged)
+    if kind == P_SKIPPED_RUNS_NOTHING:
+        if opkind != OP_CONDITION_FAILED:
+            return False
+        b = ope * rec
+        s = vb[b + R_STAGE]
+        if vb[b + R_COND] != C_ENTRY or T[T[H_BENTRY] + s] != RESULT_SKIP:
+            return False
+        return not _skipped(va, T, b, s) or (va[b + R_STAGE] == s and va[b + R_WAIT] == 0)
     if kind == Z_BACK_ABANDONED or kind == Z_BACK_DEPLOYED or kind == Z_BACK_ANY:
         old = vb[T[H_REV] + param] - 1
         new = va[T[H_REV] + param] - 1
@@ -520,6 +548,8 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
             s = vb[b + R_STAGE]
             if vb[b + R_WAIT] or s >= S or va[b + R_STAGE] == s:
                 continue
+            if T[T[H_BENTRY] + s] == RESULT_SKIP and _skipped(va, T, b, s):
+                continue  # skipped by its entry condition
             first = T[T[H_SFIRST] + s]
             for a in range(first, first + T[T[H_SLEN] + s]):
                 if va[b + R_ACT + a] != A_SUCC:
@@ -541,13 +571,15 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
 # stage had no execution of it), target 6 is "gone".
 
 NONE_CODE = 6
+SKIPPED_CODE = 7
+"""A stage's Skipped status in the coverage table (no pipeline execution has it)."""
 
 
 @njit(cache=True, inline="always")
-def _stage_status(v, b, s):
+def _stage_status(v, T, b, s):
     stage = v[b + R_STAGE]
     if s < stage:
-        return SUCC
+        return SKIPPED_CODE if _skipped(v, T, b, s) else SUCC
     if s > stage or v[b + R_WAIT]:
         return NONE_CODE
     return v[b + R_STATUS]
@@ -571,8 +603,8 @@ def record_charts(vb, va, T, seen, changed, nchanged):
         low = 0 if new else min(vb[b + R_STAGE], va[b + R_STAGE])
         high = min(T[H_S] - 1, va[b + R_STAGE] if new else max(vb[b + R_STAGE], va[b + R_STAGE]))
         for s in range(low, high + 1):
-            before = NONE_CODE if new else _stage_status(vb, b, s)
-            after = _stage_status(va, b, s)
+            before = NONE_CODE if new else _stage_status(vb, T, b, s)
+            after = _stage_status(va, T, b, s)
             if before == after and not (switched and s == va[b + R_STAGE]):
                 continue
             seen[1, before, after] = 1

@@ -21,6 +21,7 @@ from checker.engine.compiled.tables import (
     H_A,
     H_APPR,
     H_ARETRY,
+    H_BENTRY,
     H_BRETRIES,
     H_BSTOPS,
     H_BTOGGLES,
@@ -41,6 +42,7 @@ from checker.engine.compiled.tables import (
     H_LOCK,
     H_N,
     H_NFIELDS,
+    H_ONSUCC,
     H_PSTATE,
     H_REC,
     H_REV,
@@ -54,9 +56,12 @@ from checker.engine.compiled.tables import (
     H_WRITES,
     OP_ABANDONED,
     OP_APPROVAL,
+    OP_CONDITION_FAILED,
+    OP_CONDITION_SUCCEEDED,
     OP_DISABLE,
     OP_ENABLE,
     OP_FAILED,
+    OP_OVERRIDE,
     OP_RETRY,
     OP_START,
     OP_STOP,
@@ -65,6 +70,7 @@ from checker.engine.compiled.tables import (
     OP_WORK_FINISHES,
     R_ACT,
     R_AUTO,
+    R_COND,
     R_QPOS,
     R_RETRIED,
     R_STAGE,
@@ -77,6 +83,9 @@ from checker.engine.compiled.tables import (
 IP, STOPPING, STOPPED, SUCC, SUPERSEDED, FAILED = 0, 1, 2, 3, 4, 5
 A_NONE, A_IP, A_ABANDONED, A_SUCC, A_FAILED, A_EXPIRED = 0, 1, 2, 3, 4, 5
 STOP_NONE, STOP_WAIT, STOP_ABANDON = 0, 1, 2
+# Stage conditions (tables.CONDITION_CODES, tables.RESULT_CODES)
+C_NONE, C_ENTRY, C_SUCCESS = 0, 1, 2
+RESULT_FAIL, RESULT_SKIP = 1, 2
 
 # Variant flags (tables.VARIANT_FLAGS)
 VF_SUPERSEDE_INSIDE = 1 << 0
@@ -96,6 +105,8 @@ VF_PARALLEL_IGNORES = 1 << 13
 VF_WAITING_ENTERS_FIRST = 1 << 14
 VF_RETRY_REARMS = 1 << 15
 VF_AUTO_RETRY_TWICE = 1 << 16
+VF_ENTRY_NO_LOCK = 1 << 17
+VF_SKIP_RUNS = 1 << 18
 
 # --------------------------------------------------------------------------------------------
 # Small helpers over a vector
@@ -175,6 +186,8 @@ def holds_stage(v, T, e):
     vf = T[H_VF]
     st = v[b + R_STATUS]
     waiting = v[b + R_WAIT]
+    if vf & VF_ENTRY_NO_LOCK and v[b + R_COND] == C_ENTRY and st == IP:
+        return False
     if vf & VF_STOP_RELEASES:
         return waiting == 0 and st == IP
     if vf & VF_APPROVAL_NO_LOCK:
@@ -223,13 +236,23 @@ def transition_holds(v, T, s):
 
 
 @njit(cache=True)
-def enter_stage(v, T, e, s):
-    b = e * T[H_REC]
+def _begin_actions(v, T, b, s):
+    """The first runOrder group of stage s starts (spec.rules._begin_actions)."""
     g = T[T[H_GFIRST] + s]
     off = T[T[H_GOFF] + g]
     gm = T[H_GMEM]
     for k in range(T[T[H_GLEN] + g]):
         v[b + R_ACT + T[gm + off + k]] = A_IP
+
+
+@njit(cache=True)
+def enter_stage(v, T, e, s):
+    b = e * T[H_REC]
+    if T[T[H_BENTRY] + s]:
+        v[b + R_COND] = C_ENTRY
+    else:
+        v[b + R_COND] = C_NONE
+        _begin_actions(v, T, b, s)
     v[b + R_STAGE] = s
     v[b + R_WAIT] = 0
     v[b + R_AUTO] = 0
@@ -366,6 +389,8 @@ def group_done(v, T, e, g):
 @njit(cache=True)
 def progress_in_stage(v, T, e):
     b = e * T[H_REC]
+    if v[b + R_COND] != C_NONE:
+        return
     out = stage_outcome(v, T, e)
     if out == 0:
         return
@@ -384,6 +409,9 @@ def progress_in_stage(v, T, e):
             for k in range(T[T[H_GLEN] + g]):
                 v[b + R_ACT + T[gm + off + k]] = A_IP
             return
+    if T[T[H_ONSUCC] + s]:
+        v[b + R_COND] = C_SUCCESS  # spec.rules.check_success_condition
+        return
     leave_stage(v, T, e, s)
 
 
@@ -479,6 +507,8 @@ def refused(v, T, kind, e, x, y):
             return True
         if T[H_PSTATE] and v[T[H_LAT] + x] != e + 1:
             return True
+        if st == FAILED and v[b + R_COND] != C_NONE:
+            return True
         if st == FAILED or st == STOPPED:
             return _limit_reached(v, T)
         if st == IP:
@@ -491,6 +521,21 @@ def refused(v, T, kind, e, x, y):
         return x == 0
     if kind == OP_WORK_FINISHES:
         return v[T[H_FLT] + x * T[H_E] + e] == 0
+    if kind == OP_CONDITION_SUCCEEDED or kind == OP_CONDITION_FAILED:
+        return v[b + R_COND] == C_NONE or st != IP
+    if kind == OP_OVERRIDE:
+        result = T[T[H_ONSUCC] + x] if y else T[T[H_BENTRY] + x]
+        if result == 0 or result == RESULT_SKIP:
+            return True
+        if not (v[b + R_STAGE] == x and v[b + R_WAIT] == 0) or v[b + R_COND] != y + 1:
+            return True
+        if T[H_PSTATE] and v[T[H_LAT] + x] != e + 1:
+            return True
+        if y == 0:
+            return st != IP
+        if st != FAILED:
+            return True
+        return _limit_reached(v, T)
     return True
 
 
@@ -554,7 +599,8 @@ def effect(v, T, kind, e, x, y):
             return
         if vf & VF_RETRY_REARMS:
             v[b + R_AUTO] = 0
-        rerun_actions(v, T, b, x, y == 1)
+        if v[b + R_COND] == C_NONE:
+            rerun_actions(v, T, b, x, y == 1)
         v[b + R_STATUS] = IP
         v[b + R_STOP] = STOP_NONE
         v[b + R_RETRIED] = 1
@@ -566,6 +612,33 @@ def effect(v, T, kind, e, x, y):
     elif kind == OP_WORK_FINISHES:
         v[T[H_FLT] + x * T[H_E] + e] = 0
         v[T[H_REV] + T[T[H_WRITES] + x]] = e + 1
+    elif kind == OP_CONDITION_SUCCEEDED:
+        s = v[b + R_STAGE]
+        cond = v[b + R_COND]
+        v[b + R_COND] = C_NONE
+        if cond == C_ENTRY:
+            _begin_actions(v, T, b, s)
+        else:
+            leave_stage(v, T, e, s)
+    elif kind == OP_CONDITION_FAILED:
+        s = v[b + R_STAGE]
+        cond = v[b + R_COND]
+        result = T[T[H_BENTRY] + s] if cond == C_ENTRY else T[T[H_ONSUCC] + s]
+        if result == RESULT_SKIP:
+            v[b + R_COND] = C_NONE  # spec.rules.skip_stage
+            if vf & VF_SKIP_RUNS:
+                _begin_actions(v, T, b, s)
+            else:
+                leave_stage(v, T, e, s)
+        else:
+            v[b + R_STATUS] = FAILED
+    elif kind == OP_OVERRIDE:
+        v[b + R_COND] = C_NONE
+        if y == 0:
+            _begin_actions(v, T, b, x)
+        else:
+            v[b + R_STATUS] = IP
+            leave_stage(v, T, e, x)
 
 
 @njit(cache=True)
@@ -659,9 +732,18 @@ def successors(v, T, out, ops):
                         k = _try(v, T, out, ops, k, OP_SUCCEEDED, e, a, 0)
                         if failures:
                             k = _try(v, T, out, ops, k, OP_FAILED, e, a, 0)
+            if v[b + R_COND] != C_NONE and st == IP:
+                k = _try(v, T, out, ops, k, OP_CONDITION_SUCCEEDED, e, 0, 0)
+                if failures:
+                    k = _try(v, T, out, ops, k, OP_CONDITION_FAILED, e, 0, 0)
         if retries and stage < S:
             k = _try(v, T, out, ops, k, OP_RETRY, e, stage, 0)
             k = _try(v, T, out, ops, k, OP_RETRY, e, stage, 1)
+        if v[b + R_WAIT] == 0 and stage < S:
+            if T[T[H_BENTRY] + stage]:
+                k = _try(v, T, out, ops, k, OP_OVERRIDE, e, stage, 0)
+            if T[T[H_ONSUCC] + stage]:
+                k = _try(v, T, out, ops, k, OP_OVERRIDE, e, stage, 1)
     for s in range(1, S):
         if v[T[H_DIS] + s]:
             if enables:

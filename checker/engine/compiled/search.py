@@ -71,6 +71,7 @@ PROPERTY_KINDS = {
     "stop-and-abandon-completes": C.W_ABANDONED,
     "inbound-execution-stopped": C.W_INBOUND_STOPPED,
     "automatic-retry-at-most-once": C.P_AUTOMATIC_RETRY_ONCE,
+    "skipped-stage-runs-nothing": C.P_SKIPPED_RUNS_NOTHING,
 }
 """The catalogue's properties the kernel evaluates itself (progress properties run on the
 compact graph after the search)."""
@@ -163,9 +164,6 @@ def unsupported(model: Model, properties: list[Property]) -> str | None:
         return str(why)
     if model.stage_count == 0:
         return "the pipeline has no stages"
-    if any(st.before_entry is not None or st.on_success is not None
-           for st in model.pipeline.stages):
-        return "the pipeline has stage conditions, which the compiled engine does not model"
     return None
 
 
@@ -204,7 +202,7 @@ class CompiledExploration:
         self.storage_note: str | None = None
         """Why the storage is not the one asked for (auto storage that fell back to
         fingerprints), else None."""
-        self.seen = np.zeros((4, 7, 7), dtype=np.uint8)
+        self.seen = np.zeros((4, 8, 8), dtype=np.uint8)
         self._v = np.zeros(tables.length, dtype=np.int32)
         maxs = tables.max_successors
         self._scratch = np.zeros((maxs, tables.length), dtype=np.int32)
@@ -390,6 +388,8 @@ class FingerprintExploration(CompiledExploration):
 
 
 STATUS_NAMES = ("InProgress", "Stopping", "Stopped", "Succeeded", "Superseded", "Failed")
+STAGE_NAMES = (*STATUS_NAMES, "(none)", "Skipped")
+"""The coverage table's stage codes: the statuses, NONE_CODE, SKIPPED_CODE."""
 ACTION_NAMES = ("NotStarted", "InProgress", "Abandoned", "Succeeded", "Failed", "Failed")
 """By action code; a timed-out approval (the last code, `tables.EXPIRED_CODE`) shows Failed."""
 
@@ -408,12 +408,12 @@ def chart_changes(seen: np.ndarray, op_counts: dict[str, int]) -> set[tuple[str,
         else:
             out.add(("pipeline-execution", STATUS_NAMES[src], after))
     for src, dst in zip(*np.nonzero(seen[1]), strict=True):
-        after = "(gone)" if dst == C.NONE_CODE else STATUS_NAMES[dst]
+        after = "(gone)" if dst == C.NONE_CODE else STAGE_NAMES[dst]
         if src == C.NONE_CODE:
             if dst != C.NONE_CODE and after != stage_initial:
                 out.add(("stage-execution", stage_initial, after))
         else:
-            out.add(("stage-execution", STATUS_NAMES[src], after))
+            out.add(("stage-execution", STAGE_NAMES[src], after))
     for chart, index in (("action-execution", 2), ("approval", 3)):
         for src, dst in zip(*np.nonzero(seen[index]), strict=True):
             out.add((chart, ACTION_NAMES[src], ACTION_NAMES[dst]))
@@ -510,7 +510,7 @@ class _Work:
         self.buf_op = np.zeros(rows, dtype=np.int64)
         self.buf_known = np.zeros(rows, dtype=np.int64)
         self.overflow = np.zeros(nt, dtype=np.int64)
-        self.seen = np.zeros((nt, 4, 7, 7), dtype=np.uint8)
+        self.seen = np.zeros((nt, 4, 8, 8), dtype=np.uint8)
         self.scratch = np.zeros((nt, maxs, t.length), dtype=np.int32)
         self.ops = np.zeros((nt, maxs), dtype=np.int64)
         self.cur = np.zeros((nt, t.length), dtype=np.int32)

@@ -9,9 +9,10 @@ kernel works on it and a few bit-packed 64-bit words while it is stored.
 
 The vector's layout, for E executions (the executions bound), S stages, A actions, T targets:
 
-    executions   E records of REC = 7 + A slots: status, stage, waiting, stop, retried, queue
+    executions   E records of REC = 8 + A slots: status, stage, waiting, stop, retried, queue
                  position (0: not in the stage's inbound queue; 1 is the front), automatic
-                 retries of its current stage, then the status of each action
+                 retries of its current stage, the stage condition it is at (`CONDITION_CODES`),
+                 then the status of each action
     n            how many executions have started
     latest       S slots: 1 + the stage's latest execution (0: none)
     disabled     S slots: 1 when the stage's inbound transition is disabled
@@ -42,9 +43,12 @@ from spec.operations import (
     ActionsAbandoned,
     ActionSucceeded,
     ApprovalTimedOut,
+    ConditionFailed,
+    ConditionSucceeded,
     DisableStageTransition,
     EnableStageTransition,
     Operation,
+    OverrideStageCondition,
     PutApprovalResult,
     RetryStageExecution,
     StartPipelineExecution,
@@ -54,9 +58,11 @@ from spec.rules import Model
 from spec.state import (
     ABANDON,
     ABANDONED,
+    BEFORE_ENTRY,
     FAILED,
     IN_PROGRESS,
     NOT_STARTED,
+    ON_SUCCESS,
     STOPPED,
     STOPPING,
     SUCCEEDED,
@@ -74,12 +80,16 @@ EXPIRED_CODE = len(ACTION_CODES)
 of its own because the spec's states tell a timed-out approval from a rejected one."""
 ACTION_CODE_COUNT = EXPIRED_CODE + 1
 STOP_CODES = (None, WAIT, ABANDON)
+CONDITION_CODES = (None, BEFORE_ENTRY, ON_SUCCESS)
+RESULT_CODES = {None: 0, "FAIL": 1, "SKIP": 2}
+"""A stage's entry and success conditions in the tables: none, result FAIL, result SKIP."""
 _STATUS = {s: i for i, s in enumerate(STATUS_CODES)}
 _ACTION = {s: i for i, s in enumerate(ACTION_CODES)}
 _STOP = {s: i for i, s in enumerate(STOP_CODES)}
+_CONDITION = {s: i for i, s in enumerate(CONDITION_CODES)}
 
 # Record slots
-R_STATUS, R_STAGE, R_WAIT, R_STOP, R_RETRIED, R_QPOS, R_AUTO, R_ACT = range(8)
+R_STATUS, R_STAGE, R_WAIT, R_STOP, R_RETRIED, R_QPOS, R_AUTO, R_COND, R_ACT = range(9)
 
 # Header slots of T
 (H_E, H_S, H_A, H_T, H_REC, H_EX0, H_N, H_LAT, H_DIS, H_REV, H_FLT, H_BUD, H_L,
@@ -89,14 +99,20 @@ R_STATUS, R_STAGE, R_WAIT, R_STOP, R_RETRIED, R_QPOS, R_AUTO, R_ACT = range(8)
  H_MAXS, H_NFIELDS, H_FIELDS) = range(43)
 H_ARETRY = 43
 """Per stage, its automatic retry on failure: 0 none, 1 FAILED_ACTIONS, 2 ALL_ACTIONS."""
+H_BENTRY = 44
+"""Per stage, its entry condition's result (`RESULT_CODES`)."""
+H_ONSUCC = 45
+"""Per stage, its success condition's result (`RESULT_CODES`)."""
 HEADER = 48
 
 # Operation kinds, in the order of spec.rules.OPERATION_RULES
 (OP_START, OP_STOP, OP_ABANDONED, OP_SUCCEEDED, OP_FAILED, OP_TIMED_OUT, OP_APPROVAL, OP_RETRY,
- OP_DISABLE, OP_ENABLE, OP_WORK_FINISHES) = range(11)
+ OP_DISABLE, OP_ENABLE, OP_WORK_FINISHES, OP_CONDITION_SUCCEEDED, OP_CONDITION_FAILED,
+ OP_OVERRIDE) = range(14)
 OP_KINDS = (StartPipelineExecution, StopPipelineExecution, ActionsAbandoned, ActionSucceeded,
             ActionFailed, ApprovalTimedOut, PutApprovalResult, RetryStageExecution,
-            DisableStageTransition, EnableStageTransition, AbandonedWorkFinishes)
+            DisableStageTransition, EnableStageTransition, AbandonedWorkFinishes,
+            ConditionSucceeded, ConditionFailed, OverrideStageCondition)
 
 # Rule variants the kernel knows, as flag bits (the built-in variants of spec.variants)
 VARIANT_FLAGS = {
@@ -117,6 +133,8 @@ VARIANT_FLAGS = {
     "waiting-enters-before-automatic-retry": 1 << 14,
     "manual-retry-rearms-automatic-retry": 1 << 15,
     "automatic-retry-twice": 1 << 16,
+    "entry-condition-does-not-lock": 1 << 17,
+    "skip-runs-stage": 1 << 18,
 }
 AUTOMATIC_RETRY_CODES = {None: 0, FAILED_ACTIONS: 1, ALL_ACTIONS: 2}
 
@@ -166,6 +184,10 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     # or up to 2 under the variant that retries twice.
     auto_width = (0 if not any(retry_modes) else
                   bits(3) if variant_flags & VARIANT_FLAGS["automatic-retry-twice"] else 1)
+    entry = [RESULT_CODES[stage.before_entry] for stage in model.pipeline.stages]
+    success = [RESULT_CODES[stage.on_success] for stage in model.pipeline.stages]
+    # The condition an execution is at: none where no stage declares one.
+    condition_width = bits(len(CONDITION_CODES)) if any(entry) or any(success) else 0
     widths = [0] * length
     for e in range(E):
         b = ex0 + e * rec
@@ -176,6 +198,7 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
         widths[b + R_RETRIED] = 1
         widths[b + R_QPOS] = bits(E + 1)
         widths[b + R_AUTO] = auto_width
+        widths[b + R_COND] = condition_width
         for a in range(A):
             widths[b + R_ACT + a] = bits(ACTION_CODE_COUNT)
     widths[n_off] = bits(E + 1)
@@ -223,7 +246,7 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
             goff.append(len(gmem))
             glen.append(len(group))
             gmem.extend(group)
-    max_successors = (1 + E * (2 + 1 + 3 * max(stage_len + [0]) + 2) + S
+    max_successors = (1 + E * (2 + 1 + 3 * max(stage_len + [0]) + 2 + 2 + 2) + S
                       + A * E * (retries + 1))
 
     tables: dict[int, list[int]] = {
@@ -231,6 +254,7 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
         H_GOFF: goff, H_GLEN: glen, H_GMEM: gmem,
         H_APPR: [int(x) for x in model.approval], H_WRITES: list(writes),
         H_ASTAGE: list(model.action_stage), H_ARETRY: retry_modes,
+        H_BENTRY: entry, H_ONSUCC: success,
         H_FWORD: fword, H_FSHIFT: fshift, H_FWIDTH: widths,
         # The fields that take bits, as (slot, word, shift, width) rows: what pack and unpack
         # walk, so that empty fields cost nothing.
@@ -281,6 +305,7 @@ def encode(tables: Tables, model: Model, state: State, budgets: tuple[int, int, 
         v[b + R_STOP] = _STOP[ex.stop]
         v[b + R_RETRIED] = int(ex.retried)
         v[b + R_AUTO] = ex.auto_retries
+        v[b + R_COND] = _CONDITION[ex.condition]
         for a, status in enumerate(ex.actions):
             v[b + R_ACT + a] = _ACTION[status]
         for a in ex.expired:
@@ -317,7 +342,7 @@ def decode(tables: Tables, model: Model, v: np.ndarray) -> tuple[State, tuple[in
         executions.append(Execution(
             STATUS_CODES[int(v[b + R_STATUS])], int(v[b + R_STAGE]), bool(v[b + R_WAIT]),
             STOP_CODES[int(v[b + R_STOP])], actions, bool(v[b + R_RETRIED]),
-            int(v[b + R_AUTO]), expired))
+            int(v[b + R_AUTO]), expired, CONDITION_CODES[int(v[b + R_COND])]))
         if v[b + R_QPOS] > 0:
             queues[int(v[b + R_STAGE])].append((int(v[b + R_QPOS]), e))
     in_flight: list[tuple[int, int]] = []
@@ -366,4 +391,10 @@ def decode_op(model: Model, code: int) -> Operation:
         return op(EnableStageTransition, x)
     if kind == OP_WORK_FINISHES:
         return op(AbandonedWorkFinishes, e, x)
+    if kind == OP_CONDITION_SUCCEEDED:
+        return op(ConditionSucceeded, e)
+    if kind == OP_CONDITION_FAILED:
+        return op(ConditionFailed, e)
+    if kind == OP_OVERRIDE:
+        return op(OverrideStageCondition, e, x, ON_SUCCESS if y else BEFORE_ENTRY)
     raise ValueError(f"unknown operation code {code}")
