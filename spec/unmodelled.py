@@ -85,10 +85,10 @@ _STAGE = (
     ("actions", "Actions", MODELLED, "the actions are the model"),
     ("onFailure", "OnFailure", MODELLED, "result RETRY is modelled and FAIL is the default; "
      "other results and conditions are warned about separately"),
-    ("beforeEntry", "BeforeEntry", UNMODELLED,
-     "stage entry conditions are not modelled: verdicts do not account for them"),
-    ("onSuccess", "OnSuccess", UNMODELLED,
-     "stage success conditions are not modelled: verdicts do not account for them"),
+    ("beforeEntry", "BeforeEntry", MODELLED, "entry conditions with result FAIL or SKIP; other "
+     "results are warned about separately"),
+    ("onSuccess", "OnSuccess", MODELLED, "success conditions with result FAIL; other results are "
+     "warned about separately"),
     ("blockers", "Blockers", UNMODELLED,
      "stage blockers are not modelled: verdicts do not account for them"),
 )
@@ -118,6 +118,18 @@ _ON_FAILURE = (
      "stage failure conditions are not modelled: verdicts do not account for them"),
 )
 
+_CONDITIONS = (
+    ("conditions", "Conditions", MODELLED, "the stage's one condition"),
+)
+
+_CONDITION = (
+    ("result", "Result", MODELLED, "what a condition that is not met does"),
+    # Decision: the model lets a condition's rules pass or fail at any moment, as it lets an
+    # action succeed or fail, so what the rules check (an alarm, a window, a variable) is
+    # covered whatever it is.
+    ("rules", "Rules", NO_EFFECT, "the model lets a condition's rules pass or fail at any moment"),
+)
+
 _ACTION_TYPE_ID = (
     ("category", "Category", MODELLED, "approvals"),
     ("provider", "Provider", MODELLED, "deploy targets"),
@@ -126,6 +138,23 @@ _ACTION_TYPE_ID = (
 )
 
 _MODELLED_RESULTS = ("RETRY", "FAIL")
+_CONDITION_RESULTS = {"beforeEntry": ("FAIL", "SKIP"), "onSuccess": ("FAIL",)}
+"""The results of a stage's conditions the model represents, by the condition's API field."""
+
+
+def _condition_warning(kind: str, result: object, place: str) -> str | None:
+    """Why the condition at `place` (of the stage's `kind` field) is not modelled, or None."""
+    if isinstance(result, str) and result in _CONDITION_RESULTS[kind]:
+        return None
+    which = "entry" if kind == "beforeEntry" else "success"
+    if result is None:
+        return f"a stage {which} condition without a result is not modelled: verdicts ignore it"
+    if result == "ROLLBACK" and kind == "onSuccess":
+        return (f"stage {which} condition result ROLLBACK is not modelled (stage rollback is "
+                "not): verdicts ignore this condition")
+    shown = result if isinstance(result, str) else "this value"
+    return (f"stage {which} condition result {shown} is not modelled (expected "
+            f"{' or '.join(_CONDITION_RESULTS[kind])}): verdicts ignore this condition")
 
 
 def _table(rows: tuple[tuple[str | None, str | None, str, str], ...],
@@ -153,6 +182,27 @@ def declaration_warnings(data: object, place: str = "",
         _check(stage, stage_place, _table(_STAGE, cloudformation), "StageDeclaration", found)
         if not isinstance(stage, dict):
             continue
+        for kind in ("beforeEntry", "onSuccess"):
+            key = keys.before_entry if kind == "beforeEntry" else keys.on_success
+            holder = stage.get(key)
+            if not isinstance(holder, dict):
+                continue
+            holder_place = _at(stage_place, key)
+            _check(holder, holder_place, _table(_CONDITIONS, cloudformation),
+                   "BeforeEntryConditions" if kind == "beforeEntry" else "SuccessConditions",
+                   found)
+            items = holder.get(keys.conditions)
+            for c, condition in enumerate(items if isinstance(items, list) else []):
+                if not isinstance(condition, dict):
+                    continue
+                condition_place = f"{_at(holder_place, keys.conditions)}[{c}]"
+                _check(condition, condition_place, _table(_CONDITION, cloudformation),
+                       "Condition", found)
+                why = _condition_warning(kind, condition.get(keys.result), condition_place)
+                if why is not None:
+                    found.append(FieldWarning(keys.result, _at(condition_place, keys.result)
+                                              if keys.result in condition else condition_place,
+                                              why))
         on_failure = stage.get(keys.on_failure)
         if isinstance(on_failure, dict):
             failure_place = _at(stage_place, keys.on_failure)
@@ -249,6 +299,10 @@ _TF_PIPELINE = {**_terraform_table(_PIPELINE),
 _TF_STAGE = _terraform_table(_STAGE)
 _TF_ACTION = _terraform_table(_ACTION, _ACTION_TYPE_ID, leave_out=("actionTypeId",))
 _TF_ON_FAILURE = _terraform_table(_ON_FAILURE)
+_TF_CONDITIONS = _terraform_table(_CONDITIONS)
+_TF_CONDITION = {"rule" if name == "rules" else name: row
+                 for name, row in _terraform_table(_CONDITION).items()}
+"""A condition block: its rules are repeated ``rule`` blocks."""
 
 
 def terraform_warnings(values: object, place: str = "",
@@ -274,6 +328,20 @@ def terraform_warnings(values: object, place: str = "",
     for i, stage in enumerate(_blocks(values.get("stage"))):
         stage_place = f"{_at(place, 'stage')}[{i}]"
         _check(stage, stage_place, _TF_STAGE, "a stage", found, True, lines("stage", i))
+        for kind, block in (("beforeEntry", "before_entry"), ("onSuccess", "on_success")):
+            for holder in _blocks(stage.get(block))[:1]:
+                holder_place = _at(stage_place, block)
+                _check(holder, holder_place, _TF_CONDITIONS, f"a {block} block", found, True,
+                       lines("stage", i, block, 0))
+                for c, condition in enumerate(_blocks(holder.get("condition"))):
+                    condition_place = f"{_at(holder_place, 'condition')}[{c}]"
+                    at = lines("stage", i, block, 0, "condition", c)
+                    _check(condition, condition_place, _TF_CONDITION, "a condition block", found,
+                           True, at)
+                    why = _condition_warning(kind, condition.get("result"), condition_place)
+                    if why is not None:
+                        found.append(FieldWarning("result", _at(condition_place, "result"), why,
+                                                  at("result")))
         for failure in _blocks(stage.get("on_failure"))[:1]:
             failure_place = _at(stage_place, "on_failure")
             at = lines("stage", i, "on_failure", 0)
@@ -299,6 +367,8 @@ def classification() -> dict[str, dict[str, tuple[str, str]]]:
     """Every shape's fields (API spelling) with their class and reason."""
     shapes: dict[str, Any] = {"PipelineDeclaration": _PIPELINE, "StageDeclaration": _STAGE,
                               "ActionDeclaration": _ACTION, "FailureConditions": _ON_FAILURE,
+                              "BeforeEntryConditions": _CONDITIONS,
+                              "SuccessConditions": _CONDITIONS, "Condition": _CONDITION,
                               "ActionTypeId": _ACTION_TYPE_ID}
     return {shape: {(row[0] or row[1]): (row[2], row[3]) for row in rows}
             for shape, rows in shapes.items()}

@@ -741,3 +741,14 @@ def test_any_replaced_part_of_a_template_gives_an_input_error_or_a_pipeline(
     for s, stage in enumerate(source.pipeline.stages):
         for a in range(len(stage.actions)):
             assert isinstance(source.locate(s, a), int)
+
+
+def test_cloudformation_stage_conditions_are_evaluated() -> None:
+    """A condition's Result from a parameter's default, a !FindInMap and an !If around a whole
+    OnSuccess: each is evaluated, so the conditions are modelled and nothing is warned about."""
+    from checker.formats import source_in
+
+    source = source_in(Path(__file__).parent / "data" / "formats" / "conditions.template.yaml")
+    assert [(st.name, st.before_entry, st.on_success) for st in source.pipeline.stages] == [
+        ("Source", None, None), ("Staging", "SKIP", None), ("Production", "FAIL", "FAIL")]
+    assert source.warnings == ()

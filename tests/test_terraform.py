@@ -750,9 +750,6 @@ def test_tf_field_warnings_name_terraform_places_and_lines() -> None:
     where = "aws_codepipeline.orders"
     found = [(w.place, w.message, line_of(GATED, w.line)) for w in source.warnings]
     assert found == [
-        (f"{where}.stage[2].before_entry",
-         "stage entry conditions are not modelled: verdicts do not account for them",
-         "before_entry {"),
         (f"{where}.stage[2].on_sucess",
          "not an argument or block of a stage, ignored; did you mean on_success?",
          "on_sucess {"),
@@ -765,13 +762,69 @@ def test_tf_field_warnings_name_terraform_places_and_lines() -> None:
         (f"{where}.stage[2].action[0].run_ordr",
          "not an argument or block of an action, ignored; did you mean run_order?",
          "run_ordr        = 1"),
-        # a dynamic block is a block of its kind all the same
-        (f"{where}.stage[3].on_success",
-         "stage success conditions are not modelled: verdicts do not account for them",
-         'dynamic "on_success" {'),
     ]
-    assert [w.field for w in source.warnings] == [
-        "before_entry", "on_sucess", "condition", "result", "run_ordr", "on_success"]
+    assert [w.field for w in source.warnings] == ["on_sucess", "condition", "result", "run_ordr"]
+
+
+def test_tf_stage_conditions_are_read() -> None:
+    """The deployment window before Staging is an entry condition with result FAIL; the dynamic
+    on_success block of Production is not expanded, and a note says the stage is read without
+    it."""
+    (source,) = sources_in_tf(GATED)
+    stages = source.pipeline.stages
+    assert [(st.name, st.before_entry, st.on_success) for st in stages] == [
+        ("Source", None, None), ("Test", None, None), ("Staging", "FAIL", None),
+        ("Production", None, None)]
+    (dynamic,) = [n for n in source.notes if "on_success" in n.place]
+    assert dynamic.place == "aws_codepipeline.orders.stage[3].dynamic.on_success[0]"
+    assert "read with no such condition" in dynamic.text
+
+
+def test_tf_stage_condition_results_follow_terraform(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+variable "gate" {
+  type    = string
+  default = "SKIP"
+}
+
+resource "aws_codepipeline" "p" {
+  name          = "p"
+  pipeline_type = "V2"
+  stage {
+    name = "Source"
+    action {
+      name     = "Checkout"
+      category = "Source"
+    }
+  }
+  stage {
+    name = "Deploy"
+    before_entry {
+      condition {
+        result = var.gate
+        rule {
+          name = "Wanted"
+        }
+      }
+    }
+    on_success {
+      condition {
+        result = "ROLLBACK"
+      }
+    }
+    action {
+      name     = "Release"
+      category = "Deploy"
+    }
+  }
+}
+""")
+    (source,) = sources_in_tf(path)
+    deploy = source.pipeline.stages[1]
+    assert (deploy.before_entry, deploy.on_success) == ("SKIP", None)
+    assert [w.place for w in source.warnings] == [
+        "aws_codepipeline.p.stage[1].on_success.condition[0].result"]
+    assert "ROLLBACK is not modelled" in source.warnings[0].message
 
 
 def test_tf_arguments_without_effect_are_silent(release: PipelineSource, tmp_path: Path) -> None:
@@ -827,7 +880,7 @@ def test_plan_field_warnings_with_lines() -> None:
     source = {"name": "Source", "action": [{**action, "category": "Source"}],
               "before_entry": [], "on_success": [], "on_failure": []}
     gated = {"name": "Build", "action": [{**action, "role_arn": "r", "retries": 2}],
-             "before_entry": [{"condition": [{"result": "FAIL", "rule": []}]}],
+             "before_entry": [{"condition": [{"result": "ROLLBACK", "rule": []}]}],
              "on_success": [], "on_failure": [{"result": "SKIP", "condition": [],
                                                "retry_configuration": []}]}
     values = {"name": "p", "arn": "arn", "id": "p", "pipeline_type": "V2",
@@ -845,9 +898,10 @@ def test_plan_field_warnings_with_lines() -> None:
     lines = text.splitlines()
     assert [(w.place, w.message, lines[w.line - 1].strip() if w.line else None)
             for w in plan.warnings] == [
-        ("aws_codepipeline.p.stage[1].before_entry",
-         "stage entry conditions are not modelled: verdicts do not account for them",
-         '"before_entry": ['),
+        ("aws_codepipeline.p.stage[1].before_entry.condition[0].result",
+         "stage entry condition result ROLLBACK is not modelled (expected FAIL or SKIP): "
+         "verdicts ignore this condition",
+         '"result": "ROLLBACK",'),
         ("aws_codepipeline.p.stage[1].on_failure.result",
          "stage failure result SKIP is not modelled: verdicts treat the failure as FAIL",
          '"result": "SKIP",'),

@@ -19,7 +19,7 @@ def _api() -> dict:
                 "name": "Test", "actionTypeId": {"category": "Build", "owner": "AWS",
                                                  "provider": "CodeBuild", "version": "1"},
                 "runorder": 1, "timeoutInMinutes": 30, "namespace": "T"}],
-             "beforeEntry": {"conditions": [{"result": "FAIL", "rules": []}]},
+             "blockers": [{"name": "Freeze", "type": "Schedule"}],
              "onFailure": {"result": "ROLLBACK", "conditions": []}},
         ]}, "metadata": {"pipelineArn": "arn"}}
 
@@ -27,8 +27,8 @@ def _api() -> dict:
 def test_api_declaration_gets_exactly_the_expected_warnings() -> None:
     warnings = declaration_warnings(_api())
     assert warnings == (
-        FieldWarning("beforeEntry", "pipeline.stages[1].beforeEntry",
-                     "stage entry conditions are not modelled: verdicts do not account for them"),
+        FieldWarning("blockers", "pipeline.stages[1].blockers",
+                     "stage blockers are not modelled: verdicts do not account for them"),
         FieldWarning("conditions", "pipeline.stages[1].onFailure.conditions",
                      "stage failure conditions are not modelled: verdicts do not account "
                      "for them"),
@@ -58,7 +58,7 @@ def test_cloudformation_spelling_and_did_you_mean() -> None:
 def test_only_no_effect_fields_give_no_warning() -> None:
     data = _api()
     build = data["pipeline"]["stages"][1]
-    del build["beforeEntry"], build["onFailure"], build["actions"][0]["runorder"]
+    del build["blockers"], build["onFailure"], build["actions"][0]["runorder"]
     assert declaration_warnings(data) == ()
 
 
@@ -72,7 +72,7 @@ def test_get_pipeline_reader_gives_warnings_with_lines(tmp_path) -> None:
     warnings = source_in(path).warnings
     text = path.read_text().splitlines()
     assert [(w.place, w.line) for w in warnings] == [
-        ("pipeline.stages[1].beforeEntry", _line(text, '"beforeEntry"')),
+        ("pipeline.stages[1].blockers", _line(text, '"blockers"')),
         ("pipeline.stages[1].onFailure.conditions", _line(text, '"conditions": []')),
         ("pipeline.stages[1].onFailure.result", _line(text, '"result": "ROLLBACK"')),
         ("pipeline.stages[1].actions[0].runorder", _line(text, '"runorder"')),
@@ -103,8 +103,8 @@ Resources:
               Configuration: {S3Bucket: !Ref Bucket, S3ObjectKey: src.zip}
               OutputArtifacts: [{Name: src}]
         - Name: Deploy
-          OnSuccess:
-            Conditions: [{Result: FAIL, Rules: []}]
+          Blockers:
+            - {Name: Freeze, Type: Schedule}
           Actions:
             - Name: Ecs
               ActionTypeId: {Category: Deploy, Owner: AWS, Provider: ECS, Version: "1"}
@@ -122,8 +122,8 @@ def test_cloudformation_reader_gives_warnings_with_template_places_and_lines(tmp
     lines = _TEMPLATE.splitlines()
     place = "Resources.Pipeline.Properties"
     assert [(w.place, w.line, w.message) for w in source_in(path).warnings] == [
-        (f"{place}.Stages[1].OnSuccess", _line(lines, "OnSuccess:"),
-         "stage success conditions are not modelled: verdicts do not account for them"),
+        (f"{place}.Stages[1].Blockers", _line(lines, "Blockers:"),
+         "stage blockers are not modelled: verdicts do not account for them"),
         (f"{place}.Stages[1].Actions[0].RunOrdr", _line(lines, "RunOrdr"),
          "not a field of ActionDeclaration, ignored; did you mean RunOrder?"),
     ]
@@ -134,8 +134,8 @@ def test_lint_prints_the_warnings_first_and_counts_them(tmp_path) -> None:
     path.write_text(_TEMPLATE)
     lines = _TEMPLATE.splitlines()
     warnings = [
-        f"{path}:{_line(lines, 'OnSuccess:')}: warning SL501: Resources.Pipeline.Properties."
-        "Stages[1].OnSuccess: stage success conditions are not modelled: verdicts do not account "
+        f"{path}:{_line(lines, 'Blockers:')}: warning SL501: Resources.Pipeline.Properties."
+        "Stages[1].Blockers: stage blockers are not modelled: verdicts do not account "
         "for them",
         f"{path}:{_line(lines, 'RunOrdr')}: warning SL501: Resources.Pipeline.Properties."
         "Stages[1].Actions[0].RunOrdr: not a field of ActionDeclaration, ignored; did you mean "
@@ -162,7 +162,7 @@ def test_lint_lists_the_warnings_in_json(tmp_path) -> None:
     lines = _TEMPLATE.splitlines()
     doc = json.loads(_cli("lint", "--format", "json", str(path)).stdout)
     assert [(w["ruleId"], w["pipeline"], w["field"], w["line"]) for w in doc["warnings"]] == [
-        ("SL501", "Pipeline", "OnSuccess", _line(lines, "OnSuccess:")),
+        ("SL501", "Pipeline", "Blockers", _line(lines, "Blockers:")),
         ("SL501", "Pipeline", "RunOrdr", _line(lines, "RunOrdr"))]
     assert doc["result"] == "CLEAN"
     doc = json.loads(_cli("lint", "--format", "json", "--fail-on", "warning", str(path)).stdout)
@@ -206,7 +206,7 @@ def test_ignoring_the_warnings_for_another_pipeline_keeps_them(tmp_path) -> None
         {"name": "B", "actions": [{"name": "B", "actionTypeId": {"category": "Build"}}]}]}}))
     run = _cli("lint", str(path), str(other), "--stops", "0", "--format", "json",
                "--ignore", "SL501:other")
-    assert [w["field"] for w in json.loads(run.stdout)["warnings"]] == ["OnSuccess", "RunOrdr"]
+    assert [w["field"] for w in json.loads(run.stdout)["warnings"]] == ["Blockers", "RunOrdr"]
 
 
 def _valid_sarif(sarif: dict) -> list[dict]:
@@ -254,9 +254,9 @@ def test_sarif_has_a_result_for_each_warning(tmp_path) -> None:
              r["locations"][0]["physicalLocation"]["region"]["startLine"],
              r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
              r["message"]["text"]) for r in fields] == [
-        ("warning", str(path), _line(lines, "OnSuccess:"),
-         "Pipeline/Resources.Pipeline.Properties.Stages[1].OnSuccess",
-         "Resources.Pipeline.Properties.Stages[1].OnSuccess: stage success conditions are not "
+        ("warning", str(path), _line(lines, "Blockers:"),
+         "Pipeline/Resources.Pipeline.Properties.Stages[1].Blockers",
+         "Resources.Pipeline.Properties.Stages[1].Blockers: stage blockers are not "
          "modelled: verdicts do not account for them."),
         ("warning", str(path), _line(lines, "RunOrdr"),
          "Pipeline/Resources.Pipeline.Properties.Stages[1].Actions[0].RunOrdr",
@@ -278,9 +278,8 @@ def test_sarif_of_a_terraform_file_has_its_warnings_at_their_lines() -> None:
     at = [(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
            lines[r["locations"][0]["physicalLocation"]["region"]["startLine"] - 1].strip())
           for r in results if r["ruleId"] == "SL501"]
-    assert at == [(path, "before_entry {"), (path, "on_sucess {"), (path, "condition {"),
-                  (path, 'result = "ROLLBACK"'), (path, "run_ordr        = 1"),
-                  (path, 'dynamic "on_success" {')]
+    assert at == [(path, "on_sucess {"), (path, "condition {"),
+                  (path, 'result = "ROLLBACK"'), (path, "run_ordr        = 1")]
 
 
 class _Run:
@@ -307,14 +306,14 @@ def test_check_prints_and_reports_the_warnings(tmp_path) -> None:
     path.write_text(_TEMPLATE)
     bounds = ("--executions", "1", "--stops", "0", "--retries", "0", "--toggles", "0")
     run = _cli("check", str(path), *bounds)
-    line = _line(_TEMPLATE.splitlines(), "OnSuccess:")
-    assert (f"  warning: {path}:{line}: Resources.Pipeline.Properties.Stages[1].OnSuccess: stage "
-            "success conditions are not modelled: verdicts do not account for them"
+    line = _line(_TEMPLATE.splitlines(), "Blockers:")
+    assert (f"  warning: {path}:{line}: Resources.Pipeline.Properties.Stages[1].Blockers: stage "
+            "blockers are not modelled: verdicts do not account for them"
             in run.stdout.splitlines())
     run = _cli("check", str(path), *bounds, "--json")
     warnings = json.loads(run.stdout)["warnings"]
     assert [(w["field"], w["place"], w["line"]) for w in warnings] == [
-        ("OnSuccess", "Resources.Pipeline.Properties.Stages[1].OnSuccess", line),
+        ("Blockers", "Resources.Pipeline.Properties.Stages[1].Blockers", line),
         ("RunOrdr", "Resources.Pipeline.Properties.Stages[1].Actions[0].RunOrdr",
          _line(_TEMPLATE.splitlines(), "RunOrdr"))]
     assert all(w["file"] == str(path) for w in warnings)
@@ -375,14 +374,14 @@ def test_simulate_warns_about_the_declaration_file_a_scenario_names(tmp_path) ->
     scenario = tmp_path / "scenario.yaml"
     scenario.write_text("pipeline: pipeline.yaml\nsteps:\n  - start: e1\n")
     run = _cli("simulate", str(scenario))
-    line = _line(_TEMPLATE.splitlines(), "OnSuccess:")
+    line = _line(_TEMPLATE.splitlines(), "Blockers:")
     assert run.stdout.splitlines()[0] == (
-        f"warning: {template}:{line}: Resources.Pipeline.Properties.Stages[1].OnSuccess: stage "
-        "success conditions are not modelled: verdicts do not account for them")
+        f"warning: {template}:{line}: Resources.Pipeline.Properties.Stages[1].Blockers: stage "
+        "blockers are not modelled: verdicts do not account for them")
     run = _cli("simulate", str(scenario), "--json")
     warnings = json.loads(run.stdout)["warnings"]
     assert [(w["file"], w["field"]) for w in warnings] == [
-        (str(template), "OnSuccess"), (str(template), "RunOrdr")]
+        (str(template), "Blockers"), (str(template), "RunOrdr")]
 
 
 def test_simulate_without_warnings_prints_none() -> None:
@@ -401,9 +400,9 @@ def test_check_of_a_model_file_warns_about_the_declaration_it_names(tmp_path) ->
     model.write_text('pipeline = "pipeline.yaml"\n[bounds]\nexecutions = 1\nstops = 0\n'
                      'retries = 0\ntoggles = 0\n')
     run = _cli("check", str(model))
-    line = _line(_TEMPLATE.splitlines(), "OnSuccess:")
-    assert (f"  warning: {template}:{line}: Resources.Pipeline.Properties.Stages[1].OnSuccess: "
-            "stage success conditions are not modelled: verdicts do not account for them"
+    line = _line(_TEMPLATE.splitlines(), "Blockers:")
+    assert (f"  warning: {template}:{line}: Resources.Pipeline.Properties.Stages[1].Blockers: "
+            "stage blockers are not modelled: verdicts do not account for them"
             in run.stdout.splitlines())
 
 
@@ -445,12 +444,12 @@ def test_diff_prints_and_reports_the_warnings(tmp_path) -> None:
     args = ("diff", str(path), "--rules", "documented", "--rules", "failure-keeps-lock",
             "--executions", "1", "--stops", "0", "--retries", "0", "--toggles", "0")
     run = _cli(*args)
-    line = _line(_TEMPLATE.splitlines(), "OnSuccess:")
-    assert (f"  warning: {path}:{line}: Resources.Pipeline.Properties.Stages[1].OnSuccess: stage "
-            "success conditions are not modelled: verdicts do not account for them"
+    line = _line(_TEMPLATE.splitlines(), "Blockers:")
+    assert (f"  warning: {path}:{line}: Resources.Pipeline.Properties.Stages[1].Blockers: stage "
+            "blockers are not modelled: verdicts do not account for them"
             in run.stdout.splitlines())
     warnings = json.loads(_cli(*args, "--json").stdout)["warnings"]
-    assert [w["field"] for w in warnings] == ["OnSuccess", "RunOrdr"]
+    assert [w["field"] for w in warnings] == ["Blockers", "RunOrdr"]
     assert json.loads(_cli("diff", "--rules", "documented", "--rules", "failure-keeps-lock",
                            "--executions", "1", "--stops", "0", "--retries", "0",
                            "--toggles", "0", "--json").stdout)["warnings"] == []
@@ -459,13 +458,13 @@ def test_diff_prints_and_reports_the_warnings(tmp_path) -> None:
 def test_diagram_of_a_declaration_names_its_warnings_on_stderr(tmp_path) -> None:
     path = tmp_path / "pipeline.yaml"
     path.write_text(_TEMPLATE)
-    line = _line(_TEMPLATE.splitlines(), "OnSuccess:")
+    line = _line(_TEMPLATE.splitlines(), "Blockers:")
     for picture in (("pipeline",), ("graph", "--executions", "1")):
         run = _cli("diagram", picture[0], str(path), *picture[1:], "-o",
                    str(tmp_path / f"{picture[0]}.dot"))
         assert run.returncode == 0
-        assert (f"warning: {path}:{line}: Resources.Pipeline.Properties.Stages[1].OnSuccess: "
-                "stage success conditions are not modelled: verdicts do not account for them"
+        assert (f"warning: {path}:{line}: Resources.Pipeline.Properties.Stages[1].Blockers: "
+                "stage blockers are not modelled: verdicts do not account for them"
                 in run.stderr.splitlines())
 
 
@@ -476,9 +475,9 @@ def test_baseline_names_the_warnings_of_its_configurations_declarations(tmp_path
                        '[config.bounds]\nexecutions = 1\nstops = 0\nretries = 0\ntoggles = 0\n'
                        '[[config]]\nname = "reference"\n[config.bounds]\nexecutions = 1\n'
                        'stops = 0\n')
-    line = _line(_TEMPLATE.splitlines(), "OnSuccess:")
+    line = _line(_TEMPLATE.splitlines(), "Blockers:")
     expected = (f"warning: web: {tmp_path / 'pipeline.yaml'}:{line}: "
-                "Resources.Pipeline.Properties.Stages[1].OnSuccess: stage success conditions are "
+                "Resources.Pipeline.Properties.Stages[1].Blockers: stage blockers are "
                 "not modelled: verdicts do not account for them")
     baseline = tmp_path / "configs.baseline.json"
     for action in ("write", "check"):
@@ -497,9 +496,9 @@ def test_the_python_api_warns_about_and_lists_the_fields(tmp_path) -> None:
     small = {"executions": 1, "stops": 0, "retries": 0, "toggles": 0}
     with pytest.warns(UnmodelledFieldWarning) as caught:
         outcome = check(path, **small)
-    line = _line(_TEMPLATE.splitlines(), "OnSuccess:")
-    expected = (f"{path}:{line}: Resources.Pipeline.Properties.Stages[1].OnSuccess: stage "
-                "success conditions are not modelled: verdicts do not account for them")
+    line = _line(_TEMPLATE.splitlines(), "Blockers:")
+    expected = (f"{path}:{line}: Resources.Pipeline.Properties.Stages[1].Blockers: stage "
+                "blockers are not modelled: verdicts do not account for them")
     assert expected in [str(w.message) for w in caught]
     assert expected in outcome.warnings and len(outcome.warnings) == 2
     assert f"  warning: {expected}" in str(outcome).splitlines()
@@ -508,5 +507,5 @@ def test_the_python_api_warns_about_and_lists_the_fields(tmp_path) -> None:
         given = check(document, **small)
     assert [w.split(": ")[:2] for w in given.warnings] == [
         ["declaration given as a dict", f"pipeline.stages[1].{place}"]
-        for place in ("beforeEntry", "onFailure.conditions", "onFailure.result",
+        for place in ("blockers", "onFailure.conditions", "onFailure.result",
                       "actions[0].runorder")]

@@ -45,10 +45,14 @@ Disabled inbound transitions cannot be declared in the Terraform resource: `disa
 
 **Fields the model does not account for** (`warnings`): the arguments and blocks of both inputs
 are classified by `spec.unmodelled.terraform_warnings`, with the API's tables in Terraform's
-spelling: a ``before_entry`` or ``on_success`` block, an ``on_failure`` ``condition`` or a result
-other than RETRY and FAIL, and an argument or block the resource does not have (with the closest
-name).  A ``dynamic`` block counts as a block of its kind (except stages and actions, which are
-not read); the line is that of the argument or of the (first) block.
+spelling: a ``before_entry`` or ``on_success`` condition whose result the model does not
+represent (ROLLBACK, or none), an ``on_failure`` ``condition`` or a result other than RETRY and
+FAIL, and an argument or block the resource does not have (with the closest name).  Stage
+conditions (``before_entry { condition { result = "SKIP" ... } }``, ``on_success``) are read
+into the declaration; a result known only after apply is read as no condition, and a dynamic
+block as none, each with a `Note`.  A ``dynamic`` block counts as a block of its kind (except
+stages and actions, which are not read); the line is that of the argument or of the (first)
+block.
 """
 
 from __future__ import annotations
@@ -119,6 +123,22 @@ class _Block:
     """A stage's on_failure block."""
     notes: list[Note] = field(default_factory=list)
     """Notes on a stage's other blocks that are not read (a dynamic "on_failure" block)."""
+    conditions: dict[str, _StageCondition] = field(default_factory=dict)
+    """A stage's before_entry and on_success blocks, by the API's field (beforeEntry,
+    onSuccess)."""
+
+
+@dataclass
+class _StageCondition:
+    """A stage's ``before_entry`` or ``on_success`` block: the result of each of its condition
+    blocks (None: the block sets none)."""
+
+    line: int | None
+    results: list[_Got | None] = field(default_factory=list)
+
+
+STAGE_CONDITION_BLOCKS = {"before_entry": "beforeEntry", "on_success": "onSuccess"}
+"""Terraform's stage condition blocks, and the API fields they are."""
 
 
 @dataclass
@@ -198,6 +218,10 @@ def _build(file: str, res: _Resource) -> PipelineSource:
                                   note) for a in stage.actions]
         if stage.on_failure is not None:
             out["onFailure"] = _on_failure(stage.on_failure, f"{place}.on_failure", note)
+        for block_name, api_name in STAGE_CONDITION_BLOCKS.items():
+            if api_name in stage.conditions:
+                out[api_name] = _stage_condition(stage.conditions[api_name],
+                                                 f"{place}.{block_name}", note)
         stages.append(out)
         kept.append(stage)
     api["stages"] = stages
@@ -305,6 +329,24 @@ def _on_failure(block: _OnFailure, place: str,
     if block.conditions:
         out["conditions"] = [{}] * block.conditions
     return out
+
+
+def _stage_condition(block: _StageCondition, place: str,
+                     note: Callable[[str, str, int | None], None]) -> dict[str, Any]:
+    """A stage's before_entry or on_success block in the API shape (``beforeEntry``,
+    ``onSuccess``).
+
+    Decision: a condition whose result is known only after apply is read as no condition, with
+    a note: whether it would fail or skip the stage is what the result says."""
+    conditions: list[dict[str, Any]] = []
+    for c, result in enumerate(block.results):
+        if result is not None and result.opaque is not None:
+            note(f"{place}.condition[{c}].result", f"{result.why}: the condition is read as "
+                 "none", result.line)
+            continue
+        conditions.append({} if result is None else
+                          {"result": _known(result, f"{place}.condition[{c}].result", note)})
+    return {"conditions": conditions}
 
 
 def _configuration(got: _Got, place: str,
@@ -715,6 +757,17 @@ def _plan_resource(found: _Found, lines: dict[tuple[str | int, ...], int],
             block.args["name"] = name
         block.on_failure = _plan_on_failure(stage, ("stage", i), got, lines, found.path, file,
                                             f"{where}.stage[{i}]")
+        for block_name, api_name in STAGE_CONDITION_BLOCKS.items():
+            holders = stage.get(block_name)
+            if not isinstance(holders, list) or not holders or not isinstance(holders[0], dict):
+                continue
+            here = ("stage", i, block_name, 0)
+            condition = _StageCondition(lines.get((*found.path, *here)))
+            items = holders[0].get("condition")
+            for c, item in enumerate(items if isinstance(items, list) else []):
+                condition.results.append(got(item, (*here, "condition", c), "result")
+                                         if isinstance(item, dict) else None)
+            block.conditions[api_name] = condition
         actions = stage.get("action")
         if not isinstance(actions, list):
             actions = []
@@ -1231,6 +1284,14 @@ class _Tf:
                                      f"on_failure block, there is another at line "
                                      f"{stage.on_failure.line}")
                 stage.on_failure = self.on_failure(child, f"{place}.on_failure")
+            elif len(labels) == 1 and labels[0] in STAGE_CONDITION_BLOCKS:
+                condition = _StageCondition(_line(child))
+                for inner in self.blocks(child.body):
+                    if self.labels(inner) == ["condition"]:
+                        attrs_of = self.attributes(inner.body, f"{place}.{labels[0]}.condition")
+                        condition.results.append(self.value(attrs_of["result"])
+                                                 if "result" in attrs_of else None)
+                stage.conditions[STAGE_CONDITION_BLOCKS[labels[0]]] = condition
             elif labels == ["action"]:
                 stage.actions.append(self.action(child, f"{place}.action[{n_action}]",
                                                  n_action))
@@ -1238,6 +1299,13 @@ class _Tf:
             elif labels == ["dynamic", "action"]:
                 stage.dynamic_actions.append(self.dynamic_note(
                     child, f"{place}.dynamic.action[{len(stage.dynamic_actions)}]", "action"))
+            elif len(labels) == 2 and labels[0] == "dynamic" \
+                    and labels[1] in STAGE_CONDITION_BLOCKS:
+                # Decision: read as no condition, as when the for_each is empty, with a note.
+                stage.notes.append(Note(
+                    f"{place}.dynamic.{labels[1]}[0]", f"is a dynamic \"{labels[1]}\" block: it "
+                    "is not expanded without evaluating Terraform, so the stage is read with no "
+                    "such condition", _line(child)))
             elif labels == ["dynamic", "on_failure"]:
                 # Decision: read as no on_failure block, as when the for_each is empty: the
                 # stage fails as by default, with a note.
