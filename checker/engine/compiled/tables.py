@@ -246,7 +246,10 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
             goff.append(len(gmem))
             glen.append(len(group))
             gmem.extend(group)
-    max_successors = (1 + E * (2 + 1 + 3 * max(stage_len + [0]) + 2 + 2 + 2) + S
+    # Per execution: two stops, an abandoning, three results per action of its stage, two
+    # retries, and where stages have conditions a condition's two results and two overrides.
+    condition_ops = 4 if condition_width else 0
+    max_successors = (1 + E * (2 + 1 + 3 * max(stage_len + [0]) + 2 + condition_ops) + S
                       + A * E * (retries + 1))
 
     tables: dict[int, list[int]] = {
