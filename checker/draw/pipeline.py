@@ -26,8 +26,8 @@ from checker.draw.style import (
 )
 from checker.scenario import Run, parse_scenario, run_scenario
 from spec.declaration import Pipeline
-from spec.rules import Model, holds_stage
-from spec.state import SUCCEEDED, Execution, State
+from spec.rules import Model, holds_stage, stage_status
+from spec.state import BEFORE_ENTRY, Execution, State
 
 
 def _status_cell(text: str, status: str | None, *, dashed: bool = False, note: str = "") -> str:
@@ -81,7 +81,7 @@ def _stage_card(m: Model, state: State | None, s: int, names: Sequence[str]) -> 
     for e in shown:
         assert state is not None
         ex = state.executions[e]
-        status = SUCCEEDED if s < ex.stage else ex.status
+        status = stage_status(m, ex, s) or ex.status
         here = ex.stage == s and not ex.waiting
         if here and m.policy.stage_lock and holds_stage(m, ex):
             role = "holds the stage"
@@ -89,6 +89,9 @@ def _stage_card(m: Model, state: State | None, s: int, names: Sequence[str]) -> 
             role = "latest execution"
         else:
             role = "in the stage"
+        if here and ex.condition is not None:
+            which = "entry" if ex.condition == BEFORE_ENTRY else "success"
+            role += f", at its {which} condition"
         rows.append("<TR>" + _status_cell(f"{execution_name(e, names)} {status}", status,
                                           note=role) + "</TR>")
         rows += _group_rows(m, s, ex, show_status=True)
