@@ -16,13 +16,12 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 
 from checker.annotations import instances
-from checker.coverage import Change
+from checker.coverage import Change, possible_changes
 from checker.engine import Bounds, Explored, explore
 from checker.errors import Terminated
 from checker.formats import pipeline_from_document
 from spec.declaration import Pipeline
 from spec.hazards import SEVERITIES, hazards_for
-from spec.lifecycles import COMPILED
 from spec.operations import Operation
 from spec.patterns import PropertySpec
 from spec.properties import Property, properties_for
@@ -305,9 +304,9 @@ def _found(p: Property, ex: Explored) -> Verdict:
 
 
 def never_taken(ex: Explored, m: Model) -> list[Change]:
-    """Chart transitions that no recorded step made (`Explored.chart_changes`)."""
-    wanted = {(name, s, t) for name, chart in COMPILED.items() for (s, t) in chart.pairs}
-    return sorted(wanted - ex.chart_changes())
+    """Chart transitions that no recorded step made (`Explored.chart_changes`), among those the
+    pipeline's declaration allows at all (`checker.coverage.possible_changes`)."""
+    return sorted(possible_changes(m) - ex.chart_changes())
 
 
 def overall(results: list[ModeResult], complete: bool = True) -> str:

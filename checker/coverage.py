@@ -8,6 +8,9 @@ oracle); the checker's report uses it to list the chart transitions a search nev
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from spec.declaration import Stage
 from spec.lifecycles import COMPILED
 from spec.rules import Model, stage_status
 from spec.state import IN_PROGRESS, STOPPING, Execution, State
@@ -77,6 +80,35 @@ def lifecycle_changes(m: Model, before: State, after: State) -> list[Change]:
             names = ("Enabled", "Disabled")
             out.append(("inbound-transition", names[was], names[now]))
     return out
+
+
+NEEDS_DECLARATION: dict[Change, tuple[str, Callable[[tuple[Stage, ...]], bool]]] = {
+    ("stage-execution", "InProgress", "Skipped"):
+        ("an entry condition with result SKIP",
+         lambda stages: any(st.before_entry == "SKIP" for st in stages)),
+    ("stage-execution", "InProgress", "Stopped"):
+        ("a stage condition (a stop while its rules run)",
+         lambda stages: any(st.before_entry or st.on_success for st in stages)),
+    ("stage-execution", "Failed", "Succeeded"):
+        ("a success condition (overridden after it failed the stage)",
+         lambda stages: any(st.on_success for st in stages)),
+    ("pipeline-execution", "Failed", "Succeeded"):
+        ("a success condition on the last stage (overridden after it failed the stage)",
+         lambda stages: bool(stages) and stages[-1].on_success is not None),
+}
+"""Chart transitions that only some declarations can make, with what they need of the
+pipeline's stages.  A pipeline without it cannot take them, so a search that never takes them
+has left nothing out."""
+
+
+def possible_changes(m: Model) -> set[Change]:
+    """Every chart transition that some run of `m`'s pipeline can make, as far as its
+    declaration tells (`NEEDS_DECLARATION`)."""
+    stages = m.pipeline.stages
+    return {(name, source, target) for name, chart in COMPILED.items()
+            for source, target in chart.pairs
+            if (need := NEEDS_DECLARATION.get((name, source, target))) is None
+            or need[1](stages)}
 
 
 def not_in_charts(changes: list[Change]) -> list[Change]:

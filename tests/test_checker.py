@@ -425,3 +425,16 @@ def test_the_main_job_explores_parallel_mode_with_three_executions_unless_told()
               "--no-failures", "--property", "finished-executions-never-change"])
     assert ("  bounds: 4 executions, 0 stops, 0 retries, 0 transition toggles, no failures "
             "(PARALLEL: 3 executions)") in out.getvalue().splitlines()
+
+
+def test_transitions_a_declaration_cannot_make_are_not_listed_as_never_taken():
+    """A pipeline without stage conditions cannot skip a stage or override a condition: the
+    report does not list those transitions as never taken; a pipeline with them does, when the
+    bounds leave them out."""
+    from checker.coverage import NEEDS_DECLARATION
+
+    plain = run(two_stages(), "SUPERSEDED", Bounds(executions=1))
+    assert not set(NEEDS_DECLARATION) & set(plain.never_taken)
+    gated = run(EXAMPLE_PIPELINES["gated"](), "SUPERSEDED",
+                Bounds(executions=1, stops=0, failures=False))
+    assert set(NEEDS_DECLARATION) <= set(gated.never_taken)
