@@ -32,16 +32,18 @@ from statemachine.transition import Transition as ChartTransition
 class PipelineExecutionLifecycle(StateMachine):
     """A pipeline execution: one run of a set of changes through the pipeline's stages.
 
-    Statuses are `PipelineExecutionStatus` values.  `Cancelled` ("The pipeline's definition was
-    updated before the pipeline execution could be completed." [SM PipelineExecution.status]) is
-    reserved for a pipeline update and is not modelled here.
+    Statuses are `PipelineExecutionStatus` values.
 
     Conditions:
 
     - ``has_in_progress_actions``: the execution has action executions in progress (an inbound
       execution waiting between stages has none);
     - ``completes_pipeline``: the stage being retried is the last stage and all its actions have
-      already succeeded, so the retry completes the execution at once.
+      already succeeded, so the retry completes the execution at once;
+    - ``is_inbound``: the execution waits in front of a stage (an inbound execution).
+
+    An update cancels an execution whose actions are running only once they complete; until then
+    it stays InProgress, so `pipeline_updated` is the moment the execution becomes Cancelled.
     """
 
     in_progress = State(value="InProgress", initial=True)
@@ -52,6 +54,7 @@ class PipelineExecutionLifecycle(StateMachine):
     # shadow the state as a class attribute; the state therefore has a longer id.
     superseded_state = State(name="Superseded", value="Superseded", final=True)
     failed = State(value="Failed")
+    cancelled = State(value="Cancelled", final=True)
 
     # "Succeeded: The pipeline execution was completed successfully." [SM PipelineExecution.status]
     last_stage_succeeded = in_progress.to(succeeded)
@@ -110,8 +113,21 @@ class PipelineExecutionLifecycle(StateMachine):
         | failed.to(in_progress, unless="completes_pipeline")
     )
 
+    # "When you update a pipeline, CodePipeline gracefully completes all the running actions and
+    # then fails the stages and pipeline executions where the running actions were completed."
+    # [UG:pipelines-edit]; "Cancelled: The pipeline's definition was updated before the pipeline
+    # execution could be completed." [SM PipelineExecution.status]  "An inbound execution status
+    # changes to Failed if the pipeline is edited." [UG:pipelines-view-cli]
+    pipeline_updated = (
+        in_progress.to(failed, cond="is_inbound")
+        | in_progress.to(cancelled, unless="is_inbound")
+    )
+
     def has_in_progress_actions(self, has_in_progress_actions: bool = False) -> bool:
         return has_in_progress_actions
+
+    def is_inbound(self, is_inbound: bool = False) -> bool:
+        return is_inbound
 
     def completes_pipeline(self, completes_pipeline: bool = False) -> bool:
         return completes_pipeline
@@ -122,7 +138,7 @@ class StageExecutionLifecycle(StateMachine):
 
     Statuses are `StageExecutionStatus` values.  A stage execution exists from the moment the
     pipeline execution enters the stage, so it starts `InProgress` (an entry condition's rules
-    run with the stage in progress).  `Cancelled` (pipeline update) is not modelled.
+    run with the stage in progress).
 
     Condition ``has_in_progress_actions``: the stage has action executions in progress (none
     while a stage condition's rules run).
@@ -137,6 +153,7 @@ class StageExecutionLifecycle(StateMachine):
     succeeded = State(value="Succeeded", final=True)
     failed = State(value="Failed")
     skipped = State(value="Skipped", final=True)
+    cancelled = State(value="Cancelled", final=True)
 
     # "All actions configured for a stage must be completed successfully before the stage is
     # considered complete." [seed]  With a success condition, once its rules are met too:
@@ -196,6 +213,11 @@ class StageExecutionLifecycle(StateMachine):
     # [UG:stage-retry]  The global model makes the failure and this retry in one step, so that
     # no other execution enters the stage in between (spec.rules.stage_fails).
     automatic_retry = failed.to(in_progress)
+
+    # "A status of cancelled means that the pipeline's definition was updated before the stage
+    # execution could be completed." [SM StageExecution.status]  "CodePipeline gracefully
+    # completes all the running actions and then fails the stages" [UG:pipelines-edit]
+    pipeline_updated = in_progress.to(cancelled)
 
     def all_actions_succeeded(self, all_actions_succeeded: bool = False) -> bool:
         return all_actions_succeeded

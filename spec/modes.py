@@ -35,9 +35,16 @@ class ModePolicy:
     """"Maximum number of concurrent pipeline executions per pipeline (QUEUED | PARALLEL mode)":
     50 [UG limits].  No limit is documented for SUPERSEDED."""
 
+    update_cancels: bool
+    """An UpdatePipeline cancels the executions in flight.  [UG:execution-modes], changing the
+    mode (or not) on an update: SUPERSEDED or QUEUED to any mode: "Active executions are
+    cancelled after in-progress actions complete. Pending executions are cancelled."
+    PARALLEL to PARALLEL: "All executions are allowed to run independently of pipeline
+    definition updates." """
 
-SUPERSEDED_MODE = ModePolicy("SUPERSEDED", True, True, True, None)
-QUEUED_MODE = ModePolicy("QUEUED", True, False, True, 50)
-PARALLEL_MODE = ModePolicy("PARALLEL", False, False, False, 50)
+
+SUPERSEDED_MODE = ModePolicy("SUPERSEDED", True, True, True, None, True)
+QUEUED_MODE = ModePolicy("QUEUED", True, False, True, 50, True)
+PARALLEL_MODE = ModePolicy("PARALLEL", False, False, False, 50, False)
 
 MODES = {m.name: m for m in (SUPERSEDED_MODE, QUEUED_MODE, PARALLEL_MODE)}

@@ -128,8 +128,15 @@ class OverrideStageCondition:
     condition_type: str
 
 
+@dataclass(frozen=True, slots=True)
+class UpdatePipeline:
+    """UpdatePipeline with the same structure: the pipeline's version goes up by one, and the
+    executions in flight are cancelled as an update cancels them (`spec.rules.update`)."""
+
+
 Operation = (
     StartPipelineExecution
+    | UpdatePipeline
     | StopPipelineExecution
     | RetryStageExecution
     | DisableStageTransition

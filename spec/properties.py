@@ -34,6 +34,7 @@ from spec.state import (
     ABANDON,
     ACTIVE,
     BEFORE_ENTRY,
+    CANCELLED,
     FAILED,
     IN_PROGRESS,
     STOPPED,
@@ -191,9 +192,19 @@ def _finished_never_change(m: Model, b: State, op: Operation, a: State) -> str |
     for e, old, new in _changed(b, a):
         if old is None or old == new:
             continue
-        if old.status in (SUPERSEDED, SUCCEEDED) or (old.status == STOPPED and old.waiting):
-            what = "stopped inbound" if old.status == STOPPED else old.status
+        if old.status in (SUPERSEDED, SUCCEEDED, CANCELLED) or (
+                old.status in (STOPPED, FAILED) and old.waiting):
+            what = f"{old.status.lower()} inbound" if old.waiting else old.status
             return f"{_name(e)} changed after it ended ({what})"
+    return None
+
+
+def _no_retry_across_update(m: Model, b: State, op: Operation, a: State) -> str | None:
+    if isinstance(op, RetryStageExecution):
+        ex = b.executions[op.execution]
+        if ex.version < b.version:
+            return (f"{_name(op.execution)}, started under pipelineVersion {ex.version + 1}, "
+                    f"was retried under pipelineVersion {b.version + 1}")
     return None
 
 
@@ -411,10 +422,18 @@ PROPERTIES: dict[str, Property] = {
             "stage.", ALL_MODES, step_check=_no_retry_superseded),
         Property(
             "finished-executions-never-change", "step",
-            "a Superseded, Succeeded or stopped inbound execution never changes again",
+            "a Superseded, Succeeded or Cancelled execution, or a stopped or failed inbound "
+            "one, never changes again",
             "The superseded execution does not continue. ... When an inbound execution has been "
             "stopped, and the transition is enabled, the stopped inbound execution does not "
-            "continue into the stage.", ALL_MODES, step_check=_finished_never_change),
+            "continue into the stage. ... When a pipeline is updated, you will need to re-run "
+            "your pipeline.", ALL_MODES, step_check=_finished_never_change),
+        Property(
+            "no-retry-across-update", "step",
+            "a stage is never retried in an execution that started under an older pipeline "
+            "structure version",
+            "The overall pipeline structure changed after the stage failed.", ALL_MODES,
+            step_check=_no_retry_across_update),
         Property(
             "queued-never-supersedes", "step",
             "in QUEUED mode no execution is superseded",

@@ -42,6 +42,7 @@ from spec.operations import (
     RetryStageExecution,
     StartPipelineExecution,
     StopPipelineExecution,
+    UpdatePipeline,
 )
 from spec.ruleset import RuleSet
 from spec.state import (
@@ -49,6 +50,7 @@ from spec.state import (
     ABANDONED,
     ACTIVE,
     BEFORE_ENTRY,
+    CANCELLED,
     FAILED,
     IN_PROGRESS,
     NOT_STARTED,
@@ -58,6 +60,7 @@ from spec.state import (
     STOPPING,
     SUCCEEDED,
     SUPERSEDED,
+    UPDATE,
     WAIT,
     Execution,
     State,
@@ -368,6 +371,7 @@ def leave_stage(m: Model, state: State, e: int, s: int) -> State:
 WAIT_FOR_ACTIONS = "wait"
 END_STOPPED = "stopped"
 END_FAILED = "failed"
+END_CANCELLED = "cancelled"
 CONTINUE = "continue"
 
 
@@ -376,23 +380,30 @@ def stage_outcome(m: Model, ex: Execution) -> str:
     """What an execution's stage does once one of its actions finished.
 
     WAIT_FOR_ACTIONS while an action is still in progress; then END_STOPPED for a stop and wait,
-    END_FAILED when an action failed, else CONTINUE (the next runOrder group, or the next
-    stage).  [OldUG:actions-retry] "If a stage completes with one or more failed actions, the
-    stage fails, and the pipeline execution does not transition to the next stage in the
-    pipeline."  [Seed] "The revision does not transition to the next action in the stage or the
-    next stage".  [Seed, stop and wait] "the selected execution continues until in-progress
-    actions are completed ... Subsequent actions do not start."
+    END_CANCELLED for an execution a pipeline update cancels (`update`), END_FAILED when an
+    action failed, else CONTINUE (the next runOrder group, or the next stage).
+    [OldUG:actions-retry] "If a stage completes with one or more failed actions, the stage fails,
+    and the pipeline execution does not transition to the next stage in the pipeline."  [Seed]
+    "The revision does not transition to the next action in the stage or the next stage".
+    [Seed, stop and wait] "the selected execution continues until in-progress actions are
+    completed ... Subsequent actions do not start."
     A stop and wait whose in-progress action fails ends Stopped, not Failed: [UG:pipelines-stop]
     "AWS CodePipeline waits to stop the execution until all in-progress actions are completed
     (that is, the actions have a Succeeded or Failed status) ... Then the execution is in a
     Stopped state."  [API] StopPipelineExecution "After all in-progress actions are completed or
     abandoned, the pipeline execution is in a Stopped state."
+    An update cancels the execution whether its last actions succeeded or failed:
+    [UG:pipelines-edit] "CodePipeline gracefully completes all the running actions and then
+    fails the stages and pipeline executions where the running actions were completed."  So a
+    failed action does not retry the stage automatically either.
     """
     statuses = [ex.actions[a] for a in m.stage_actions[ex.stage]]
     if IN_PROGRESS in statuses:
         return WAIT_FOR_ACTIONS
     if ex.status == STOPPING:
         return END_STOPPED
+    if ex.stop == UPDATE:
+        return END_CANCELLED
     if FAILED in statuses:
         return END_FAILED
     return CONTINUE
@@ -423,6 +434,8 @@ def progress_in_stage(m: Model, state: State, e: int) -> State:
         return state
     if outcome == END_STOPPED:
         return _put(state, e, ex.but(status=STOPPED))
+    if outcome == END_CANCELLED:
+        return _put(state, e, ex.but(status=CANCELLED))
     if outcome == END_FAILED:
         return r.stage_fails(m, state, e)
     for group in m.groups[ex.stage]:
@@ -560,7 +573,8 @@ def start(m: Model, state: State, op: StartPipelineExecution) -> State:
     like any other arrival: it may wait there, and in SUPERSEDED mode supersede a waiting one
     ([Seed, QUEUED] "while the Source stage processes execution 5, the executions for 6 and 7 form
     Queue #1 and wait at the stage entry point")."""
-    ex = Execution(IN_PROGRESS, 0, True, None, (NOT_STARTED,) * len(m.action_names), False)
+    ex = Execution(IN_PROGRESS, 0, True, None, (NOT_STARTED,) * len(m.action_names), False,
+                   version=state.version)
     e = len(state.executions)
     state = state.but(executions=state.executions + (ex,))
     return m.rules.arrive(m, state, e, 0)
@@ -574,9 +588,13 @@ def stop_refusal(m: Model, state: State, op: StopPipelineExecution) -> str | Non
     this option on an execution that is already in a Stopping state."  [API]
     DuplicatedStopRequestException: "If you already chose to stop and abandon, you cannot make
     that request again."
+    Decision: an execution that a pipeline update is cancelling (`update`) cannot be stopped
+    (PipelineExecutionNotStoppableException, "it might no longer be in progress"): the update
+    already ends it once its in-progress actions complete, as a stop and wait would, and the
+    documentation gives no way to turn that into a stop.
     """
     ex = state.executions[op.execution]
-    if ex.status not in ACTIVE:
+    if ex.status not in ACTIVE or ex.stop == UPDATE:
         return "PipelineExecutionNotStoppableException"
     if ex.status == STOPPING and (not op.abandon or ex.stop == ABANDON):
         return "DuplicatedStopRequestException"
@@ -619,8 +637,8 @@ def stop(m: Model, state: State, op: StopPipelineExecution) -> State:
     one another and the state does not record whether a newer execution entered the stage before
     or after the stop; the same rule applies, so there a newer execution that entered the stage
     earlier also ends the listing.  "Failed": [UG:pipelines-view-cli] "An inbound execution
-    status changes to Failed if the pipeline is edited."  Pipeline updates are not modelled, so
-    in the model no inbound execution is Failed.
+    status changes to Failed if the pipeline is edited." (`update`); such an execution is
+    listed the same way.
     """
     e = op.execution
     ex = state.executions[e]
@@ -759,6 +777,13 @@ def retry_refusal(m: Model, state: State, op: RetryStageExecution) -> str | None
     Stopped execution that is retried is in progress again, so with 50 executions in progress
     the retry is refused (`start_refusal`'s limit).  An execution still in progress (a retry of
     failed actions while others run) adds nothing to the count.
+    [UG:stage-retry] a stage is not retryable when "The overall pipeline structure changed after
+    the stage failed."  [API] StageNotRetryableException: "The pipeline structure or stage state
+    might have changed while actions awaited retry".  So an execution that started under an
+    older structure version (`Execution.version`) is not retried.
+    Decision: this holds in PARALLEL mode too, where an update leaves the executions running:
+    the state does not tell whether the stage failed before or after the update, and a retry
+    would run the stage of a structure the pipeline no longer has.
     """
     e, s = op.execution, op.stage
     ex = state.executions[e]
@@ -766,6 +791,8 @@ def retry_refusal(m: Model, state: State, op: RetryStageExecution) -> str | None
         return "StageNotRetryableException"
     if not _is_in_stage(ex, s):
         return "StageNotRetryableException"
+    if ex.version != state.version:
+        return "StageNotRetryableException"  # the structure changed since it started
     if m.policy.has_pipeline_state and state.latest[s] != e:
         return "NotLatestPipelineExecutionException"
     statuses = [ex.actions[a] for a in m.stage_actions[s]]
@@ -889,6 +916,9 @@ def override_refusal(m: Model, state: State, op: OverrideStageCondition) -> str 
     retry, it is refused for an execution that is no longer the stage's latest
     (NotLatestPipelineExecutionException), and overriding a failed stage puts the execution in
     progress again, so it counts toward the 50 concurrent executions of QUEUED and PARALLEL.
+    Decision: as with a retry, a condition of an execution that started under an older structure
+    version is not overridden (ConditionNotOverridableException): the stage it would let
+    proceed is one of a structure the pipeline no longer has.
     """
     e, s = op.execution, op.stage
     ex = state.executions[e]
@@ -897,6 +927,8 @@ def override_refusal(m: Model, state: State, op: OverrideStageCondition) -> str 
     if result is None or result == "SKIP":
         return "ConditionNotOverridableException"
     if not _is_in_stage(ex, s) or ex.condition != op.condition_type:
+        return "ConditionNotOverridableException"
+    if ex.version != state.version:
         return "ConditionNotOverridableException"
     if m.policy.has_pipeline_state and state.latest[s] != e:
         return "NotLatestPipelineExecutionException"
@@ -920,6 +952,64 @@ def override(m: Model, state: State, op: OverrideStageCondition) -> State:
         return _put(state, e, _begin_actions(m, ex.but(condition=None), ex.stage))
     state = _put(state, e, ex.but(status=IN_PROGRESS, condition=None))
     return m.rules.leave_stage(m, state, e, ex.stage)
+
+
+# --------------------------------------------------------------------------------------------
+# Pipeline updates
+
+
+@rule
+def update_refusal(m: Model, state: State, op: UpdatePipeline) -> str | None:
+    """An update of the pipeline with a valid structure is accepted at any time: [API]
+    UpdatePipeline's errors (ValidationException, InvalidStructureException, ...) are all about
+    the structure given, and none about the executions running."""
+    return None
+
+
+@rule
+def update(m: Model, state: State, op: UpdatePipeline) -> State:
+    """UpdatePipeline: the pipeline's version goes up by one; in SUPERSEDED and QUEUED mode the
+    executions in flight are cancelled.
+
+    [API] UpdatePipeline: "Updating the pipeline increases the version number of the pipeline by
+    1."  [UG:pipelines-edit] "When you update a pipeline, CodePipeline gracefully completes all
+    the running actions and then fails the stages and pipeline executions where the running
+    actions were completed."  [API] PipelineExecutionStatus and StageExecutionStatus Cancelled:
+    "The pipeline's definition was updated before the pipeline execution could be completed."
+    [UG:execution-modes] SUPERSEDED or QUEUED to any mode: "Active executions are cancelled after
+    in-progress actions complete. Pending executions are cancelled."; PARALLEL to PARALLEL: "All
+    executions are allowed to run independently of pipeline definition updates."
+    (`ModePolicy.update_cancels`).  So an execution in progress in a stage whose actions are
+    running is marked (stop kind UPDATE): it starts no further action and is Cancelled once they
+    complete (`stage_outcome`), holding its stage until then; one with no action running (a
+    stage condition's rules being run) is Cancelled at once.  [UG:pipelines-view-cli] "An
+    inbound execution status changes to Failed if the pipeline is edited.": an execution waiting
+    in front of a stage leaves the queue Failed, and stays listed in `inboundExecutions` as a
+    stopped one does (`stop`).  The executions that start after the update run under its
+    version ([UG:pipelines-edit] "When a pipeline is updated, you will need to re-run your
+    pipeline.").
+    Decision: an execution that is Stopping when the update is made goes on stopping and ends
+    Stopped: the stop already ends it, and no sentence says that an update changes a stop.
+    Decision: an update keeps the pipeline's stages and actions.  What it does to the executions
+    in flight does not depend on what changed, and the executions that start after it run the
+    stages the model has.
+    """
+    state = state.but(version=state.version + 1)
+    if not m.policy.update_cancels:
+        return state
+    executions = list(state.executions)
+    inbound = state.inbound
+    for e, ex in enumerate(executions):
+        if ex.status != IN_PROGRESS:
+            continue
+        if ex.waiting:
+            inbound = _set(inbound, ex.stage, tuple(x for x in inbound[ex.stage] if x != e))
+            executions[e] = ex.but(status=FAILED)
+        elif _in_progress(m, ex, ex.stage):
+            executions[e] = ex.but(stop=UPDATE)
+        else:
+            executions[e] = ex.but(status=CANCELLED)
+    return state.but(executions=tuple(executions), inbound=inbound)
 
 
 @rule
@@ -1016,6 +1106,7 @@ OPERATION_RULES: dict[type, tuple[str, str]] = {
     ConditionSucceeded: ("condition_refusal", "condition_succeeded"),
     ConditionFailed: ("condition_refusal", "condition_failed"),
     OverrideStageCondition: ("override_refusal", "override"),
+    UpdatePipeline: ("update_refusal", "update"),
 }
 """For each operation, the rule that may refuse it and the rule that applies it."""
 
@@ -1047,20 +1138,25 @@ def successors(
     disables: bool = True,
     failures: bool = True,
     enables: bool = True,
+    updates: bool = False,
 ) -> list[tuple[Operation, State]]:
     """Every operation the service accepts in `state` and the state it leads to, in a fixed order:
-    start, then per execution its stops, retries and actions' results, then transitions.
+    start, an update, then per execution its stops, retries and actions' results, then
+    transitions.
 
     The flags leave out kinds of operation, for an explorer that bounds how many of each the user
     makes (`failures` false: actions always succeed and approvals are always approved; `enables`
     false: a transition disabled from the start stays disabled; a stage condition's rules then
-    always pass).  Overrides of stage conditions need no bound: each one moves its execution on.
+    always pass; `updates` true: the pipeline may be updated).  Overrides of stage conditions
+    need no bound: each one moves its execution on.
     Retries are offered only for the stage where the execution is: for any other stage the
     service refuses them (a test checks that).  Operations that change nothing (enabling a
     transition that is enabled) are left out.
     """
     op = m.operation
     ops: list[Operation] = [op(StartPipelineExecution)] if starts else []
+    if updates:
+        ops.append(op(UpdatePipeline))
     for e, ex in enumerate(state.executions):
         active = ex.status in ACTIVE
         if stops and active:

@@ -9,34 +9,37 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-# PipelineExecutionStatus [API], without Cancelled (a pipeline update, not modelled).
+# PipelineExecutionStatus [API].  Cancelled: "The pipeline's definition was updated before the
+# pipeline execution could be completed." (UpdatePipeline).
 IN_PROGRESS = "InProgress"
 STOPPING = "Stopping"
 STOPPED = "Stopped"
 SUCCEEDED = "Succeeded"
 SUPERSEDED = "Superseded"
 FAILED = "Failed"
-PIPELINE_STATUSES = (IN_PROGRESS, STOPPING, STOPPED, SUCCEEDED, SUPERSEDED, FAILED)
+CANCELLED = "Cancelled"
+PIPELINE_STATUSES = (IN_PROGRESS, STOPPING, STOPPED, SUCCEEDED, SUPERSEDED, FAILED, CANCELLED)
 
 # ActionExecutionStatus [API]; an action that has not run has no status (None, printed null).
 ABANDONED = "Abandoned"
 NOT_STARTED = None
 ACTION_STATUSES = (NOT_STARTED, IN_PROGRESS, ABANDONED, SUCCEEDED, FAILED)
 
-# StageExecutionStatus [API], without Cancelled (a pipeline update, not modelled).  Skipped: an
-# entry condition with a Skip result failed, and the execution went on without running the
-# stage's actions.
+# StageExecutionStatus [API].  Skipped: an entry condition with a Skip result failed, and the
+# execution went on without running the stage's actions.  Cancelled: a pipeline update ended it.
 SKIPPED = "Skipped"
-STAGE_STATUSES = (IN_PROGRESS, STOPPING, STOPPED, SUCCEEDED, FAILED, SKIPPED)
+STAGE_STATUSES = (IN_PROGRESS, STOPPING, STOPPED, SUCCEEDED, FAILED, SKIPPED, CANCELLED)
 
 # ConditionType [API]: the stage conditions an execution can be at in a stage.
 BEFORE_ENTRY = "BEFORE_ENTRY"
 ON_SUCCESS = "ON_SUCCESS"
 CONDITION_TYPES = (BEFORE_ENTRY, ON_SUCCESS)
 
-# How an execution was asked to stop (StopPipelineExecution's `abandon` flag).
+# How an execution was asked to stop: StopPipelineExecution's `abandon` flag, or an
+# UpdatePipeline that cancels it once its in-progress actions complete.
 WAIT = "wait"
 ABANDON = "abandon"
+UPDATE = "update"
 
 _KEEP: Any = object()
 _new: Any = tuple.__new__
@@ -63,7 +66,9 @@ class Execution(NamedTuple):
     again clears it.  `condition` is the stage condition (BEFORE_ENTRY, ON_SUCCESS) the execution
     is at in the stage it is in: its rules being run (InProgress), stopped while they ran
     (Stopped), or failed with result FAIL (Failed); None once the condition passed or was
-    overridden, and in a stage without conditions.
+    overridden, and in a stage without conditions.  `version` is the pipeline structure version
+    it started under, counted from 0 (`pipelineVersion` - 1 in the API); a stop of kind UPDATE
+    marks an execution that an UpdatePipeline cancels once its in-progress actions complete.
     """
 
     status: str
@@ -75,11 +80,12 @@ class Execution(NamedTuple):
     auto_retries: int = 0
     expired: tuple[int, ...] = ()
     condition: str | None = None
+    version: int = 0
 
     def but(self, status: Any = _KEEP, stage: Any = _KEEP, waiting: Any = _KEEP,
             stop: Any = _KEEP, actions: Any = _KEEP, retried: Any = _KEEP,
             auto_retries: Any = _KEEP, expired: Any = _KEEP,
-            condition: Any = _KEEP) -> Execution:
+            condition: Any = _KEEP, version: Any = _KEEP) -> Execution:
         """A copy with the given fields changed (a faster `_replace`, used on the hot path)."""
         return _new(Execution, (
             self.status if status is _KEEP else status,
@@ -91,6 +97,7 @@ class Execution(NamedTuple):
             self.auto_retries if auto_retries is _KEEP else auto_retries,
             self.expired if expired is _KEEP else expired,
             self.condition if condition is _KEEP else condition,
+            self.version if version is _KEEP else version,
         ))
 
 
@@ -113,9 +120,13 @@ class State(NamedTuple):
     in_flight: tuple[tuple[int, int], ...] = ()
     """(action, execution) of each abandoned deployment whose provider is still working, in
     order; its revision lands on the action's target when it finishes."""
+    version: int = 0
+    """The pipeline structure version, counted from 0: how many times UpdatePipeline was made
+    (`pipelineVersion` - 1 in the API)."""
 
     def but(self, executions: Any = _KEEP, latest: Any = _KEEP, inbound: Any = _KEEP,
-            disabled: Any = _KEEP, revisions: Any = _KEEP, in_flight: Any = _KEEP) -> State:
+            disabled: Any = _KEEP, revisions: Any = _KEEP, in_flight: Any = _KEEP,
+            version: Any = _KEEP) -> State:
         """A copy with the given fields changed (a faster `_replace`)."""
         return _new(State, (
             self.executions if executions is _KEEP else executions,
@@ -124,6 +135,7 @@ class State(NamedTuple):
             self.disabled if disabled is _KEEP else disabled,
             self.revisions if revisions is _KEEP else revisions,
             self.in_flight if in_flight is _KEEP else in_flight,
+            self.version if version is _KEEP else version,
         ))
 
 
@@ -137,4 +149,5 @@ def initial_state(stage_count: int, targets: int = 0) -> State:
         disabled=(False,) * stage_count,
         revisions=(-1,) * targets,
         in_flight=(),
+        version=0,
     )

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spec import rules as documented
-from spec.rules import DOCUMENTED, RULES, Model, _in_progress, _put, _set
+from spec.rules import DOCUMENTED, RULES, Model, _in_progress, _is_in_stage, _put, _set
 from spec.ruleset import RuleSet
 from spec.state import (
     ABANDONED,
     ACTIVE,
     BEFORE_ENTRY,
+    CANCELLED,
     FAILED,
     IN_PROGRESS,
     STOPPED,
@@ -48,10 +49,39 @@ class Variant:
     example: str = "reference"
     """The built-in pipeline whose runs show the variant (`checker.check.EXAMPLE_PIPELINES`):
     "gated" for rules of stage conditions, which the reference pipeline does not use."""
+    updates: int = 0
+    """The pipeline updates a search needs to show the variant (`Bounds.updates`): 1 for rules
+    of pipeline updates, which change nothing in a pipeline that is never updated."""
 
 
 # --------------------------------------------------------------------------------------------
 # The replacement rules
+
+
+def _retry_refusal_accepts_cancelled(m: Model, state: State, op: Any) -> str | None:
+    """retry_refusal: an execution that a pipeline update cancelled may be retried in the stage
+    where it was cancelled, as a stopped one may."""
+    ex = state.executions[op.execution]
+    if ex.status == CANCELLED and _is_in_stage(ex, op.stage):
+        return None
+    return documented.retry_refusal(m, state, op)
+
+
+def _retry_refusal_ignores_version(m: Model, state: State, op: Any) -> str | None:
+    """retry_refusal: a stage may be retried whatever structure version its execution started
+    under."""
+    ex = state.executions[op.execution]
+    return documented.retry_refusal(m, state.but(version=ex.version), op)
+
+
+def _update_cancels_inbound(m: Model, state: State, op: Any) -> State:
+    """update: an execution waiting in front of a stage is Cancelled, not Failed."""
+    after = documented.update(m, state, op)
+    executions = tuple(
+        new.but(status=CANCELLED) if new.waiting and new.status == FAILED
+        and state.executions[e].status == IN_PROGRESS else new
+        for e, new in enumerate(after.executions))
+    return after.but(executions=executions)
 
 
 def _supersede_inside_stage(m: Model, state: State, e: int, s: int) -> State:
@@ -358,6 +388,34 @@ VARIANTS: dict[str, Variant] = {
             refuted_by=("skipped-stage-runs-nothing",),
             overrides={"skip_stage": _skip_runs_stage},
             example="gated",
+        ),
+        Variant(
+            "cancelled-can-retry",
+            "an execution that a pipeline update cancelled can be retried in the stage where it "
+            "was cancelled, as a stopped one can",
+            broken=True,
+            refuted_by=("finished-executions-never-change",),
+            modes=("SUPERSEDED", "QUEUED"),
+            overrides={"retry_refusal": _retry_refusal_accepts_cancelled},
+            updates=1,
+        ),
+        Variant(
+            "retry-after-update",
+            "a stage that failed before a pipeline update can still be retried after it",
+            broken=True,
+            refuted_by=("no-retry-across-update",),
+            overrides={"retry_refusal": _retry_refusal_ignores_version},
+            updates=1,
+        ),
+        Variant(
+            "update-cancels-inbound",
+            "a pipeline update cancels an execution waiting in front of a stage (Cancelled, "
+            "as \"Pending executions are cancelled\" reads) instead of failing it (Failed, as "
+            "\"An inbound execution status changes to Failed if the pipeline is edited\" reads)",
+            broken=False,
+            modes=("SUPERSEDED", "QUEUED"),
+            overrides={"update": _update_cancels_inbound},
+            updates=1,
         ),
     )
 }

@@ -45,8 +45,8 @@ STAGE_EXECUTION_STATUS = (
 ACTION_EXECUTION_STATUS = ("InProgress", "Abandoned", "Succeeded", "Failed")
 
 EXPECTED_VALUES = {
-    "pipeline-execution": set(PIPELINE_EXECUTION_STATUS) - {"Cancelled"},
-    "stage-execution": set(STAGE_EXECUTION_STATUS) - {"Cancelled"},
+    "pipeline-execution": set(PIPELINE_EXECUTION_STATUS),
+    "stage-execution": set(STAGE_EXECUTION_STATUS),
     "action-execution": set(ACTION_EXECUTION_STATUS) | {"NotStarted"},
     "approval": set(ACTION_EXECUTION_STATUS) | {"NotStarted"},
     "inbound-transition": {"Enabled", "Disabled"},
@@ -61,8 +61,8 @@ EXPECTED_INITIAL = {
 }
 
 EXPECTED_FINALS = {
-    "pipeline-execution": {"Succeeded", "Superseded"},
-    "stage-execution": {"Succeeded", "Skipped"},
+    "pipeline-execution": {"Succeeded", "Superseded", "Cancelled"},
+    "stage-execution": {"Succeeded", "Skipped", "Cancelled"},
     "action-execution": set(),
     "approval": set(),
     "inbound-transition": set(),
@@ -86,6 +86,7 @@ EXPECTED_PAIRS: dict[str, set[tuple[str, str]]] = {
         ("InProgress", "Succeeded"),
         ("InProgress", "Failed"),
         ("InProgress", "Superseded"),
+        ("InProgress", "Cancelled"),
         ("InProgress", "Stopping"),
         ("InProgress", "Stopped"),
         ("Stopping", "Stopping"),
@@ -99,6 +100,7 @@ EXPECTED_PAIRS: dict[str, set[tuple[str, str]]] = {
         ("InProgress", "Succeeded"),
         ("InProgress", "Failed"),
         ("InProgress", "Skipped"),
+        ("InProgress", "Cancelled"),
         ("InProgress", "Stopping"),
         ("InProgress", "Stopped"),
         ("Failed", "Succeeded"),
@@ -148,6 +150,8 @@ EXPECTED_TRANSITIONS: dict[str, set[Transition]] = {
         Transition("retry_stage", "Stopped", "InProgress", "not completes_pipeline"),
         Transition("override_condition", "Failed", "Succeeded", "completes_pipeline"),
         Transition("override_condition", "Failed", "InProgress", "not completes_pipeline"),
+        Transition("pipeline_updated", "InProgress", "Failed", "is_inbound"),
+        Transition("pipeline_updated", "InProgress", "Cancelled", "not is_inbound"),
     },
     "stage-execution": {
         Transition("actions_succeeded", "InProgress", "Succeeded", None),
@@ -166,6 +170,7 @@ EXPECTED_TRANSITIONS: dict[str, set[Transition]] = {
         Transition("retry_stage", "Stopped", "Succeeded", "all_actions_succeeded"),
         Transition("retry_stage", "Stopped", "InProgress", "not all_actions_succeeded"),
         Transition("automatic_retry", "Failed", "InProgress", None),
+        Transition("pipeline_updated", "InProgress", "Cancelled", None),
     },
     "action-execution": {
         Transition("start", "NotStarted", "InProgress", None),
@@ -265,9 +270,15 @@ def test_transitions(name: str) -> None:
     assert set(transitions) == EXPECTED_TRANSITIONS[name]
 
 
-def test_pipeline_execution_does_not_model_cancelled() -> None:
-    assert "Cancelled" not in COMPILED["pipeline-execution"].values
-    assert "Cancelled" in (PipelineExecutionLifecycle.__doc__ or "")
+def test_an_update_cancels_an_execution_and_fails_an_inbound_one() -> None:
+    assert replay("pipeline-execution", "InProgress", "pipeline_updated") == "Cancelled"
+    assert replay("pipeline-execution", "InProgress", "pipeline_updated",
+                  is_inbound=True) == "Failed"
+    assert replay("stage-execution", "InProgress", "pipeline_updated") == "Cancelled"
+    for name in ("pipeline-execution", "stage-execution"):
+        assert "Cancelled" in COMPILED[name].finals
+        with pytest.raises(ValueError, match="not allowed"):
+            replay(name, "Cancelled", "retry_stage")
 
 
 def test_approval_is_an_action_with_named_outcomes() -> None:
@@ -377,8 +388,8 @@ def test_replay_refuses_what_the_chart_does_not_allow(
 def test_replay_refuses_unknown_names() -> None:
     with pytest.raises(ValueError, match="unknown chart"):
         replay("pipeline", "InProgress", "stage_failed")
-    with pytest.raises(ValueError, match="unknown state 'Cancelled'"):
-        replay("pipeline-execution", "Cancelled", "retry_stage")
+    with pytest.raises(ValueError, match="unknown state 'Cancelling'"):
+        replay("pipeline-execution", "Cancelling", "retry_stage")
     with pytest.raises(ValueError, match=r"unknown conditions \['has_in_progres_actions'\]"):
         replay("pipeline-execution", "InProgress", "stop_and_wait", has_in_progres_actions=True)
 

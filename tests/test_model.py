@@ -38,6 +38,7 @@ from spec.operations import (
     RetryStageExecution,
     StartPipelineExecution,
     StopPipelineExecution,
+    UpdatePipeline,
 )
 from spec.properties import PROPERTIES
 from spec.rules import Model, apply, build_model, refusal, successors
@@ -48,7 +49,7 @@ WALK = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 
 def every_operation(m: Model, state: State) -> list[Operation]:
     """Every operation that names something that exists, accepted or not."""
-    ops: list[Operation] = [StartPipelineExecution()]
+    ops: list[Operation] = [StartPipelineExecution(), UpdatePipeline()]
     for e in range(len(state.executions)):
         ops += [
             StopPipelineExecution(e, False),
@@ -78,6 +79,10 @@ def every_operation(m: Model, state: State) -> list[Operation]:
     return ops
 
 
+UPDATES = 2
+"""How many times a walk may update the pipeline."""
+
+
 def walk(
     m: Model, choices: list[int], max_executions: int = 3
 ) -> list[tuple[State, Operation, State]]:
@@ -86,7 +91,7 @@ def walk(
     for choice in choices:
         options = [
             (op, after)
-            for op, after in successors(m, state)
+            for op, after in successors(m, state, updates=state.version < UPDATES)
             if not (
                 isinstance(op, StartPipelineExecution) and len(state.executions) >= max_executions
             )
@@ -150,7 +155,7 @@ def test_stopped_inbound_listing_follows_from_the_state(pipeline, choices):
         for s in range(m.stage_count):
             listed = inbound_executions(m, after, s)
             for e, ex in enumerate(after.executions):
-                if ex.stage == s and ex.waiting and ex.status == STOPPED:
+                if ex.stage == s and ex.waiting and ex.status in (STOPPED, FAILED):
                     assert (e in listed) == (after.latest[s] < e), (e, s, after)
             assert [e for e in listed if e in after.inbound[s]] == list(after.inbound[s])
 
@@ -176,7 +181,7 @@ def test_a_newer_execution_entering_before_an_older_one_is_found():
 def test_successors_are_exactly_the_accepted_operations(pipeline, choices):
     m = build_model(pipeline)
     for before, _, _ in walk(m, choices):
-        offered = {op for op, _ in successors(m, before)}
+        offered = {op for op, _ in successors(m, before, updates=True)}
         for op in every_operation(m, before):
             accepted = refusal(m, before, op) is None
             if accepted and op not in offered:
@@ -233,12 +238,16 @@ def chart_events(m: Model, before: State, op: Operation, after: State) -> list[t
             completes = new.status == "Succeeded"
             events.append(("pipeline-execution", old.status, "override_condition",
                            {"completes_pipeline": completes}, new.status))
+        elif isinstance(op, UpdatePipeline) and old.status != new.status:
+            events.append(("pipeline-execution", old.status, "pipeline_updated",
+                           {"is_inbound": old.waiting}, new.status))
         elif old.status != new.status:
             event = {
                 ("InProgress", "Succeeded"): "last_stage_succeeded",
                 ("InProgress", "Failed"): "stage_failed",
                 ("InProgress", "Superseded"): "superseded",
                 ("Stopping", "Stopped"): "in_progress_actions_finished",
+                ("InProgress", "Cancelled"): "pipeline_updated",
             }[(old.status, new.status)]
             events.append(("pipeline-execution", old.status, event, {}, new.status))
         automatic = automatically_retried(m, old, new)
