@@ -100,6 +100,7 @@ def test_every_variant_in_each_of_its_modes(variant, mode, world):
     m = build_model(pipeline, mode, rule_set([variant]), world=world)
     props = all_properties(m)
     for bounds in VARIANT_LADDER:
+        bounds = replace(bounds, updates=VARIANTS[variant].updates)
         a = explore(m, replace(bounds, max_states=VARIANT_STATES), props,
                     engine="interpreted")
         if a.complete:
@@ -120,6 +121,18 @@ def test_the_gated_pipeline(mode, world):
     overrides, stops and retries while they run."""
     m = build_model(EXAMPLE_PIPELINES["gated"](), mode, world=world)
     assert_agree(m, Bounds(executions=2, toggles=0, retries=1, stops=1))
+
+
+@pytest.mark.parametrize("world", [False, True], ids=["plain", "world"])
+@pytest.mark.parametrize("mode", list(MODES))
+def test_pipeline_updates(mode, world):
+    """UpdatePipeline twice: executions cancelled after their running actions, inbound ones
+    failed, retries refused across the update; the gated pipeline's conditions cancelled at
+    once."""
+    assert_agree(build_model(REFERENCE, mode, world=world),
+                 Bounds(executions=2, toggles=0, retries=1, stops=1, updates=2))
+    assert_agree(build_model(EXAMPLE_PIPELINES["gated"](), mode, world=world),
+                 Bounds(executions=2, toggles=0, retries=1, stops=0, updates=1))
 
 
 PROVIDERS = (("", ("StackName",)), ("", ("BucketName",)), ("S3", ("BucketName",)),
@@ -159,12 +172,12 @@ RANDOM_STATES = 3_000
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(declarations(), st.booleans(), st.integers(1, 2), st.integers(0, 1), st.integers(0, 1),
-       st.integers(0, 1), st.booleans())
+       st.integers(0, 1), st.booleans(), st.integers(0, 1))
 def test_random_declarations(declaration, world, executions, stops, retries, toggles,
-                             failures):
+                             failures, updates):
     pipeline, declared = declaration
     m = build_model(pipeline, world=derive_world(pipeline, declared) if world else False)
-    bounds = Bounds(executions, stops, retries, toggles, failures)
+    bounds = Bounds(executions, stops, retries, toggles, failures, updates=updates)
     props = all_properties(m)
     a = explore(m, replace(bounds, max_states=RANDOM_STATES), props,
                 engine="interpreted")

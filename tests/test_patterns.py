@@ -121,7 +121,7 @@ def test_every_pattern_is_both_proved_and_refuted() -> None:
      "Production), got 'Prod'"),
     ({"pattern": "never", "fact": {"stage": "Production", "status": "Superseded"}},
      "properties[0].fact.status", "expected a stage execution status (InProgress, Stopping, "
-     "Stopped, Succeeded, Failed, Skipped), got 'Superseded'"),
+     "Stopped, Succeeded, Failed, Skipped, Cancelled), got 'Superseded'"),
     ({"pattern": "at-most", "count": -1, "status": "Failed"}, "properties[0].count",
      "expected an integer from 0 to 255, got -1"),
 ])
@@ -243,3 +243,20 @@ def test_the_kernel_numbers_facts_as_the_patterns_do() -> None:
         assert getattr(checks, name) == getattr(patterns, name), name
     assert patterns.STAGE_FACT_STATUSES[checks.SKIPPED_FACT] == "Skipped"
     assert patterns.STAGE_FACT_STATUSES[checks.SUCC] == "Succeeded"
+    assert patterns.STAGE_FACT_STATUSES[checks.CANCELLED] == "Cancelled"
+
+
+def test_the_kernel_codes_are_the_specs_statuses() -> None:
+    """The kernel's status, stop and coverage codes follow the spec's tuples: a status the
+    kernel has no code for, or a coverage table too small for its codes, would be written out
+    of bounds (compiled code does not check)."""
+    from checker.engine.compiled import checks, rules, search, tables
+    from spec.state import PIPELINE_STATUSES
+
+    assert tables.STATUS_CODES == PIPELINE_STATUSES
+    assert tables.STATUS_CODES.index("Cancelled") == rules.CANCELLED
+    assert tables.STOP_CODES.index("update") == rules.STOP_UPDATE
+    assert search.STATUS_NAMES == tables.STATUS_CODES
+    assert len(search.STAGE_NAMES) == checks.COVERAGE_CODES
+    assert search.STAGE_NAMES[checks.NONE_CODE] == "(none)"
+    assert search.STAGE_NAMES[checks.SKIPPED_CODE] == "Skipped"

@@ -21,6 +21,7 @@ from checker.engine.compiled.rules import (
     A_NONE,
     A_SUCC,
     C_ENTRY,
+    CANCELLED,
     FAILED,
     IP,
     RESULT_SKIP,
@@ -50,6 +51,7 @@ from checker.engine.compiled.tables import (
     H_S,
     H_SFIRST,
     H_SLEN,
+    H_VER,
     H_WRITES,
     OP_APPROVAL,
     OP_CONDITION_FAILED,
@@ -66,6 +68,7 @@ from checker.engine.compiled.tables import (
     R_STAGE,
     R_STATUS,
     R_STOP,
+    R_VER,
     R_WAIT,
 )
 
@@ -114,8 +117,9 @@ Z_PRECEDES_TARGET = 41
 F_EXECUTION, F_STAGE, F_ACTION, F_TARGET = 1, 2, 3, 4
 P_AUTOMATIC_RETRY_ONCE = 50
 P_SKIPPED_RUNS_NOTHING = 51
+P_NO_RETRY_ACROSS_UPDATE = 52
 """Step kinds of their own numbers, apart from the catalogue's 11..19 and the hazards' kinds."""
-SKIPPED_FACT = 6
+SKIPPED_FACT = 7
 """A stage fact's value for Skipped (spec.patterns.STAGE_FACT_STATUSES; the others are the
 pipeline execution statuses' codes)."""
 PAIR = 1024
@@ -443,6 +447,8 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
     opy = (op >> 28) & 3
     if kind == P_NO_RETRY_SUPERSEDED:
         return opkind == OP_RETRY and vb[ope * rec + R_STATUS] == SUPERSEDED
+    if kind == P_NO_RETRY_ACROSS_UPDATE:
+        return opkind == OP_RETRY and vb[ope * rec + R_VER] < vb[T[H_VER]]
     if kind == P_AUTOMATIC_RETRY_ONCE:
         return _automatic_retry_again(vb, va, T, op, changed, nchanged)
     if kind == P_SKIPPED_RUNS_NOTHING:
@@ -529,7 +535,8 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
             continue
         elif kind == P_FINISHED_NEVER:
             old = vb[b + R_STATUS]
-            if old == SUPERSEDED or old == SUCC or (old == STOPPED and vb[b + R_WAIT]):
+            if old == SUPERSEDED or old == SUCC or old == CANCELLED or (
+                    (old == STOPPED or old == FAILED) and vb[b + R_WAIT]):
                 return True
         elif kind == P_STOP_WAIT_QUIET:
             if vb[b + R_STOP] != STOP_WAIT:
@@ -567,12 +574,14 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
 # --------------------------------------------------------------------------------------------
 # Chart coverage (checker.coverage.execution_changes): which transitions of each entity's chart
 # the steps make.  seen[chart, source, target] with charts 0 pipeline execution, 1 stage
-# execution, 2 action, 3 approval; source 6 is "none before" (the execution just started, or the
-# stage had no execution of it), target 6 is "gone".
+# execution, 2 action, 3 approval; source 7 is "none before" (the execution just started, or the
+# stage had no execution of it), target 7 is "gone".
 
-NONE_CODE = 6
-SKIPPED_CODE = 7
+NONE_CODE = 7
+SKIPPED_CODE = 8
 """A stage's Skipped status in the coverage table (no pipeline execution has it)."""
+COVERAGE_CODES = SKIPPED_CODE + 1
+"""The size of each chart's source and target axes in the coverage table."""
 
 
 @njit(cache=True, inline="always")

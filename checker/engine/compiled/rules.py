@@ -26,6 +26,7 @@ from checker.engine.compiled.tables import (
     H_BSTOPS,
     H_BTOGGLES,
     H_BUD,
+    H_BUPDATES,
     H_DIS,
     H_E,
     H_EX0,
@@ -50,6 +51,8 @@ from checker.engine.compiled.tables import (
     H_SFIRST,
     H_SLEN,
     H_SUPW,
+    H_UPCANCEL,
+    H_VER,
     H_VF,
     H_W,
     H_WORLD,
@@ -67,6 +70,7 @@ from checker.engine.compiled.tables import (
     OP_STOP,
     OP_SUCCEEDED,
     OP_TIMED_OUT,
+    OP_UPDATE,
     OP_WORK_FINISHES,
     R_ACT,
     R_AUTO,
@@ -76,13 +80,14 @@ from checker.engine.compiled.tables import (
     R_STAGE,
     R_STATUS,
     R_STOP,
+    R_VER,
     R_WAIT,
 )
 
 # Status codes (tables.STATUS_CODES, ACTION_CODES and EXPIRED_CODE, STOP_CODES)
-IP, STOPPING, STOPPED, SUCC, SUPERSEDED, FAILED = 0, 1, 2, 3, 4, 5
+IP, STOPPING, STOPPED, SUCC, SUPERSEDED, FAILED, CANCELLED = 0, 1, 2, 3, 4, 5, 6
 A_NONE, A_IP, A_ABANDONED, A_SUCC, A_FAILED, A_EXPIRED = 0, 1, 2, 3, 4, 5
-STOP_NONE, STOP_WAIT, STOP_ABANDON = 0, 1, 2
+STOP_NONE, STOP_WAIT, STOP_ABANDON, STOP_UPDATE = 0, 1, 2, 3
 # Stage conditions (tables.CONDITION_CODES, tables.RESULT_CODES)
 C_NONE, C_ENTRY, C_SUCCESS = 0, 1, 2
 RESULT_FAIL, RESULT_SKIP = 1, 2
@@ -107,6 +112,9 @@ VF_RETRY_REARMS = 1 << 15
 VF_AUTO_RETRY_TWICE = 1 << 16
 VF_ENTRY_NO_LOCK = 1 << 17
 VF_SKIP_RUNS = 1 << 18
+VF_RETRY_CANCELLED = 1 << 19
+VF_RETRY_AFTER_UPDATE = 1 << 20
+VF_UPDATE_CANCELS_INBOUND = 1 << 21
 
 # --------------------------------------------------------------------------------------------
 # Small helpers over a vector
@@ -342,7 +350,7 @@ def leave_stage(v, T, e, s):
 
 @njit(cache=True)
 def stage_outcome(v, T, e):
-    """0 wait for actions, 1 end Stopped, 2 end Failed, 3 continue."""
+    """0 wait for actions, 1 end Stopped, 2 end Failed, 3 continue, 4 end Cancelled."""
     b = e * T[H_REC]
     s = v[b + R_STAGE]
     any_ip = False
@@ -358,6 +366,8 @@ def stage_outcome(v, T, e):
         out = 0
     elif v[b + R_STATUS] == STOPPING:
         out = 1
+    elif v[b + R_STOP] == STOP_UPDATE:
+        out = 4
     elif any_failed:
         out = 2
     else:
@@ -396,6 +406,9 @@ def progress_in_stage(v, T, e):
         return
     if out == 1:
         v[b + R_STATUS] = STOPPED
+        return
+    if out == 4:
+        v[b + R_STATUS] = CANCELLED
         return
     if out == 2:
         stage_fails(v, T, e)
@@ -486,7 +499,7 @@ def refused(v, T, kind, e, x, y):
     st = v[b + R_STATUS]
     stop = v[b + R_STOP]
     if kind == OP_STOP:
-        if st > STOPPING:
+        if st > STOPPING or stop == STOP_UPDATE:
             return True
         return st == STOPPING and (y == 0 or stop == STOP_ABANDON)
     if kind == OP_ABANDONED:
@@ -503,7 +516,12 @@ def refused(v, T, kind, e, x, y):
             return False
         if vf & VF_RETRY_AFTER_FAIL and st == IP:
             return True
+        if vf & VF_RETRY_CANCELLED and st == CANCELLED and v[b + R_STAGE] == x \
+                and v[b + R_WAIT] == 0:
+            return False
         if not (v[b + R_STAGE] == x and v[b + R_WAIT] == 0):
+            return True
+        if v[b + R_VER] != v[T[H_VER]] and not vf & VF_RETRY_AFTER_UPDATE:
             return True
         if T[H_PSTATE] and v[T[H_LAT] + x] != e + 1:
             return True
@@ -529,6 +547,8 @@ def refused(v, T, kind, e, x, y):
             return True
         if not (v[b + R_STAGE] == x and v[b + R_WAIT] == 0) or v[b + R_COND] != y + 1:
             return True
+        if v[b + R_VER] != v[T[H_VER]]:
+            return True
         if T[H_PSTATE] and v[T[H_LAT] + x] != e + 1:
             return True
         if y == 0:
@@ -536,7 +556,29 @@ def refused(v, T, kind, e, x, y):
         if st != FAILED:
             return True
         return _limit_reached(v, T)
-    return True
+    return kind != OP_UPDATE  # an update is always accepted
+
+
+@njit(cache=True)
+def _update(v, T):
+    """spec.rules.update: the version goes up; where updates cancel, executions in progress are
+    marked to be Cancelled once their running actions complete (Cancelled at once with none
+    running), and inbound ones are Failed."""
+    v[T[H_VER]] += 1
+    if not T[H_UPCANCEL]:
+        return
+    rec = T[H_REC]
+    for f in range(v[T[H_N]]):
+        c = f * rec
+        if v[c + R_STATUS] != IP:
+            continue
+        if v[c + R_WAIT]:
+            _queue_remove(v, T, f)
+            v[c + R_STATUS] = CANCELLED if T[H_VF] & VF_UPDATE_CANCELS_INBOUND else FAILED
+        elif _any_in_progress(v, T, f, v[c + R_STAGE]):
+            v[c + R_STOP] = STOP_UPDATE
+        else:
+            v[c + R_STATUS] = CANCELLED
 
 
 @njit(cache=True)
@@ -556,6 +598,7 @@ def effect(v, T, kind, e, x, y):
         for i in range(rec):
             v[c + i] = 0
         v[c + R_WAIT] = 1
+        v[c + R_VER] = v[T[H_VER]]
         v[T[H_N]] = n + 1
         arrive(v, T, n, 0)
     elif kind == OP_STOP:
@@ -639,6 +682,8 @@ def effect(v, T, kind, e, x, y):
         else:
             v[b + R_STATUS] = IP
             leave_stage(v, T, e, x)
+    elif kind == OP_UPDATE:
+        _update(v, T)
 
 
 @njit(cache=True)
@@ -709,6 +754,8 @@ def successors(v, T, out, ops):
     k = 0
     if starts:
         k = _try(v, T, out, ops, k, OP_START, 0, 0, 0)
+    if v[T[H_VER]] < T[H_BUPDATES]:
+        k = _try(v, T, out, ops, k, OP_UPDATE, 0, 0, 0)
     for e in range(n):
         b = e * rec
         st = v[b + R_STATUS]

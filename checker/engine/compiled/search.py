@@ -72,6 +72,7 @@ PROPERTY_KINDS = {
     "inbound-execution-stopped": C.W_INBOUND_STOPPED,
     "automatic-retry-at-most-once": C.P_AUTOMATIC_RETRY_ONCE,
     "skipped-stage-runs-nothing": C.P_SKIPPED_RUNS_NOTHING,
+    "no-retry-across-update": C.P_NO_RETRY_ACROSS_UPDATE,
 }
 """The catalogue's properties the kernel evaluates itself (progress properties run on the
 compact graph after the search)."""
@@ -202,7 +203,7 @@ class CompiledExploration:
         self.storage_note: str | None = None
         """Why the storage is not the one asked for (auto storage that fell back to
         fingerprints), else None."""
-        self.seen = np.zeros((4, 8, 8), dtype=np.uint8)
+        self.seen = np.zeros((4, C.COVERAGE_CODES, C.COVERAGE_CODES), dtype=np.uint8)
         self._v = np.zeros(tables.length, dtype=np.int32)
         maxs = tables.max_successors
         self._scratch = np.zeros((maxs, tables.length), dtype=np.int32)
@@ -387,7 +388,8 @@ class FingerprintExploration(CompiledExploration):
         raise InternalError("fingerprint storage keeps no graph to decide can-always-finish")
 
 
-STATUS_NAMES = ("InProgress", "Stopping", "Stopped", "Succeeded", "Superseded", "Failed")
+STATUS_NAMES = ("InProgress", "Stopping", "Stopped", "Succeeded", "Superseded", "Failed",
+                "Cancelled")
 STAGE_NAMES = (*STATUS_NAMES, "(none)", "Skipped")
 """The coverage table's stage codes: the statuses, NONE_CODE, SKIPPED_CODE."""
 ACTION_NAMES = ("NotStarted", "InProgress", "Abandoned", "Succeeded", "Failed", "Failed")
@@ -484,7 +486,8 @@ class _Work:
             raise Unsupported("more than 255 executions")
         self.model, self.bounds, self.properties = model, bounds, properties
         self.tables = build_tables(model, bounds.executions, bounds.stops, bounds.retries,
-                                   bounds.toggles, bounds.failures, flags, codes)
+                                   bounds.toggles, bounds.failures, flags, codes,
+                                   bounds.updates)
         self.compile_seconds = warm_up()
         wanted = max(1, workers or os.cpu_count() or 1)
         numba.set_num_threads(min(wanted, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
@@ -510,7 +513,7 @@ class _Work:
         self.buf_op = np.zeros(rows, dtype=np.int64)
         self.buf_known = np.zeros(rows, dtype=np.int64)
         self.overflow = np.zeros(nt, dtype=np.int64)
-        self.seen = np.zeros((nt, 4, 8, 8), dtype=np.uint8)
+        self.seen = np.zeros((nt, 4, C.COVERAGE_CODES, C.COVERAGE_CODES), dtype=np.uint8)
         self.scratch = np.zeros((nt, maxs, t.length), dtype=np.int32)
         self.ops = np.zeros((nt, maxs), dtype=np.int64)
         self.cur = np.zeros((nt, t.length), dtype=np.int32)

@@ -9,10 +9,10 @@ kernel works on it and a few bit-packed 64-bit words while it is stored.
 
 The vector's layout, for E executions (the executions bound), S stages, A actions, T targets:
 
-    executions   E records of REC = 8 + A slots: status, stage, waiting, stop, retried, queue
+    executions   E records of REC = 9 + A slots: status, stage, waiting, stop, retried, queue
                  position (0: not in the stage's inbound queue; 1 is the front), automatic
                  retries of its current stage, the stage condition it is at (`CONDITION_CODES`),
-                 then the status of each action
+                 the structure version it started under, then the status of each action
     n            how many executions have started
     latest       S slots: 1 + the stage's latest execution (0: none)
     disabled     S slots: 1 when the stage's inbound transition is disabled
@@ -20,6 +20,7 @@ The vector's layout, for E executions (the executions bound), S stages, A action
     in flight    A * E slots: how many abandoned deployments of (action, execution) are still
                  working (only deploy actions can have any)
     budgets      stops, retries and transition disables used
+    version      the pipeline's structure version (how many updates were made)
 
 Codes: pipeline and stage statuses in `STATUS_CODES` order, action statuses in `ACTION_CODES`
 order and `EXPIRED_CODE` for a Failed approval that timed out (`Execution.expired`), stops in
@@ -53,12 +54,14 @@ from spec.operations import (
     RetryStageExecution,
     StartPipelineExecution,
     StopPipelineExecution,
+    UpdatePipeline,
 )
 from spec.rules import Model
 from spec.state import (
     ABANDON,
     ABANDONED,
     BEFORE_ENTRY,
+    CANCELLED,
     FAILED,
     IN_PROGRESS,
     NOT_STARTED,
@@ -67,19 +70,20 @@ from spec.state import (
     STOPPING,
     SUCCEEDED,
     SUPERSEDED,
+    UPDATE,
     WAIT,
     Execution,
     State,
 )
 
-STATUS_CODES = (IN_PROGRESS, STOPPING, STOPPED, SUCCEEDED, SUPERSEDED, FAILED)
+STATUS_CODES = (IN_PROGRESS, STOPPING, STOPPED, SUCCEEDED, SUPERSEDED, FAILED, CANCELLED)
 ACTION_CODES = (NOT_STARTED, IN_PROGRESS, ABANDONED, SUCCEEDED, FAILED)
 EXPIRED_CODE = len(ACTION_CODES)
 """The action code of a Failed approval that timed out (decoded as FAILED plus
 `Execution.expired`).  The kernel treats it as failed everywhere (`rules.is_failed`); it is a code
 of its own because the spec's states tell a timed-out approval from a rejected one."""
 ACTION_CODE_COUNT = EXPIRED_CODE + 1
-STOP_CODES = (None, WAIT, ABANDON)
+STOP_CODES = (None, WAIT, ABANDON, UPDATE)
 CONDITION_CODES = (None, BEFORE_ENTRY, ON_SUCCESS)
 RESULT_CODES = {None: 0, "FAIL": 1, "SKIP": 2}
 """A stage's entry and success conditions in the tables: none, result FAIL, result SKIP."""
@@ -89,7 +93,7 @@ _STOP = {s: i for i, s in enumerate(STOP_CODES)}
 _CONDITION = {s: i for i, s in enumerate(CONDITION_CODES)}
 
 # Record slots
-R_STATUS, R_STAGE, R_WAIT, R_STOP, R_RETRIED, R_QPOS, R_AUTO, R_COND, R_ACT = range(9)
+R_STATUS, R_STAGE, R_WAIT, R_STOP, R_RETRIED, R_QPOS, R_AUTO, R_COND, R_VER, R_ACT = range(10)
 
 # Header slots of T
 (H_E, H_S, H_A, H_T, H_REC, H_EX0, H_N, H_LAT, H_DIS, H_REV, H_FLT, H_BUD, H_L,
@@ -103,16 +107,22 @@ H_BENTRY = 44
 """Per stage, its entry condition's result (`RESULT_CODES`)."""
 H_ONSUCC = 45
 """Per stage, its success condition's result (`RESULT_CODES`)."""
-HEADER = 48
+H_VER = 46
+"""The vector slot of the pipeline's structure version."""
+H_BUPDATES = 47
+"""The updates bound: UpdatePipeline is offered while the version is below it."""
+H_UPCANCEL = 48
+"""1 when an update cancels the executions in flight (`ModePolicy.update_cancels`)."""
+HEADER = 52
 
 # Operation kinds, in the order of spec.rules.OPERATION_RULES
 (OP_START, OP_STOP, OP_ABANDONED, OP_SUCCEEDED, OP_FAILED, OP_TIMED_OUT, OP_APPROVAL, OP_RETRY,
  OP_DISABLE, OP_ENABLE, OP_WORK_FINISHES, OP_CONDITION_SUCCEEDED, OP_CONDITION_FAILED,
- OP_OVERRIDE) = range(14)
+ OP_OVERRIDE, OP_UPDATE) = range(15)
 OP_KINDS = (StartPipelineExecution, StopPipelineExecution, ActionsAbandoned, ActionSucceeded,
             ActionFailed, ApprovalTimedOut, PutApprovalResult, RetryStageExecution,
             DisableStageTransition, EnableStageTransition, AbandonedWorkFinishes,
-            ConditionSucceeded, ConditionFailed, OverrideStageCondition)
+            ConditionSucceeded, ConditionFailed, OverrideStageCondition, UpdatePipeline)
 
 # Rule variants the kernel knows, as flag bits (the built-in variants of spec.variants)
 VARIANT_FLAGS = {
@@ -135,6 +145,9 @@ VARIANT_FLAGS = {
     "automatic-retry-twice": 1 << 16,
     "entry-condition-does-not-lock": 1 << 17,
     "skip-runs-stage": 1 << 18,
+    "cancelled-can-retry": 1 << 19,
+    "retry-after-update": 1 << 20,
+    "update-cancels-inbound": 1 << 21,
 }
 AUTOMATIC_RETRY_CODES = {None: 0, FAILED_ACTIONS: 1, ALL_ACTIONS: 2}
 
@@ -165,7 +178,7 @@ class Tables:
 
 def build_tables(model: Model, executions: int, stops: int, retries: int, toggles: int,
                  failures: bool, variant_flags: int,
-                 properties: list[tuple[int, int]]) -> Tables:
+                 properties: list[tuple[int, int]], updates: int = 0) -> Tables:
     E, S, A = executions, model.stage_count, len(model.action_names)
     world = model.world
     n_targets = len(world.targets) if world is not None else 0
@@ -177,7 +190,8 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     rev = dis + S
     flt = rev + n_targets
     bud = flt + A * E
-    length = bud + 3
+    ver = bud + 3
+    length = ver + 1
 
     retry_modes = [AUTOMATIC_RETRY_CODES[stage.automatic_retry] for stage in model.pipeline.stages]
     # The automatic retries of a stage execution: none where no stage retries on failure; 0 or 1,
@@ -199,6 +213,7 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
         widths[b + R_QPOS] = bits(E + 1)
         widths[b + R_AUTO] = auto_width
         widths[b + R_COND] = condition_width
+        widths[b + R_VER] = bits(updates + 1)
         for a in range(A):
             widths[b + R_ACT + a] = bits(ACTION_CODE_COUNT)
     widths[n_off] = bits(E + 1)
@@ -216,6 +231,7 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     widths[bud] = bits(stops + 1)
     widths[bud + 1] = bits(retries + 1)
     widths[bud + 2] = bits(toggles + 1)
+    widths[ver] = bits(updates + 1)
 
     fword, fshift = [0] * length, [0] * length
     word, used = 0, 0
@@ -249,7 +265,8 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     # Per execution: two stops, an abandoning, three results per action of its stage, two
     # retries, and where stages have conditions a condition's two results and two overrides.
     condition_ops = 4 if condition_width else 0
-    max_successors = (1 + E * (2 + 1 + 3 * max(stage_len + [0]) + 2 + condition_ops) + S
+    max_successors = (1 + int(updates > 0)
+                      + E * (2 + 1 + 3 * max(stage_len + [0]) + 2 + condition_ops) + S
                       + A * E * (retries + 1))
 
     tables: dict[int, list[int]] = {
@@ -282,6 +299,9 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     header[H_WORLD] = int(world is not None)
     header[H_MAXS] = max_successors
     header[H_NFIELDS] = sum(1 for w in widths if w)
+    header[H_VER] = ver
+    header[H_BUPDATES] = updates
+    header[H_UPCANCEL] = int(policy.update_cancels)
     body: list[int] = []
     for key in sorted(tables):
         header[key] = HEADER + len(body)
@@ -309,6 +329,7 @@ def encode(tables: Tables, model: Model, state: State, budgets: tuple[int, int, 
         v[b + R_RETRIED] = int(ex.retried)
         v[b + R_AUTO] = ex.auto_retries
         v[b + R_COND] = _CONDITION[ex.condition]
+        v[b + R_VER] = ex.version
         for a, status in enumerate(ex.actions):
             v[b + R_ACT + a] = _ACTION[status]
         for a in ex.expired:
@@ -327,6 +348,7 @@ def encode(tables: Tables, model: Model, state: State, budgets: tuple[int, int, 
         v[T[H_FLT] + a * tables.executions + e] += 1
     for k, used in enumerate(budgets):
         v[T[H_BUD] + k] = used
+    v[T[H_VER]] = state.version
     return v
 
 
@@ -345,7 +367,8 @@ def decode(tables: Tables, model: Model, v: np.ndarray) -> tuple[State, tuple[in
         executions.append(Execution(
             STATUS_CODES[int(v[b + R_STATUS])], int(v[b + R_STAGE]), bool(v[b + R_WAIT]),
             STOP_CODES[int(v[b + R_STOP])], actions, bool(v[b + R_RETRIED]),
-            int(v[b + R_AUTO]), expired, CONDITION_CODES[int(v[b + R_COND])]))
+            int(v[b + R_AUTO]), expired, CONDITION_CODES[int(v[b + R_COND])],
+            int(v[b + R_VER])))
         if v[b + R_QPOS] > 0:
             queues[int(v[b + R_STAGE])].append((int(v[b + R_QPOS]), e))
     in_flight: list[tuple[int, int]] = []
@@ -359,6 +382,7 @@ def decode(tables: Tables, model: Model, v: np.ndarray) -> tuple[State, tuple[in
         disabled=tuple(bool(v[T[H_DIS] + s]) for s in range(tables.stages)),
         revisions=tuple(int(v[T[H_REV] + t]) - 1 for t in range(tables.targets)),
         in_flight=tuple(in_flight),
+        version=int(v[T[H_VER]]),
     )
     bud = int(T[H_BUD])
     return state, (int(v[bud]), int(v[bud + 1]), int(v[bud + 2]))
@@ -400,4 +424,6 @@ def decode_op(model: Model, code: int) -> Operation:
         return op(ConditionFailed, e)
     if kind == OP_OVERRIDE:
         return op(OverrideStageCondition, e, x, ON_SUCCESS if y else BEFORE_ENTRY)
+    if kind == OP_UPDATE:
+        return op(UpdatePipeline)
     raise ValueError(f"unknown operation code {code}")
