@@ -64,7 +64,7 @@ from spec.state import State
 FORMAT = "stagelock-baseline"
 VERSION = 1
 CONFIG_KEYS = ("name", "pipeline", "resource", "mode", "rules", "bounds")
-BOUND_KEYS = ("executions", "stops", "retries", "toggles", "failures")
+BOUND_KEYS = ("executions", "stops", "retries", "toggles", "updates", "failures")
 MAX_EDGES = 100_000
 """The most observable transitions a configuration may have: a baseline stores them all."""
 

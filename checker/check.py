@@ -69,6 +69,8 @@ APPLICABILITY: dict[str, Callable[[Bounds], str | None]] = {
     "no-retry-after-supersession": lambda b: _needs(b, retries=1),
     "automatic-retry-at-most-once": lambda b: None if b.failures else
     "needs failures (--no-failures)",
+    "no-retry-across-update": lambda b: _needs(b, retries=1) or (
+        None if b.updates else "needs a pipeline update (--updates 0)"),
 }
 """For the properties whose subject the bounds can rule out: why they do (None: they do not).
 
@@ -306,7 +308,7 @@ def _found(p: Property, ex: Explored) -> Verdict:
 def never_taken(ex: Explored, m: Model) -> list[Change]:
     """Chart transitions that no recorded step made (`Explored.chart_changes`), among those the
     pipeline's declaration allows at all (`checker.coverage.possible_changes`)."""
-    return sorted(possible_changes(m) - ex.chart_changes())
+    return sorted(possible_changes(m, ex.bounds.updates) - ex.chart_changes())
 
 
 def overall(results: list[ModeResult], complete: bool = True) -> str:

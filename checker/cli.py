@@ -159,6 +159,7 @@ def _build_parser() -> argparse.ArgumentParser:
         ("stops", 1, "StopPipelineExecution calls in total"),
         ("retries", 1, "RetryStageExecution calls in total"),
         ("toggles", 1, "DisableStageTransition/EnableStageTransition pairs"),
+        ("updates", 0, "UpdatePipeline calls in total"),
     ):
         check.add_argument(f"--{name}", type=int, metavar="N", help=f"{text} (default {default})")
     check.add_argument("--no-failures", action="store_true",
@@ -419,8 +420,8 @@ def _config(args: argparse.Namespace) -> CheckConfig:
     elif args.all_modes:
         config = replace(config, modes=tuple(MODES))
     bounds = config.bounds
-    for name in ("executions", "stops", "retries", "toggles", "max_states", "max_seconds",
-                 "max_memory"):
+    for name in ("executions", "stops", "retries", "toggles", "updates", "max_states",
+                 "max_seconds", "max_memory"):
         value = _bound(args, name, "--" + name.replace("_", "-"))
         if value is not None:
             bounds = replace(bounds, **{name: value})  # type: ignore[arg-type]
@@ -657,7 +658,7 @@ def _patterns(args: argparse.Namespace) -> int:
 
 def _variants() -> int:
     for v in VARIANTS.values():
-        kind = "broken on purpose" if v.broken else "the other reading of a silent spot"
+        kind = "broken on purpose" if v.broken else "another reading of the documentation"
         print(f"{v.name}  [{kind}; {', '.join(v.modes)}]")
         print(f"    {v.summary}")
         if v.refuted_by:
@@ -665,6 +666,9 @@ def _variants() -> int:
         if v.example != "reference":
             print(f"    shown on: checker/{v.example}-pipeline.json (the reference pipeline "
                   "does not use these rules)")
+        if v.updates:
+            print(f"    shown with: --updates {v.updates} (the rules it changes are those of "
+                  "pipeline updates)")
     return 0
 
 

@@ -59,6 +59,7 @@ BOUND_LIMITS: dict[str, tuple[int, int]] = {
     "stops": (0, 20),
     "retries": (0, 20),
     "toggles": (0, 20),
+    "updates": (0, 5),
     "max_states": (1, 10**9),
     "max_seconds": (1, 10**7),
     "max_memory": (64, 2**30),

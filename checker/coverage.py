@@ -101,14 +101,22 @@ pipeline's stages.  A pipeline without it cannot take them, so a search that nev
 has left nothing out."""
 
 
-def possible_changes(m: Model) -> set[Change]:
-    """Every chart transition that some run of `m`'s pipeline can make, as far as its
-    declaration tells (`NEEDS_DECLARATION`)."""
+NEEDS_UPDATE = frozenset({("pipeline-execution", "InProgress", "Cancelled"),
+                          ("stage-execution", "InProgress", "Cancelled")})
+"""Chart transitions that only a pipeline update makes, in a mode where an update cancels the
+executions in flight (`spec.modes.ModePolicy.update_cancels`)."""
+
+
+def possible_changes(m: Model, updates: int = 0) -> set[Change]:
+    """Every chart transition that some run of `m`'s pipeline can make, with `updates` pipeline
+    updates at most, as far as its declaration tells (`NEEDS_DECLARATION`, `NEEDS_UPDATE`)."""
     stages = m.pipeline.stages
+    cancels = updates > 0 and m.policy.update_cancels
     return {(name, source, target) for name, chart in COMPILED.items()
             for source, target in chart.pairs
-            if (need := NEEDS_DECLARATION.get((name, source, target))) is None
-            or need[1](stages)}
+            if ((need := NEEDS_DECLARATION.get((name, source, target))) is None
+                or need[1](stages))
+            and (cancels or (name, source, target) not in NEEDS_UPDATE)}
 
 
 def not_in_charts(changes: list[Change]) -> list[Change]:

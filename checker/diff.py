@@ -94,9 +94,12 @@ def observe(state: State) -> tuple[Any, ...]:
     (`retryStageMetadata.autoStageRetryAttempt`) are seen where there are any.  A timed-out
     approval is seen Failed, as a rejected one is: GetPipelineState shows them alike, and only
     the exception a late answer gets tells them apart.  The stage condition an execution is at
-    (`beforeEntryConditionState`, `onSuccessConditionState`) is seen where there is one.
+    (`beforeEntryConditionState`, `onSuccessConditionState`) is seen where there is one, and
+    the pipeline's structure version (`pipelineVersion`) and the one each execution started
+    under once an update has been made.
     Hashable; equal observations mean the service shows the states alike."""
-    return (tuple([_seen(ex) for ex in state.executions]), *state[1:])
+    seen = (tuple([_seen(ex) for ex in state.executions]), *state[1:6])
+    return seen + (state.version,) if state.version else seen
 
 
 def _seen(ex: Execution) -> tuple[Any, ...]:
@@ -105,6 +108,8 @@ def _seen(ex: Execution) -> tuple[Any, ...]:
         seen += (ex.auto_retries,)
     if ex.condition is not None:
         seen += (ex.condition,)
+    if ex.version:
+        seen += ("version", ex.version)
     return seen
 
 

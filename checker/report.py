@@ -37,9 +37,10 @@ from spec.operations import (
     RetryStageExecution,
     StartPipelineExecution,
     StopPipelineExecution,
+    UpdatePipeline,
 )
 from spec.rules import Model, apply
-from spec.state import BEFORE_ENTRY, SKIPPED, State
+from spec.state import BEFORE_ENTRY, SKIPPED, UPDATE, State
 
 
 def execution_names(ops: list[Operation]) -> list[str]:
@@ -54,6 +55,8 @@ def describe_operation(m: Model, op: Operation, names: list[str], before: State)
 
     if isinstance(op, StartPipelineExecution):
         return f"StartPipelineExecution -> {n(len(before.executions))}"
+    if isinstance(op, UpdatePipeline):
+        return f"UpdatePipeline -> pipelineVersion {before.version + 2}"
     if isinstance(op, StopPipelineExecution):
         how = "stop and abandon" if op.abandon else "stop and wait"
         return f"StopPipelineExecution {n(op.execution)} ({how})"
@@ -101,6 +104,8 @@ def describe_changes(m: Model, before: State, after: State, names: list[str]) ->
             parts.append(where(m, new))
         if old is not None and new.retried and not old.retried:
             parts.append("retried")
+        if old is not None and new.stop == UPDATE and old.stop != UPDATE:
+            parts.append("cancelled once its running actions complete")
         if old is not None and new.auto_retries > old.auto_retries and new.stage == old.stage:
             mode = m.pipeline.stages[new.stage].automatic_retry
             parts.append(f"{m.stage_names[new.stage]} retried automatically ({mode})")
@@ -262,6 +267,7 @@ def to_json(config: CheckConfig, results: list[ModeResult], not_searched: tuple[
             "stops": config.bounds.stops,
             "retries": config.bounds.retries,
             "toggles": config.bounds.toggles,
+            "updates": config.bounds.updates,
             "failures": config.bounds.failures,
             "maxStates": config.bounds.max_states,
             "maxSeconds": config.bounds.max_seconds,

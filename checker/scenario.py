@@ -43,6 +43,7 @@ from spec.operations import (
     RetryStageExecution,
     StartPipelineExecution,
     StopPipelineExecution,
+    UpdatePipeline,
 )
 from spec.properties import PROPERTIES, Property
 from spec.rules import Model, apply, build_model
@@ -54,7 +55,7 @@ TOP_KEYS = ("description", "pipeline", "mode", "variants", "rules", "properties"
 ACTION_STEPS = {"succeed", "fail", "approve", "reject", "timeout"}
 STEP_KINDS = ("start", "succeed", "fail", "approve", "reject", "timeout", "stop", "abandoned",
               "abandoned-work-finishes", "retry", "condition-succeeds", "condition-fails",
-              "override", "disable", "enable", "expect")
+              "override", "disable", "enable", "update", "expect")
 STEP_EXTRAS = ("error", "note")
 EXECUTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*\Z")
 ACTION_STATUS_VALUES = ("InProgress", "Abandoned", "Succeeded", "Failed", None)
@@ -270,6 +271,11 @@ class _StepReader:
                         new_execution=body)
         if kind == "expect":
             return Step(i, place, kind, "expect", expectation=self.expectation(body, here))
+        if kind == "update":
+            if body is not None and body != {}:
+                raise self.fail(here, "expected {} (UpdatePipeline with the same structure; a "
+                                "changed structure or execution mode is not modelled)")
+            return Step(i, place, kind, "update the pipeline", UpdatePipeline(), error=error)
         fields = self.mapping(body, here, kind)
         if kind in ACTION_STEPS:
             self.only(fields, here, ("execution", "action", "stage"))
@@ -407,9 +413,17 @@ class _StepReader:
             raise self.fail(here, "expected a mapping with executions, stages and/or actions")
         items: list[tuple[str, Any, Any]] = []
         for key in body:
-            if key not in ("executions", "stages", "actions", "deployed"):
+            if key not in ("executions", "stages", "actions", "deployed", "pipelineVersion"):
                 raise self.fail(f"{here}.{key}",
-                                "expected executions, stages, actions or deployed")
+                                "expected executions, stages, actions, deployed or "
+                                "pipelineVersion")
+        if "pipelineVersion" in body:
+            version = body["pipelineVersion"]
+            if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+                raise self.fail(f"{here}.pipelineVersion",
+                                f"expected a version number (1 before any update), got "
+                                f"{version!r}")
+            items.append(("version", 0, version))
         for name, status in _mapping(self, body.get("executions"), f"{here}.executions"):
             e = self.execution_name(name, f"{here}.executions.{name}")
             if status not in PIPELINE_STATUSES:
@@ -616,6 +630,9 @@ def compare(m: Model, state: State, expectation: Expectation, names: list[str]) 
             e = state.latest[key]
             actual = _condition_status(state.executions[e], key, field) if e >= 0 else None
             label = f"stage {m.stage_names[key]} {field}"
+        elif what == "version":
+            actual = state.version + 1
+            label = "pipelineVersion"
         elif what == "deployed":
             assert m.world is not None
             actual, expected = name(state.revisions[key]), name(expected)
@@ -663,6 +680,8 @@ def operation_step(m: Model, op: Operation, names: list[str]) -> dict[str, Any]:
     """The scenario step for `op`, executions named by `names` (e1, e2, ...)."""
     if isinstance(op, StartPipelineExecution):
         raise ValueError("a start step needs the new execution's name")
+    if isinstance(op, UpdatePipeline):
+        return {"update": {}}
     if isinstance(op, StopPipelineExecution):
         body: dict[str, Any] = {"execution": names[op.execution]}
         if op.abandon:
@@ -731,7 +750,10 @@ def full_expectation(m: Model, state: State, names: list[str]) -> dict[str, Any]
             if any(v is not None for v in inner.values()):
                 per[stage] = inner
         actions[names[e]] = per
-    return {"expect": {"executions": execs, "stages": stages, "actions": actions}}
+    expect: dict[str, Any] = {"executions": execs, "stages": stages, "actions": actions}
+    if state.version:
+        expect["pipelineVersion"] = state.version + 1
+    return {"expect": expect}
 
 
 def scenario_document(m: Model, ops: list[Operation], description: str,

@@ -245,6 +245,7 @@ def check(
     stops: int = 1,
     retries: int = 1,
     toggles: int = 1,
+    updates: int = 0,
     failures: bool = True,
     properties: str | Iterable[str | Mapping[str, object] | PropertySpec] = (),
     variants: str | Iterable[str] = (),
@@ -280,6 +281,7 @@ def check(
         stops=check_bound(_ARGUMENTS, "stops", "stops", stops),
         retries=check_bound(_ARGUMENTS, "retries", "retries", retries),
         toggles=check_bound(_ARGUMENTS, "toggles", "toggles", toggles),
+        updates=check_bound(_ARGUMENTS, "updates", "updates", updates),
         failures=_flag("failures", failures),
         max_states=(None if max_states is None
                     else check_bound(_ARGUMENTS, "max_states", "max_states", max_states)),

@@ -11,9 +11,14 @@ which came last, nor how many manual retries a stage had (`manualStageRetryAttem
 metadata of a stage the execution has left.
 
 A stage's `inboundExecutions` lists the executions waiting in front of it (`State.inbound`, the
-queue) and, with status Stopped, each execution stopped while it waited there until an execution
-that started after it enters the stage (`inbound_executions`; the decision is in
-`spec.rules.stop`).  The listed stopped executions are display only: they do not queue.
+queue) and, with status Stopped (or Failed, when a pipeline update failed it), each execution
+stopped while it waited there until an execution that started after it enters the stage
+(`inbound_executions`; the decision is in `spec.rules.stop`).  The listed stopped executions are
+display only: they do not queue.
+
+`pipelineVersion` is the pipeline's structure version, and each execution's the version it
+started under; an execution that an update is cancelling shows `cancelling` until its
+in-progress actions complete.
 
 A stage whose latest execution is at its entry or success condition shows
 `beforeEntryConditionState` or `onSuccessConditionState` (`condition_state`); a stage an
@@ -28,10 +33,12 @@ from spec.rules import Model, stage_status
 from spec.state import (
     ABANDON,
     BEFORE_ENTRY,
+    CANCELLED,
     FAILED,
     IN_PROGRESS,
     ON_SUCCESS,
     STOPPED,
+    UPDATE,
     Execution,
     State,
 )
@@ -60,11 +67,12 @@ def condition_state(ex: Execution, s: int) -> tuple[str, dict[str, Any]] | None:
     InProgress while the rules run and Failed once they failed the stage.
     Decision: a condition whose rules a stop interrupted shows Cancelled after a stop and wait
     and Abandoned after a stop and abandon (ConditionExecutionStatus has both; no page says
-    which a stop gives).  The model keeps nothing of a condition once it passed, so whether it
-    Succeeded or was Overridden is not shown."""
+    which a stop gives); one whose rules an update interrupted shows Cancelled.  The model
+    keeps nothing of a condition once it passed, so whether it Succeeded or was Overridden is
+    not shown."""
     if ex.condition is None or ex.waiting or ex.stage != s:
         return None
-    status = {IN_PROGRESS: IN_PROGRESS, FAILED: FAILED}.get(
+    status = {IN_PROGRESS: IN_PROGRESS, FAILED: FAILED, CANCELLED: CANCELLED}.get(
         ex.status, "Abandoned" if ex.stop == ABANDON else "Cancelled")
     return CONDITION_STATE_KEYS[ex.condition], {"latestExecution": {"status": status}}
 
@@ -76,9 +84,9 @@ def has_entered(ex: Execution, s: int) -> bool:
 
 def inbound_executions(m: Model, state: State, s: int) -> list[int]:
     """The executions `StageState.inboundExecutions` lists for stage s: those waiting in front
-    of it (`State.inbound[s]`, in queue order) and each execution stopped while it waited there,
-    until an execution that started after it enters the stage (`spec.rules.stop`, "Decision:"),
-    merged in by start order.
+    of it (`State.inbound[s]`, in queue order) and each execution stopped (or failed by a
+    pipeline update) while it waited there, until an execution that started after it enters
+    the stage (`spec.rules.stop`, "Decision:"), merged in by start order.
 
     Derived from the state alone: a stopped inbound execution keeps its record (stage s,
     `waiting`, Stopped), and whether a newer execution has entered the stage is where the newer
@@ -86,7 +94,8 @@ def inbound_executions(m: Model, state: State, s: int) -> list[int]:
     queue = state.inbound[s]
     executions = state.executions
     stopped = [e for e, ex in enumerate(executions)
-               if ex.stage == s and ex.waiting and ex.status == STOPPED and e not in queue
+               if ex.stage == s and ex.waiting and ex.status in (STOPPED, FAILED)
+               and e not in queue
                and not any(has_entered(later, s) for later in executions[e + 1:])]
     if not stopped:
         return list(queue)
@@ -156,9 +165,11 @@ def pipeline_state(m: Model, state: State, names: list[str]) -> dict[str, Any]:
                 "pipelineExecutionId": names[e],
                 "status": ex.status,
                 "where": where(m, ex),
-                "stopMode": {None: None, "wait": "STOP_AND_WAIT", "abandon": "STOP_AND_ABANDON"}[
-                    ex.stop
-                ],
+                "pipelineVersion": ex.version + 1,
+                "stopMode": {"wait": "STOP_AND_WAIT", "abandon": "STOP_AND_ABANDON"}.get(
+                    ex.stop  # type: ignore[arg-type]
+                ),
+                "cancelling": ex.stop == UPDATE and ex.status == IN_PROGRESS,
                 "actionStates": {
                     m.action_names[a]: ex.actions[a]
                     for a in range(len(m.action_names))
@@ -169,6 +180,7 @@ def pipeline_state(m: Model, state: State, names: list[str]) -> dict[str, Any]:
     view: dict[str, Any] = {
         "pipelineName": m.pipeline.name,
         "executionMode": m.policy.name,
+        "pipelineVersion": state.version + 1,
         "stageStates": stages,
         "pipelineExecutions": executions,
     }
@@ -215,7 +227,8 @@ def render_state(m: Model, state: State, names: list[str]) -> str:
                 actions or "-",
             )
         )
-    lines = [f"Pipeline {view['pipelineName']} ({view['executionMode']})"]
+    version = "" if view["pipelineVersion"] == 1 else f", version {view['pipelineVersion']}"
+    lines = [f"Pipeline {view['pipelineName']} ({view['executionMode']}{version})"]
     lines += _table(rows)
     if view["pipelineExecutions"]:
         lines.append("")
@@ -224,6 +237,8 @@ def render_state(m: Model, state: State, names: list[str]) -> str:
             status = ex["status"]
             if ex["stopMode"] and status in ("Stopping", "Stopped"):
                 status += " (abandon)" if ex["stopMode"] == "STOP_AND_ABANDON" else " (wait)"
+            if ex["cancelling"]:
+                status += " (cancelling: the pipeline was updated)"
             acts = ", ".join(f"{k} {v}" for k, v in ex["actionStates"].items())
             erows.append((ex["pipelineExecutionId"], status, ex["where"], acts or "-"))
         lines += _table(erows)

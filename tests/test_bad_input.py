@@ -176,16 +176,16 @@ def test_unknown_step_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert_simulate(tmp_path, capsys, with_steps("  - start: e1\n  - launch: e2\n"),
                     "steps[1].launch: expected one of start, succeed, fail, approve, reject, "
                     "timeout, stop, abandoned, abandoned-work-finishes, retry, "
-                    "condition-succeeds, condition-fails, override, disable, enable, expect, "
-                    "error, note")
+                    "condition-succeeds, condition-fails, override, disable, enable, update, "
+                    "expect, error, note")
 
 
 def test_two_step_kinds_in_one_step(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert_simulate(tmp_path, capsys, with_steps("  - {start: e1, stop: {execution: e1}}\n"),
                     "steps[0]: expected exactly one of start, succeed, fail, approve, reject, "
                     "timeout, stop, abandoned, abandoned-work-finishes, retry, "
-                    "condition-succeeds, condition-fails, override, disable, enable, expect, "
-                    "got 2")
+                    "condition-succeeds, condition-fails, override, disable, enable, update, "
+                    "expect, got 2")
 
 
 def test_execution_not_started_yet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -260,7 +260,7 @@ def test_bad_expect_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     steps = "  - start: e1\n  - expect: {executions: {e1: Running}}\n"
     assert_simulate(tmp_path, capsys, with_steps(steps),
                     "steps[1].expect.executions.e1: expected a pipeline execution status "
-                    "(InProgress, Stopping, Stopped, Succeeded, Superseded, Failed), "
+                    "(InProgress, Stopping, Stopped, Succeeded, Superseded, Failed, Cancelled), "
                     "got 'Running'")
 
 
@@ -337,3 +337,25 @@ def test_real_process_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     assert done.stdout == ""
     assert done.stderr == (f"stagelock: {path}: steps[1].start: expected a new execution name, "
                            "'e1' is already used\n")
+
+
+def test_update_step_with_a_changed_structure(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert_simulate(tmp_path, capsys,
+                    with_steps("  - start: e1\n  - update: {executionMode: QUEUED}\n"),
+                    "steps[1].update: expected {} (UpdatePipeline with the same structure; a "
+                    "changed structure or execution mode is not modelled)")
+
+
+def test_expected_pipeline_version_is_a_number(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert_simulate(tmp_path, capsys,
+                    with_steps("  - start: e1\n  - expect: {pipelineVersion: 0}\n"),
+                    "steps[1].expect.pipelineVersion: expected a version number (1 before any "
+                    "update), got 0")
+
+
+def test_updates_bound_out_of_range(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--updates", "9"]) == 2
+    err = capsys.readouterr().err
+    assert "--updates" in err and "9" in err

@@ -37,7 +37,7 @@ def test_the_project_baseline_holds(capsys):
     tests/baseline/configs.toml"""
     status, out, _ = run(["baseline", "check", str(BASELINE)], capsys)
     assert status == 0, out
-    assert ": CHANGED" not in out and "Result: UNCHANGED (0 of 9 configurations changed" in out
+    assert ": CHANGED" not in out and "Result: UNCHANGED (0 of 10 configurations changed" in out
 
 
 def _approvals_do_not_lock(m: Model, ex: Execution) -> bool:
@@ -58,10 +58,12 @@ def test_a_rule_change_fails_the_check_with_an_explanation(changed):
     assert changed.changed
     by_name = {c.name: c for c in changed.changes}
     # One execution has no one to let in; PARALLEL has no stage locks; the two-stage pipeline
-    # has no approval; the gated pipeline's Production has one.
+    # has no approval; the gated pipeline's Production has one, and so has the reference
+    # pipeline updated once.
     assert {n for n, c in by_name.items() if c.changed} == {"reference-superseded-2",
                                                             "reference-queued-2",
-                                                            "gated-queued-2"}
+                                                            "gated-queued-2",
+                                                            "reference-queued-update"}
     change = by_name["reference-queued-2"]
     assert (change.added_count, change.removed_count) == (166, 26)
     assert "verdict of approval-holds-stage: PROVED -> REFUTED" in change.notes
@@ -89,7 +91,7 @@ def test_the_explanation_as_printed(changed):
     assert ("  removed: e2's TestStaging succeeds, after 9 steps (a shortest way there in the "
             "recorded graph):") in text
     assert "  ... and 164 more added (--limit)" in text
-    assert "Result: CHANGED (3 of 9 configurations changed" in text
+    assert "Result: CHANGED (4 of 10 configurations changed" in text
 
 
 def _configs(tmp_path: Path, text: str) -> Path:
@@ -198,7 +200,7 @@ def test_malformed_edges(tmp_path, capsys):
      "config[1].bounds.executions: expected an integer from 1 to 50, got 0"),
     ('[[config]]\nname = "a"\n[config.bounds]\nmax_states = 10\n',
      "config[0].bounds.max_states: expected one of executions, stops, retries, toggles, "
-     "failures"),
+     "updates, failures"),
     ('[[config]]\nname = "a"\ncolour = "red"\n',
      "config[0].colour: expected one of the keys name, pipeline, resource, mode, rules, bounds"),
     ('[[config]]\nmode = "QUEUED"\n', "config[0].name: expected a non-empty name"),

@@ -55,7 +55,7 @@ def run(pipeline: Pipeline, mode: str, bounds: Bounds, properties=(), variants=(
 
 @pytest.mark.parametrize("mode", MODES)
 def test_documented_rules_prove_every_property(mode):
-    result = run(REFERENCE, mode, Bounds(executions=2))
+    result = run(REFERENCE, mode, Bounds(executions=2, updates=1))
     verdicts = {v.property.name: v.verdict for v in result.verdicts}
     assert set(verdicts) == {p.name for p in properties_for(mode)}
     assert all(v == PROVED for v in verdicts.values()), verdicts
@@ -63,7 +63,7 @@ def test_documented_rules_prove_every_property(mode):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_documented_rules_prove_every_property_at_three_executions(mode):
-    result = run(two_stages(), mode, Bounds(executions=3, stops=2))
+    result = run(two_stages(), mode, Bounds(executions=3, stops=2, updates=1))
     bad = {v.property.name: v.verdict for v in result.verdicts if v.verdict != PROVED}
     # two single-action stages have no runOrder groups and no approval to stop while waiting
     assert bad == {}
@@ -98,6 +98,11 @@ BROKEN = [
     ("entry-condition-does-not-lock", "QUEUED", 2, "one-execution-per-stage-lock", 6),
     ("skip-runs-stage", "SUPERSEDED", 1, "skipped-stage-runs-nothing", 4),
     ("skip-runs-stage", "PARALLEL", 1, "skipped-stage-runs-nothing", 4),
+    ("cancelled-can-retry", "SUPERSEDED", 1, "finished-executions-never-change", 4),
+    ("cancelled-can-retry", "QUEUED", 1, "finished-executions-never-change", 4),
+    ("retry-after-update", "SUPERSEDED", 1, "no-retry-across-update", 4),
+    ("retry-after-update", "QUEUED", 1, "no-retry-across-update", 4),
+    ("retry-after-update", "PARALLEL", 1, "no-retry-across-update", 4),
 ]
 
 
@@ -108,9 +113,10 @@ BROKEN = [
 )
 def test_each_broken_variant_is_refuted_by_its_property(variant, mode, executions, prop, length):
     pipeline = EXAMPLE_PIPELINES[VARIANTS[variant].example]()
-    documented = run(pipeline, mode, Bounds(executions=executions), [prop])
+    bounds = Bounds(executions=executions, updates=VARIANTS[variant].updates)
+    documented = run(pipeline, mode, bounds, [prop])
     assert documented.verdicts[0].verdict == PROVED
-    broken = run(pipeline, mode, Bounds(executions=executions), [prop], [variant])
+    broken = run(pipeline, mode, bounds, [prop], [variant])
     verdict = broken.verdicts[0]
     # A witness the broken rules never show is NOT SEEN: a vacuity warning, not a refutation.
     assert verdict.verdict == (NOT_SEEN if PROPERTIES[prop].kind == "witness" else REFUTED)
@@ -150,6 +156,14 @@ def test_missing_witness_is_reported(prop, bounds, verdict, detail):
     result = run(REFERENCE, mode, bounds, [prop])
     assert (result.verdicts[0].verdict, result.verdicts[0].detail) == (verdict, detail)
     assert run(REFERENCE, mode, Bounds(executions=3), [prop]).verdicts[0].verdict == PROVED
+
+
+def test_a_property_of_updates_needs_an_update():
+    result = run(REFERENCE, "QUEUED", Bounds(executions=1), ["no-retry-across-update"])
+    assert (result.verdicts[0].verdict, result.verdicts[0].detail) == (
+        NOT_APPLICABLE, "needs a pipeline update (--updates 0)")
+    result = run(REFERENCE, "QUEUED", Bounds(executions=1, updates=1), ["no-retry-across-update"])
+    assert result.verdicts[0].verdict == PROVED
 
 
 # Pinned counts: a rule change shows up here as a diff of numbers.
@@ -203,9 +217,10 @@ def test_every_chart_transition_is_taken_somewhere():
         (REFERENCE, Bounds(executions=2, stops=2, retries=1)),
         (cover, Bounds(executions=2, stops=2, retries=2)),
         (EXAMPLE_PIPELINES["gated"](), Bounds(executions=1, stops=1, retries=1, toggles=0)),
+        (REFERENCE, Bounds(executions=1, stops=0, retries=0, toggles=0, updates=1)),
     ):
         result = run(pipeline, "SUPERSEDED", bounds, ["no-deadlock"])
-        taken |= possible_changes(result.model) - set(result.never_taken)
+        taken |= possible_changes(result.model, bounds.updates) - set(result.never_taken)
     assert {(n, s, t) for n, c in COMPILED.items() for s, t in c.pairs} - taken == set()
 
 
@@ -321,7 +336,8 @@ def test_trace_out_replays_to_the_same_violation(tmp_path, capsys):
 
 
 def test_exit_codes_and_json(capsys):
-    assert main(["check", "--mode", "QUEUED", "--executions", "2", "--json"]) == 0
+    assert main(["check", "--mode", "QUEUED", "--executions", "2", "--updates", "1",
+                 "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["result"] == PROVED
     (mode,) = report["modes"]

@@ -103,6 +103,12 @@ BROKEN = [
     ("skip-runs-stage", "SUPERSEDED", DIFFERENT_RESULT, "ConditionFailed", 4),
     ("skip-runs-stage", "QUEUED", DIFFERENT_RESULT, "ConditionFailed", 4),
     ("skip-runs-stage", "PARALLEL", DIFFERENT_RESULT, "ConditionFailed", 4),
+    # with one pipeline update
+    ("cancelled-can-retry", "SUPERSEDED", REFUSED_UNDER_BASE, "RetryStageExecution", 4),
+    ("cancelled-can-retry", "QUEUED", REFUSED_UNDER_BASE, "RetryStageExecution", 4),
+    ("retry-after-update", "SUPERSEDED", REFUSED_UNDER_BASE, "RetryStageExecution", 4),
+    ("retry-after-update", "QUEUED", REFUSED_UNDER_BASE, "RetryStageExecution", 4),
+    ("retry-after-update", "PARALLEL", REFUSED_UNDER_BASE, "RetryStageExecution", 4),
 ]
 
 
@@ -119,7 +125,8 @@ def test_each_broken_variant_differs_with_a_shortest_witness(variant, mode, kind
     pipeline = EXAMPLE_PIPELINES[VARIANTS[variant].example]()
     base = build_model(pipeline, mode)
     other = build_model(pipeline, mode, rule_set([variant]))
-    product = product_search(base, other, Bounds(executions=2), first=True)
+    product = product_search(base, other, Bounds(executions=2, updates=VARIANTS[variant].updates),
+                             first=True)
     first = next(iter(product.differences.values()))
     assert (first.kind, first.operation, len(product.witness(first))) == (kind, operation,
                                                                           length)

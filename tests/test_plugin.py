@@ -278,3 +278,11 @@ def test_strategies_refuse_bad_arguments() -> None:
         pipelines(modes=("FAST",))
     with pytest.raises(ValueError, match="max_steps"):
         operation_sequences(build_model(reference_pipeline()), max_steps=-1)
+
+
+def test_check_explores_pipeline_updates() -> None:
+    outcome = testing.check(reference_pipeline(), "QUEUED", executions=1, stops=0, retries=1, toggles=0,
+                    updates=1, properties=["no-retry-across-update",
+                                           "finished-executions-never-change"])
+    assert outcome.proved
+    assert outcome.verdict("no-retry-across-update") == "PROVED"

@@ -25,6 +25,7 @@ GUARD_TEXT: dict[str, tuple[str, str]] = {
     "completes_pipeline": ("completes the pipeline", "does not complete the pipeline"),
     "all_actions_succeeded": ("all actions succeeded", "not all actions succeeded"),
     "in_first_group": ("in the first runOrder group", "in a later runOrder group"),
+    "is_inbound": ("waiting in front of a stage", "in a stage"),
 }
 """How a chart's conditions read on an edge: (when true, when false).  A condition missing here
 reads as its name with spaces (a new guard still draws)."""

@@ -19,6 +19,7 @@ from spec.operations import (
 from spec.rules import Model
 from spec.state import (
     ABANDONED,
+    CANCELLED,
     FAILED,
     IN_PROGRESS,
     SKIPPED,
@@ -53,6 +54,7 @@ PALETTE: dict[str, Swatch] = {
     SUPERSEDED: Swatch("#c6a9ea", "#6b46c1", "overtaken by a newer execution"),
     ABANDONED: Swatch("#d79a5d", "#8a4b14", "abandoned by stop and abandon"),
     SKIPPED: Swatch("#eef3e2", "#7a8a5a", "skipped by its entry condition"),
+    CANCELLED: Swatch("#e2e8f0", "#4a5568", "cancelled by a pipeline update"),
 }
 """Status -> colours.  `NotStarted` stands for an action with no status (the API's null)."""
 

@@ -216,6 +216,7 @@ def variant_counterexample(name: str, pipeline: Pipeline | None = None) -> Count
     mode = next(md for md in variant.modes if PROPERTIES[prop].applies_to(md))
     pipeline = pipeline or reference_pipeline()
     for bounds in VARIANT_LADDER:
+        bounds = replace(bounds, updates=variant.updates)
         config = CheckConfig(pipeline, pipeline.name, (mode,), bounds, (prop,), (name,))
         result = check_mode(config, mode)
         verdict = result.verdicts[0]
@@ -231,8 +232,9 @@ def counterexample_timeline_dot(cx: Counterexample) -> str:
     example = VARIANTS[cx.variant].example
     where = "" if example == "reference" else f"checker/{example}-pipeline.json "
     caption = (f"{cx.detail}.\nFound on the {example} pipeline with {cx.bounds.describe()}:"
-               f"\nstagelock check {where}--variant {cx.variant} --mode {cx.mode} --property "
-               f"{cx.property}")
+               f"\nstagelock check {where}--variant {cx.variant} --mode {cx.mode} "
+               + (f"--updates {cx.bounds.updates} " if cx.bounds.updates else "")
+               + f"--property {cx.property}")
     return timeline_dot(cx.model, steps, None, title, caption)
 
 

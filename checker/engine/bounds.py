@@ -1,10 +1,12 @@
 """The bounds of a configuration, and how a search spends them.
 
 The environment's moves are bounded by `Bounds`: how many executions start, how many stops,
-retries and transition disables the user makes.  Actions' results, approvals' answers and the end
-of a stop and abandon are not bounded: they are what the world does.  Both engines read the
+retries and transition disables the user makes, and how many pipeline updates.  Actions'
+results, approvals' answers and the end of a stop and abandon are not bounded: they are what
+the world does.  Both engines read the
 bounds the same way: `allowed` says which kinds of user operation a state may still take, and
-`spend` what a step uses up.
+`spend` what a step uses up.  Updates need no budget of their own: the state counts them
+(`State.version`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ class Bounds:
     retries: int = 1
     toggles: int = 1
     failures: bool = True
+    updates: int = 0
+    """UpdatePipeline calls in total (0: the pipeline is never updated)."""
     max_states: int | None = None
     max_seconds: float | None = None
     max_memory: int | None = None
@@ -39,6 +43,8 @@ class Bounds:
             _n(self.retries, "retry", "retries"),
             _n(self.toggles, "transition toggle"),
         ))
+        if self.updates:
+            text += ", " + _n(self.updates, "update")
         return text + ("" if self.failures else ", no failures")
 
 
@@ -55,6 +61,7 @@ def allowed(bounds: Bounds, state: State, stops: int, retries: int,
         "disables": toggles < bounds.toggles,
         "failures": bounds.failures,
         "enables": bounds.toggles > 0,
+        "updates": state.version < bounds.updates,
     }
 
 
