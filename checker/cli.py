@@ -812,7 +812,8 @@ def _diff_parsers(sub: Any) -> None:
                            "rules file (.py); give exactly two, BASE then OTHER")
     diff.add_argument("--mode", choices=list(MODES), help="override the execution mode")
     diff.add_argument("--all-modes", action="store_true", help="compare in all three modes")
-    for name, default in (("executions", 3), ("stops", 1), ("retries", 1), ("toggles", 1)):
+    for name, default in (("executions", 3), ("stops", 1), ("retries", 1), ("toggles", 1),
+                          ("updates", 0)):
         diff.add_argument(f"--{name}", type=int, metavar="N", help=f"as for check "
                           f"(default {default})")
     diff.add_argument("--no-failures", action="store_true",

@@ -682,7 +682,7 @@ def diff_config(args: Any) -> DiffConfig:
         modes = (args.mode,)
     elif args.all_modes:
         modes = tuple(MODES)
-    for name in ("executions", "stops", "retries", "toggles", "max_states"):
+    for name in ("executions", "stops", "retries", "toggles", "updates", "max_states"):
         value = getattr(args, name)
         if value is not None:
             option = "--" + name.replace("_", "-")

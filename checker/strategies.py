@@ -81,26 +81,27 @@ def _pipelines(
 
 
 def operation_sequences(
-    model: Model, max_steps: int = 30, max_executions: int = 3
+    model: Model, max_steps: int = 30, max_executions: int = 3, max_updates: int = 0
 ) -> st.SearchStrategy[list[tuple[Operation, State]]]:
     """Walks from ``model``'s initial state: lists of up to ``max_steps`` (operation,
     state after it) pairs, each operation one the service accepts in the state reached so far
-    (one of `spec.rules.successors`), with at most ``max_executions`` executions started.
-    A walk ends early where nothing more can happen."""
-    if max_steps < 0 or max_executions < 0:
-        raise ValueError("expected max_steps and max_executions of at least 0")
-    return _operation_sequences(model, max_steps, max_executions)
+    (one of `spec.rules.successors`), with at most ``max_executions`` executions started and
+    ``max_updates`` pipeline updates.  A walk ends early where nothing more can happen."""
+    if max_steps < 0 or max_executions < 0 or max_updates < 0:
+        raise ValueError("expected max_steps, max_executions and max_updates of at least 0")
+    return _operation_sequences(model, max_steps, max_executions, max_updates)
 
 
 @st.composite
 def _operation_sequences(
-    draw: st.DrawFn, model: Model, max_steps: int, max_executions: int
+    draw: st.DrawFn, model: Model, max_steps: int, max_executions: int, max_updates: int
 ) -> list[tuple[Operation, State]]:
     length = draw(st.integers(0, max_steps))
     state = model.initial()
     steps: list[tuple[Operation, State]] = []
     for _ in range(length):
-        options = successors(model, state, starts=len(state.executions) < max_executions)
+        options = successors(model, state, starts=len(state.executions) < max_executions,
+                             updates=state.version < max_updates)
         if not options:
             break
         op, state = options[draw(st.integers(0, len(options) - 1))]

@@ -334,3 +334,17 @@ def test_model_file_naming_rules_is_refused(tmp_path, capsys, text, place):
     assert status == 2 and err.count("\n") == 1
     assert err == (f"stagelock: {model}: {place}: expected no rule variants in a model file "
                    "given to diff (name the two rule sets with --rules)\n")
+
+
+def test_the_reading_of_inbound_executions_at_an_update_differs_only_with_updates(capsys):
+    """update-cancels-inbound changes what an update does: without updates nothing differs,
+    with one the inbound execution is Cancelled instead of Failed."""
+    options = ["diff", "--rules", "documented", "--rules", "update-cancels-inbound", "--mode",
+               "QUEUED", "--executions", "2", "--stops", "0", "--retries", "0", "--toggles", "0"]
+    status, out, _ = run(options, capsys)
+    assert status == 0 and "Result: SAME" in out
+    status, out, _ = run([*options, "--updates", "1", "--json"], capsys)
+    assert status == 1
+    (mode,) = json.loads(out)["modes"]
+    first = mode["differences"][0]
+    assert (first["kind"], first["operation"]) == (DIFFERENT_RESULT, "UpdatePipeline")
