@@ -27,7 +27,7 @@ from spec.patterns import PropertySpec
 from spec.properties import Property, properties_for
 from spec.rules import Model, build_model
 from spec.unmodelled import FieldWarning
-from spec.variants import Variant, rule_set
+from spec.variants import VARIANTS, Variant, rule_set
 from spec.world import Declared, derive_world
 
 PROVED = "PROVED"
@@ -153,6 +153,18 @@ class CheckConfig:
     @property
     def variant_names(self) -> tuple[str, ...]:
         return self.variants + tuple(v.name for v in self.rules_files)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the reader of the report should know about the configuration: a built-in
+        variant that needs more pipeline updates than the bounds allow changes nothing the
+        search explores."""
+        return tuple(
+            f"variant {name} changes only what a pipeline update does, and this search makes "
+            f"{'no update' if not self.bounds.updates else 'fewer updates than it needs'}: "
+            f"it explores what the documented rules do (--updates {VARIANTS[name].updates} "
+            f"shows the variant)"
+            for name in self.variants if VARIANTS[name].updates > self.bounds.updates)
 
     @property
     def asks_of_pipeline(self) -> bool:

@@ -175,6 +175,7 @@ def render_text(config: CheckConfig, results: list[ModeResult],
     if config.variant_names:
         lines.append(f"  rule variants: {', '.join(config.variant_names)}")
     lines += [f"  warning: {w.describe(config.source)}" for w in config.warnings]
+    lines += [f"  note: {note}" for note in config.notes]
     for r in results:
         ex = r.exploration
         rate = len(ex) / ex.seconds if ex.seconds else 0.0
@@ -279,6 +280,7 @@ def to_json(config: CheckConfig, results: list[ModeResult], not_searched: tuple[
         "notSearched": [{"mode": m, "stoppedBy": stopped} for m in not_searched],
         "notSeen": not_seen(results),
         "warnings": [w.to_json(config.source) for w in config.warnings],
+        "notes": list(config.notes),
     }
     for r in results:
         ex = r.exploration

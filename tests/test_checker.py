@@ -455,3 +455,17 @@ def test_transitions_a_declaration_cannot_make_are_not_listed_as_never_taken():
     gated = run(EXAMPLE_PIPELINES["gated"](), "SUPERSEDED",
                 Bounds(executions=1, stops=0, failures=False))
     assert set(NEEDS_DECLARATION) <= set(gated.never_taken)
+
+
+def test_a_variant_of_updates_without_updates_is_noted(capsys):
+    options = ["check", "--variant", "retry-after-update", "--mode", "QUEUED", "--executions",
+               "1", "--property", "no-retry-across-update"]
+    assert main([*options, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["notes"] == [
+        "variant retry-after-update changes only what a pipeline update does, and this search "
+        "makes no update: it explores what the documented rules do (--updates 1 shows the "
+        "variant)"]
+    assert main([*options, "--updates", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "note:" not in out and "REFUTED      no-retry-across-update" in out
