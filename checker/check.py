@@ -71,6 +71,8 @@ APPLICABILITY: dict[str, Callable[[Bounds], str | None]] = {
     "needs failures (--no-failures)",
     "no-retry-across-update": lambda b: _needs(b, retries=1) or (
         None if b.updates else "needs a pipeline update (--updates 0)"),
+    "cancelling-execution-starts-nothing": lambda b: (
+        None if b.updates else "needs a pipeline update (--updates 0)"),
 }
 """For the properties whose subject the bounds can rule out: why they do (None: they do not).
 

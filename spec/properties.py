@@ -41,6 +41,7 @@ from spec.state import (
     STOPPING,
     SUCCEEDED,
     SUPERSEDED,
+    UPDATE,
     WAIT,
     Execution,
     State,
@@ -196,6 +197,22 @@ def _finished_never_change(m: Model, b: State, op: Operation, a: State) -> str |
                 old.status in (STOPPED, FAILED) and old.waiting):
             what = f"{old.status.lower()} inbound" if old.waiting else old.status
             return f"{_name(e)} changed after it ended ({what})"
+    return None
+
+
+def _cancelling_starts_nothing(m: Model, b: State, op: Operation, a: State) -> str | None:
+    for e, old, new in _changed(b, a):
+        if old is None or old.stop != UPDATE:
+            continue
+        if new.stage != old.stage or new.waiting != old.waiting:
+            return (f"{_name(e)} moved on to another stage while a pipeline update was "
+                    f"cancelling it")
+        pairs = enumerate(zip(old.actions, new.actions, strict=True))
+        started = [m.action_names[x] for x, (v, w) in pairs
+                   if w == IN_PROGRESS and v != IN_PROGRESS]
+        if started:
+            return (f"{_name(e)} started action {started[0]} while a pipeline update was "
+                    f"cancelling it")
     return None
 
 
@@ -428,6 +445,13 @@ PROPERTIES: dict[str, Property] = {
             "stopped, and the transition is enabled, the stopped inbound execution does not "
             "continue into the stage. ... When a pipeline is updated, you will need to re-run "
             "your pipeline.", ALL_MODES, step_check=_finished_never_change),
+        Property(
+            "cancelling-execution-starts-nothing", "step",
+            "once a pipeline update is cancelling an execution, it starts no action and enters "
+            "no stage",
+            "When you update a pipeline, CodePipeline gracefully completes all the running "
+            "actions and then fails the stages and pipeline executions where the running actions "
+            "were completed.", LOCKING, step_check=_cancelling_starts_nothing),
         Property(
             "no-retry-across-update", "step",
             "a stage is never retried in an execution that started under an older pipeline "

@@ -27,6 +27,7 @@ from spec.state import (
     STOPPED,
     SUCCEEDED,
     SUPERSEDED,
+    UPDATE,
     Execution,
     State,
 )
@@ -72,6 +73,11 @@ def _retry_refusal_ignores_version(m: Model, state: State, op: Any) -> str | Non
     under."""
     ex = state.executions[op.execution]
     return documented.retry_refusal(m, state.but(version=ex.version), op)
+
+
+def _update_does_not_cancel(m: Model, ex: Execution) -> str:
+    """stage_outcome: an update's mark is ignored, so the execution goes on as before it."""
+    return documented.stage_outcome(m, ex.but(stop=None) if ex.stop == UPDATE else ex)
 
 
 def _update_cancels_inbound(m: Model, state: State, op: Any) -> State:
@@ -405,6 +411,16 @@ VARIANTS: dict[str, Variant] = {
             broken=True,
             refuted_by=("no-retry-across-update",),
             overrides={"retry_refusal": _retry_refusal_ignores_version},
+            updates=1,
+        ),
+        Variant(
+            "update-does-not-cancel",
+            "a pipeline update does not cancel an execution whose actions run: once they "
+            "complete it goes on, to the next runOrder group or stage",
+            broken=True,
+            refuted_by=("cancelling-execution-starts-nothing",),
+            modes=("SUPERSEDED", "QUEUED"),
+            overrides={"stage_outcome": _update_does_not_cancel},
             updates=1,
         ),
         Variant(

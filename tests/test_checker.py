@@ -103,6 +103,8 @@ BROKEN = [
     ("retry-after-update", "SUPERSEDED", 1, "no-retry-across-update", 4),
     ("retry-after-update", "QUEUED", 1, "no-retry-across-update", 4),
     ("retry-after-update", "PARALLEL", 1, "no-retry-across-update", 4),
+    ("update-does-not-cancel", "SUPERSEDED", 1, "cancelling-execution-starts-nothing", 3),
+    ("update-does-not-cancel", "QUEUED", 1, "cancelling-execution-starts-nothing", 3),
 ]
 
 

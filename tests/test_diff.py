@@ -109,6 +109,8 @@ BROKEN = [
     ("retry-after-update", "SUPERSEDED", REFUSED_UNDER_BASE, "RetryStageExecution", 4),
     ("retry-after-update", "QUEUED", REFUSED_UNDER_BASE, "RetryStageExecution", 4),
     ("retry-after-update", "PARALLEL", REFUSED_UNDER_BASE, "RetryStageExecution", 4),
+    ("update-does-not-cancel", "SUPERSEDED", DIFFERENT_RESULT, "ActionSucceeded", 3),
+    ("update-does-not-cancel", "QUEUED", DIFFERENT_RESULT, "ActionSucceeded", 3),
 ]
 
 

@@ -27,6 +27,7 @@ from checker.engine.compiled.rules import (
     RESULT_SKIP,
     STOP_ABANDON,
     STOP_NONE,
+    STOP_UPDATE,
     STOP_WAIT,
     STOPPED,
     STOPPING,
@@ -118,6 +119,7 @@ F_EXECUTION, F_STAGE, F_ACTION, F_TARGET = 1, 2, 3, 4
 P_AUTOMATIC_RETRY_ONCE = 50
 P_SKIPPED_RUNS_NOTHING = 51
 P_NO_RETRY_ACROSS_UPDATE = 52
+P_CANCELLING_STARTS_NOTHING = 53
 """Step kinds of their own numbers, apart from the catalogue's 11..19 and the hazards' kinds."""
 SKIPPED_FACT = 7
 """A stage fact's value for Skipped (spec.patterns.STAGE_FACT_STATUSES; the others are the
@@ -538,6 +540,14 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
             if old == SUPERSEDED or old == SUCC or old == CANCELLED or (
                     (old == STOPPED or old == FAILED) and vb[b + R_WAIT]):
                 return True
+        elif kind == P_CANCELLING_STARTS_NOTHING:
+            if vb[b + R_STOP] != STOP_UPDATE:
+                continue
+            if vb[b + R_STAGE] != va[b + R_STAGE] or vb[b + R_WAIT] != va[b + R_WAIT]:
+                return True
+            for a in range(T[H_A]):
+                if va[b + R_ACT + a] == A_IP and vb[b + R_ACT + a] != A_IP:
+                    return True
         elif kind == P_STOP_WAIT_QUIET:
             if vb[b + R_STOP] != STOP_WAIT:
                 continue

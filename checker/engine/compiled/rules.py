@@ -115,6 +115,7 @@ VF_SKIP_RUNS = 1 << 18
 VF_RETRY_CANCELLED = 1 << 19
 VF_RETRY_AFTER_UPDATE = 1 << 20
 VF_UPDATE_CANCELS_INBOUND = 1 << 21
+VF_UPDATE_IGNORED = 1 << 22
 
 # --------------------------------------------------------------------------------------------
 # Small helpers over a vector
@@ -366,7 +367,7 @@ def stage_outcome(v, T, e):
         out = 0
     elif v[b + R_STATUS] == STOPPING:
         out = 1
-    elif v[b + R_STOP] == STOP_UPDATE:
+    elif v[b + R_STOP] == STOP_UPDATE and not T[H_VF] & VF_UPDATE_IGNORED:
         out = 4
     elif any_failed:
         out = 2

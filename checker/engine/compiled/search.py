@@ -73,6 +73,7 @@ PROPERTY_KINDS = {
     "automatic-retry-at-most-once": C.P_AUTOMATIC_RETRY_ONCE,
     "skipped-stage-runs-nothing": C.P_SKIPPED_RUNS_NOTHING,
     "no-retry-across-update": C.P_NO_RETRY_ACROSS_UPDATE,
+    "cancelling-execution-starts-nothing": C.P_CANCELLING_STARTS_NOTHING,
 }
 """The catalogue's properties the kernel evaluates itself (progress properties run on the
 compact graph after the search)."""

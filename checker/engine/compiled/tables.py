@@ -148,6 +148,7 @@ VARIANT_FLAGS = {
     "cancelled-can-retry": 1 << 19,
     "retry-after-update": 1 << 20,
     "update-cancels-inbound": 1 << 21,
+    "update-does-not-cancel": 1 << 22,
 }
 AUTOMATIC_RETRY_CODES = {None: 0, FAILED_ACTIONS: 1, ALL_ACTIONS: 2}
 
