@@ -44,7 +44,8 @@ def interruption(stop: BaseException) -> str:
     return "SIGTERM" if isinstance(stop, Terminated) else "Ctrl-C"
 
 
-def _needs(bounds: Bounds, executions: int = 1, stops: int = 0, retries: int = 0) -> str | None:
+def _needs(bounds: Bounds, executions: int = 1, stops: int = 0, retries: int = 0,
+           updates: int = 0) -> str | None:
     """Why the bounds rule a property out, or None."""
     if bounds.executions < executions:
         return f"needs at least {executions} executions (--executions {bounds.executions})"
@@ -52,6 +53,8 @@ def _needs(bounds: Bounds, executions: int = 1, stops: int = 0, retries: int = 0
         return f"needs a stop (--stops {bounds.stops})"
     if bounds.retries < retries:
         return f"needs a retry (--retries {bounds.retries})"
+    if bounds.updates < updates:
+        return f"needs a pipeline update (--updates {bounds.updates})"
     return None
 
 
@@ -69,10 +72,8 @@ APPLICABILITY: dict[str, Callable[[Bounds], str | None]] = {
     "no-retry-after-supersession": lambda b: _needs(b, retries=1),
     "automatic-retry-at-most-once": lambda b: None if b.failures else
     "needs failures (--no-failures)",
-    "no-retry-across-update": lambda b: _needs(b, retries=1) or (
-        None if b.updates else "needs a pipeline update (--updates 0)"),
-    "cancelling-execution-starts-nothing": lambda b: (
-        None if b.updates else "needs a pipeline update (--updates 0)"),
+    "no-retry-across-update": lambda b: _needs(b, retries=1, updates=1),
+    "cancelling-execution-starts-nothing": lambda b: _needs(b, updates=1),
 }
 """For the properties whose subject the bounds can rule out: why they do (None: they do not).
 

@@ -98,7 +98,8 @@ def observe(state: State) -> tuple[Any, ...]:
     the pipeline's structure version (`pipelineVersion`) and the one each execution started
     under once an update has been made.
     Hashable; equal observations mean the service shows the states alike."""
-    seen = (tuple([_seen(ex) for ex in state.executions]), *state[1:6])
+    seen = (tuple([_seen(ex) for ex in state.executions]), state.latest, state.inbound,
+            state.disabled, state.revisions, state.in_flight)
     return seen + (state.version,) if state.version else seen
 
 

@@ -204,15 +204,9 @@ def _cancelling_starts_nothing(m: Model, b: State, op: Operation, a: State) -> s
     for e, old, new in _changed(b, a):
         if old is None or old.stop != UPDATE:
             continue
-        if new.stage != old.stage or new.waiting != old.waiting:
-            return (f"{_name(e)} moved on to another stage while a pipeline update was "
-                    f"cancelling it")
-        pairs = enumerate(zip(old.actions, new.actions, strict=True))
-        started = [m.action_names[x] for x, (v, w) in pairs
-                   if w == IN_PROGRESS and v != IN_PROGRESS]
-        if started:
-            return (f"{_name(e)} started action {started[0]} while a pipeline update was "
-                    f"cancelling it")
+        why = _moved_on(m, e, old, new, "while a pipeline update was cancelling it")
+        if why:
+            return why
     return None
 
 
@@ -251,19 +245,27 @@ def _start_order(m: Model, b: State, op: Operation, a: State) -> str | None:
     return None
 
 
+def _moved_on(m: Model, e: int, old: Execution, new: Execution, when: str) -> str | None:
+    """How execution e went on from `old` to `new`: it moved on to another stage, or started an
+    action; None if it did neither.  `when` ends the sentence ("after stop and wait")."""
+    if new.stage != old.stage or new.waiting != old.waiting:
+        return f"{_name(e)} moved on to another stage {when}"
+    pairs = enumerate(zip(old.actions, new.actions, strict=True))
+    started = [m.action_names[x] for x, (v, w) in pairs if w == IN_PROGRESS and v != IN_PROGRESS]
+    if started:
+        return f"{_name(e)} started action {started[0]} {when}"
+    return None
+
+
 def _stop_wait_quiet(m: Model, b: State, op: Operation, a: State) -> str | None:
     for e, old, new in _changed(b, a):
         if old is None or old.stop != WAIT or old.status not in (STOPPING, STOPPED):
             continue
         if isinstance(op, RetryStageExecution) and op.execution == e:
             continue
-        if new.stage != old.stage or new.waiting != old.waiting:
-            return f"{_name(e)} moved on to another stage after stop and wait"
-        pairs = enumerate(zip(old.actions, new.actions, strict=True))
-        started = [m.action_names[x] for x, (v, w) in pairs
-                   if w == IN_PROGRESS and v != IN_PROGRESS]
-        if started:
-            return f"{_name(e)} started action {started[0]} after stop and wait"
+        why = _moved_on(m, e, old, new, "after stop and wait")
+        if why:
+            return why
     return None
 
 

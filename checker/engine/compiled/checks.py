@@ -437,6 +437,18 @@ def _automatic_retry_again(vb, va, T, op, changed, nchanged):
 
 
 @njit(cache=True, inline="always")
+def _moved_on(vb, va, T, b):
+    """The execution at record b went on in the step: it moved to another stage, or started an
+    action (spec.properties._moved_on)."""
+    if vb[b + R_STAGE] != va[b + R_STAGE] or vb[b + R_WAIT] != va[b + R_WAIT]:
+        return True
+    for a in range(T[H_A]):
+        if va[b + R_ACT + a] == A_IP and vb[b + R_ACT + a] != A_IP:
+            return True
+    return False
+
+
+@njit(cache=True, inline="always")
 def step_check(vb, va, T, kind, param, op, changed, nchanged):
     """The step property `kind` (with its parameter) on the step vb -op-> va, whose changed
     executions are changed[:nchanged]."""
@@ -541,13 +553,8 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
                     (old == STOPPED or old == FAILED) and vb[b + R_WAIT]):
                 return True
         elif kind == P_CANCELLING_STARTS_NOTHING:
-            if vb[b + R_STOP] != STOP_UPDATE:
-                continue
-            if vb[b + R_STAGE] != va[b + R_STAGE] or vb[b + R_WAIT] != va[b + R_WAIT]:
+            if vb[b + R_STOP] == STOP_UPDATE and _moved_on(vb, va, T, b):
                 return True
-            for a in range(T[H_A]):
-                if va[b + R_ACT + a] == A_IP and vb[b + R_ACT + a] != A_IP:
-                    return True
         elif kind == P_STOP_WAIT_QUIET:
             if vb[b + R_STOP] != STOP_WAIT:
                 continue
@@ -556,11 +563,8 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
                 continue
             if opkind == OP_RETRY and ope == e:
                 continue
-            if vb[b + R_STAGE] != va[b + R_STAGE] or vb[b + R_WAIT] != va[b + R_WAIT]:
+            if _moved_on(vb, va, T, b):
                 return True
-            for a in range(T[H_A]):
-                if va[b + R_ACT + a] == A_IP and vb[b + R_ACT + a] != A_IP:
-                    return True
         elif kind == P_LEAVES_SUCCEEDED:
             s = vb[b + R_STAGE]
             if vb[b + R_WAIT] or s >= S or va[b + R_STAGE] == s:
