@@ -74,6 +74,7 @@ APPLICABILITY: dict[str, Callable[[Bounds], str | None]] = {
     "needs failures (--no-failures)",
     "no-retry-across-update": lambda b: _needs(b, retries=1, updates=1),
     "cancelling-execution-starts-nothing": lambda b: _needs(b, updates=1),
+    "parallel-execution-shares-stage": lambda b: _needs(b, executions=2, updates=1),
 }
 """For the properties whose subject the bounds can rule out: why they do (None: they do not).
 
@@ -85,6 +86,14 @@ def not_applicable(p: Property, bounds: Bounds) -> str | None:
     """Why ``p`` cannot apply under ``bounds``, or None when it can."""
     why = APPLICABILITY.get(p.name)
     return why(bounds) if why is not None else None
+
+
+def variant_options(v: Variant) -> str:
+    """The options of `stagelock check` that a search needs to show variant `v`."""
+    options = f"--updates {v.updates}"
+    if v.update_modes:
+        options += f" --update-modes {','.join(v.update_modes)}"
+    return options
 
 
 def reference_pipeline() -> Pipeline:
@@ -162,12 +171,23 @@ class CheckConfig:
         """What the reader of the report should know about the configuration: a built-in
         variant that needs more pipeline updates than the bounds allow changes nothing the
         search explores."""
-        return tuple(
-            f"variant {name} changes only what a pipeline update does, and this search makes "
-            f"{'no update' if not self.bounds.updates else 'fewer updates than it needs'}: "
-            f"it explores what the documented rules do (--updates {VARIANTS[name].updates} "
-            f"shows the variant)"
-            for name in self.variants if VARIANTS[name].updates > self.bounds.updates)
+        notes = []
+        b = self.bounds
+        for name in self.variants:
+            v = VARIANTS[name]
+            if v.updates > b.updates:
+                notes.append(
+                    f"variant {name} changes only what a pipeline update does, and this search "
+                    f"makes {'no update' if not b.updates else 'fewer updates than it needs'}: "
+                    f"it explores what the documented rules do ({variant_options(v)} shows "
+                    f"the variant)")
+            elif not set(v.update_modes) <= set(b.update_modes):
+                notes.append(
+                    f"variant {name} changes only what a change of execution mode does, and "
+                    f"this search's updates do not change the mode to "
+                    f"{' or '.join(v.update_modes)}: it explores what the documented rules do "
+                    f"({variant_options(v)} shows the variant)")
+        return tuple(notes)
 
     @property
     def asks_of_pipeline(self) -> bool:
@@ -215,10 +235,12 @@ def check_mode(
 ) -> ModeResult:
     model = pipeline_model(config, mode)
     ours, severity, structural = pipeline_properties(config, model)
-    guarantees = properties_for(mode, config.properties)
-    props = [p for p in ours if p.applies_to(mode) and p.name not in structural] + guarantees
-    first: Explored | None = None
     bounds = config.bounds_for(mode)
+    changes = bounds.update_modes
+    guarantees = properties_for(mode, config.properties, changes)
+    props = [p for p in ours if p.applies_to(mode, changes) and p.name not in structural]
+    props += guarantees
+    first: Explored | None = None
     if structural:
         # As lint does: a hazard of the pipeline's shape is looked for with no operator action
         # at all, so that it is never reported as the shape's when only a stop, a retry or a
@@ -235,7 +257,7 @@ def check_mode(
     fail = SEVERITIES.index(config.fail_on) if config.fail_on in SEVERITIES else -1
     try:
         for p in ours + guarantees:
-            if not p.applies_to(mode):
+            if not p.applies_to(mode, changes):
                 verdicts.append(Verdict(
                     p, NOT_APPLICABLE, f"asks about GetPipelineState's stages and actions, "
                     f"which {mode} mode does not have (\"Parallel mode does not have a pipeline "
@@ -323,7 +345,8 @@ def _found(p: Property, ex: Explored) -> Verdict:
 def never_taken(ex: Explored, m: Model) -> list[Change]:
     """Chart transitions that no recorded step made (`Explored.chart_changes`), among those the
     pipeline's declaration allows at all (`checker.coverage.possible_changes`)."""
-    return sorted(possible_changes(m, ex.bounds.updates) - ex.chart_changes())
+    b = ex.bounds
+    return sorted(possible_changes(m, b.updates, b.update_modes) - ex.chart_changes())
 
 
 def overall(results: list[ModeResult], complete: bool = True) -> str:

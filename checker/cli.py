@@ -36,9 +36,12 @@ from checker.check import (
     not_seen,
     overall,
     reference_pipeline,
+    variant_options,
 )
 from checker.config import (
     check_bound,
+    check_update_bounds,
+    check_update_modes,
     check_workers,
     declaration_config,
     load_model_file,
@@ -162,6 +165,9 @@ def _build_parser() -> argparse.ArgumentParser:
         ("updates", 0, "UpdatePipeline calls in total"),
     ):
         check.add_argument(f"--{name}", type=int, metavar="N", help=f"{text} (default {default})")
+    check.add_argument("--update-modes", metavar="MODE[,MODE]",
+                       help="execution modes an update may change the pipeline to, besides "
+                            "keeping its mode (needs --updates 1 or more)")
     check.add_argument("--no-failures", action="store_true",
                        help="actions always succeed and approvals are always approved")
     check.add_argument("--property", action="append", default=[], metavar="NAME",
@@ -429,7 +435,10 @@ def _config(args: argparse.Namespace) -> CheckConfig:
                 config = replace(config, mode_executions=())
     if args.no_failures:
         bounds = replace(bounds, failures=False)
-    config = replace(config, bounds=bounds)
+    if args.update_modes is not None:
+        bounds = replace(bounds, update_modes=check_update_modes(
+            "command line", "--update-modes", args.update_modes))
+    config = replace(config, bounds=check_update_bounds("command line", "--update-modes", bounds))
     for i, name in enumerate(args.property):
         if name not in PROPERTIES:
             raise InputError("command line", f"--property #{i + 1}",
@@ -443,9 +452,9 @@ def _config(args: argparse.Namespace) -> CheckConfig:
         # The properties named are all that is checked: not the file's own, nor its hazards.
         config = replace(config, properties=tuple(args.property), own=())
     for mode in config.modes if config.properties else ():
-        if not properties_for(mode, config.properties):
+        if not properties_for(mode, config.properties, config.bounds.update_modes):
             names = ", ".join(config.properties)
-            applies = "; ".join(f"{p} applies to {', '.join(PROPERTIES[p].modes)}"
+            applies = "; ".join(f"{p} applies to {PROPERTIES[p].applicability()}"
                                 for p in config.properties)
             raise InputError("command line", "--property",
                              f"expected a property that applies to {mode} mode, {names} does "
@@ -627,11 +636,11 @@ def _properties(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([
             {"name": p.name, "kind": p.kind, "meaning": p.meaning, "source": p.source,
-             "modes": list(p.modes)} for p in PROPERTIES.values()], indent=2))
+             "modes": list(p.modes), "needsModes": list(p.needs_modes)}
+            for p in PROPERTIES.values()], indent=2))
         return 0
     for p in PROPERTIES.values():
-        modes = "all modes" if len(p.modes) == 3 else ", ".join(p.modes)
-        print(f"{p.name}  [{p.kind}; {modes}]")
+        print(f"{p.name}  [{p.kind}; {p.applicability()}]")
         print(f"    {p.meaning}")
         print(f"    \"{p.source}\"")
     return 0
@@ -667,8 +676,8 @@ def _variants() -> int:
             print(f"    shown on: checker/{v.example}-pipeline.json (the reference pipeline "
                   "does not use these rules)")
         if v.updates:
-            print(f"    shown with: --updates {v.updates} (the rules it changes are those of "
-                  "pipeline updates)")
+            print(f"    shown with: {variant_options(v)} (the rules it changes are those of "
+                  f"{'a change of execution mode' if v.update_modes else 'pipeline updates'})")
     return 0
 
 
@@ -816,6 +825,7 @@ def _diff_parsers(sub: Any) -> None:
                           ("updates", 0)):
         diff.add_argument(f"--{name}", type=int, metavar="N", help=f"as for check "
                           f"(default {default})")
+    diff.add_argument("--update-modes", metavar="MODE[,MODE]", help="as for check")
     diff.add_argument("--no-failures", action="store_true",
                       help="actions always succeed and approvals are always approved")
     diff.add_argument("--max-states", type=int, metavar="N",

@@ -24,6 +24,8 @@ A model file keeps a check in a repository so it can be rerun exactly:
     retries = 1
     toggles = 1
     failures = true
+    updates = 1                          # UpdatePipeline calls (default 0)
+    update_modes = ["QUEUED"]            # modes an update may change the pipeline to
     max_states = 1000000
     max_seconds = 600
     max_memory = 4096                    # MiB (default: 75% of the machine's memory)
@@ -116,6 +118,23 @@ def check_modes(file: str, place: str, value: object) -> tuple[str, ...]:
     return check_names(file, place, value, dict(MODES), "mode")
 
 
+def check_update_modes(file: str, place: str, value: object) -> tuple[str, ...]:
+    """The execution modes an update may change the pipeline to: a list of mode names, or
+    (on the command line) one string of them separated by commas; in `MODES` order."""
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",")]
+    names = check_names(file, place, value, dict(MODES), "mode")
+    return tuple(m for m in MODES if m in names)
+
+
+def check_update_bounds(file: str, place: str, bounds: Bounds) -> Bounds:
+    """`bounds`, refused when they name modes for updates but allow no update."""
+    if bounds.update_modes and not bounds.updates:
+        raise InputError(file, place, "expected updates of 1 or more with update modes: the "
+                         "execution mode changes only by an UpdatePipeline")
+    return bounds
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     """The TOML document in a file; InputError when it cannot be read or is not TOML."""
     file = str(path)
@@ -179,12 +198,15 @@ def load_model_file(path: Path) -> CheckConfig:
             if not isinstance(value, bool):
                 raise InputError(file, place, f"expected true or false, got {value!r}")
             bounds = replace(bounds, failures=value)
+        elif key == "update_modes":
+            bounds = replace(bounds, update_modes=check_update_modes(file, place, value))
         elif key in BOUND_LIMITS:
             values: dict[str, Any] = {key: check_bound(file, place, key, value)}
             bounds = replace(bounds, **values)
         else:
-            raise InputError(file, place,
-                             f"expected one of failures, {', '.join(BOUND_LIMITS)}")
+            raise InputError(file, place, f"expected one of failures, update_modes, "
+                             f"{', '.join(BOUND_LIMITS)}")
+    bounds = check_update_bounds(file, "bounds.update_modes", bounds)
     engine = check_engine(file, "engine", data.get("engine", "auto"))
     config = CheckConfig(pipeline, source, modes, bounds, props, variants, loaded, engine,
                          own=tuple(own), fail_on=str(fail_on))

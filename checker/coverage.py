@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from spec.declaration import Stage
 from spec.lifecycles import COMPILED
+from spec.modes import MODES
 from spec.rules import Model, stage_status
 from spec.state import IN_PROGRESS, STOPPING, Execution, State
 
@@ -107,11 +108,15 @@ NEEDS_UPDATE = frozenset({("pipeline-execution", "InProgress", "Cancelled"),
 executions in flight (`spec.modes.ModePolicy.update_cancels`)."""
 
 
-def possible_changes(m: Model, updates: int = 0) -> set[Change]:
+def possible_changes(m: Model, updates: int = 0,
+                     update_modes: tuple[str, ...] = ()) -> set[Change]:
     """Every chart transition that some run of `m`'s pipeline can make, with `updates` pipeline
-    updates at most, as far as its declaration tells (`NEEDS_DECLARATION`, `NEEDS_UPDATE`)."""
+    updates at most that may change the mode to `update_modes`, as far as its declaration tells
+    (`NEEDS_DECLARATION`, `NEEDS_UPDATE`).  An update cancels executions of a mode whose updates
+    cancel: the model's own, or one an earlier update changed to."""
     stages = m.pipeline.stages
-    cancels = updates > 0 and m.policy.update_cancels
+    cancels = updates > 0 and m.policy.update_cancels or updates > 1 and any(
+        MODES[md].update_cancels for md in update_modes)
     return {(name, source, target) for name, chart in COMPILED.items()
             for source, target in chart.pairs
             if ((need := NEEDS_DECLARATION.get((name, source, target))) is None

@@ -40,6 +40,8 @@ from checker.check import (
 )
 from checker.config import (
     check_bound,
+    check_update_bounds,
+    check_update_modes,
     check_workers,
     declaration_config,
     load_model_file,
@@ -488,7 +490,8 @@ def _verdict_text(v: Verdict) -> str:
 
 def bounds_json(b: Bounds) -> dict[str, Any]:
     return {"executions": b.executions, "stops": b.stops, "retries": b.retries,
-            "toggles": b.toggles, "failures": b.failures, "maxStates": b.max_states,
+            "toggles": b.toggles, "updates": b.updates, "updateModes": list(b.update_modes),
+            "failures": b.failures, "maxStates": b.max_states,
             "maxSeconds": b.max_seconds}
 
 
@@ -691,6 +694,10 @@ def diff_config(args: Any) -> DiffConfig:
             bounds = replace(bounds, **values)
     if args.no_failures:
         bounds = replace(bounds, failures=False)
+    if getattr(args, "update_modes", None) is not None:
+        bounds = replace(bounds, update_modes=check_update_modes(
+            "command line", "--update-modes", args.update_modes))
+    bounds = check_update_bounds("command line", "--update-modes", bounds)
     workers = (None if getattr(args, "workers", None) is None
                else check_workers("command line", "--workers", args.workers))
     return DiffConfig(pipeline, source, modes, bounds, base, other,

@@ -56,7 +56,8 @@ def describe_operation(m: Model, op: Operation, names: list[str], before: State)
     if isinstance(op, StartPipelineExecution):
         return f"StartPipelineExecution -> {n(len(before.executions))}"
     if isinstance(op, UpdatePipeline):
-        return f"UpdatePipeline -> pipelineVersion {before.version + 2}"
+        mode = "" if op.execution_mode is None else f" executionMode {op.execution_mode}"
+        return f"UpdatePipeline{mode} -> pipelineVersion {before.version + 2}"
     if isinstance(op, StopPipelineExecution):
         how = "stop and abandon" if op.abandon else "stop and wait"
         return f"StopPipelineExecution {n(op.execution)} ({how})"
@@ -269,6 +270,7 @@ def to_json(config: CheckConfig, results: list[ModeResult], not_searched: tuple[
             "retries": config.bounds.retries,
             "toggles": config.bounds.toggles,
             "updates": config.bounds.updates,
+            "updateModes": list(config.bounds.update_modes),
             "failures": config.bounds.failures,
             "maxStates": config.bounds.max_states,
             "maxSeconds": config.bounds.max_seconds,

@@ -46,7 +46,7 @@ from spec.operations import (
     UpdatePipeline,
 )
 from spec.properties import PROPERTIES, Property
-from spec.rules import Model, apply, build_model
+from spec.rules import Model, apply, build_model, pipeline_policy
 from spec.state import CONDITION_TYPES, PIPELINE_STATUSES, STAGE_STATUSES, Execution, State
 from spec.unmodelled import FieldWarning
 from spec.variants import VARIANTS
@@ -272,10 +272,20 @@ class _StepReader:
         if kind == "expect":
             return Step(i, place, kind, "expect", expectation=self.expectation(body, here))
         if kind == "update":
-            if body is not None and body != {}:
-                raise self.fail(here, "expected {} (UpdatePipeline with the same structure; a "
-                                "changed structure or execution mode is not modelled)")
-            return Step(i, place, kind, "update the pipeline", UpdatePipeline(), error=error)
+            if body is not None and not isinstance(body, dict):
+                raise self.fail(here, "expected {} or {executionMode: MODE}")
+            fields = body or {}
+            for key in fields:
+                if key != "executionMode":
+                    raise self.fail(f"{here}.{key}", "expected only executionMode (an "
+                                    "UpdatePipeline keeps the stages and actions: a changed "
+                                    "structure is not modelled)")
+            mode = fields.get("executionMode")
+            if mode is not None and mode not in MODES:
+                raise self.fail(f"{here}.executionMode",
+                                f"expected one of {', '.join(MODES)}, got {mode!r}")
+            text = "update the pipeline" + (f" to {mode} mode" if mode else "")
+            return Step(i, place, kind, text, UpdatePipeline(mode), error=error)
         fields = self.mapping(body, here, kind)
         if kind in ACTION_STEPS:
             self.only(fields, here, ("execution", "action", "stage"))
@@ -413,10 +423,17 @@ class _StepReader:
             raise self.fail(here, "expected a mapping with executions, stages and/or actions")
         items: list[tuple[str, Any, Any]] = []
         for key in body:
-            if key not in ("executions", "stages", "actions", "deployed", "pipelineVersion"):
+            if key not in ("executions", "stages", "actions", "deployed", "pipelineVersion",
+                           "executionMode"):
                 raise self.fail(f"{here}.{key}",
-                                "expected executions, stages, actions, deployed or "
-                                "pipelineVersion")
+                                "expected executions, stages, actions, deployed, "
+                                "pipelineVersion or executionMode")
+        if "executionMode" in body:
+            mode = body["executionMode"]
+            if mode not in MODES:
+                raise self.fail(f"{here}.executionMode",
+                                f"expected one of {', '.join(MODES)}, got {mode!r}")
+            items.append(("mode", 0, mode))
         if "pipelineVersion" in body:
             version = body["pipelineVersion"]
             if not isinstance(version, int) or isinstance(version, bool) or version < 1:
@@ -633,6 +650,9 @@ def compare(m: Model, state: State, expectation: Expectation, names: list[str]) 
         elif what == "version":
             actual = state.version + 1
             label = "pipelineVersion"
+        elif what == "mode":
+            actual = pipeline_policy(m, state).name
+            label = "executionMode"
         elif what == "deployed":
             assert m.world is not None
             actual, expected = name(state.revisions[key]), name(expected)
@@ -681,7 +701,8 @@ def operation_step(m: Model, op: Operation, names: list[str]) -> dict[str, Any]:
     if isinstance(op, StartPipelineExecution):
         raise ValueError("a start step needs the new execution's name")
     if isinstance(op, UpdatePipeline):
-        return {"update": {}}
+        return {"update": {} if op.execution_mode is None
+                else {"executionMode": op.execution_mode}}
     if isinstance(op, StopPipelineExecution):
         body: dict[str, Any] = {"execution": names[op.execution]}
         if op.abandon:
@@ -725,7 +746,7 @@ def full_expectation(m: Model, state: State, names: list[str]) -> dict[str, Any]
     stages: dict[str, Any] = {}
     for s, stage in enumerate(m.stage_names):
         entry: dict[str, Any] = {}
-        if m.policy.has_pipeline_state:
+        if m.policy.has_pipeline_state or state.latest[s] >= 0:
             e = state.latest[s]
             entry["execution"] = names[e] if e >= 0 else None
             entry["status"] = stage_status(m, state.executions[e], s) if e >= 0 else None
@@ -753,6 +774,8 @@ def full_expectation(m: Model, state: State, names: list[str]) -> dict[str, Any]
     expect: dict[str, Any] = {"executions": execs, "stages": stages, "actions": actions}
     if state.version:
         expect["pipelineVersion"] = state.version + 1
+    if state.mode is not None:
+        expect["executionMode"] = state.mode
     return {"expect": expect}
 
 

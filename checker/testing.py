@@ -36,7 +36,15 @@ from checker.check import (
     overall,
     reference_pipeline,
 )
-from checker.config import check_bound, check_engine, check_names, check_workers, validate_own
+from checker.config import (
+    check_bound,
+    check_engine,
+    check_names,
+    check_update_bounds,
+    check_update_modes,
+    check_workers,
+    validate_own,
+)
 from checker.engine import Bounds
 from checker.errors import InputError
 from checker.formats import document_warnings, load_declaration, pipeline_from_document
@@ -246,6 +254,7 @@ def check(
     retries: int = 1,
     toggles: int = 1,
     updates: int = 0,
+    update_modes: str | Iterable[str] = (),
     failures: bool = True,
     properties: str | Iterable[str | Mapping[str, object] | PropertySpec] = (),
     variants: str | Iterable[str] = (),
@@ -259,10 +268,11 @@ def check(
     verdict for each property, as `stagelock check` does.
 
     ``mode``: None for the declaration's own ``executionMode``, ``"all"`` for all three, a mode
-    or a list of modes.  The bounds and ``failures`` are `stagelock check`'s options of the same
-    names; ``properties`` (default: all of CodePipeline's guarantees that apply) takes their
-    names and properties of one's own (`spec.patterns`: a mapping such as ``{"pattern":
-    "never-older", "target": "StackName=web-prod"}``, or a `spec.patterns.PropertySpec`), which
+    or a list of modes.  The bounds, ``update_modes`` and ``failures`` are `stagelock check`'s
+    options of the same names; ``properties`` (default: all of CodePipeline's guarantees that
+    apply) takes their names and properties of one's own (`spec.patterns`: a mapping such as
+    ``{"pattern": "never-older", "target": "StackName=web-prod"}``, or a
+    `spec.patterns.PropertySpec`), which
     are checked with the pipeline's deploy targets; ``variants`` takes names (`stagelock
     properties`, `stagelock variants`); ``rules`` takes paths of rules files (variants of one's
     own, as `stagelock check --rules`).  A mode where none of the selected properties applies is
@@ -285,7 +295,11 @@ def check(
         failures=_flag("failures", failures),
         max_states=(None if max_states is None
                     else check_bound(_ARGUMENTS, "max_states", "max_states", max_states)),
+        update_modes=check_update_modes(
+            _ARGUMENTS, "update_modes",
+            update_modes if isinstance(update_modes, str) else list(update_modes)),
     )
+    check_update_bounds(_ARGUMENTS, "update_modes", bounds)
     listed = _listed(properties) if isinstance(properties, str) else list(properties)
     own = tuple(property_spec(p, _ARGUMENTS, f"properties[{i}]")
                 for i, p in enumerate(listed) if not isinstance(p, str))
@@ -293,11 +307,12 @@ def check(
                            PROPERTIES, "property")
     chosen = check_names(_ARGUMENTS, "variants", _listed(variants), VARIANTS, "variant")
     if selected:
-        applicable = tuple(m for m in modes if properties_for(m, selected))
+        applicable = tuple(m for m in modes
+                           if properties_for(m, selected, bounds.update_modes))
         if not applicable:
             raise InputError(_ARGUMENTS, "properties",
                              f"expected a property that applies to {', '.join(modes)}: "
-                             + "; ".join(f"{n} applies to {', '.join(PROPERTIES[n].modes)}"
+                             + "; ".join(f"{n} applies to {PROPERTIES[n].applicability()}"
                                          for n in selected))
         modes = applicable
     paths = [rules] if isinstance(rules, str | Path) else list(rules)

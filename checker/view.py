@@ -16,9 +16,9 @@ stopped while it waited there until an execution that started after it enters th
 (`inbound_executions`; the decision is in `spec.rules.stop`).  The listed stopped executions are
 display only: they do not queue.
 
-`pipelineVersion` is the pipeline's structure version, and each execution's the version it
-started under; an execution that an update is cancelling shows `cancelling` until its
-in-progress actions complete.
+`pipelineVersion` and `executionMode` are the pipeline's structure version and mode, and each
+execution's the version and mode it started under; an execution that an update is cancelling
+shows `cancelling` until its in-progress actions complete.
 
 A stage whose latest execution is at its entry or success condition shows
 `beforeEntryConditionState` or `onSuccessConditionState` (`condition_state`); a stage an
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from spec.rules import Model, stage_status
+from spec.rules import Model, execution_policy, pipeline_policy, stage_status
 from spec.state import (
     ABANDON,
     BEFORE_ENTRY,
@@ -166,6 +166,7 @@ def pipeline_state(m: Model, state: State, names: list[str]) -> dict[str, Any]:
                 "status": ex.status,
                 "where": where(m, ex),
                 "pipelineVersion": ex.version + 1,
+                "executionMode": execution_policy(m, ex).name,
                 "stopMode": {"wait": "STOP_AND_WAIT", "abandon": "STOP_AND_ABANDON"}.get(
                     ex.stop  # type: ignore[arg-type]
                 ),
@@ -179,7 +180,7 @@ def pipeline_state(m: Model, state: State, names: list[str]) -> dict[str, Any]:
         )
     view: dict[str, Any] = {
         "pipelineName": m.pipeline.name,
-        "executionMode": m.policy.name,
+        "executionMode": pipeline_policy(m, state).name,
         "pipelineVersion": state.version + 1,
         "stageStates": stages,
         "pipelineExecutions": executions,
@@ -223,7 +224,8 @@ def render_state(m: Model, state: State, names: list[str]) -> str:
                 st["stageName"],
                 "enabled" if st["inboundTransitionState"]["enabled"] else "DISABLED",
                 inbound or "-",
-                latest_text if m.policy.has_pipeline_state else "(none in PARALLEL)",
+                latest_text if m.policy.has_pipeline_state or st.get("latestExecution")
+                else "(none in PARALLEL)",
                 actions or "-",
             )
         )
@@ -239,6 +241,8 @@ def render_state(m: Model, state: State, names: list[str]) -> str:
                 status += " (abandon)" if ex["stopMode"] == "STOP_AND_ABANDON" else " (wait)"
             if ex["cancelling"]:
                 status += " (cancelling: the pipeline was updated)"
+            if ex["executionMode"] != view["executionMode"]:
+                status += f" ({ex['executionMode']} mode)"
             acts = ", ".join(f"{k} {v}" for k, v in ex["actionStates"].items())
             erows.append((ex["pipelineExecutionId"], status, ex["where"], acts or "-"))
         lines += _table(erows)

@@ -48,3 +48,9 @@ QUEUED_MODE = ModePolicy("QUEUED", True, False, True, 50, True)
 PARALLEL_MODE = ModePolicy("PARALLEL", False, False, False, 50, False)
 
 MODES = {m.name: m for m in (SUPERSEDED_MODE, QUEUED_MODE, PARALLEL_MODE)}
+
+
+def policy_of(mode: str | None, default: ModePolicy) -> ModePolicy:
+    """The policy of `mode`, an execution's or the pipeline's (`Execution.mode`, `State.mode`):
+    None is the mode the model was built for, `default`."""
+    return default if mode is None else MODES[mode]

@@ -130,8 +130,11 @@ class OverrideStageCondition:
 
 @dataclass(frozen=True, slots=True)
 class UpdatePipeline:
-    """UpdatePipeline with the same structure: the pipeline's version goes up by one, and the
-    executions in flight are cancelled as an update cancels them (`spec.rules.update`)."""
+    """UpdatePipeline with the same stages and actions: the pipeline's version goes up by one,
+    and the executions in flight are cancelled as an update cancels them (`spec.rules.update`).
+    `execution_mode` is the declaration's new executionMode; None keeps the pipeline's mode."""
+
+    execution_mode: str | None = None
 
 
 Operation = (

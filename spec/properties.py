@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from spec.modes import ModePolicy, policy_of
 from spec.operations import (
     REJECTED,
     ActionFailed,
@@ -74,13 +75,44 @@ class Property:
     group: str = "CodePipeline's guarantees"
     """Which question it answers: "CodePipeline's guarantees" (the catalogue: what the service
     promises every pipeline) or "this pipeline" (its hazards and its owner's own properties)."""
+    needs_modes: tuple[str, ...] = ()
+    """Modes that must all be among those a search passes through, besides one of `modes`
+    (a property of what a change of execution mode allows)."""
 
-    def applies_to(self, mode: str) -> bool:
-        return mode in self.modes
+    def applies_to(self, mode: str, update_modes: tuple[str, ...] = ()) -> bool:
+        """Whether it applies to a search of `mode` whose updates may change the mode to
+        `update_modes`: some mode the pipeline can be in is one of its modes.  Its check then
+        looks only at the executions of those modes."""
+        run = (mode, *update_modes)
+        return (any(md in self.modes for md in run)
+                and all(md in run for md in self.needs_modes))
+
+    def applicability(self) -> str:
+        """The modes it applies to, as a listing says them."""
+        modes = "all modes" if len(self.modes) == 3 else ", ".join(self.modes)
+        if not self.needs_modes:
+            return modes
+        return (f"{' or '.join(self.modes)} together with {' and '.join(self.needs_modes)}, "
+                f"through a change of execution mode (--updates 1 --update-modes)")
 
 
 def _name(e: int) -> str:
     return f"e{e + 1}"
+
+
+def _policy(m: Model, ex: Execution) -> ModePolicy:
+    """The policy of the mode an execution started under (GetPipelineExecution's
+    executionMode)."""
+    return policy_of(ex.mode, m.policy)
+
+
+def _locking(m: Model, ex: Execution) -> bool:
+    """The execution started in a mode with stage locks (SUPERSEDED, QUEUED)."""
+    return policy_of(ex.mode, m.policy).stage_lock
+
+
+def _in_mode(m: Model, ex: Execution, mode: str) -> bool:
+    return (ex.mode or m.policy.name) == mode
 
 
 # --------------------------------------------------------------------------------------------
@@ -90,7 +122,8 @@ def _name(e: int) -> str:
 def _one_per_lock(m: Model, st: State) -> str | None:
     for s in range(m.stage_count):
         inside = [e for e, ex in enumerate(st.executions)
-                  if ex.stage == s and not ex.waiting and ex.status in ACTIVE]
+                  if ex.stage == s and not ex.waiting and ex.status in ACTIVE
+                  and _locking(m, ex)]
         if len(inside) > 1:
             who = ", ".join(_name(e) for e in inside)
             return f"{who} are all in progress in stage {m.stage_names[s]}"
@@ -99,6 +132,7 @@ def _one_per_lock(m: Model, st: State) -> str | None:
 
 def _one_waiting(m: Model, st: State) -> str | None:
     for s, queue in enumerate(st.inbound):
+        queue = tuple(e for e in queue if _in_mode(m, st.executions[e], "SUPERSEDED"))
         if len(queue) > 1:
             who = ", ".join(_name(e) for e in queue)
             return f"{who} all wait in front of stage {m.stage_names[s]}"
@@ -110,9 +144,12 @@ def _approval_holds(m: Model, st: State) -> str | None:
         if ex.waiting or ex.stage >= m.stage_count:
             continue
         s = ex.stage
+        if not _locking(m, ex):
+            continue
         if any(m.approval[a] and ex.actions[a] == IN_PROGRESS for a in m.stage_actions[s]):
             for f, other in enumerate(st.executions):
-                if f != e and other.stage == s and not other.waiting and other.status in ACTIVE:
+                if (f != e and other.stage == s and not other.waiting
+                        and other.status in ACTIVE and _locking(m, other)):
                     return (f"{_name(f)} is in progress in stage {m.stage_names[s]} while "
                             f"{_name(e)}'s approval there awaits an answer")
     return None
@@ -131,11 +168,14 @@ def _inbound_enters(m: Model, st: State) -> str | None:
     for s, queue in enumerate(st.inbound):
         if not queue or st.disabled[s]:
             continue
-        if m.policy.stage_lock:
-            busy = any(ex.stage == s and not ex.waiting and ex.status in ACTIVE
-                       for ex in st.executions)
-            if busy:
-                continue
+        free = [e for e in queue if not _locking(m, st.executions[e])]
+        if free:
+            return (f"{_name(free[0])} waits in front of stage {m.stage_names[s]}, which is "
+                    f"available to it (it takes no stage lock) and whose transition is enabled")
+        busy = any(ex.stage == s and not ex.waiting and ex.status in ACTIVE and _locking(m, ex)
+                   for ex in st.executions)
+        if busy:
+            continue
         return (f"{_name(queue[0])} waits in front of stage {m.stage_names[s]}, which is "
                 f"available and whose transition is enabled")
     return None
@@ -221,17 +261,21 @@ def _no_retry_across_update(m: Model, b: State, op: Operation, a: State) -> str 
 
 def _queued_no_supersede(m: Model, b: State, op: Operation, a: State) -> str | None:
     for e, _ in _newly_superseded(b, a):
-        return f"{_name(e)} was superseded in QUEUED mode"
+        if _in_mode(m, a.executions[e], "QUEUED"):
+            return f"{_name(e)} was superseded in QUEUED mode"
     return None
 
 
 def _queued_no_overtake(m: Model, b: State, op: Operation, a: State) -> str | None:
     for e, s in _entries(m, b, a):
-        ahead = [f for f in b.inbound[s] if f != e]
-        if e in b.inbound[s] and b.inbound[s][0] != e:
+        if not _in_mode(m, a.executions[e], "QUEUED"):
+            continue
+        queue = [f for f in b.inbound[s] if _in_mode(m, b.executions[f], "QUEUED")]
+        ahead = [f for f in queue if f != e]
+        if e in queue and queue[0] != e:
             return (f"{_name(e)} entered stage {m.stage_names[s]} ahead of {_name(ahead[0])}, "
                     f"which was waiting before it")
-        if e not in b.inbound[s] and ahead:
+        if e not in queue and ahead:
             return (f"{_name(e)} entered stage {m.stage_names[s]} while {_name(ahead[0])} "
                     f"was waiting in front of it")
     return None
@@ -239,7 +283,7 @@ def _queued_no_overtake(m: Model, b: State, op: Operation, a: State) -> str | No
 
 def _start_order(m: Model, b: State, op: Operation, a: State) -> str | None:
     for e, s in _entries(m, b, a):
-        if b.latest[s] > e:
+        if b.latest[s] > e and _locking(m, a.executions[e]):
             return (f"{_name(e)} entered stage {m.stage_names[s]} after {_name(b.latest[s])}, "
                     f"which started later")
     return None
@@ -345,6 +389,20 @@ def _w_inbound_stopped(m: Model, st: State) -> str | None:
     return None
 
 
+def _w_shared_stage(m: Model, st: State) -> str | None:
+    for s in range(m.stage_count):
+        inside = [(e, ex) for e, ex in enumerate(st.executions)
+                  if ex.stage == s and not ex.waiting and ex.status in ACTIVE]
+        locking = [e for e, ex in inside if _locking(m, ex)]
+        parallel = [e for e, ex in inside if not _locking(m, ex)]
+        if locking and parallel:
+            ex = st.executions[locking[0]]
+            return (f"{_name(parallel[0])}, started in PARALLEL mode, and "
+                    f"{_name(locking[0])}, started in {_policy(m, ex).name} mode, are both in "
+                    f"progress in stage {m.stage_names[s]}")
+    return None
+
+
 def _w_abandoned(m: Model, st: State) -> str | None:
     for e, ex in enumerate(st.executions):
         if ex.status == STOPPED and ex.stop == ABANDON and "Abandoned" in ex.actions:
@@ -399,7 +457,8 @@ PROPERTIES: dict[str, Property] = {
     for p in (
         Property(
             "one-execution-per-stage-lock", "invariant",
-            "at most one execution is in progress in each stage",
+            "at most one execution is in progress in each stage (one started in PARALLEL mode "
+            "takes no lock)",
             "Because each stage can process only one execution at a time, the stage is locked "
             "while in progress.", LOCKING, state_check=_one_per_lock),
         Property(
@@ -516,6 +575,13 @@ PROPERTIES: dict[str, Property] = {
             "While the inbound execution is waiting, it can be manually stopped.", LOCKING,
             state_check=_w_inbound_stopped),
         Property(
+            "parallel-execution-shares-stage", "witness",
+            "after a change of execution mode, an execution started in PARALLEL mode is in "
+            "progress in a stage together with one started in a mode with stage locks",
+            "when switching from PARALLEL mode to a QUEUED or SUPERSEDED mode, the execution "
+            "started in PARALLEL mode will continue to run", LOCKING,
+            state_check=_w_shared_stage, needs_modes=("PARALLEL",)),
+        Property(
             "no-deadlock", "progress",
             "no reachable state has an unfinished execution and nothing that can happen",
             "As soon as the action, transition, or locked stage becomes available, the "
@@ -537,7 +603,10 @@ PROPERTIES: dict[str, Property] = {
 }
 
 
-def properties_for(mode: str, names: list[str] | tuple[str, ...] | None = None) -> list[Property]:
-    """The properties that apply to `mode`, all of them or those named, in catalogue order."""
+def properties_for(mode: str, names: list[str] | tuple[str, ...] | None = None,
+                   update_modes: tuple[str, ...] = ()) -> list[Property]:
+    """The properties that apply to a search of `mode` whose updates may change the mode to
+    `update_modes`, all of them or those named, in catalogue order."""
     chosen = PROPERTIES if not names else {n: PROPERTIES[n] for n in names}
-    return [p for p in PROPERTIES.values() if p.name in chosen and p.applies_to(mode)]
+    return [p for p in PROPERTIES.values()
+            if p.name in chosen and p.applies_to(mode, update_modes)]

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from spec.declaration import Pipeline
-from spec.modes import MODES, ModePolicy
+from spec.modes import MODES, ModePolicy, policy_of
 from spec.operations import (
     ALL_ACTIONS,
     APPROVED,
@@ -176,6 +176,17 @@ def _in_progress(m: Model, ex: Execution, s: int) -> list[int]:
     return [a for a in m.stage_actions[s] if ex.actions[a] == IN_PROGRESS]
 
 
+def execution_policy(m: Model, ex: Execution) -> ModePolicy:
+    """The policy of the mode `ex` started under (`Execution.mode`): an execution keeps its
+    mode when an update changes the pipeline's (`update`)."""
+    return policy_of(ex.mode, m.policy)
+
+
+def pipeline_policy(m: Model, state: State) -> ModePolicy:
+    """The policy of the pipeline's current mode (`State.mode`)."""
+    return policy_of(state.mode, m.policy)
+
+
 def _is_in_stage(ex: Execution, s: int) -> bool:
     return ex.stage == s and not ex.waiting
 
@@ -214,11 +225,26 @@ def holds_stage(m: Model, ex: Execution) -> bool:
 
 @rule
 def stage_is_available(m: Model, state: State, s: int) -> bool:
-    """A stage can be entered when no execution holds it (always, in PARALLEL mode)."""
-    if not m.policy.stage_lock:
-        return True
-    holds = m.rules.holds_stage
-    return not any(ex.stage == s and holds(m, ex) for ex in state.executions)
+    """A stage can be entered by an execution of a mode with stage locks when no such execution
+    holds it.  An execution of PARALLEL mode takes no lock and waits for none (`arrive`).
+
+    [UG:execution-modes] from PARALLEL to QUEUED or SUPERSEDED: "the execution started in
+    PARALLEL mode will continue to run".
+    Decision: it continues as it ran, independent of the others: it neither takes a stage's
+    lock nor waits for one, so after such a change an execution of the new mode can run in the
+    same stage as one started in PARALLEL mode (witness `parallel-execution-shares-stage`;
+    variant `parallel-executions-lock-after-mode-change` reads it the other way).
+    """
+    r = m.rules
+    return not any(ex.stage == s and r.holds_stage(m, ex) and r.takes_locks(m, state, ex)
+                   for ex in state.executions)
+
+
+@rule
+def takes_locks(m: Model, state: State, ex: Execution) -> bool:
+    """Whether execution `ex` locks the stages it enters and waits for their locks: it started
+    in a mode with stage locks (`stage_is_available`)."""
+    return execution_policy(m, ex).stage_lock
 
 
 @rule
@@ -255,7 +281,7 @@ def enter_stage(m: Model, state: State, e: int, s: int) -> State:
     else:
         ex = _begin_actions(m, ex.but(stage=s, waiting=False, auto_retries=0, condition=None), s)
     state = _put(state, e, ex)
-    if m.policy.has_pipeline_state:
+    if execution_policy(m, ex).has_pipeline_state:
         state = state.but(latest=_set(state.latest, s, e))
     return state
 
@@ -279,13 +305,16 @@ def supersede(m: Model, state: State, e: int) -> State:
 
 
 @rule
-def supersedes_waiting(m: Model) -> bool:
-    """Whether a newer arrival supersedes the execution waiting in front of a stage: the mode's
-    policy (`ModePolicy.supersedes_waiting`).
+def supersedes_waiting(m: Model, ex: Execution) -> bool:
+    """Whether execution `ex`, arriving in front of a stage or waiting there, takes part in
+    supersession: the policy of its mode (`ModePolicy.supersedes_waiting`).
     Decision: at a disabled transition in QUEUED mode the held executions queue and none is
     superseded ("nothing is superseded" in QUEUED mode); [UG:concepts] "only the latest execution
-    continues to the next stage when the transition is enabled" is read as SUPERSEDED's rule."""
-    return m.policy.supersedes_waiting
+    continues to the next stage when the transition is enabled" is read as SUPERSEDED's rule.
+    Decision: an execution started in PARALLEL mode, held at a disabled transition beside ones
+    of SUPERSEDED mode after a mode change, is never superseded and supersedes none: it runs
+    independently of the others (`stage_is_available`)."""
+    return execution_policy(m, ex).supersedes_waiting
 
 
 @rule
@@ -306,15 +335,18 @@ def arrive(m: Model, state: State, e: int, s: int) -> State:
     """
     r = m.rules
     queue = state.inbound[s]
-    if not queue and not r.transition_holds(m, state, s) and r.stage_is_available(m, state, s):
-        return r.enter_stage(m, state, e, s)
     ex = state.executions[e]
+    if not r.transition_holds(m, state, s) and (
+            not r.takes_locks(m, state, ex)
+            or (not queue and r.stage_is_available(m, state, s))):
+        return r.enter_stage(m, state, e, s)
     state = _put(state, e, ex.but(stage=s, waiting=True))
-    if r.supersedes_waiting(m) and queue:
-        (waiting,) = queue
-        older, newer = sorted((waiting, e))
+    rivals = [w for w in queue if r.supersedes_waiting(m, state.executions[w])]
+    if rivals and r.supersedes_waiting(m, ex):
+        (waiting,) = rivals
+        older = min(waiting, e)
         state = r.supersede(m, state, older)
-        queue = (newer,)
+        queue = tuple(x for x in queue if x != older) + ((e,) if older != e else ())
     else:
         queue = queue + (e,)
     return state.but(inbound=_set(state.inbound, s, queue))
@@ -328,17 +360,23 @@ def admit_inbound(m: Model, state: State) -> State:
     available, the in-progress inbound execution enters the stage and continues through the
     pipeline."  [Seed, transitions] "After you enable the transition, an inbound execution moves
     into the stage and locks it."  [Seed, QUEUED] "The next execution in the queue will be
-    processed after the stage unlocks."  Entry is part of the step that frees the stage.
+    processed after the stage unlocks."  Entry is part of the step that frees the stage.  An
+    execution of PARALLEL mode waits only for a disabled transition (`stage_is_available`), so
+    it enters first, whatever waits with it.
     """
     if not any(state.inbound):
         return state
     r = m.rules
     for s in range(m.stage_count):
         while state.inbound[s] and not r.transition_holds(m, state, s):
-            if not r.stage_is_available(m, state, s):
-                break
             queue = state.inbound[s]
-            e = r.next_to_enter(m, queue)
+            free = [x for x in queue if not r.takes_locks(m, state, state.executions[x])]
+            if free:
+                e = free[0]
+            elif r.stage_is_available(m, state, s):
+                e = r.next_to_enter(m, queue)
+            else:
+                break
             rest = tuple(x for x in queue if x != e)
             state = state.but(inbound=_set(state.inbound, s, rest))
             state = r.enter_stage(m, state, e, s)
@@ -560,7 +598,7 @@ def start_refusal(m: Model, state: State, op: StartPipelineExecution) -> str | N
 def _limit_refusal(m: Model, state: State) -> str | None:
     """ConcurrentPipelineExecutionsLimitExceededException when the mode's limit of executions in
     progress is reached."""
-    limit = m.policy.concurrency_limit
+    limit = pipeline_policy(m, state).concurrency_limit
     if limit is not None and sum(ex.status in ACTIVE for ex in state.executions) >= limit:
         return "ConcurrentPipelineExecutionsLimitExceededException"
     return None
@@ -572,9 +610,10 @@ def start(m: Model, state: State, op: StartPipelineExecution) -> State:
     manually or a change is made to the source code."  The new execution comes to the first stage
     like any other arrival: it may wait there, and in SUPERSEDED mode supersede a waiting one
     ([Seed, QUEUED] "while the Source stage processes execution 5, the executions for 6 and 7 form
-    Queue #1 and wait at the stage entry point")."""
+    Queue #1 and wait at the stage entry point").  It runs in the pipeline's current mode
+    (`State.mode`), which an update may have changed."""
     ex = Execution(IN_PROGRESS, 0, True, None, (NOT_STARTED,) * len(m.action_names), False,
-                   version=state.version)
+                   version=state.version, mode=state.mode)
     e = len(state.executions)
     state = state.but(executions=state.executions + (ex,))
     return m.rules.arrive(m, state, e, 0)
@@ -793,7 +832,7 @@ def retry_refusal(m: Model, state: State, op: RetryStageExecution) -> str | None
         return "StageNotRetryableException"
     if ex.version != state.version:
         return "StageNotRetryableException"  # the structure changed since it started
-    if m.policy.has_pipeline_state and state.latest[s] != e:
+    if execution_policy(m, ex).has_pipeline_state and state.latest[s] != e:
         return "NotLatestPipelineExecutionException"
     statuses = [ex.actions[a] for a in m.stage_actions[s]]
     if ex.status == FAILED and ex.condition is not None:
@@ -930,7 +969,7 @@ def override_refusal(m: Model, state: State, op: OverrideStageCondition) -> str 
         return "ConditionNotOverridableException"
     if ex.version != state.version:
         return "ConditionNotOverridableException"
-    if m.policy.has_pipeline_state and state.latest[s] != e:
+    if execution_policy(m, ex).has_pipeline_state and state.latest[s] != e:
         return "NotLatestPipelineExecutionException"
     if op.condition_type == BEFORE_ENTRY:
         return None if ex.status == IN_PROGRESS else "ConditionNotOverridableException"
@@ -962,7 +1001,11 @@ def override(m: Model, state: State, op: OverrideStageCondition) -> State:
 def update_refusal(m: Model, state: State, op: UpdatePipeline) -> str | None:
     """An update of the pipeline with a valid structure is accepted at any time: [API]
     UpdatePipeline's errors (ValidationException, InvalidStructureException, ...) are all about
-    the structure given, and none about the executions running."""
+    the structure given, and none about the executions running.  An executionMode other than
+    [API] ExecutionMode's "QUEUED | SUPERSEDED | PARALLEL" is such an error (ValidationException).
+    """
+    if op.execution_mode is not None and op.execution_mode not in MODES:
+        return "ValidationException"
     return None
 
 
@@ -993,14 +1036,25 @@ def update(m: Model, state: State, op: UpdatePipeline) -> State:
     Decision: an update keeps the pipeline's stages and actions.  What it does to the executions
     in flight does not depend on what changed, and the executions that start after it run the
     stages the model has.
+    An update may change the execution mode (`UpdatePipeline.execution_mode`): the executions
+    that start after it run in the new mode ([UG:execution-modes] SUPERSEDED or QUEUED to any
+    mode: the executions in flight are cancelled as above; from PARALLEL to QUEUED or
+    SUPERSEDED: "the execution started in PARALLEL mode will continue to run").
+    Decision: what an update does to an execution follows the mode that execution started
+    under, not the pipeline's mode at the update: one started in PARALLEL mode runs on through
+    every later update, as "All executions are allowed to run independently of pipeline
+    definition updates" says of PARALLEL executions, and one started in a mode with stage locks
+    is cancelled.  Decision: a mode change needs no other change to be accepted (QUEUED and
+    PARALLEL need pipelineType V2, which the same update may set; the model does not track the
+    pipeline type).
     """
-    state = state.but(version=state.version + 1)
-    if not m.policy.update_cancels:
-        return state
+    mode = state.mode if op.execution_mode is None else op.execution_mode
+    state = state.but(version=state.version + 1,
+                      mode=None if mode == m.policy.name else mode)
     executions = list(state.executions)
     inbound = state.inbound
     for e, ex in enumerate(executions):
-        if ex.status != IN_PROGRESS:
+        if ex.status != IN_PROGRESS or not execution_policy(m, ex).update_cancels:
             continue
         if ex.waiting:
             inbound = _set(inbound, ex.stage, tuple(x for x in inbound[ex.stage] if x != e))
@@ -1139,6 +1193,7 @@ def successors(
     failures: bool = True,
     enables: bool = True,
     updates: bool = False,
+    update_modes: tuple[str, ...] = (),
 ) -> list[tuple[Operation, State]]:
     """Every operation the service accepts in `state` and the state it leads to, in a fixed order:
     start, an update, then per execution its stops, retries and actions' results, then
@@ -1147,7 +1202,8 @@ def successors(
     The flags leave out kinds of operation, for an explorer that bounds how many of each the user
     makes (`failures` false: actions always succeed and approvals are always approved; `enables`
     false: a transition disabled from the start stays disabled; a stage condition's rules then
-    always pass; `updates` true: the pipeline may be updated).  Overrides of stage conditions
+    always pass; `updates` true: the pipeline may be updated, keeping its execution mode or
+    changing it to one of `update_modes`).  Overrides of stage conditions
     need no bound: each one moves its execution on.
     Retries are offered only for the stage where the execution is: for any other stage the
     service refuses them (a test checks that).  Operations that change nothing (enabling a
@@ -1157,6 +1213,8 @@ def successors(
     ops: list[Operation] = [op(StartPipelineExecution)] if starts else []
     if updates:
         ops.append(op(UpdatePipeline))
+        current = state.mode or m.policy.name
+        ops.extend(op(UpdatePipeline, md) for md in update_modes if md != current)
     for e, ex in enumerate(state.executions):
         active = ex.status in ACTIVE
         if stops and active:

@@ -69,6 +69,9 @@ class Execution(NamedTuple):
     overridden, and in a stage without conditions.  `version` is the pipeline structure version
     it started under, counted from 0 (`pipelineVersion` - 1 in the API); a stop of kind UPDATE
     marks an execution that an UpdatePipeline cancels once its in-progress actions complete.
+    `mode` is the execution mode it started under (`PipelineExecution.executionMode` in the
+    API), None for the mode the model was built for: an update that changes the pipeline's mode
+    leaves the executions already started in theirs (`spec.rules.update`).
     """
 
     status: str
@@ -81,6 +84,7 @@ class Execution(NamedTuple):
     expired: tuple[int, ...] = ()
     condition: str | None = None
     version: int = 0
+    mode: str | None = None
 
     def but(self, status: Any = _KEEP, stage: Any = _KEEP, waiting: Any = _KEEP,
             stop: Any = _KEEP, actions: Any = _KEEP, retried: Any = _KEEP,
@@ -98,6 +102,7 @@ class Execution(NamedTuple):
             self.expired if expired is _KEEP else expired,
             self.condition if condition is _KEEP else condition,
             self.version if version is _KEEP else version,
+            self.mode,
         ))
 
 
@@ -123,10 +128,14 @@ class State(NamedTuple):
     version: int = 0
     """The pipeline structure version, counted from 0: how many times UpdatePipeline was made
     (`pipelineVersion` - 1 in the API)."""
+    mode: str | None = None
+    """The pipeline's execution mode, None while it is the mode the model was built for: an
+    UpdatePipeline may change it (`spec.rules.update`), and the executions that start after
+    that run in the new mode."""
 
     def but(self, executions: Any = _KEEP, latest: Any = _KEEP, inbound: Any = _KEEP,
             disabled: Any = _KEEP, revisions: Any = _KEEP, in_flight: Any = _KEEP,
-            version: Any = _KEEP) -> State:
+            version: Any = _KEEP, mode: Any = _KEEP) -> State:
         """A copy with the given fields changed (a faster `_replace`)."""
         return _new(State, (
             self.executions if executions is _KEEP else executions,
@@ -136,6 +145,7 @@ class State(NamedTuple):
             self.revisions if revisions is _KEEP else revisions,
             self.in_flight if in_flight is _KEEP else in_flight,
             self.version if version is _KEEP else version,
+            self.mode if mode is _KEEP else mode,
         ))
 
 

@@ -53,6 +53,9 @@ class Variant:
     updates: int = 0
     """The pipeline updates a search needs to show the variant (`Bounds.updates`): 1 for rules
     of pipeline updates, which change nothing in a pipeline that is never updated."""
+    update_modes: tuple[str, ...] = ()
+    """The modes those updates must be able to change the pipeline to (`Bounds.update_modes`),
+    for rules of a change of execution mode."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -80,6 +83,19 @@ def _update_does_not_cancel(m: Model, ex: Execution) -> str:
     return documented.stage_outcome(m, ex.but(stop=None) if ex.stop == UPDATE else ex)
 
 
+def _parallel_locks_after_mode_change(m: Model, state: State, ex: Execution) -> bool:
+    """takes_locks: an execution started in PARALLEL mode takes and waits for stage locks once
+    the pipeline is in a mode with them."""
+    return (documented.execution_policy(m, ex).stage_lock
+            or documented.pipeline_policy(m, state).stage_lock)
+
+
+def _update_releases_lock(m: Model, ex: Execution) -> bool:
+    """holds_stage: an execution that a pipeline update is cancelling no longer holds its
+    stage, though its in-progress actions still run."""
+    return documented.holds_stage(m, ex) and ex.stop != UPDATE
+
+
 def _update_cancels_inbound(m: Model, state: State, op: Any) -> State:
     """update: an execution waiting in front of a stage is Cancelled, not Failed."""
     after = documented.update(m, state, op)
@@ -92,7 +108,7 @@ def _update_cancels_inbound(m: Model, state: State, op: Any) -> State:
 
 def _supersede_inside_stage(m: Model, state: State, e: int, s: int) -> State:
     """arrive: a newer arrival supersedes the execution holding the stage and enters."""
-    if not state.disabled[s] and m.policy.supersedes_waiting:
+    if not state.disabled[s] and m.rules.supersedes_waiting(m, state.executions[e]):
         for h, other in enumerate(state.executions):
             if h < e and other.stage == s and m.rules.holds_stage(m, other):
                 actions = other.actions
@@ -152,14 +168,14 @@ def _failure_keeps_lock(m: Model, ex: Execution) -> bool:
     return not ex.waiting and (ex.status in ACTIVE or ex.status == FAILED)
 
 
-def _never_supersede(m: Model) -> bool:
+def _never_supersede(m: Model, ex: Execution) -> bool:
     """supersedes_waiting: newer arrivals queue behind the waiting one."""
     return False
 
 
-def _locking_modes_supersede(m: Model) -> bool:
+def _locking_modes_supersede(m: Model, ex: Execution) -> bool:
     """supersedes_waiting: every mode with stage locks supersedes."""
-    return m.policy.stage_lock
+    return documented.execution_policy(m, ex).stage_lock
 
 
 def _abandon_leaves_actions_running(m: Model, state: State, op: Any) -> State:
@@ -432,6 +448,27 @@ VARIANTS: dict[str, Variant] = {
             modes=("SUPERSEDED", "QUEUED"),
             overrides={"update": _update_cancels_inbound},
             updates=1,
+        ),
+        Variant(
+            "update-releases-lock",
+            "a pipeline update unlocks the stage of an execution it cancels at once, though the "
+            "execution's in-progress actions still run there",
+            broken=True,
+            refuted_by=("one-execution-per-stage-lock",),
+            modes=("SUPERSEDED", "QUEUED"),
+            overrides={"holds_stage": _update_releases_lock},
+            updates=1,
+        ),
+        Variant(
+            "parallel-executions-lock-after-mode-change",
+            "after an update changes the mode from PARALLEL to QUEUED or SUPERSEDED, the "
+            "executions started in PARALLEL mode take and wait for stage locks too, instead of "
+            "running on without them",
+            broken=False,
+            modes=("PARALLEL",),
+            overrides={"takes_locks": _parallel_locks_after_mode_change},
+            updates=1,
+            update_modes=("QUEUED",),
         ),
     )
 }

@@ -342,9 +342,37 @@ def test_real_process_prints_one_line_and_exits_2(tmp_path: Path) -> None:
 def test_update_step_with_a_changed_structure(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     assert_simulate(tmp_path, capsys,
-                    with_steps("  - start: e1\n  - update: {executionMode: QUEUED}\n"),
-                    "steps[1].update: expected {} (UpdatePipeline with the same structure; a "
-                    "changed structure or execution mode is not modelled)")
+                    with_steps("  - start: e1\n  - update: {stages: []}\n"),
+                    "steps[1].update.stages: expected only executionMode (an UpdatePipeline "
+                    "keeps the stages and actions: a changed structure is not modelled)")
+
+
+def test_update_step_with_an_unknown_mode(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    assert_simulate(tmp_path, capsys,
+                    with_steps("  - start: e1\n  - update: {executionMode: SERIAL}\n"),
+                    "steps[1].update.executionMode: expected one of SUPERSEDED, QUEUED, PARALLEL, "
+                    "got 'SERIAL'")
+
+
+def test_update_step_that_is_not_a_mapping(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert_simulate(tmp_path, capsys, with_steps("  - start: e1\n  - update: QUEUED\n"),
+                    "steps[1].update: expected {} or {executionMode: MODE}")
+
+
+def test_update_modes_need_updates(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--update-modes", "QUEUED"]) == 2
+    assert capsys.readouterr().err == (
+        "stagelock: command line: --update-modes: expected updates of 1 or more with update "
+        "modes: the execution mode changes only by an UpdatePipeline\n")
+
+
+def test_update_modes_are_modes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--updates", "1", "--update-modes", "QUEUED,FAST"]) == 2
+    assert capsys.readouterr().err == (
+        "stagelock: command line: --update-modes[1]: expected a mode name (SUPERSEDED, QUEUED, "
+        "PARALLEL), got 'FAST'\n")
 
 
 def test_expected_pipeline_version_is_a_number(tmp_path: Path,

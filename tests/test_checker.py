@@ -105,6 +105,8 @@ BROKEN = [
     ("retry-after-update", "PARALLEL", 1, "no-retry-across-update", 4),
     ("update-does-not-cancel", "SUPERSEDED", 1, "cancelling-execution-starts-nothing", 3),
     ("update-does-not-cancel", "QUEUED", 1, "cancelling-execution-starts-nothing", 3),
+    ("update-releases-lock", "SUPERSEDED", 2, "one-execution-per-stage-lock", 3),
+    ("update-releases-lock", "QUEUED", 2, "one-execution-per-stage-lock", 3),
 ]
 
 
@@ -115,7 +117,8 @@ BROKEN = [
 )
 def test_each_broken_variant_is_refuted_by_its_property(variant, mode, executions, prop, length):
     pipeline = EXAMPLE_PIPELINES[VARIANTS[variant].example]()
-    bounds = Bounds(executions=executions, updates=VARIANTS[variant].updates)
+    bounds = Bounds(executions=executions, updates=VARIANTS[variant].updates,
+                    update_modes=VARIANTS[variant].update_modes)
     documented = run(pipeline, mode, bounds, [prop])
     assert documented.verdicts[0].verdict == PROVED
     broken = run(pipeline, mode, bounds, [prop], [variant])
@@ -222,7 +225,8 @@ def test_every_chart_transition_is_taken_somewhere():
         (REFERENCE, Bounds(executions=1, stops=0, retries=0, toggles=0, updates=1)),
     ):
         result = run(pipeline, "SUPERSEDED", bounds, ["no-deadlock"])
-        taken |= possible_changes(result.model, bounds.updates) - set(result.never_taken)
+        possible = possible_changes(result.model, bounds.updates, bounds.update_modes)
+        taken |= possible - set(result.never_taken)
     assert {(n, s, t) for n, c in COMPILED.items() for s, t in c.pairs} - taken == set()
 
 
@@ -471,3 +475,28 @@ def test_a_variant_of_updates_without_updates_is_noted(capsys):
     assert main([*options, "--updates", "1"]) == 1
     out = capsys.readouterr().out
     assert "note:" not in out and "REFUTED      no-retry-across-update" in out
+
+
+def test_mode_change_lets_a_parallel_execution_share_a_stage():
+    """After PARALLEL -> QUEUED an execution of each mode runs in one stage (a witness the
+    documented rules show and the other reading never does), while no two executions of the
+    locking mode ever do."""
+    bounds = Bounds(executions=2, updates=1, update_modes=("QUEUED",))
+    names = ["parallel-execution-shares-stage", "one-execution-per-stage-lock"]
+    documented = {v.property.name: v for v in run(REFERENCE, "PARALLEL", bounds, names).verdicts}
+    assert [documented[n].verdict for n in names] == [PROVED, PROVED]
+    assert documented[names[0]].detail == (
+        "e1, started in PARALLEL mode, and e2, started in QUEUED mode, are both in progress in "
+        "stage Source")
+    other = {v.property.name: v for v in run(REFERENCE, "PARALLEL", bounds, names,
+                                             ["parallel-executions-lock-after-mode-change"]
+                                             ).verdicts}
+    assert [other[n].verdict for n in names] == [NOT_SEEN, PROVED]
+
+
+def test_mode_change_witness_needs_a_mode_change(capsys):
+    assert main(["check", "--mode", "PARALLEL", "--executions", "1",
+                 "--property", "parallel-execution-shares-stage"]) == 2
+    assert ("parallel-execution-shares-stage applies to SUPERSEDED or QUEUED together with "
+            "PARALLEL, through a change of execution mode (--updates 1 --update-modes)"
+            in capsys.readouterr().err)

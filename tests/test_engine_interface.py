@@ -189,7 +189,7 @@ def test_diff_says_which_engine_searched_what(capsys: pytest.CaptureFixture[str]
 def never_taken_by_whole_states(ex, m) -> list:
     """The chart transitions no step makes, of those the declaration allows, read from every
     recorded step's two whole states (slow, but with nothing left out)."""
-    wanted = possible_changes(m, ex.bounds.updates)
+    wanted = possible_changes(m, ex.bounds.updates, ex.bounds.update_modes)
     for s in range(ex.expanded):
         for _, t in ex.edges(s):
             wanted -= set(lifecycle_changes(m, ex.state(s), ex.state(t)))

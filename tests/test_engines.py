@@ -100,7 +100,8 @@ def test_every_variant_in_each_of_its_modes(variant, mode, world):
     m = build_model(pipeline, mode, rule_set([variant]), world=world)
     props = all_properties(m)
     for bounds in VARIANT_LADDER:
-        bounds = replace(bounds, updates=VARIANTS[variant].updates)
+        bounds = replace(bounds, updates=VARIANTS[variant].updates,
+                         update_modes=VARIANTS[variant].update_modes)
         a = explore(m, replace(bounds, max_states=VARIANT_STATES), props,
                     engine="interpreted")
         if a.complete:
@@ -133,6 +134,21 @@ def test_pipeline_updates(mode, world):
                  Bounds(executions=2, toggles=0, retries=1, stops=1, updates=2))
     assert_agree(build_model(EXAMPLE_PIPELINES["gated"](), mode, world=world),
                  Bounds(executions=2, toggles=0, retries=1, stops=0, updates=1))
+
+
+@pytest.mark.parametrize("world", [False, True], ids=["plain", "world"])
+@pytest.mark.parametrize("mode", list(MODES))
+def test_mode_changes(mode, world):
+    """Updates that change the execution mode to each other mode: executions of a locking mode
+    cancelled, those of PARALLEL mode running on without locks beside the new ones; once with
+    two updates, so that a mode is left and come back to."""
+    others = tuple(md for md in MODES if md != mode)
+    assert_agree(build_model(REFERENCE, mode, world=world),
+                 Bounds(executions=2, toggles=1, retries=1, stops=0, updates=1,
+                        update_modes=others))
+    assert_agree(build_model(EXAMPLE_PIPELINES["gated"](), mode, world=world),
+                 Bounds(executions=2, toggles=0, retries=0, stops=0, updates=2,
+                        update_modes=others))
 
 
 PROVIDERS = (("", ("StackName",)), ("", ("BucketName",)), ("S3", ("BucketName",)),

@@ -216,7 +216,7 @@ def variant_counterexample(name: str, pipeline: Pipeline | None = None) -> Count
     mode = next(md for md in variant.modes if PROPERTIES[prop].applies_to(md))
     pipeline = pipeline or reference_pipeline()
     for bounds in VARIANT_LADDER:
-        bounds = replace(bounds, updates=variant.updates)
+        bounds = replace(bounds, updates=variant.updates, update_modes=variant.update_modes)
         config = CheckConfig(pipeline, pipeline.name, (mode,), bounds, (prop,), (name,))
         result = check_mode(config, mode)
         verdict = result.verdicts[0]

@@ -12,6 +12,7 @@ bounds the same way: `allowed` says which kinds of user operation a state may st
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from spec.operations import (
     DisableStageTransition,
@@ -31,6 +32,9 @@ class Bounds:
     failures: bool = True
     updates: int = 0
     """UpdatePipeline calls in total (0: the pipeline is never updated)."""
+    update_modes: tuple[str, ...] = ()
+    """The execution modes an update may change the pipeline to, in `spec.modes.MODES` order;
+    an update may always keep the mode.  Empty: every update keeps it."""
     max_states: int | None = None
     max_seconds: float | None = None
     max_memory: int | None = None
@@ -45,11 +49,14 @@ class Bounds:
         ))
         if self.updates:
             text += ", " + _n(self.updates, "update")
+            if self.update_modes:
+                text += (" (keeping the execution mode or changing it to "
+                         + " or ".join(self.update_modes) + ")")
         return text + ("" if self.failures else ", no failures")
 
 
 def allowed(bounds: Bounds, state: State, stops: int, retries: int,
-            toggles: int) -> dict[str, bool]:
+            toggles: int) -> dict[str, Any]:
     """Which kinds of user operation the bounds still allow, as `successors`' flags.
 
     With no transition toggles at all, no transition is enabled either: one that the
@@ -62,6 +69,7 @@ def allowed(bounds: Bounds, state: State, stops: int, retries: int,
         "failures": bounds.failures,
         "enables": bounds.toggles > 0,
         "updates": state.version < bounds.updates,
+        "update_modes": bounds.update_modes,
     }
 
 

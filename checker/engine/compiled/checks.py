@@ -33,6 +33,7 @@ from checker.engine.compiled.rules import (
     STOPPING,
     SUCC,
     SUPERSEDED,
+    ex_policy,
     is_failed,
     queue_length,
 )
@@ -47,6 +48,7 @@ from checker.engine.compiled.tables import (
     H_LAT,
     H_LOCK,
     H_N,
+    H_NUPM,
     H_REC,
     H_REV,
     H_S,
@@ -61,6 +63,8 @@ from checker.engine.compiled.tables import (
     OP_SUCCEEDED,
     OP_TIMED_OUT,
     OP_WORK_FINISHES,
+    POL_LOCK,
+    POL_SUPW,
     R_ACT,
     R_AUTO,
     R_COND,
@@ -120,6 +124,9 @@ P_AUTOMATIC_RETRY_ONCE = 50
 P_SKIPPED_RUNS_NOTHING = 51
 P_NO_RETRY_ACROSS_UPDATE = 52
 P_CANCELLING_STARTS_NOTHING = 53
+W_SHARED_STAGE = 54
+"""A state kind: after a change of execution mode, executions of PARALLEL mode and of a mode
+with stage locks in progress in one stage."""
 """Step kinds of their own numbers, apart from the catalogue's 11..19 and the hazards' kinds."""
 SKIPPED_FACT = 7
 """A stage fact's value for Skipped (spec.patterns.STAGE_FACT_STATUSES; the others are the
@@ -131,7 +138,8 @@ PAIR = 1024
 
 @njit(cache=True, inline="always")
 def is_state_kind(kind):
-    return kind <= LAST_STATE_KIND or FIRST_PATTERN_STATE_KIND <= kind <= LAST_PATTERN_STATE_KIND
+    return (kind <= LAST_STATE_KIND or FIRST_PATTERN_STATE_KIND <= kind <= LAST_PATTERN_STATE_KIND
+            or kind == W_SHARED_STAGE)
 
 
 # --------------------------------------------------------------------------------------------
@@ -240,11 +248,100 @@ def pattern_state_check(v, T, kind, param, params):
 
 
 @njit(cache=True, inline="always")
+def _locking(v, T, e):
+    """Execution e started in a mode with stage locks (spec.properties._locking)."""
+    return ex_policy(v, T, e, POL_LOCK) != 0
+
+
+@njit(cache=True, inline="always")
+def _queued_mode(v, T, e):
+    """Execution e started in QUEUED mode: stage locks, no supersession."""
+    return ex_policy(v, T, e, POL_LOCK) != 0 and ex_policy(v, T, e, POL_SUPW) == 0
+
+
+@njit(cache=True)
+def _active_in(v, T, s, locking):
+    """How many executions in progress inside stage s started in a mode with stage locks
+    (`locking` 1) or without (0)."""
+    rec = T[H_REC]
+    count = 0
+    for e in range(v[T[H_N]]):
+        b = e * rec
+        if v[b + R_STAGE] == s and v[b + R_WAIT] == 0 and v[b + R_STATUS] <= STOPPING \
+                and _locking(v, T, e) == (locking == 1):
+            count += 1
+    return count
+
+
+@njit(cache=True)
+def mixed_state_check(v, T, kind):
+    """The state properties that look at each execution's mode, for a search whose updates may
+    change it (spec.properties: _one_per_lock, _one_waiting, _approval_holds, _inbound_enters,
+    _w_shared_stage)."""
+    rec = T[H_REC]
+    n = v[T[H_N]]
+    S = T[H_S]
+    if kind == P_ONE_PER_LOCK:
+        for s in range(S):
+            if _active_in(v, T, s, 1) > 1:
+                return True
+        return False
+    if kind == W_SHARED_STAGE:
+        for s in range(S):
+            if _active_in(v, T, s, 1) > 0 and _active_in(v, T, s, 0) > 0:
+                return True
+        return False
+    if kind == P_ONE_WAITING:
+        for s in range(S):
+            waiting = 0
+            for e in range(n):
+                b = e * rec
+                if v[b + R_QPOS] > 0 and v[b + R_STAGE] == s and ex_policy(v, T, e, POL_SUPW):
+                    waiting += 1
+            if waiting > 1:
+                return True
+        return False
+    if kind == P_INBOUND_ENTERS:
+        for s in range(S):
+            if v[T[H_DIS] + s]:
+                continue
+            held = False
+            for e in range(n):
+                b = e * rec
+                if v[b + R_QPOS] > 0 and v[b + R_STAGE] == s:
+                    if not _locking(v, T, e):
+                        return True
+                    held = True
+            if held and _active_in(v, T, s, 1) == 0:
+                return True
+        return False
+    if kind == P_APPROVAL_HOLDS:
+        for e in range(n):
+            b = e * rec
+            s = v[b + R_STAGE]
+            if v[b + R_WAIT] or s >= S or not _locking(v, T, e):
+                continue
+            first = T[T[H_SFIRST] + s]
+            for a in range(first, first + T[T[H_SLEN] + s]):
+                if T[T[H_APPR] + a] and v[b + R_ACT + a] == A_IP:
+                    others = _active_in(v, T, s, 1) - (1 if v[b + R_STATUS] <= STOPPING else 0)
+                    if others > 0:
+                        return True
+                    break
+        return False
+    return False
+
+
+@njit(cache=True, inline="always")
 def state_check(v, T, kind, param, params, inside, queued):
     """The state property `kind` (with its parameter) on state v, with its stage summary."""
     rec = T[H_REC]
     n = v[T[H_N]]
     S = T[H_S]
+    if kind == W_SHARED_STAGE or T[H_NUPM] > 0 and (
+            kind == P_ONE_PER_LOCK or kind == P_ONE_WAITING or kind == P_INBOUND_ENTERS
+            or kind == P_APPROVAL_HOLDS):
+        return mixed_state_check(v, T, kind)
     if kind >= FIRST_PATTERN_STATE_KIND:
         return pattern_state_check(v, T, kind, param, params)
     if kind == P_ONE_PER_LOCK:
@@ -448,6 +545,23 @@ def _moved_on(vb, va, T, b):
     return False
 
 
+@njit(cache=True)
+def _queued_overtakes(vb, va, T, e, s):
+    """Execution e, which entered stage s in the step, started in QUEUED mode and overtook an
+    execution of QUEUED mode waiting there before it (spec.properties._queued_no_overtake)."""
+    if not _queued_mode(va, T, e):
+        return False
+    rec = T[H_REC]
+    b = e * rec
+    mine = vb[b + R_QPOS] if e < vb[T[H_N]] and vb[b + R_STAGE] == s else 0
+    for f in range(vb[T[H_N]]):
+        c = f * rec
+        if f != e and vb[c + R_QPOS] > 0 and vb[c + R_STAGE] == s and _queued_mode(vb, T, f):
+            if mine == 0 or vb[c + R_QPOS] < mine:
+                return True
+    return False
+
+
 @njit(cache=True, inline="always")
 def step_check(vb, va, T, kind, param, op, changed, nchanged):
     """The step property `kind` (with its parameter) on the step vb -op-> va, whose changed
@@ -525,11 +639,15 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
         new = e >= nb
         if kind == P_START_ORDER:
             s = _entered(vb, va, T, e)
-            if s >= 0 and vb[T[H_LAT] + s] - 1 > e:
+            if s >= 0 and vb[T[H_LAT] + s] - 1 > e and _locking(va, T, e):
                 return True
         elif kind == P_QUEUED_NO_OVERTAKE:
             s = _entered(vb, va, T, e)
             if s < 0:
+                continue
+            if T[H_NUPM] > 0:
+                if _queued_overtakes(vb, va, T, e, s):
+                    return True
                 continue
             if not new and vb[b + R_QPOS] > 0 and vb[b + R_STAGE] == s:
                 if vb[b + R_QPOS] != 1:
@@ -542,7 +660,9 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
             if not new and vb[b + R_STATUS] == SUPERSEDED:
                 continue
             if kind == P_QUEUED_NO_SUPERSEDE:
-                return True
+                if _queued_mode(va, T, e):
+                    return True
+                continue
             if not new and vb[b + R_WAIT] == 0:
                 return True
         elif new:

@@ -39,19 +39,19 @@ from checker.engine.compiled.tables import (
     H_GMEM,
     H_GOFF,
     H_LAT,
-    H_LIMIT,
     H_LOCK,
+    H_MODE,
     H_N,
     H_NFIELDS,
+    H_NUPM,
     H_ONSUCC,
-    H_PSTATE,
+    H_POL,
     H_REC,
     H_REV,
     H_S,
     H_SFIRST,
     H_SLEN,
-    H_SUPW,
-    H_UPCANCEL,
+    H_UPM,
     H_VER,
     H_VF,
     H_W,
@@ -72,9 +72,16 @@ from checker.engine.compiled.tables import (
     OP_TIMED_OUT,
     OP_UPDATE,
     OP_WORK_FINISHES,
+    POL_FIELDS,
+    POL_LIMIT,
+    POL_LOCK,
+    POL_PSTATE,
+    POL_SUPW,
+    POL_UPCANCEL,
     R_ACT,
     R_AUTO,
     R_COND,
+    R_MODE,
     R_QPOS,
     R_RETRIED,
     R_STAGE,
@@ -116,6 +123,8 @@ VF_RETRY_CANCELLED = 1 << 19
 VF_RETRY_AFTER_UPDATE = 1 << 20
 VF_UPDATE_CANCELS_INBOUND = 1 << 21
 VF_UPDATE_IGNORED = 1 << 22
+VF_UPDATE_RELEASES = 1 << 23
+VF_PARALLEL_LOCKS_AFTER_CHANGE = 1 << 24
 
 # --------------------------------------------------------------------------------------------
 # Small helpers over a vector
@@ -186,6 +195,32 @@ def _any_in_progress(v, T, e, s):
 
 
 # --------------------------------------------------------------------------------------------
+# Modes (spec.rules.execution_policy, pipeline_policy)
+
+
+@njit(cache=True, inline="always")
+def policy(T, mode, k):
+    """Field k (POL_*) of the policy of mode value `mode`."""
+    return T[T[H_POL] + mode * POL_FIELDS + k]
+
+
+@njit(cache=True, inline="always")
+def ex_policy(v, T, e, k):
+    """Field k of the policy of the mode execution e started under."""
+    return policy(T, v[e * T[H_REC] + R_MODE], k)
+
+
+@njit(cache=True)
+def takes_locks(v, T, e):
+    """spec.rules.takes_locks."""
+    if ex_policy(v, T, e, POL_LOCK):
+        return True
+    if T[H_VF] & VF_PARALLEL_LOCKS_AFTER_CHANGE:
+        return policy(T, v[T[H_MODE]], POL_LOCK) != 0
+    return False
+
+
+# --------------------------------------------------------------------------------------------
 # Stage locks (spec.rules: holds_stage, stage_is_available, transition_holds)
 
 
@@ -195,6 +230,8 @@ def holds_stage(v, T, e):
     vf = T[H_VF]
     st = v[b + R_STATUS]
     waiting = v[b + R_WAIT]
+    if vf & VF_UPDATE_RELEASES and v[b + R_STOP] == STOP_UPDATE:
+        return False
     if vf & VF_ENTRY_NO_LOCK and v[b + R_COND] == C_ENTRY and st == IP:
         return False
     if vf & VF_STOP_RELEASES:
@@ -221,11 +258,11 @@ def holds_stage(v, T, e):
 
 @njit(cache=True)
 def stage_is_available(v, T, s):
-    if T[H_LOCK] == 0:
-        return True
+    if T[H_LOCK] == 0 and T[H_NUPM] == 0:
+        return True  # PARALLEL mode, and no update changes it
     rec = T[H_REC]
     for e in range(v[T[H_N]]):
-        if v[e * rec + R_STAGE] == s and holds_stage(v, T, e):
+        if v[e * rec + R_STAGE] == s and holds_stage(v, T, e) and takes_locks(v, T, e):
             return False
     return True
 
@@ -265,25 +302,25 @@ def enter_stage(v, T, e, s):
     v[b + R_STAGE] = s
     v[b + R_WAIT] = 0
     v[b + R_AUTO] = 0
-    if T[H_PSTATE]:
+    if ex_policy(v, T, e, POL_PSTATE):
         v[T[H_LAT] + s] = e + 1
 
 
 @njit(cache=True)
-def supersedes_waiting(T):
+def supersedes_waiting(v, T, e):
     vf = T[H_VF]
     if vf & VF_SUPERSEDED_QUEUES:
         return False
     if vf & VF_QUEUED_SUPERSEDES:
-        return T[H_LOCK] != 0
-    return T[H_SUPW] != 0
+        return ex_policy(v, T, e, POL_LOCK) != 0
+    return ex_policy(v, T, e, POL_SUPW) != 0
 
 
 @njit(cache=True)
 def arrive(v, T, e, s):
     rec = T[H_REC]
     if T[H_VF] & VF_SUPERSEDE_INSIDE:
-        if v[T[H_DIS] + s] == 0 and T[H_SUPW] != 0:
+        if v[T[H_DIS] + s] == 0 and supersedes_waiting(v, T, e):
             for h in range(v[T[H_N]]):
                 if h < e and v[h * rec + R_STAGE] == s and holds_stage(v, T, h):
                     c = h * rec
@@ -295,22 +332,29 @@ def arrive(v, T, e, s):
                     enter_stage(v, T, e, s)
                     return
     queued = queue_length(v, T, s)
-    if queued == 0 and not transition_holds(v, T, s) and stage_is_available(v, T, s):
+    if not transition_holds(v, T, s) and (
+            not takes_locks(v, T, e) or (queued == 0 and stage_is_available(v, T, s))):
         enter_stage(v, T, e, s)
         return
     b = e * rec
     v[b + R_STAGE] = s
     v[b + R_WAIT] = 1
-    if supersedes_waiting(T) and queued > 0:
-        w = _queue_at(v, T, s, 1)
-        if w < e:
-            v[w * rec + R_STATUS] = SUPERSEDED
-            _queue_remove(v, T, w)
-            _queue_append(v, T, e, s)
-        else:
-            v[b + R_STATUS] = SUPERSEDED
-    else:
-        _queue_append(v, T, e, s)
+    if queued > 0 and supersedes_waiting(v, T, e):
+        w = -1
+        for position in range(1, queued + 1):
+            x = _queue_at(v, T, s, position)
+            if supersedes_waiting(v, T, x):
+                w = x
+                break
+        if w >= 0:
+            if w < e:
+                v[w * rec + R_STATUS] = SUPERSEDED
+                _queue_remove(v, T, w)
+                _queue_append(v, T, e, s)
+            else:
+                v[b + R_STATUS] = SUPERSEDED
+            return
+    _queue_append(v, T, e, s)
 
 
 @njit(cache=True)
@@ -329,12 +373,21 @@ def admit_inbound(v, T):
             queued = queue_length(v, T, s)
             if queued == 0 or transition_holds(v, T, s):
                 break
-            if not stage_is_available(v, T, s):
-                break
-            if T[H_VF] & VF_QUEUED_OVERTAKES:
-                e = _queue_at(v, T, s, queued)
-            else:
-                e = _queue_at(v, T, s, 1)
+            e = -1
+            if T[H_LOCK] == 0 or T[H_NUPM] > 0:
+                # An execution that takes no lock waits only for the transition: it enters first.
+                for position in range(1, queued + 1):
+                    x = _queue_at(v, T, s, position)
+                    if not takes_locks(v, T, x):
+                        e = x
+                        break
+            if e < 0:
+                if not stage_is_available(v, T, s):
+                    break
+                if T[H_VF] & VF_QUEUED_OVERTAKES:
+                    e = _queue_at(v, T, s, queued)
+                else:
+                    e = _queue_at(v, T, s, 1)
             _queue_remove(v, T, e)
             enter_stage(v, T, e, s)
 
@@ -480,7 +533,7 @@ def stage_fails(v, T, e):
 @njit(cache=True)
 def _limit_reached(v, T):
     """The mode's limit of executions in progress is reached (spec.rules._limit_refusal)."""
-    limit = T[H_LIMIT]
+    limit = policy(T, v[T[H_MODE]], POL_LIMIT)
     if limit < 0:
         return False
     rec = T[H_REC]
@@ -524,7 +577,7 @@ def refused(v, T, kind, e, x, y):
             return True
         if v[b + R_VER] != v[T[H_VER]] and not vf & VF_RETRY_AFTER_UPDATE:
             return True
-        if T[H_PSTATE] and v[T[H_LAT] + x] != e + 1:
+        if ex_policy(v, T, e, POL_PSTATE) and v[T[H_LAT] + x] != e + 1:
             return True
         if st == FAILED and v[b + R_COND] != C_NONE:
             return True
@@ -550,7 +603,7 @@ def refused(v, T, kind, e, x, y):
             return True
         if v[b + R_VER] != v[T[H_VER]]:
             return True
-        if T[H_PSTATE] and v[T[H_LAT] + x] != e + 1:
+        if ex_policy(v, T, e, POL_PSTATE) and v[T[H_LAT] + x] != e + 1:
             return True
         if y == 0:
             return st != IP
@@ -561,17 +614,18 @@ def refused(v, T, kind, e, x, y):
 
 
 @njit(cache=True)
-def _update(v, T):
-    """spec.rules.update: the version goes up; where updates cancel, executions in progress are
-    marked to be Cancelled once their running actions complete (Cancelled at once with none
-    running), and inbound ones are Failed."""
+def _update(v, T, x):
+    """spec.rules.update: the version goes up and the mode changes to value x - 1 (x 0: it
+    stays); executions in progress of a mode whose updates cancel are marked to be Cancelled
+    once their running actions complete (Cancelled at once with none running), and inbound ones
+    are Failed."""
     v[T[H_VER]] += 1
-    if not T[H_UPCANCEL]:
-        return
+    if x:
+        v[T[H_MODE]] = x - 1
     rec = T[H_REC]
     for f in range(v[T[H_N]]):
         c = f * rec
-        if v[c + R_STATUS] != IP:
+        if v[c + R_STATUS] != IP or not ex_policy(v, T, f, POL_UPCANCEL):
             continue
         if v[c + R_WAIT]:
             _queue_remove(v, T, f)
@@ -600,6 +654,7 @@ def effect(v, T, kind, e, x, y):
             v[c + i] = 0
         v[c + R_WAIT] = 1
         v[c + R_VER] = v[T[H_VER]]
+        v[c + R_MODE] = v[T[H_MODE]]
         v[T[H_N]] = n + 1
         arrive(v, T, n, 0)
     elif kind == OP_STOP:
@@ -684,7 +739,7 @@ def effect(v, T, kind, e, x, y):
             v[b + R_STATUS] = IP
             leave_stage(v, T, e, x)
     elif kind == OP_UPDATE:
-        _update(v, T)
+        _update(v, T, x)
 
 
 @njit(cache=True)
@@ -757,6 +812,10 @@ def successors(v, T, out, ops):
         k = _try(v, T, out, ops, k, OP_START, 0, 0, 0)
     if v[T[H_VER]] < T[H_BUPDATES]:
         k = _try(v, T, out, ops, k, OP_UPDATE, 0, 0, 0)
+        for i in range(T[H_NUPM]):
+            md = T[T[H_UPM] + i]
+            if md != v[T[H_MODE]]:
+                k = _try(v, T, out, ops, k, OP_UPDATE, 0, md + 1, 0)
     for e in range(n):
         b = e * rec
         st = v[b + R_STATUS]

@@ -74,6 +74,7 @@ PROPERTY_KINDS = {
     "skipped-stage-runs-nothing": C.P_SKIPPED_RUNS_NOTHING,
     "no-retry-across-update": C.P_NO_RETRY_ACROSS_UPDATE,
     "cancelling-execution-starts-nothing": C.P_CANCELLING_STARTS_NOTHING,
+    "parallel-execution-shares-stage": C.W_SHARED_STAGE,
 }
 """The catalogue's properties the kernel evaluates itself (progress properties run on the
 compact graph after the search)."""
@@ -488,7 +489,7 @@ class _Work:
         self.model, self.bounds, self.properties = model, bounds, properties
         self.tables = build_tables(model, bounds.executions, bounds.stops, bounds.retries,
                                    bounds.toggles, bounds.failures, flags, codes,
-                                   bounds.updates)
+                                   bounds.updates, bounds.update_modes)
         self.compile_seconds = warm_up()
         wanted = max(1, workers or os.cpu_count() or 1)
         numba.set_num_threads(min(wanted, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spec.modes import MODES, ModePolicy
 from spec.operations import (
     ALL_ACTIONS,
     APPROVED,
@@ -93,7 +94,8 @@ _STOP = {s: i for i, s in enumerate(STOP_CODES)}
 _CONDITION = {s: i for i, s in enumerate(CONDITION_CODES)}
 
 # Record slots
-R_STATUS, R_STAGE, R_WAIT, R_STOP, R_RETRIED, R_QPOS, R_AUTO, R_COND, R_VER, R_ACT = range(10)
+R_STATUS, R_STAGE, R_WAIT, R_STOP, R_RETRIED, R_QPOS, R_AUTO, R_COND, R_VER, R_MODE, R_ACT = \
+    range(11)
 
 # Header slots of T
 (H_E, H_S, H_A, H_T, H_REC, H_EX0, H_N, H_LAT, H_DIS, H_REV, H_FLT, H_BUD, H_L,
@@ -111,9 +113,20 @@ H_VER = 46
 """The vector slot of the pipeline's structure version."""
 H_BUPDATES = 47
 """The updates bound: UpdatePipeline is offered while the version is below it."""
-H_UPCANCEL = 48
-"""1 when an update cancels the executions in flight (`ModePolicy.update_cancels`)."""
+H_MODE = 48
+"""The vector slot of the pipeline's execution mode.  A mode is held as its place in
+`mode_order` (0: the mode the model was built for), in that slot and in each record's R_MODE."""
+H_POL = 49
+"""Per mode value, the policy: POL_FIELDS values each (`spec.modes.ModePolicy`)."""
+H_UPM = 50
+"""The mode values an update may change the pipeline to (`Bounds.update_modes`), in
+`spec.modes.MODES` order."""
+H_NUPM = 51
+"""How many there are."""
 HEADER = 52
+
+POL_LOCK, POL_SUPW, POL_PSTATE, POL_LIMIT, POL_UPCANCEL = range(5)
+POL_FIELDS = 5
 
 # Operation kinds, in the order of spec.rules.OPERATION_RULES
 (OP_START, OP_STOP, OP_ABANDONED, OP_SUCCEEDED, OP_FAILED, OP_TIMED_OUT, OP_APPROVAL, OP_RETRY,
@@ -149,8 +162,16 @@ VARIANT_FLAGS = {
     "retry-after-update": 1 << 20,
     "update-cancels-inbound": 1 << 21,
     "update-does-not-cancel": 1 << 22,
+    "update-releases-lock": 1 << 23,
+    "parallel-executions-lock-after-mode-change": 1 << 24,
 }
 AUTOMATIC_RETRY_CODES = {None: 0, FAILED_ACTIONS: 1, ALL_ACTIONS: 2}
+
+
+def mode_order(model: Model) -> tuple[str, ...]:
+    """The modes in the order of their values in the kernel: the model's own first."""
+    own = model.policy.name
+    return (own, *(md for md in MODES if md != own))
 
 
 def bits(values: int) -> int:
@@ -179,7 +200,8 @@ class Tables:
 
 def build_tables(model: Model, executions: int, stops: int, retries: int, toggles: int,
                  failures: bool, variant_flags: int,
-                 properties: list[tuple[int, int]], updates: int = 0) -> Tables:
+                 properties: list[tuple[int, int]], updates: int = 0,
+                 update_modes: tuple[str, ...] = ()) -> Tables:
     E, S, A = executions, model.stage_count, len(model.action_names)
     world = model.world
     n_targets = len(world.targets) if world is not None else 0
@@ -192,7 +214,12 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     flt = rev + n_targets
     bud = flt + A * E
     ver = bud + 3
-    length = ver + 1
+    mode = ver + 1
+    length = mode + 1
+    order = mode_order(model)
+    changes = [order.index(md) for md in MODES if md in update_modes]
+    # A mode other than the model's own only after an update that changes it.
+    mode_width = bits(len(order)) if updates and changes else 0
 
     retry_modes = [AUTOMATIC_RETRY_CODES[stage.automatic_retry] for stage in model.pipeline.stages]
     # The automatic retries of a stage execution: none where no stage retries on failure; 0 or 1,
@@ -215,6 +242,7 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
         widths[b + R_AUTO] = auto_width
         widths[b + R_COND] = condition_width
         widths[b + R_VER] = bits(updates + 1)
+        widths[b + R_MODE] = mode_width
         for a in range(A):
             widths[b + R_ACT + a] = bits(ACTION_CODE_COUNT)
     widths[n_off] = bits(E + 1)
@@ -233,6 +261,7 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     widths[bud + 1] = bits(retries + 1)
     widths[bud + 2] = bits(toggles + 1)
     widths[ver] = bits(updates + 1)
+    widths[mode] = mode_width
 
     fword, fshift = [0] * length, [0] * length
     word, used = 0, 0
@@ -266,7 +295,7 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     # Per execution: two stops, an abandoning, three results per action of its stage, two
     # retries, and where stages have conditions a condition's two results and two overrides.
     condition_ops = 4 if condition_width else 0
-    max_successors = (1 + int(updates > 0)
+    max_successors = (1 + (1 + len(changes) if updates > 0 else 0)
                       + E * (2 + 1 + 3 * max(stage_len + [0]) + 2 + condition_ops) + S
                       + A * E * (retries + 1))
 
@@ -281,6 +310,8 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
         # walk, so that empty fields cost nothing.
         H_FIELDS: [x for i, w in enumerate(widths) if w for x in (i, fword[i], fshift[i], w)],
         H_PKIND: [k for k, _ in properties], H_PPARAM: [p for _, p in properties],
+        H_POL: [x for md in order for x in _policy_row(MODES[md])],
+        H_UPM: changes,
     }
     header = [0] * HEADER
     policy = model.policy
@@ -292,6 +323,8 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     header[H_SUPW] = int(policy.supersedes_waiting)
     header[H_PSTATE] = int(policy.has_pipeline_state)
     header[H_LIMIT] = -1 if policy.concurrency_limit is None else policy.concurrency_limit
+    header[H_MODE] = mode
+    header[H_NUPM] = len(changes)
     header[H_VF] = variant_flags
     header[H_BSTOPS], header[H_BRETRIES], header[H_BTOGGLES] = stops, retries, toggles
     header[H_FAILURES] = int(failures)
@@ -302,7 +335,6 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     header[H_NFIELDS] = sum(1 for w in widths if w)
     header[H_VER] = ver
     header[H_BUPDATES] = updates
-    header[H_UPCANCEL] = int(policy.update_cancels)
     body: list[int] = []
     for key in sorted(tables):
         header[key] = HEADER + len(body)
@@ -310,6 +342,13 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
         body.append(0)  # never an empty table: keeps every offset inside T
     T = np.array(header + body, dtype=np.int32)
     return Tables(T, E, S, A, n_targets, rec, length, n_words, max_successors)
+
+
+def _policy_row(policy: ModePolicy) -> list[int]:
+    """A mode's policy as the kernel reads it (POL_* order)."""
+    limit = -1 if policy.concurrency_limit is None else policy.concurrency_limit
+    return [int(policy.stage_lock), int(policy.supersedes_waiting),
+            int(policy.has_pipeline_state), limit, int(policy.update_cancels)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -321,6 +360,7 @@ def encode(tables: Tables, model: Model, state: State, budgets: tuple[int, int, 
     T = tables.T
     v = np.zeros(tables.length, dtype=np.int32)
     rec = tables.rec
+    order = mode_order(model)
     for e, ex in enumerate(state.executions):
         b = e * rec
         v[b + R_STATUS] = _STATUS[ex.status]
@@ -331,6 +371,7 @@ def encode(tables: Tables, model: Model, state: State, budgets: tuple[int, int, 
         v[b + R_AUTO] = ex.auto_retries
         v[b + R_COND] = _CONDITION[ex.condition]
         v[b + R_VER] = ex.version
+        v[b + R_MODE] = order.index(ex.mode or model.policy.name)
         for a, status in enumerate(ex.actions):
             v[b + R_ACT + a] = _ACTION[status]
         for a in ex.expired:
@@ -350,6 +391,7 @@ def encode(tables: Tables, model: Model, state: State, budgets: tuple[int, int, 
     for k, used in enumerate(budgets):
         v[T[H_BUD] + k] = used
     v[T[H_VER]] = state.version
+    v[T[H_MODE]] = order.index(state.mode or model.policy.name)
     return v
 
 
@@ -357,6 +399,11 @@ def decode(tables: Tables, model: Model, v: np.ndarray) -> tuple[State, tuple[in
     """The spec state and budgets of a kernel vector."""
     T = tables.T
     rec = tables.rec
+    order = mode_order(model)
+
+    def mode_of(value: int) -> str | None:
+        return None if value == 0 else order[value]
+
     n = int(v[T[H_N]])
     executions = []
     queues: list[list[tuple[int, int]]] = [[] for _ in range(tables.stages)]
@@ -369,7 +416,7 @@ def decode(tables: Tables, model: Model, v: np.ndarray) -> tuple[State, tuple[in
             STATUS_CODES[int(v[b + R_STATUS])], int(v[b + R_STAGE]), bool(v[b + R_WAIT]),
             STOP_CODES[int(v[b + R_STOP])], actions, bool(v[b + R_RETRIED]),
             int(v[b + R_AUTO]), expired, CONDITION_CODES[int(v[b + R_COND])],
-            int(v[b + R_VER])))
+            int(v[b + R_VER]), mode_of(int(v[b + R_MODE]))))
         if v[b + R_QPOS] > 0:
             queues[int(v[b + R_STAGE])].append((int(v[b + R_QPOS]), e))
     in_flight: list[tuple[int, int]] = []
@@ -384,6 +431,7 @@ def decode(tables: Tables, model: Model, v: np.ndarray) -> tuple[State, tuple[in
         revisions=tuple(int(v[T[H_REV] + t]) - 1 for t in range(tables.targets)),
         in_flight=tuple(in_flight),
         version=int(v[T[H_VER]]),
+        mode=mode_of(int(v[T[H_MODE]])),
     )
     bud = int(T[H_BUD])
     return state, (int(v[bud]), int(v[bud + 1]), int(v[bud + 2]))
@@ -426,5 +474,5 @@ def decode_op(model: Model, code: int) -> Operation:
     if kind == OP_OVERRIDE:
         return op(OverrideStageCondition, e, x, ON_SUCCESS if y else BEFORE_ENTRY)
     if kind == OP_UPDATE:
-        return op(UpdatePipeline)
+        return op(UpdatePipeline, mode_order(model)[x - 1]) if x else op(UpdatePipeline)
     raise ValueError(f"unknown operation code {code}")
