@@ -341,8 +341,9 @@ def arrive(m: Model, state: State, e: int, s: int) -> State:
             or (not queue and r.stage_is_available(m, state, s))):
         return r.enter_stage(m, state, e, s)
     state = _put(state, e, ex.but(stage=s, waiting=True))
-    rivals = [w for w in queue if r.supersedes_waiting(m, state.executions[w])]
-    if rivals and r.supersedes_waiting(m, ex):
+    rivals = ([w for w in queue if r.supersedes_waiting(m, state.executions[w])]
+              if queue and r.supersedes_waiting(m, ex) else [])
+    if rivals:
         (waiting,) = rivals
         older = min(waiting, e)
         state = r.supersede(m, state, older)

@@ -275,9 +275,11 @@ def _active_in(v, T, s, locking):
 
 @njit(cache=True)
 def mixed_state_check(v, T, kind):
-    """The state properties that look at each execution's mode, for a search whose updates may
-    change it (spec.properties: _one_per_lock, _one_waiting, _approval_holds, _inbound_enters,
-    _w_shared_stage)."""
+    """The state properties that look at each execution's mode (spec.properties:
+    _one_per_lock, _one_waiting, _approval_holds, _inbound_enters, _w_shared_stage).  Where no
+    update changes the mode, `state_check` answers the first, second and fourth from its stage
+    summary; _approval_holds is answered here always, counting only after an approval in
+    progress is found."""
     rec = T[H_REC]
     n = v[T[H_N]]
     S = T[H_S]
@@ -338,9 +340,8 @@ def state_check(v, T, kind, param, params, inside, queued):
     rec = T[H_REC]
     n = v[T[H_N]]
     S = T[H_S]
-    if kind == W_SHARED_STAGE or T[H_NUPM] > 0 and (
-            kind == P_ONE_PER_LOCK or kind == P_ONE_WAITING or kind == P_INBOUND_ENTERS
-            or kind == P_APPROVAL_HOLDS):
+    if kind == W_SHARED_STAGE or kind == P_APPROVAL_HOLDS or T[H_NUPM] > 0 and (
+            kind == P_ONE_PER_LOCK or kind == P_ONE_WAITING or kind == P_INBOUND_ENTERS):
         return mixed_state_check(v, T, kind)
     if kind >= FIRST_PATTERN_STATE_KIND:
         return pattern_state_check(v, T, kind, param, params)
@@ -361,20 +362,6 @@ def state_check(v, T, kind, param, params, inside, queued):
             if T[H_LOCK] and inside[s] > 0:
                 continue
             return True
-        return False
-    if kind == P_APPROVAL_HOLDS:
-        for e in range(n):
-            b = e * rec
-            s = v[b + R_STAGE]
-            if v[b + R_WAIT] or s >= S:
-                continue
-            first = T[T[H_SFIRST] + s]
-            for a in range(first, first + T[T[H_SLEN] + s]):
-                if T[T[H_APPR] + a] and v[b + R_ACT + a] == A_IP:
-                    others = inside[s] - (1 if v[b + R_STATUS] <= STOPPING else 0)
-                    if others > 0:
-                        return True
-                    break
         return False
     if kind == P_NOTHING_AFTER_STOP:
         for e in range(n):
