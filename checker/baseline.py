@@ -9,7 +9,8 @@ A configurations file (TOML) lists the configurations:
     mode = "SUPERSEDED"            # omit for the declaration's own mode
     rules = "documented"           # as for `stagelock diff --rules` (default documented)
     [config.bounds]
-    executions = 2                 # also stops, retries, toggles, failures
+    executions = 2                 # also stops, retries, toggles, updates, failures
+    update_modes = ["QUEUED"]      # the modes an update may change the pipeline to
 
 `stagelock baseline write` explores each configuration and records: its states and transitions,
 every property's verdict and each counterexample's operations, and its *observable behaviour
@@ -41,7 +42,13 @@ from checker.check import (
     interruption,
     reference_pipeline,
 )
-from checker.config import check_bound, check_workers, read_toml
+from checker.config import (
+    check_bound,
+    check_update_bounds,
+    check_update_modes,
+    check_workers,
+    read_toml,
+)
 from checker.diff import (
     DOCUMENTED_CHOICE,
     CommandOutput,
@@ -64,7 +71,8 @@ from spec.state import State
 FORMAT = "stagelock-baseline"
 VERSION = 1
 CONFIG_KEYS = ("name", "pipeline", "resource", "mode", "rules", "bounds")
-BOUND_KEYS = ("executions", "stops", "retries", "toggles", "updates", "failures")
+BOUND_KEYS = ("executions", "stops", "retries", "toggles", "updates", "update_modes",
+              "failures")
 MAX_EDGES = 100_000
 """The most observable transitions a configuration may have: a baseline stores them all."""
 
@@ -147,11 +155,13 @@ def _bounds(file: str, here: str, raw: object) -> Bounds:
             if not isinstance(value, bool):
                 raise InputError(file, place, f"expected true or false, got {value!r}")
             values[key] = value
+        elif key == "update_modes":
+            values[key] = check_update_modes(file, place, value)
         elif key in BOUND_KEYS:
             values[key] = check_bound(file, place, key, value)
         else:
             raise InputError(file, place, f"expected one of {', '.join(BOUND_KEYS)}")
-    return Bounds(**values)
+    return check_update_bounds(file, here, Bounds(**values))
 
 
 # --------------------------------------------------------------------------------------------

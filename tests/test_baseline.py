@@ -37,7 +37,7 @@ def test_the_project_baseline_holds(capsys):
     tests/baseline/configs.toml"""
     status, out, _ = run(["baseline", "check", str(BASELINE)], capsys)
     assert status == 0, out
-    assert ": CHANGED" not in out and "Result: UNCHANGED (0 of 10 configurations changed" in out
+    assert ": CHANGED" not in out and "Result: UNCHANGED (0 of 11 configurations changed" in out
 
 
 def _approvals_do_not_lock(m: Model, ex: Execution) -> bool:
@@ -59,11 +59,12 @@ def test_a_rule_change_fails_the_check_with_an_explanation(changed):
     by_name = {c.name: c for c in changed.changes}
     # One execution has no one to let in; PARALLEL has no stage locks; the two-stage pipeline
     # has no approval; the gated pipeline's Production has one, and so has the reference
-    # pipeline updated once.
+    # pipeline updated once, and the PARALLEL one whose update may switch it to QUEUED.
     assert {n for n, c in by_name.items() if c.changed} == {"reference-superseded-2",
                                                             "reference-queued-2",
                                                             "gated-queued-2",
-                                                            "reference-queued-update"}
+                                                            "reference-queued-update",
+                                                            "reference-parallel-mode-change"}
     change = by_name["reference-queued-2"]
     assert (change.added_count, change.removed_count) == (166, 26)
     assert "verdict of approval-holds-stage: PROVED -> REFUTED" in change.notes
@@ -91,7 +92,7 @@ def test_the_explanation_as_printed(changed):
     assert ("  removed: e2's TestStaging succeeds, after 9 steps (a shortest way there in the "
             "recorded graph):") in text
     assert "  ... and 164 more added (--limit)" in text
-    assert "Result: CHANGED (4 of 10 configurations changed" in text
+    assert "Result: CHANGED (5 of 11 configurations changed" in text
 
 
 def _configs(tmp_path: Path, text: str) -> Path:
@@ -200,7 +201,12 @@ def test_malformed_edges(tmp_path, capsys):
      "config[1].bounds.executions: expected an integer from 1 to 50, got 0"),
     ('[[config]]\nname = "a"\n[config.bounds]\nmax_states = 10\n',
      "config[0].bounds.max_states: expected one of executions, stops, retries, toggles, "
-     "updates, failures"),
+     "updates, update_modes, failures"),
+    ('[[config]]\nname = "a"\n[config.bounds]\nupdates = 1\nupdate_modes = ["SERIAL"]\n',
+     "config[0].bounds.update_modes[0]: expected a mode name (SUPERSEDED, QUEUED, PARALLEL), "
+     "got 'SERIAL'"),
+    ('[[config]]\nname = "a"\n[config.bounds]\nupdate_modes = ["QUEUED"]\n',
+     "config[0].bounds: expected updates of 1 or more with update modes"),
     ('[[config]]\nname = "a"\ncolour = "red"\n',
      "config[0].colour: expected one of the keys name, pipeline, resource, mode, rules, bounds"),
     ('[[config]]\nmode = "QUEUED"\n', "config[0].name: expected a non-empty name"),
