@@ -189,6 +189,37 @@ def declarations(draw: st.DrawFn) -> tuple[Pipeline, dict[tuple[str, str], Decla
 RANDOM_STATES = 3_000
 
 
+@pytest.mark.parametrize("world", [False, True], ids=["plain", "world"])
+def test_a_successor_packed_from_its_source_has_the_words_of_one_packed_whole(world):
+    """The search packs a successor by writing only the slots its step changed into the
+    source's words; for every step of a search that changes every kind of slot (conditions,
+    updates, mode changes, disabled transitions, abandoned work), those are the words that
+    packing the whole vector gives."""
+    import numpy as np
+
+    from checker.engine.compiled import rules as K
+    from checker.engine.compiled.search import explore_compiled
+
+    m = build_model(EXAMPLE_PIPELINES["gated"](), "SUPERSEDED", world=world)
+    ex = explore_compiled(m, Bounds(executions=2, retries=1, stops=1, updates=1,
+                                    update_modes=("PARALLEL",)), [])
+    t = ex.tables
+    v = np.zeros(t.length, dtype=np.int32)
+    out = np.zeros((t.max_successors, t.length), dtype=np.int32)
+    ops = np.zeros(t.max_successors, dtype=np.int64)
+    whole = np.zeros(t.words, dtype=np.uint64)
+    changed = np.zeros(t.words, dtype=np.uint64)
+    kinds = set()
+    for i in range(0, len(ex), 41):  # every 41st state: some 15,000 of them
+        K.unpack(ex.states[i], t.T, v)
+        for j in range(K.successors(v, t.T, out, ops)):
+            assert K.pack(out[j], t.T, whole)
+            assert K.repack(ex.states[i], v, out[j], t.T, changed)
+            assert whole.tolist() == changed.tolist(), (i, j)
+            kinds.add(int(ops[j]) & 15)
+    assert len(kinds) == len(ex.op_counts)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(declarations(), st.booleans(), st.integers(1, 2), st.integers(0, 1), st.integers(0, 1),
        st.integers(0, 1), st.booleans(), st.integers(0, 1))

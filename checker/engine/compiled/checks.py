@@ -11,6 +11,7 @@ confirmed by the readable property before it is reported (`explore.py`).
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from checker.engine.compiled.rules import (
@@ -413,7 +414,7 @@ def same_record(vb, va, b, length):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def changed_executions(vb, va, T, out):
     """The executions the step changed or started, in order; returns how many."""
     rec = T[H_REC]
@@ -715,7 +716,7 @@ def _stage_status(v, T, b, s):
     return v[b + R_STATUS]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def record_charts(vb, va, T, seen, changed, nchanged):
     rec = T[H_REC]
     nb = vb[T[H_N]]
@@ -757,12 +758,71 @@ def record_charts(vb, va, T, seen, changed, nchanged):
 
 
 
+# What a step did to its changed executions, as bits: a step property that needs one of them
+# cannot fire on a step that did none of them (`step_check` tests the same conditions first),
+# so most steps are passed over without looking further.
+EV_ENTERED = 1
+"""An execution entered a stage (`_entered`)."""
+EV_SUPERSEDED = 2
+"""An execution became Superseded (or started so)."""
+EV_FINISHED_CHANGED = 4
+"""A finished execution changed: Succeeded, Superseded, Cancelled, or Stopped or Failed while
+inbound."""
+EV_UPDATE_STOP = 8
+"""An execution being cancelled by an update changed."""
+EV_WAIT_STOP = 16
+"""An execution stopped (or stopping) with stop and wait changed."""
+EV_LEFT = 32
+"""An execution left the stage it was in."""
+STEP_NEEDS = np.zeros(64, dtype=np.int32)
+"""Per step kind, the events one of which it needs (0: it looks at every step)."""
+STEP_NEEDS[P_START_ORDER] = EV_ENTERED
+STEP_NEEDS[P_QUEUED_NO_OVERTAKE] = EV_ENTERED
+STEP_NEEDS[P_SUPERSEDE_BETWEEN] = EV_SUPERSEDED
+STEP_NEEDS[P_QUEUED_NO_SUPERSEDE] = EV_SUPERSEDED
+STEP_NEEDS[P_FINISHED_NEVER] = EV_FINISHED_CHANGED
+STEP_NEEDS[P_CANCELLING_STARTS_NOTHING] = EV_UPDATE_STOP
+STEP_NEEDS[P_STOP_WAIT_QUIET] = EV_WAIT_STOP
+STEP_NEEDS[W_STOP_WAIT_COMPLETES] = EV_WAIT_STOP
+STEP_NEEDS[P_LEAVES_SUCCEEDED] = EV_LEFT
+
+
 @njit(cache=True)
+def step_events(vb, va, T, changed, nchanged):
+    """The EV_* bits of the step vb -> va, whose changed executions are changed[:nchanged]."""
+    rec = T[H_REC]
+    nb = vb[T[H_N]]
+    events = 0
+    for i in range(nchanged):
+        e = changed[i]
+        b = e * rec
+        if _entered(vb, va, T, e) >= 0:
+            events |= EV_ENTERED
+        if va[b + R_STATUS] == SUPERSEDED and (e >= nb or vb[b + R_STATUS] != SUPERSEDED):
+            events |= EV_SUPERSEDED
+        if e >= nb:
+            continue
+        old = vb[b + R_STATUS]
+        if old == SUPERSEDED or old == SUCC or old == CANCELLED or (
+                (old == STOPPED or old == FAILED) and vb[b + R_WAIT]):
+            events |= EV_FINISHED_CHANGED
+        if vb[b + R_STOP] == STOP_UPDATE:
+            events |= EV_UPDATE_STOP
+        elif vb[b + R_STOP] == STOP_WAIT:
+            events |= EV_WAIT_STOP
+        if vb[b + R_WAIT] == 0 and vb[b + R_STAGE] < T[H_S] \
+                and va[b + R_STAGE] != vb[b + R_STAGE]:
+            events |= EV_LEFT
+    return events
+
+
+@njit(cache=True, inline="always")
 def check_all(vb, va, T, op, known, kinds, params, pending, hits, row, changed, nchanged,
               inside, queued):
     """Every pending property not yet hit on the step vb -op-> va (state properties only when
     va is not a state found before): record `row` where one fires."""
     summarised = False
+    events = -1
     for p in range(kinds.shape[0]):
         if not pending[p] or hits[p] >= 0:
             continue
@@ -775,6 +835,12 @@ def check_all(vb, va, T, op, known, kinds, params, pending, hits, row, changed, 
                 summarised = True
             hit = state_check(va, T, kind, params[p], params, inside, queued)
         else:
+            need = STEP_NEEDS[kind]
+            if need:
+                if events < 0:
+                    events = step_events(vb, va, T, changed, nchanged)
+                if events & need == 0:
+                    continue
             hit = step_check(vb, va, T, kind, params[p], op, changed, nchanged)
         if hit:
             hits[p] = row

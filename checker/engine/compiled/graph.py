@@ -27,7 +27,14 @@ from checker.engine.compiled.checks import (
     is_state_kind,
     record_charts,
 )
-from checker.engine.compiled.rules import STOPPING, hash_words, pack, successors, unpack
+from checker.engine.compiled.rules import (
+    STOPPING,
+    hash_words,
+    pack,
+    repack,
+    successors,
+    unpack,
+)
 from checker.engine.compiled.tables import H_N, H_REC, H_W, R_STATUS
 
 # Why a block returned
@@ -65,7 +72,7 @@ def expand_block(T, states, table, fptable, sources, lo, hi, nthreads, counts, b
                 after = scratch[t, j]
                 op = ops[t, j]
                 packed = buf_packed[row]
-                if not pack(after, T, packed):
+                if not repack(sources[src], here, after, T, packed):
                     overflow[t] += 1
                 h = hash_words(packed, W)
                 buf_hash[row] = h
@@ -126,6 +133,18 @@ def _settle(kinds, pending, first_hit, row, states_kind, found, state, before, o
 
 
 @njit(cache=True)
+def _next_hit(first_hit, pending, after):
+    """The first row after `after` where a pending property fired (-2: none), so that phase two
+    looks at the properties only at those rows."""
+    best = -2
+    for p in range(first_hit.shape[0]):
+        row = first_hit[p]
+        if pending[p] and row > after and (best < 0 or row < best):
+            best = row
+    return best
+
+
+@njit(cache=True)
 def _first_hits(hits, nprop):
     """Per property, the first block row (in queue order) where any worker saw it fire."""
     first_hit = np.full(nprop, -1, dtype=np.int64)
@@ -177,6 +196,7 @@ def insert_block_fingerprints(T, fptable, queue, ctr, lo, hi, counts, buf_packed
     fresh = 0
     why = R_DONE
     current = lo
+    hit = _next_hit(first_hit, pending, -1)
     for src in range(lo, hi):
         current = src
         if ctr[4] == 0 and npending == 0:
@@ -193,8 +213,10 @@ def insert_block_fingerprints(T, fptable, queue, ctr, lo, hi, counts, buf_packed
             row = first + j
             op = buf_op[row]
             op_counts[op & 15] += 1
-            if npending:
+            here = row == hit
+            if here:
                 npending -= _settle(kinds, pending, first_hit, row, False, found, -1, number, op)
+                hit = _next_hit(first_hit, pending, row)
             n_edges += 1
             if buf_known[row] >= 0:
                 continue
@@ -217,7 +239,7 @@ def insert_block_fingerprints(T, fptable, queue, ctr, lo, hi, counts, buf_packed
             ctr[8] = fresh
             target = n_states
             n_states += 1
-            if npending:
+            if here:
                 npending -= _settle(kinds, pending, first_hit, row, True, found, target, -1, -1)
         if stopped:
             break
@@ -251,6 +273,7 @@ def insert_block(T, states, table, edge_start, edge_target, ctr, lo, hi, counts,
     npending = ctr[5]
     why = R_DONE
     current = lo
+    hit = _next_hit(first_hit, pending, -1)
     for src in range(lo, hi):
         current = src
         if not needs_graph and npending == 0:
@@ -263,12 +286,15 @@ def insert_block(T, states, table, edge_start, edge_target, ctr, lo, hi, counts,
             row = base + j
             op = buf_op[row]
             op_counts[op & 15] += 1
-            if npending:
+            here = row == hit
+            if here:
                 npending -= _settle(kinds, pending, first_hit, row, False, found, -1, src, op)
             target = buf_known[row]
             if target >= 0:
                 edge_target[n_edges] = target
                 n_edges += 1
+                if here:
+                    hit = _next_hit(first_hit, pending, row)
                 continue
             packed = buf_packed[row]
             slot = _slot(states, table, packed, buf_hash[row], W)
@@ -283,9 +309,11 @@ def insert_block(T, states, table, edge_start, edge_target, ctr, lo, hi, counts,
                     states[target, w] = packed[w]
                 table[slot] = target + 1
                 n_states += 1
-                if npending:
+                if here:
                     npending -= _settle(kinds, pending, first_hit, row, True, found, target, -1,
                                         -1)
+            if here:
+                hit = _next_hit(first_hit, pending, row)
             edge_target[n_edges] = target
             n_edges += 1
         if stopped:

@@ -33,11 +33,15 @@ from checker.engine.compiled.tables import (
     H_FAILURES,
     H_FIELDS,
     H_FLT,
+    H_FSHIFT,
+    H_FWIDTH,
+    H_FWORD,
     H_GCOUNT,
     H_GFIRST,
     H_GLEN,
     H_GMEM,
     H_GOFF,
+    H_L,
     H_LAT,
     H_LOCK,
     H_MODE,
@@ -887,6 +891,31 @@ def pack(v, T, out):
         if x < 0 or x >= (1 << T[row + 3]):
             fits = False
         out[T[row + 1]] |= np.uint64(x) << np.uint64(T[row + 2])
+    return fits
+
+
+@njit(cache=True, inline="always")
+def repack(words, vb, va, T, out):
+    """Pack vector va into words, given that `words` is vb packed: only the slots where the two
+    differ are written, so a successor costs what it changed, not the whole vector (the same
+    words as `pack`; False when a changed value does not fit its field)."""
+    for w in range(T[H_W]):
+        out[w] = words[w]
+    fword, fshift, fwidth = T[H_FWORD], T[H_FSHIFT], T[H_FWIDTH]
+    fits = True
+    for i in range(T[H_L]):
+        x = va[i]
+        if x == vb[i]:
+            continue
+        width = T[fwidth + i]
+        if width == 0:
+            continue
+        if x < 0 or x >= (1 << width):
+            fits = False
+        shift = np.uint64(T[fshift + i])
+        mask = ((np.uint64(1) << np.uint64(width)) - np.uint64(1)) << shift
+        word = T[fword + i]
+        out[word] = (out[word] & ~mask) | (np.uint64(x) << shift)
     return fits
 
 
