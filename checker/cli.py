@@ -227,7 +227,7 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="run only configuration N (1-based; repeatable)")
     bench.add_argument("--large", action="store_true",
                        help="also run the large configurations (60 and 370 million states, "
-                            "about 2 and 14 minutes: compiled engine only, fingerprint storage)")
+                            "about 1.5 and 9 minutes: compiled engine only, fingerprint storage)")
     _engine_options(bench, storage=True)
     _diagram_parser(sub)
     _diff_parsers(sub)

@@ -4,8 +4,9 @@
 A check is true where the readable check of the same property returns a description: a
 violation, or for a witness, the situation seen.  The search evaluates every pending property on
 every step (a step property) or every new state (a state property), so the work is shared: a step
-first lists the executions it changed (`changed_executions`), a state is summarised per stage
-once (`stage_summary`), and each property looks only at what it needs.  Every finding is
+first lists the executions it changed (`changed_executions`) and what it did to them
+(`step_events`: a step property that needs none of it is passed over), a state is summarised
+per stage once (`stage_summary`), and each property looks only at what it needs.  Every finding is
 confirmed by the readable property before it is reported (`explore.py`).
 """
 
