@@ -636,8 +636,9 @@ def render_check(check: BaselineCheck) -> str:
     changed = sum(c.changed for c in check.changes)
     lines.append("")
     result = "CHANGED" if changed else "UNDETERMINED" if check.interrupted else "UNCHANGED"
-    lines.append(f"Result: {result} ({changed} of {len(check.changes) + len(check.not_checked)} "
-                 f"configurations changed, {check.seconds:.1f} s)")
+    total = len(check.changes) + len(check.not_checked)
+    lines.append(f"Result: {result} ({changed} of {total} configuration{'s' * (total != 1)} "
+                 f"changed, {check.seconds:.1f} s)")
     return "\n".join(lines)
 
 
@@ -649,7 +650,8 @@ def render_written(target: Path, records: list[Record]) -> str:
                      f"transitions")
         if r.result is not None:
             lines.append(f"  engine: {describe_engine(r.result.exploration)}")
-    lines.append(f"Baseline of {len(records)} configurations written to {target}")
+    n = len(records)
+    lines.append(f"Baseline of {n} configuration{'s' * (n != 1)} written to {target}")
     return "\n".join(lines)
 
 
