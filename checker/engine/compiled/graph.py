@@ -51,18 +51,19 @@ def expand_block(T, states, table, fptable, sources, lo, hi, nthreads, counts, b
     Exact storage: `sources` is `states`, looked up in `table`; fingerprint storage: `sources`
     is the queue, and a successor is known when its fingerprint is in `fptable`."""
     W = T[H_W]
-    maxs = scratch.shape[1]
     nprop = kinds.shape[0]
     per = (hi - lo + nthreads - 1) // nthreads
+    # Each worker's part of the buffers starts at the same row in every block, whatever the
+    # block's size, and the worker writes its sources' successors one after another from that
+    # row: only the first rows of each part are ever touched (and so made resident).
+    region = buf_op.shape[0] // nthreads
     for t in prange(nthreads):
         for p in range(nprop):
             hits[t, p] = -1
         first = lo + t * per
         last = min(hi, first + per)
         here = cur[t]
-        # Each worker writes its sources' successors one after another from the start of its
-        # part of the buffers: only the rows used are touched (and so made resident).
-        row = (first - lo) * maxs
+        row = t * region
         for src in range(first, last):
             unpack(sources[src], T, here)
             k = successors(here, T, scratch[t], ops[t])

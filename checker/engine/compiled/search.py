@@ -499,7 +499,9 @@ class _Work:
         # A block's buffers hold every successor of its states: for a pipeline with many
         # actions, fewer states per block keep them within BUFFER_BYTES.
         self.block = block = max(1, min(BLOCK, BUFFER_BYTES // (maxs * (t.words * 8 + 24))))
-        rows = block * maxs
+        # A part of the buffers per worker, each for the most sources a worker takes of a block
+        # (`graph.expand_block`).
+        rows = nt * (-(-block // nt)) * maxs
         W = t.words
         self.needs_graph = any(p.kind == "progress" for p in properties) or not properties
         nprop = len(codes)
@@ -640,14 +642,17 @@ def _search_exact(work: _Work, progress: Callable[[int, int, int, float], None] 
                 ex.stopped_by = (f"--max-memory {work.memory_mib} (exact storage is full: "
                                  f"use --storage fingerprint)")
                 break
-            if (n + more) * 10 > table.shape[0] * 7:
+            work.expand(states, table, no_fingerprints, states, current, hi)
+            # Room in the table for every successor the block made, counted (a bound by the
+            # most successors a state could have would double the table long before it fills).
+            made = int(work.counts[:hi - current, 0].sum())
+            if (n + made) * 10 > table.shape[0] * 7:
                 size = table.shape[0]
-                while (n + more) * 10 > size * 7:
+                while (n + made) * 10 > size * 7:
                     size *= 2
                 del table
                 table = np.zeros(size, dtype=np.int32)
                 G.rehash(states, n, table, W)
-            work.expand(states, table, no_fingerprints, states, current, hi)
             G.insert_block(T, states, table, edge_start, edge_target, ctr, current, hi,
                            work.counts, work.buf_packed, work.buf_hash, work.buf_op,
                            work.buf_known, work.kinds, work.pending, work.hits, work.found,
@@ -723,11 +728,12 @@ def _search_fingerprints(work: _Work, progress: Callable[[int, int, int, float],
                 queue, base, current = _compact(queue, base, current, n, more)
                 ctr[1], ctr[7] = current, base
                 hi = min(n - base, current + work.block, level_end - base)
-            while (n + more) * 4 > fptable.shape[0] * 3:
+            work.expand(no_states, no_table, fptable, queue, current, hi)
+            made = int(work.counts[:hi - current, 0].sum())  # as for exact storage
+            while (n + made) * 4 > fptable.shape[0] * 3:
                 grown = np.zeros(fptable.shape[0] * 2, dtype=np.uint64)
                 G.rehash_fingerprints(fptable, grown)
                 fptable = grown
-            work.expand(no_states, no_table, fptable, queue, current, hi)
             ctr[8] = 0
             G.insert_block_fingerprints(T, fptable, queue, ctr, current, hi, work.counts,
                                         work.buf_packed, work.buf_hash, work.buf_op,
