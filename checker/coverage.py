@@ -112,12 +112,16 @@ def possible_changes(m: Model, updates: int = 0,
                      update_modes: tuple[str, ...] = ()) -> set[Change]:
     """Every chart transition that some run of `m`'s pipeline can make, with `updates` pipeline
     updates at most that may change the mode to `update_modes`, as far as its declaration tells
-    (`NEEDS_DECLARATION`, `NEEDS_UPDATE`).  An update cancels executions of a mode whose updates
+    (`NEEDS_DECLARATION`, `NEEDS_UPDATE`; the approval chart only with a manual approval, the
+    action chart only with another action).  An update cancels executions of a mode whose updates
     cancel: the model's own, or one an earlier update changed to."""
     stages = m.pipeline.stages
     cancels = updates > 0 and m.policy.update_cancels or updates > 1 and any(
         MODES[md].update_cancels for md in update_modes)
+    # An action's chart is taken only where the pipeline has an action of its kind.
+    charts = {"approval": any(m.approval), "action-execution": not all(m.approval)}
     return {(name, source, target) for name, chart in COMPILED.items()
+            if charts.get(name, True)
             for source, target in chart.pairs
             if ((need := NEEDS_DECLARATION.get((name, source, target))) is None
                 or need[1](stages))

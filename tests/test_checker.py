@@ -463,6 +463,20 @@ def test_transitions_a_declaration_cannot_make_are_not_listed_as_never_taken():
     assert set(NEEDS_DECLARATION) <= set(gated.never_taken)
 
 
+def test_an_action_chart_is_listed_as_never_taken_only_where_the_pipeline_has_its_kind():
+    """A pipeline with no manual approval takes no approval transition: none is reported as
+    never taken there; one with an approval is told of those its search left out."""
+    plain = run(two_stages(), "SUPERSEDED", Bounds(executions=1, stops=0))
+    assert plain.never_taken is not None
+    assert not [c for c in plain.never_taken if c[0] == "approval"]
+    approvals = Pipeline("gate", (Stage("Source", (Action("Source", "Source"),)),
+                                  Stage("Gate", (Action("Approve", "Approval"),))),
+                         "SUPERSEDED", "V2")
+    gate = run(approvals, "SUPERSEDED", Bounds(executions=1, stops=0, retries=0))
+    assert gate.never_taken is not None
+    assert [c for c in gate.never_taken if c[0] == "approval"]  # no retry: never re-run
+
+
 def test_a_variant_of_updates_without_updates_is_noted(capsys):
     options = ["check", "--variant", "retry-after-update", "--mode", "QUEUED", "--executions",
                "1", "--property", "no-retry-across-update"]

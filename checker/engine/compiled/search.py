@@ -827,7 +827,8 @@ _WARM: list[float] = []
 
 def warm_up() -> float:
     """Compile (or load from the on-disk cache) every kernel function once per process, on a
-    tiny model; returns the seconds it took the first time (0 afterwards)."""
+    tiny model: the search, the progress analyses and the replay of a trace; returns the seconds
+    it took the first time (0 afterwards)."""
     if _WARM:
         return 0.0
     began = time.perf_counter()
@@ -838,7 +839,11 @@ def warm_up() -> float:
                                             Stage("B", (Action("b"),)))), world=True)
     _WARM.append(0.0)
     with deferred_interruptions():
-        explore_compiled(tiny, Bounds(executions=1), [])
-        explore_compiled(tiny, Bounds(executions=1), [], storage="fingerprint")
+        for storage in ("exact", "fingerprint"):
+            ex = explore_compiled(tiny, Bounds(executions=1), [], storage=storage)
+            ex.deadlock()
+            if storage == "exact":
+                ex.stuck()
+            ex.path(len(ex) - 1)
     _WARM[0] = time.perf_counter() - began
     return _WARM[0]
