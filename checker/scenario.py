@@ -255,6 +255,11 @@ class _StepReader:
         if "note" in raw and not isinstance(raw["note"], str):
             raise self.fail(f"{place}.note", "expected text")
         if kind == "start":
+            if isinstance(body, dict) and "sourceRevisions" in body:
+                raise self.fail(f"{here}.sourceRevisions", "expected a start without source "
+                                "revisions (start: e1): StartPipelineExecution's "
+                                "sourceRevisions are not modelled, every execution carries the "
+                                "newest revision")
             if not isinstance(body, str) or not EXECUTION_NAME.match(body):
                 raise self.fail(here, "expected a name for the new execution, like e1")
             if body in self.names or body in self.refused:

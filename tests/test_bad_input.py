@@ -200,6 +200,16 @@ def test_duplicate_start_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]
                     "steps[1].start: expected a new execution name, 'e1' is already used")
 
 
+def test_a_start_with_source_revisions_is_refused_as_not_modelled(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert_simulate(tmp_path, capsys,
+                    with_steps("  - start: {sourceRevisions: [{actionName: Checkout, "
+                               "revisionType: COMMIT_ID, revisionValue: abc123}]}\n"),
+                    "steps[0].start.sourceRevisions: expected a start without source revisions "
+                    "(start: e1): StartPipelineExecution's sourceRevisions are not modelled, "
+                    "every execution carries the newest revision")
+
+
 def test_unknown_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert_simulate(tmp_path, capsys,
                     with_steps("  - start: e1\n  - retry: {execution: e1, stage: Test}\n"),
