@@ -429,6 +429,27 @@ def changed_executions(vb, va, T, out):
 
 
 @njit(cache=True, inline="always")
+def _became_superseded(vb, va, b, new):
+    """The execution at record b is Superseded after the step and was not before (or is new)."""
+    return va[b + R_STATUS] == SUPERSEDED and (new or vb[b + R_STATUS] != SUPERSEDED)
+
+
+@njit(cache=True, inline="always")
+def _was_finished(vb, b):
+    """The execution at record b had finished before the step: Succeeded, Superseded, Cancelled,
+    or Stopped or Failed while inbound (spec.properties._finished_never)."""
+    old = vb[b + R_STATUS]
+    return old == SUPERSEDED or old == SUCC or old == CANCELLED or (
+        (old == STOPPED or old == FAILED) and vb[b + R_WAIT] != 0)
+
+
+@njit(cache=True, inline="always")
+def _left_stage(vb, va, T, b):
+    """The execution at record b was inside a stage before the step and is elsewhere after."""
+    return vb[b + R_WAIT] == 0 and vb[b + R_STAGE] < T[H_S] and va[b + R_STAGE] != vb[b + R_STAGE]
+
+
+@njit(cache=True, inline="always")
 def _entered(vb, va, T, e):
     """The stage e entered in this step, or -1 (spec.properties._entries)."""
     b = e * T[H_REC]
@@ -557,7 +578,6 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
     executions are changed[:nchanged]."""
     rec = T[H_REC]
     nb = vb[T[H_N]]
-    S = T[H_S]
     opkind = op & 15
     ope = (op >> 4) & 255
     opx = (op >> 12) & 0xFFFF
@@ -644,9 +664,7 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
             elif queue_length(vb, T, s) > 0:
                 return True
         elif kind == P_SUPERSEDE_BETWEEN or kind == P_QUEUED_NO_SUPERSEDE:
-            if va[b + R_STATUS] != SUPERSEDED:
-                continue
-            if not new and vb[b + R_STATUS] == SUPERSEDED:
+            if not _became_superseded(vb, va, b, new):
                 continue
             if kind == P_QUEUED_NO_SUPERSEDE:
                 if _queued_mode(va, T, e):
@@ -657,9 +675,7 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
         elif new:
             continue
         elif kind == P_FINISHED_NEVER:
-            old = vb[b + R_STATUS]
-            if old == SUPERSEDED or old == SUCC or old == CANCELLED or (
-                    (old == STOPPED or old == FAILED) and vb[b + R_WAIT]):
+            if _was_finished(vb, b):
                 return True
         elif kind == P_CANCELLING_STARTS_NOTHING:
             if vb[b + R_STOP] == STOP_UPDATE and _moved_on(vb, va, T, b):
@@ -675,9 +691,9 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
             if _moved_on(vb, va, T, b):
                 return True
         elif kind == P_LEAVES_SUCCEEDED:
-            s = vb[b + R_STAGE]
-            if vb[b + R_WAIT] or s >= S or va[b + R_STAGE] == s:
+            if not _left_stage(vb, va, T, b):
                 continue
+            s = vb[b + R_STAGE]
             if T[T[H_BENTRY] + s] == RESULT_SKIP and _skipped(va, T, b, s):
                 continue  # skipped by its entry condition
             first = T[T[H_SFIRST] + s]
@@ -797,22 +813,20 @@ def step_events(vb, va, T, changed, nchanged):
     for i in range(nchanged):
         e = changed[i]
         b = e * rec
+        new = e >= nb
         if _entered(vb, va, T, e) >= 0:
             events |= EV_ENTERED
-        if va[b + R_STATUS] == SUPERSEDED and (e >= nb or vb[b + R_STATUS] != SUPERSEDED):
+        if _became_superseded(vb, va, b, new):
             events |= EV_SUPERSEDED
-        if e >= nb:
+        if new:
             continue
-        old = vb[b + R_STATUS]
-        if old == SUPERSEDED or old == SUCC or old == CANCELLED or (
-                (old == STOPPED or old == FAILED) and vb[b + R_WAIT]):
+        if _was_finished(vb, b):
             events |= EV_FINISHED_CHANGED
         if vb[b + R_STOP] == STOP_UPDATE:
             events |= EV_UPDATE_STOP
         elif vb[b + R_STOP] == STOP_WAIT:
             events |= EV_WAIT_STOP
-        if vb[b + R_WAIT] == 0 and vb[b + R_STAGE] < T[H_S] \
-                and va[b + R_STAGE] != vb[b + R_STAGE]:
+        if _left_stage(vb, va, T, b):
             events |= EV_LEFT
     return events
 
