@@ -72,7 +72,7 @@ FORMAT = "stagelock-baseline"
 VERSION = 1
 CONFIG_KEYS = ("name", "pipeline", "resource", "mode", "rules", "bounds")
 BOUND_KEYS = ("executions", "stops", "retries", "toggles", "updates", "update_modes",
-              "failures")
+              "rollbacks", "failures")
 MAX_EDGES = 100_000
 """The most observable transitions a configuration may have: a baseline stores them all."""
 

@@ -24,7 +24,7 @@ from spec.declaration import Pipeline
 from spec.hazards import SEVERITIES, hazards_for
 from spec.operations import Operation
 from spec.patterns import PropertySpec
-from spec.properties import Property, properties_for
+from spec.properties import ABOUT_ROLLBACKS, Property, properties_for
 from spec.rules import Model, build_model
 from spec.unmodelled import FieldWarning
 from spec.variants import VARIANTS, Variant, rule_set
@@ -82,18 +82,24 @@ Decision: only what is certain from the bounds alone counts; a witness that the 
 the pipeline's shape prevents is NOT SEEN, never NOT APPLICABLE."""
 
 
-def not_applicable(p: Property, bounds: Bounds) -> str | None:
-    """Why ``p`` cannot apply under ``bounds``, or None when it can."""
+def not_applicable(p: Property, bounds: Bounds, model: Model | None = None) -> str | None:
+    """Why ``p`` cannot apply under ``bounds`` to ``model``, or None when it can."""
+    if p.name in ABOUT_ROLLBACKS and not bounds.rollbacks and not (
+            model is not None and any(s.automatic_rollback for s in model.pipeline.stages)):
+        return ("needs a rollback: RollbackStage (--rollbacks 0) or a stage that rolls back on "
+                "failure")
     why = APPLICABILITY.get(p.name)
     return why(bounds) if why is not None else None
 
 
 def variant_options(v: Variant) -> str:
     """The options of `stagelock check` that a search needs to show variant `v`."""
-    options = f"--updates {v.updates}"
+    options = [f"--updates {v.updates}"] if v.updates else []
     if v.update_modes:
-        options += f" --update-modes {','.join(v.update_modes)}"
-    return options
+        options.append(f"--update-modes {','.join(v.update_modes)}")
+    if v.rollbacks:
+        options.append(f"--rollbacks {v.rollbacks}")
+    return " ".join(options)
 
 
 def reference_pipeline() -> Pipeline:
@@ -181,6 +187,11 @@ class CheckConfig:
                     f"makes {'no update' if not b.updates else 'fewer updates than it needs'}: "
                     f"it explores what the documented rules do ({variant_options(v)} shows "
                     f"the variant)")
+            elif v.rollbacks > b.rollbacks:
+                notes.append(
+                    f"variant {name} changes only what a stage rollback does, and this search "
+                    f"makes no RollbackStage call: it explores what the documented rules do "
+                    f"({variant_options(v)} shows the variant)")
             elif not set(v.update_modes) <= set(b.update_modes):
                 notes.append(
                     f"variant {name} changes only what a change of execution mode does, and "
@@ -310,7 +321,7 @@ def verdict(p: Property, ex: Explored) -> Verdict:
     # A violation found, or a witness seen, is what happened; anything else is NOT APPLICABLE
     # when the bounds rule the property's subject out.
     decided = verdict.verdict == REFUTED or (p.kind == "witness" and verdict.verdict == PROVED)
-    why = None if decided else not_applicable(p, ex.bounds)
+    why = None if decided else not_applicable(p, ex.bounds, ex.model)
     return verdict if why is None else Verdict(p, NOT_APPLICABLE, why)
 
 

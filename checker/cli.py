@@ -163,6 +163,7 @@ def _build_parser() -> argparse.ArgumentParser:
         ("retries", 1, "RetryStageExecution calls in total"),
         ("toggles", 1, "DisableStageTransition/EnableStageTransition pairs"),
         ("updates", 0, "UpdatePipeline calls in total"),
+        ("rollbacks", 0, "RollbackStage calls in total"),
     ):
         check.add_argument(f"--{name}", type=int, metavar="N", help=f"{text} (default {default})")
     check.add_argument("--update-modes", metavar="MODE[,MODE]",
@@ -426,8 +427,8 @@ def _config(args: argparse.Namespace) -> CheckConfig:
     elif args.all_modes:
         config = replace(config, modes=tuple(MODES))
     bounds = config.bounds
-    for name in ("executions", "stops", "retries", "toggles", "updates", "max_states",
-                 "max_seconds", "max_memory"):
+    for name in ("executions", "stops", "retries", "toggles", "updates", "rollbacks",
+                 "max_states", "max_seconds", "max_memory"):
         value = _bound(args, name, "--" + name.replace("_", "-"))
         if value is not None:
             bounds = replace(bounds, **{name: value})  # type: ignore[arg-type]
@@ -675,9 +676,11 @@ def _variants() -> int:
         if v.example != "reference":
             print(f"    shown on: checker/{v.example}-pipeline.json (the reference pipeline "
                   "does not use these rules)")
-        if v.updates:
+        if v.updates or v.rollbacks:
+            what = ("a change of execution mode" if v.update_modes else "pipeline updates"
+                    if v.updates else "stage rollback")
             print(f"    shown with: {variant_options(v)} (the rules it changes are those of "
-                  f"{'a change of execution mode' if v.update_modes else 'pipeline updates'})")
+                  f"{what})")
     return 0
 
 
@@ -822,7 +825,7 @@ def _diff_parsers(sub: Any) -> None:
     diff.add_argument("--mode", choices=list(MODES), help="override the execution mode")
     diff.add_argument("--all-modes", action="store_true", help="compare in all three modes")
     for name, default in (("executions", 3), ("stops", 1), ("retries", 1), ("toggles", 1),
-                          ("updates", 0)):
+                          ("updates", 0), ("rollbacks", 0)):
         diff.add_argument(f"--{name}", type=int, metavar="N", help=f"as for check "
                           f"(default {default})")
     diff.add_argument("--update-modes", metavar="MODE[,MODE]", help="as for check")

@@ -26,6 +26,7 @@ A model file keeps a check in a repository so it can be rerun exactly:
     failures = true
     updates = 1                          # UpdatePipeline calls (default 0)
     update_modes = ["QUEUED"]            # modes an update may change the pipeline to
+    rollbacks = 1                        # RollbackStage calls (default 0)
     max_states = 1000000
     max_seconds = 600
     max_memory = 4096                    # MiB (default: 75% of the machine's memory)
@@ -62,6 +63,7 @@ BOUND_LIMITS: dict[str, tuple[int, int]] = {
     "retries": (0, 20),
     "toggles": (0, 20),
     "updates": (0, 5),
+    "rollbacks": (0, 5),
     "max_states": (1, 10**9),
     "max_seconds": (1, 10**7),
     "max_memory": (64, 2**30),

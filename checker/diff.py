@@ -467,7 +467,7 @@ def divergence(product: Product, d: Difference) -> dict[str, Any]:
     """The diverging step: its number, the operation, and under each rule set the API error
     (null when accepted) and the changes it makes."""
     ops = product.witness(d)
-    names = execution_names(ops)
+    names = execution_names(product.base, ops)
     sa, sb = product.states(d.node)
     return {
         "step": len(ops),
@@ -491,6 +491,7 @@ def _verdict_text(v: Verdict) -> str:
 def bounds_json(b: Bounds) -> dict[str, Any]:
     return {"executions": b.executions, "stops": b.stops, "retries": b.retries,
             "toggles": b.toggles, "updates": b.updates, "updateModes": list(b.update_modes),
+            "rollbacks": b.rollbacks,
             "failures": b.failures, "maxStates": b.max_states,
             "maxSeconds": b.max_seconds}
 
@@ -619,7 +620,7 @@ def witness_scenario(config: DiffConfig, r: ModeDiff, out: Path) -> dict[str, An
                    f"{base} ({undo}), it fails at {where}.")
     if d.kind == REFUSED_UNDER_OTHER:
         doc = scenario_document(p.other, prefix, description, [], files)
-        names = execution_names(prefix)
+        names = execution_names(p.other, prefix)
         if isinstance(d.op, StartPipelineExecution):
             refused: dict[str, Any] = {"start": f"e{len(names) + 1}"}
         else:
@@ -686,7 +687,8 @@ def diff_config(args: Any) -> DiffConfig:
         modes = (args.mode,)
     elif args.all_modes:
         modes = tuple(MODES)
-    for name in ("executions", "stops", "retries", "toggles", "updates", "max_states"):
+    for name in ("executions", "stops", "retries", "toggles", "updates", "rollbacks",
+                 "max_states"):
         value = getattr(args, name)
         if value is not None:
             option = "--" + name.replace("_", "-")

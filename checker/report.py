@@ -35,17 +35,22 @@ from spec.operations import (
     OverrideStageCondition,
     PutApprovalResult,
     RetryStageExecution,
+    RollbackStage,
     StartPipelineExecution,
     StopPipelineExecution,
     UpdatePipeline,
 )
 from spec.rules import Model, apply
-from spec.state import BEFORE_ENTRY, SKIPPED, UPDATE, State
+from spec.state import AUTOMATED_ROLLBACK, BEFORE_ENTRY, SKIPPED, UPDATE, State
 
 
-def execution_names(ops: list[Operation]) -> list[str]:
-    count = sum(isinstance(op, StartPipelineExecution) for op in ops)
-    return [f"e{i + 1}" for i in range(count)]
+def execution_names(m: Model, ops: list[Operation]) -> list[str]:
+    """The names of the executions `ops` start, in start order (e1, e2, ...): those started by
+    StartPipelineExecution and the rollbacks started on the way."""
+    state = m.initial()
+    for op in ops:
+        state = apply(m, state, op)
+    return [f"e{i + 1}" for i in range(len(state.executions))]
 
 
 def describe_operation(m: Model, op: Operation, names: list[str], before: State) -> str:
@@ -58,6 +63,9 @@ def describe_operation(m: Model, op: Operation, names: list[str], before: State)
     if isinstance(op, UpdatePipeline):
         mode = "" if op.execution_mode is None else f" executionMode {op.execution_mode}"
         return f"UpdatePipeline{mode} -> pipelineVersion {before.version + 2}"
+    if isinstance(op, RollbackStage):
+        return (f"RollbackStage {m.stage_names[op.stage]} to {n(op.target)} -> "
+                f"{n(len(before.executions))}")
     if isinstance(op, StopPipelineExecution):
         how = "stop and abandon" if op.abandon else "stop and wait"
         return f"StopPipelineExecution {n(op.execution)} ({how})"
@@ -97,6 +105,9 @@ def describe_changes(m: Model, before: State, after: State, names: list[str]) ->
             parts.append(new.status)
         if old is None or (old.stage, old.waiting) != (new.stage, new.waiting):
             parts.append(where(m, new))
+        if old is None and new.is_rollback:
+            how = "automatic " if new.trigger == AUTOMATED_ROLLBACK else ""
+            parts.append(f"{how}rollback to {names[new.rollback_of]}'s revision")
         if (old is not None and not old.waiting and old.stage < new.stage
                 and stage_status(m, new, old.stage) == SKIPPED):
             parts.append(f"{m.stage_names[old.stage]} Skipped")
@@ -135,7 +146,7 @@ def describe_changes(m: Model, before: State, after: State, names: list[str]) ->
 
 def trace_steps(m: Model, ops: list[Operation]) -> list[dict[str, Any]]:
     """Each step of a trace: its number, the operation, and what changed."""
-    names = execution_names(ops)
+    names = execution_names(m, ops)
     state = m.initial()
     steps = []
     for i, op in enumerate(ops):
@@ -271,6 +282,7 @@ def to_json(config: CheckConfig, results: list[ModeResult], not_searched: tuple[
             "toggles": config.bounds.toggles,
             "updates": config.bounds.updates,
             "updateModes": list(config.bounds.update_modes),
+            "rollbacks": config.bounds.rollbacks,
             "failures": config.bounds.failures,
             "maxStates": config.bounds.max_states,
             "maxSeconds": config.bounds.max_seconds,

@@ -10,7 +10,7 @@ scenario, reported with the step, what was expected and what happened.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from spec.operations import (
     PutApprovalResult,
     Refused,
     RetryStageExecution,
+    RollbackStage,
     StartPipelineExecution,
     StopPipelineExecution,
     UpdatePipeline,
@@ -55,8 +56,10 @@ TOP_KEYS = ("description", "pipeline", "mode", "variants", "rules", "properties"
 ACTION_STEPS = {"succeed", "fail", "approve", "reject", "timeout"}
 STEP_KINDS = ("start", "succeed", "fail", "approve", "reject", "timeout", "stop", "abandoned",
               "abandoned-work-finishes", "retry", "condition-succeeds", "condition-fails",
-              "override", "disable", "enable", "update", "expect")
-STEP_EXTRAS = ("error", "note")
+              "override", "disable", "enable", "update", "rollback", "expect")
+STEP_EXTRAS = ("error", "note", "starts")
+"""`starts: NAME` names the execution a step starts other than by StartPipelineExecution: the
+rollback that a `rollback` step, or a failure in a stage that rolls back on failure, starts."""
 EXECUTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*\Z")
 ACTION_STATUS_VALUES = ("InProgress", "Abandoned", "Succeeded", "Failed", None)
 MAX_STEPS = 10_000
@@ -112,6 +115,9 @@ class StepResult:
     state: State
     refused: str | None
     failures: list[str] = field(default_factory=list)
+    misnumbers: bool = False
+    """The step started an execution other than the one it names, or none where it names one:
+    the executions the later steps name would not be the ones they mean."""
 
 
 @dataclass
@@ -254,6 +260,35 @@ class _StepReader:
                                 f"got {error!r}")
         if "note" in raw and not isinstance(raw["note"], str):
             raise self.fail(f"{place}.note", "expected text")
+        if "starts" in raw:
+            step = self._step(i, place, kind, body, here, error)
+            return self.starts(raw["starts"], f"{place}.starts", step)
+        if kind == "rollback" and error is None:
+            raise self.fail(f"{place}.starts", "expected the name of the rollback execution "
+                            "the step starts, like starts: r1")
+        return self._step(i, place, kind, body, here, error)
+
+    def starts(self, name: object, place: str, step: Step) -> Step:
+        """`step`, which also starts the execution `name` (a rollback)."""
+        if step.kind in ("start", "expect", "update"):
+            raise self.fail(place, f"expected no starts on a{'n' if step.kind[0] in 'eu' else ''}"
+                            f" {step.kind} step: only a rollback step, or a failure in a stage "
+                            "that rolls back on failure, starts a rollback execution")
+        if step.error is not None:
+            raise self.fail(place, "expected no starts on a step that is expected to be "
+                            "refused: a refused step starts nothing")
+        if not isinstance(name, str) or not EXECUTION_NAME.match(name):
+            raise self.fail(place, "expected a name for the new execution, like r1")
+        if name in self.names or name in self.refused:
+            raise self.fail(place, f"expected a new execution name, {name!r} is already used")
+        if len(self.names) == MAX_EXECUTIONS:
+            raise self.fail(place, f"expected at most {MAX_EXECUTIONS:,} executions in a "
+                            "scenario")
+        self.names.append(name)
+        return replace(step, text=f"{step.text}, starting {name}", new_execution=name)
+
+    def _step(self, i: int, place: str, kind: str, body: Any, here: str,
+              error: str | None) -> Step:
         if kind == "start":
             if isinstance(body, dict) and "sourceRevisions" in body:
                 raise self.fail(f"{here}.sourceRevisions", "expected a start without source "
@@ -355,6 +390,15 @@ class _StepReader:
                                 f"(conditionType), got {condition!r}")
             op = OverrideStageCondition(e, s, condition)
             text = f"override {self.names[e]} {self.model.stage_names[s]} {condition}"
+        elif kind == "rollback":
+            self.only(fields, here, ("stage", "target"))
+            s = self.stage(fields, here)
+            if "target" not in fields:
+                raise self.fail(f"{here}.target", "expected the name of the execution to roll "
+                                "back to (targetPipelineExecutionId)")
+            t = self.execution_name(fields["target"], f"{here}.target")
+            op = RollbackStage(s, t)
+            text = f"rollback {self.model.stage_names[s]} to {self.names[t]}"
         else:
             self.only(fields, here, ("stage", "reason"))
             s = self.stage(fields, here)
@@ -573,20 +617,32 @@ def run_scenario(scenario: Scenario) -> Run:
     names: list[str] = []
     for step in scenario.steps:
         last = results[-1] if results else None
-        if last and last.step.new_execution and (last.refused is None) != (last.step.error is None):
+        if last and last.misnumbers:
             last.failures.append("the later steps are not run: the executions they name would "
                                  "be misnumbered")
             break
         failures: list[str] = []
         refused = None
+        misnumbers = False
         if step.operation is not None:
             before = state
             try:
                 state = apply(m, state, step.operation)
             except Refused as why:
                 refused = why.name
-            if step.new_execution and refused is None:
+            made = len(state.executions) - len(before.executions)
+            if step.new_execution and made:
                 names.append(step.new_execution)
+            if made and not step.new_execution:
+                misnumbers = True
+                failures.append(f"the step started a {_kind_of(state.executions[-1])} "
+                                "execution: name it with starts: NAME")
+            elif step.kind != "start" and step.new_execution and not made and refused is None:
+                misnumbers = True
+                failures.append(f"expected the step to start {step.new_execution}, but it "
+                                "started no execution")
+            elif step.kind == "start" and (refused is None) != (step.error is None):
+                misnumbers = True
             if step.error and refused != step.error:
                 failures.append(f"expected {step.error}, but the service "
                                 + (f"answered {refused}" if refused else "accepted it"))
@@ -605,8 +661,14 @@ def run_scenario(scenario: Scenario) -> Run:
                 why_not = p.state_check(m, state)
                 if why_not:
                     failures.append(f"property {p.name} violated: {why_not}")
-        results.append(StepResult(step, state, refused, failures))
+        results.append(StepResult(step, state, refused, failures, misnumbers))
     return Run(scenario, results, names)
+
+
+def _kind_of(ex: Execution) -> str:
+    """How a step that started `ex` without naming it says what started."""
+    return ("rollback" if ex.trigger is None else
+            "automatic rollback" if ex.trigger == "AutomatedRollback" else "manual rollback")
 
 
 def compare(m: Model, state: State, expectation: Expectation, names: list[str]) -> list[str]:
@@ -708,6 +770,8 @@ def operation_step(m: Model, op: Operation, names: list[str]) -> dict[str, Any]:
     if isinstance(op, UpdatePipeline):
         return {"update": {} if op.execution_mode is None
                 else {"executionMode": op.execution_mode}}
+    if isinstance(op, RollbackStage):
+        return {"rollback": {"stage": m.stage_names[op.stage], "target": names[op.target]}}
     if isinstance(op, StopPipelineExecution):
         body: dict[str, Any] = {"execution": names[op.execution]}
         if op.abandon:
@@ -799,7 +863,10 @@ def scenario_document(m: Model, ops: list[Operation], description: str,
             steps.append({"start": names[-1]})
         else:
             steps.append(operation_step(m, op, names))
-        state = apply(m, state, op)
+        before, state = state, apply(m, state, op)
+        if len(state.executions) > len(before.executions) and steps[-1].get("start") is None:
+            names.append(f"e{len(names) + 1}")
+            steps[-1]["starts"] = names[-1]
     steps.append(full_expectation(m, state, names))
     doc: dict[str, Any] = {"description": description, "pipeline": pipeline_to_dict(m.pipeline)}
     doc["mode"] = m.policy.name

@@ -255,6 +255,7 @@ def check(
     toggles: int = 1,
     updates: int = 0,
     update_modes: str | Iterable[str] = (),
+    rollbacks: int = 0,
     failures: bool = True,
     properties: str | Iterable[str | Mapping[str, object] | PropertySpec] = (),
     variants: str | Iterable[str] = (),
@@ -292,6 +293,7 @@ def check(
         retries=check_bound(_ARGUMENTS, "retries", "retries", retries),
         toggles=check_bound(_ARGUMENTS, "toggles", "toggles", toggles),
         updates=check_bound(_ARGUMENTS, "updates", "updates", updates),
+        rollbacks=check_bound(_ARGUMENTS, "rollbacks", "rollbacks", rollbacks),
         failures=_flag("failures", failures),
         max_states=(None if max_states is None
                     else check_bound(_ARGUMENTS, "max_states", "max_states", max_states)),

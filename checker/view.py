@@ -20,6 +20,11 @@ display only: they do not queue.
 execution's the version and mode it started under; an execution that an update is cancelling
 shows `cancelling` until its in-progress actions complete.
 
+A stage whose latest execution is a rollback shows it with `"type": "ROLLBACK"`, and every
+stage's latest execution carries its type (`StageExecution.type`: STANDARD or ROLLBACK).  Each
+execution shows its `executionType`, and a rollback its `rollbackMetadata` (the execution it
+rolls back to) and its `trigger` (ManualRollback or AutomatedRollback).
+
 A stage whose latest execution is at its entry or success condition shows
 `beforeEntryConditionState` or `onSuccessConditionState` (`condition_state`); a stage an
 execution skipped shows status Skipped (`spec.rules.stage_status`).
@@ -32,12 +37,16 @@ from typing import Any
 from spec.rules import Model, execution_policy, pipeline_policy, stage_status
 from spec.state import (
     ABANDON,
+    AUTOMATED_ROLLBACK,
     BEFORE_ENTRY,
     CANCELLED,
     FAILED,
     IN_PROGRESS,
     ON_SUCCESS,
+    ROLLBACK,
+    STANDARD,
     STOPPED,
+    SUCCEEDED,
     UPDATE,
     Execution,
     State,
@@ -46,7 +55,7 @@ from spec.state import (
 
 def where(m: Model, ex: Execution) -> str:
     """Where an execution is, in words: `in Build`, `in front of Deploy`, `done`."""
-    if ex.stage >= m.stage_count:
+    if ex.stage >= m.stage_count or (ex.is_rollback and ex.status == SUCCEEDED):
         return "done"
     name = m.stage_names[ex.stage]
     if ex.waiting:
@@ -136,6 +145,7 @@ def pipeline_state(m: Model, state: State, names: list[str]) -> dict[str, Any]:
             entry["latestExecution"] = {
                 "pipelineExecutionId": names[latest],
                 "status": stage_status(m, ex, s),
+                "type": ROLLBACK if ex.is_rollback else STANDARD,
             }
             entry["actionStates"] = [
                 {
@@ -160,10 +170,16 @@ def pipeline_state(m: Model, state: State, names: list[str]) -> dict[str, Any]:
         stages.append(entry)
     executions = []
     for e, ex in enumerate(state.executions):
+        rollback: dict[str, Any] = {} if not ex.is_rollback else {
+            "rollbackMetadata": {"rollbackTargetPipelineExecutionId": names[ex.rollback_of]},
+            "trigger": {"triggerType": ex.trigger},
+        }
         executions.append(
             {
                 "pipelineExecutionId": names[e],
                 "status": ex.status,
+                "executionType": ROLLBACK if ex.is_rollback else STANDARD,
+                **rollback,
                 "where": where(m, ex),
                 "pipelineVersion": ex.version + 1,
                 "executionMode": execution_policy(m, ex).name,
@@ -204,6 +220,8 @@ def render_state(m: Model, state: State, names: list[str]) -> str:
     for st in view["stageStates"]:
         latest = st.get("latestExecution")
         latest_text = f"{latest['pipelineExecutionId']} {latest['status']}" if latest else "-"
+        if latest and latest["type"] == ROLLBACK:
+            latest_text += " (rollback)"
         if st.get("retryStageMetadata"):
             latest_text += " (retried automatically)"
         for key, which in (("beforeEntryConditionState", "entry"),
@@ -243,6 +261,10 @@ def render_state(m: Model, state: State, names: list[str]) -> str:
                 status += " (cancelling: the pipeline was updated)"
             if ex["executionMode"] != view["executionMode"]:
                 status += f" ({ex['executionMode']} mode)"
+            if ex["executionType"] == ROLLBACK:
+                target = ex["rollbackMetadata"]["rollbackTargetPipelineExecutionId"]
+                how = "automatic " if ex["trigger"]["triggerType"] == AUTOMATED_ROLLBACK else ""
+                status += f" ({how}rollback to {target})"
             acts = ", ".join(f"{k} {v}" for k, v in ex["actionStates"].items())
             erows.append((ex["pipelineExecutionId"], status, ex["where"], acts or "-"))
         lines += _table(erows)

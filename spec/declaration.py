@@ -77,6 +77,8 @@ class Stage:
     on_success: str | None = None
     """The result of the stage's success condition (``onSuccess``): FAIL; None when the stage
     declares none the model represents (`success_condition`)."""
+    automatic_rollback: bool = False
+    """The stage rolls back on failure (``onFailure: {result: ROLLBACK}``)."""
 
     @property
     def groups(self) -> tuple[tuple[Action, ...], ...]:
@@ -260,6 +262,8 @@ def _stage_to_dict(stage: Stage) -> dict[str, Any]:
     if stage.automatic_retry is not None:
         out["onFailure"] = {"result": RETRY,
                             "retryConfiguration": {"retryMode": stage.automatic_retry}}
+    elif stage.automatic_rollback:
+        out["onFailure"] = {"result": ROLLBACK}
     for key, result in (("beforeEntry", stage.before_entry), ("onSuccess", stage.on_success)):
         if result is not None:
             out[key] = {"conditions": [{"result": result, "rules": [_RULE]}]}
@@ -300,6 +304,7 @@ def _pipeline(data: object, place: str, keys: _Keys, default_name: str | None) -
     _check_mode_needs_v2(data, place, keys, execution_mode, pipeline_type)
     stages = _stages(data, place, keys)
     _check_retry_needs_v2(data, place, keys, stages, pipeline_type)
+    _check_no_rollback_in_parallel(data, place, keys, stages, execution_mode)
     known = {keys.name, keys.stages, keys.execution_mode, keys.pipeline_type}
     extra = {str(k): v for k, v in data.items() if k not in known}
     return Pipeline(
@@ -376,6 +381,7 @@ def _stage(data: object, place: str, keys: _Keys) -> Stage:
                               f'an action name unique in stage "{name}"')
     return Stage(name=name, actions=actions,
                  automatic_retry=_automatic_retry(data, place, keys),
+                 automatic_rollback=_automatic_rollback(data, keys),
                  before_entry=_condition_result(data, place, keys, keys.before_entry,
                                                 ENTRY_RESULTS),
                  on_success=_condition_result(data, place, keys, keys.on_success,
@@ -386,6 +392,7 @@ def _stage(data: object, place: str, keys: _Keys) -> Stage:
 RESULTS = ("ROLLBACK", "FAIL", "RETRY", "SKIP")
 """`Result` values (`FailureConditions.result`) [SM]."""
 RETRY = "RETRY"
+ROLLBACK = "ROLLBACK"
 RETRY_MODES = ("FAILED_ACTIONS", "ALL_ACTIONS")
 """`StageRetryMode` values [SM]."""
 
@@ -395,8 +402,9 @@ def _automatic_retry(data: dict[Any, Any], place: str, keys: _Keys) -> str | Non
 
     "You can configure a stage for automatic retry on failure. The stage will make one retry
     attempt" [UG:stage-retry], declared as ``onFailure: {result: RETRY, retryConfiguration:
-    {retryMode: ALL_ACTIONS | FAILED_ACTIONS}}``.  The other results (ROLLBACK, FAIL, SKIP) are
-    not modelled and are read as no automatic retry; their conditions are not read.
+    {retryMode: ALL_ACTIONS | FAILED_ACTIONS}}``.  The other results are no automatic retry:
+    FAIL is a plain failure, ROLLBACK an automatic rollback (`_automatic_rollback`), and SKIP,
+    not a result of onFailure, is warned about (`spec.unmodelled`).
 
     "You cannot use automatic stage retry with onFailure conditions." [UG:stage-conditions]: a
     stage that declares both is not a valid declaration, and is refused like one.
@@ -432,6 +440,15 @@ def _automatic_retry(data: dict[Any, Any], place: str, keys: _Keys) -> str | Non
             f"one of {', '.join(RETRY_MODES)} for {keys.result} {RETRY}",
             _MISSING if mode is None else mode))
     return str(mode)
+
+
+def _automatic_rollback(data: dict[Any, Any], keys: _Keys) -> bool:
+    """Whether the stage rolls back automatically on failure: "You can configure stages in a
+    pipeline to roll back automatically on failure." [UG:stage-rollback-auto], declared as
+    ``onFailure: {result: ROLLBACK}`` (its conditions, when it has some, are warned about:
+    `spec.unmodelled`).  `_automatic_retry` has already read the object and its result."""
+    value = data.get(keys.on_failure)
+    return isinstance(value, dict) and value.get(keys.result) == ROLLBACK
 
 
 # --- stage conditions ---------------------------------------------------------------------------
@@ -487,16 +504,35 @@ def _check_retry_needs_v2(data: dict[Any, Any], place: str, keys: _Keys,
         why = (f"{keys.pipeline_type} is {pipeline_type}" if given is not None
                else f"{keys.pipeline_type} defaults to {pipeline_type}")
         stage_place = f"{_at(place, keys.stages)}[{_index_of(data, keys, stage.name, i)}]"
-        if stage.automatic_retry is not None:
+        if stage.automatic_retry is not None or stage.automatic_rollback:
+            on_failure = RETRY if stage.automatic_retry is not None else ROLLBACK
             raise DeclarationError(
                 _at(stage_place, keys.on_failure),
-                f"expected {keys.pipeline_type} V2 for {keys.result} {RETRY} ({why})")
+                f"expected {keys.pipeline_type} V2 for {keys.result} {on_failure} ({why})")
         for key, result in ((keys.before_entry, stage.before_entry),
                             (keys.on_success, stage.on_success)):
             if result is not None:
                 raise DeclarationError(
                     _at(stage_place, key),
                     f"expected {keys.pipeline_type} V2 for a stage condition ({why})")
+
+
+def _check_no_rollback_in_parallel(data: dict[Any, Any], place: str, keys: _Keys,
+                                   stages: tuple[Stage, ...], execution_mode: str) -> None:
+    """"For pipelines in PARALLEL mode, stage rollback is not available. Similarly, failure
+    conditions with a rollback result type cannot be added to a PARALLEL mode pipeline."
+    [UG:execution-modes]"""
+    if execution_mode != "PARALLEL":
+        return
+    for i, stage in enumerate(stages):
+        if stage.automatic_rollback:
+            stage_place = f"{_at(place, keys.stages)}[{_index_of(data, keys, stage.name, i)}]"
+            raise DeclarationError(
+                _at(_at(stage_place, keys.on_failure), keys.result),
+                f"expected no {keys.result} {ROLLBACK} in {keys.execution_mode} PARALLEL: "
+                "\"failure conditions with a rollback result type cannot be added to a PARALLEL "
+                "mode pipeline\" (AWS CodePipeline User Guide, \"Set or change the pipeline "
+                "execution mode\")")
 
 
 def _index_of(data: dict[Any, Any], keys: _Keys, name: str, default: int) -> int:

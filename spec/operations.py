@@ -137,9 +137,20 @@ class UpdatePipeline:
     execution_mode: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RollbackStage:
+    """RollbackStage: a new execution, of type ROLLBACK, runs `stage` again with the source
+    revisions of `target`, an earlier execution that succeeded in that stage
+    (`targetPipelineExecutionId`)."""
+
+    stage: int
+    target: int
+
+
 Operation = (
     StartPipelineExecution
     | UpdatePipeline
+    | RollbackStage
     | StopPipelineExecution
     | RetryStageExecution
     | DisableStageTransition
@@ -186,6 +197,15 @@ API_ERRORS = {
     ),
     "ConditionNotOverridableException": (
         "Unable to override because the condition does not allow overrides."
+    ),
+    "UnableToRollbackStageException": (
+        "Unable to roll back the stage. The cause might be if the pipeline version has changed "
+        "since the target pipeline execution was deployed, the stage is currently running, or "
+        "an incorrect target pipeline execution ID was provided."
+    ),
+    "PipelineExecutionOutdatedException": (
+        "The specified pipeline execution is outdated and cannot be used as a target pipeline "
+        "execution for rollback."
     ),
     "ConditionNotInProgress": (
         "Not an API exception: the event cannot happen, because no stage condition of the "

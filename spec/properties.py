@@ -268,7 +268,7 @@ def _queued_no_supersede(m: Model, b: State, op: Operation, a: State) -> str | N
 
 def _queued_no_overtake(m: Model, b: State, op: Operation, a: State) -> str | None:
     for e, s in _entries(m, b, a):
-        if not _in_mode(m, a.executions[e], "QUEUED"):
+        if not _in_mode(m, a.executions[e], "QUEUED") or a.executions[e].is_rollback:
             continue
         queue = [f for f in b.inbound[s] if _in_mode(m, b.executions[f], "QUEUED")]
         ahead = [f for f in queue if f != e]
@@ -283,7 +283,8 @@ def _queued_no_overtake(m: Model, b: State, op: Operation, a: State) -> str | No
 
 def _start_order(m: Model, b: State, op: Operation, a: State) -> str | None:
     for e, s in _entries(m, b, a):
-        if b.latest[s] > e and _locking(m, a.executions[e]):
+        last = b.latest[s]
+        if last > e and _locking(m, a.executions[e]) and not b.executions[last].is_rollback:
             return (f"{_name(e)} entered stage {m.stage_names[s]} after {_name(b.latest[s])}, "
                     f"which started later")
     return None
@@ -346,8 +347,24 @@ def _skipped_runs_nothing(m: Model, b: State, op: Operation, a: State) -> str | 
     return None
 
 
+def _rollback_not_in_parallel(m: Model, st: State) -> str | None:
+    for e, ex in enumerate(st.executions):
+        if ex.is_rollback and not _locking(m, ex):
+            return (f"{_name(e)}, a rollback of stage {m.stage_names[ex.stage]}, runs in "
+                    f"PARALLEL mode")
+    return None
+
+
 # --------------------------------------------------------------------------------------------
 # Witnesses (sometimes)
+
+
+def _w_rollback_succeeds(m: Model, st: State) -> str | None:
+    for e, ex in enumerate(st.executions):
+        if ex.is_rollback and ex.status == SUCCEEDED:
+            return (f"{_name(e)} rolled stage {m.stage_names[ex.stage]} back to "
+                    f"{_name(ex.rollback_of)}'s revision")
+    return None
 
 
 def _w_supersession(m: Model, st: State) -> str | None:
@@ -485,7 +502,8 @@ PROPERTIES: dict[str, Property] = {
             ALL_MODES, state_check=_inbound_enters),
         Property(
             "enters-in-start-order", "step",
-            "executions enter each stage in the order they started",
+            "executions enter each stage in the order they started (a rollback, which starts in "
+            "the stage it rolls back, is not among them)",
             "The pipeline processes each execution in order and might supersede an earlier "
             "execution with a later one.", LOCKING, step_check=_start_order),
         Property(
@@ -527,7 +545,8 @@ PROPERTIES: dict[str, Property] = {
             "started.", ("QUEUED",), step_check=_queued_no_supersede),
         Property(
             "queued-never-overtakes", "step",
-            "in QUEUED mode executions enter a stage in the order they reached it",
+            "in QUEUED mode executions enter a stage in the order they reached it (a rollback "
+            "starts in its stage and reaches none)",
             "Waiting executions gather at the entry points to locked stages in the order that "
             "they reach the stage, forming a queue of waiting executions.", ("QUEUED",),
             step_check=_queued_no_overtake),
@@ -594,6 +613,16 @@ PROPERTIES: dict[str, Property] = {
             "next execution.", ALL_MODES),
         AUTOMATIC_RETRY_AT_MOST_ONCE,
         Property(
+            "rollback-not-in-parallel", "invariant",
+            "no execution of type ROLLBACK runs in PARALLEL mode",
+            "For pipelines in PARALLEL mode, stage rollback is not available.", ALL_MODES,
+            state_check=_rollback_not_in_parallel),
+        Property(
+            "rollback-succeeds", "witness",
+            "a rollback execution succeeds in the stage it rolls back",
+            "You can roll back a stage to an execution that was successful in that stage.",
+            LOCKING, state_check=_w_rollback_succeeds),
+        Property(
             "skipped-stage-runs-nothing", "step",
             "a stage skipped by its entry condition runs none of its actions: the execution "
             "goes on past it",
@@ -601,6 +630,11 @@ PROPERTIES: dict[str, Property] = {
             "Didn't Run.", ALL_MODES, step_check=_skipped_runs_nothing),
     )
 }
+
+
+ABOUT_ROLLBACKS = ("rollback-not-in-parallel", "rollback-succeeds")
+"""The properties about rollback executions: they need a configuration in which one starts
+(RollbackStage within the bounds, or a stage that rolls back on failure)."""
 
 
 def properties_for(mode: str, names: list[str] | tuple[str, ...] | None = None,

@@ -40,6 +40,7 @@ from spec.operations import (
     PutApprovalResult,
     Refused,
     RetryStageExecution,
+    RollbackStage,
     StartPipelineExecution,
     StopPipelineExecution,
     UpdatePipeline,
@@ -49,10 +50,12 @@ from spec.state import (
     ABANDON,
     ABANDONED,
     ACTIVE,
+    AUTOMATED_ROLLBACK,
     BEFORE_ENTRY,
     CANCELLED,
     FAILED,
     IN_PROGRESS,
+    MANUAL_ROLLBACK,
     NOT_STARTED,
     ON_SUCCESS,
     SKIPPED,
@@ -65,6 +68,7 @@ from spec.state import (
     Execution,
     State,
     initial_state,
+    revision_of,
 )
 from spec.world import World, derive_world
 
@@ -194,7 +198,15 @@ def _is_in_stage(ex: Execution, s: int) -> bool:
 def stage_status(m: Model, ex: Execution, s: int) -> str | None:
     """The status of the execution's run of stage s (`StageExecution.status`); None if it has not
     entered that stage.  A stage it has left with none of its actions run was skipped by its
-    entry condition (`skip_stage`): every other way out of a stage runs them all."""
+    entry condition (`skip_stage`): every other way out of a stage runs them all.  A rollback
+    runs only the stage it rolls back, and stays there when it ends (`rollback`)."""
+    if ex.rollback_of >= 0:
+        if s != ex.stage:
+            return None
+        if ex.status == SUCCEEDED and all(ex.actions[a] is NOT_STARTED
+                                          for a in m.stage_actions[s]):
+            return SKIPPED
+        return ex.status
     if s < ex.stage:
         if all(ex.actions[a] is NOT_STARTED for a in m.stage_actions[s]):
             return SKIPPED
@@ -399,9 +411,12 @@ def leave_stage(m: Model, state: State, e: int, s: int) -> State:
     """All of a stage's actions succeeded: the execution goes on to the next stage, or is done.
 
     [Seed, Rule 2] "All actions configured for a stage must be completed successfully before the
-    stage is considered complete."
+    stage is considered complete."  A rollback is done once the stage it rolls back succeeded
+    (`rollback`).
     """
     ex = state.executions[e]
+    if ex.rollback_of >= 0:
+        return _put(state, e, ex.but(status=SUCCEEDED))
     if s + 1 == m.stage_count:
         return _put(state, e, ex.but(status=SUCCEEDED, stage=m.stage_count))
     return m.rules.arrive(m, state, e, s + 1)
@@ -525,9 +540,17 @@ def stage_fails(m: Model, state: State, e: int) -> State:
     automatic retry attempt will be made"), which a waiting execution entering at the failure
     ([Seed, Rule 2] "A failure releases the lock on the stage.") would make impossible.
     Variant `waiting-enters-before-automatic-retry` reads it the other way.
+    A stage declared to roll back on failure starts its rollback in the same step
+    (`rolls_back_automatically`).
     """
     r = m.rules
     ex = state.executions[e]
+    if m.pipeline.stages[ex.stage].automatic_rollback:
+        target = r.rolls_back_automatically(m, state, e)
+        state = _put(state, e, ex.but(status=FAILED))
+        if target < 0:
+            return state
+        return r.start_rollback(m, state, ex.stage, target, AUTOMATED_ROLLBACK)
     mode = m.pipeline.stages[ex.stage].automatic_retry
     if mode is None or not r.retries_automatically(m, state, e):
         return _put(state, e, ex.but(status=FAILED))
@@ -995,6 +1018,130 @@ def override(m: Model, state: State, op: OverrideStageCondition) -> State:
 
 
 # --------------------------------------------------------------------------------------------
+# Rollbacks
+
+
+def succeeded_in_stage(m: Model, state: State, s: int) -> list[int]:
+    """The executions a rollback of stage `s` may roll back to: STANDARD ones whose run of the
+    stage succeeded, oldest first.  [UG:stage-rollback] "You can roll back a stage to an
+    execution that was successful in that stage."  "You cannot roll back to a target execution
+    ID that is a rollback execution type." """
+    return [t for t, ex in enumerate(state.executions)
+            if ex.rollback_of < 0 and stage_status(m, ex, s) == SUCCEEDED]
+
+
+@rule
+def rollback_refusal(m: Model, state: State, op: RollbackStage) -> str | None:
+    """When RollbackStage is accepted.
+
+    [UG:stage-rollback] "You cannot roll back a source stage."  "The pipeline can only roll back
+    to a previous execution if the previous execution was started in the current pipeline
+    structure version."  "You cannot roll back to a target execution ID that is a rollback
+    execution type."  [UG:execution-modes] "For pipelines in PARALLEL mode, stage rollback is not
+    available."  [UG:pipeline-types-planning] "Rollback for pipeline stages": V1 type "Not
+    supported".  [UG:stage-conditions] "You cannot perform a manual rollback to a stage in
+    Skipped status."  [API] UnableToRollbackStageException: "Unable to roll back the stage. The
+    cause might be if the pipeline version has changed since the target pipeline execution was
+    deployed, the stage is currently running, or an incorrect target pipeline execution ID was
+    provided."  PipelineExecutionOutdatedException: "The specified pipeline execution is
+    outdated and cannot be used as a target pipeline execution for rollback."
+    Decision: the first stage is the source stage (a pipeline's first stage holds its source
+    actions, [UG:pipeline-requirements]).  Decision: a target started under an older structure
+    version is PipelineExecutionOutdatedException, the exception that names the target; every
+    other refusal is UnableToRollbackStageException, and a V1 pipeline ValidationException.
+    Decision: "the stage is currently running" is any execution in progress in the stage
+    (stopping included), whatever mode it started in.
+    """
+    s, t = op.stage, op.target
+    if m.pipeline.pipeline_type != "V2":
+        return "ValidationException"
+    if s <= 0 or s >= m.stage_count or not m.rules.rollback_available(m, state):
+        return "UnableToRollbackStageException"
+    if any(_is_in_stage(ex, s) and ex.status in ACTIVE for ex in state.executions):
+        return "UnableToRollbackStageException"  # the stage is currently running
+    latest = state.latest[s]
+    if latest >= 0 and stage_status(m, state.executions[latest], s) == SKIPPED:
+        return "UnableToRollbackStageException"
+    if not 0 <= t < len(state.executions) or state.executions[t].rollback_of >= 0:
+        return "UnableToRollbackStageException"
+    if state.executions[t].version != state.version:
+        return "PipelineExecutionOutdatedException"
+    if stage_status(m, state.executions[t], s) != SUCCEEDED:
+        return "UnableToRollbackStageException"
+    return None
+
+
+@rule
+def rollback_available(m: Model, state: State) -> bool:
+    """Whether the pipeline's current mode has stage rollback.  [UG:execution-modes] "For
+    pipelines in PARALLEL mode, stage rollback is not available. Similarly, failure conditions
+    with a rollback result type cannot be added to a PARALLEL mode pipeline."  So neither a
+    manual nor an automatic rollback starts in PARALLEL mode."""
+    return pipeline_policy(m, state).stage_lock
+
+
+@rule
+def rollback(m: Model, state: State, op: RollbackStage) -> State:
+    """RollbackStage starts a new execution, of type ROLLBACK, in the stage.
+
+    [UG:stage-rollback] "The rolled back operation will result in a new execution. The target
+    pipeline execution chosen for rollback is used to retrieve source revisions and
+    variables."  "CodePipeline will use the variables and artifacts from the execution to which
+    it is rolling back."  [API] RollbackStage returns the new pipelineExecutionId.
+    """
+    return m.rules.start_rollback(m, state, op.stage, op.target, MANUAL_ROLLBACK)
+
+
+@rule
+def start_rollback(m: Model, state: State, s: int, target: int, trigger: str) -> State:
+    """A rollback execution of stage `s` to `target` starts: it enters the stage at once, locks
+    it and runs its actions, carrying `target`'s revision (`Execution.rollback_of`).
+
+    [UG:stage-rollback-view-details] the example GetPipelineState shows the rollback's
+    pipelineExecutionId, `"type": "ROLLBACK"`, only on the stage rolled back.
+    Decision: a rollback runs that one stage and ends Succeeded when the stage succeeds; it does
+    not go on to the later stages (no page says it does, and the example shows it on the one
+    stage).  Decision: it enters the stage without passing the stage's inbound transition, so a
+    disabled transition does not hold it: it does not come from the stage before.  Its failure
+    is a stage failure like any other: it releases the stage and can be retried.
+    """
+    ex = Execution(IN_PROGRESS, s, False, None, (NOT_STARTED,) * len(m.action_names), False,
+                   version=state.version, mode=state.mode, rollback_of=target, trigger=trigger)
+    r = len(state.executions)
+    state = state.but(executions=state.executions + (ex,))
+    return m.rules.enter_stage(m, state, r, s)
+
+
+@rule
+def rolls_back_automatically(m: Model, state: State, e: int) -> int:
+    """The execution that the failed stage of `e`, declared to roll back on failure, rolls back
+    to; -1: none, the stage just fails.
+
+    [UG:stage-rollback-auto] "When the stage fails, the stage is rolled back to the most recent
+    successful execution. The pipeline can only roll back to a previous execution if the
+    previous execution was started in the current pipeline structure version. Since, automatic
+    rollback configuration is part of the pipeline definition, your pipeline stage will
+    auto-rollback only after there is a successful pipeline execution in the pipeline stage."
+    Not in PARALLEL mode (`rollback_available`).  With stage locks, executions pass a stage in
+    the order they started (`arrive`), so the most recent successful one is the latest started.
+    Decision: only a STANDARD execution that is in progress rolls back: a stop and wait whose
+    action failed ends Stopped, and a rollback that fails does not roll back again (it would
+    roll back to the execution it just failed to deploy).  Decision: the rollback starts in the
+    step in which the stage fails, as an automatic retry is made (`stage_fails`), so no waiting
+    execution enters the failed stage first.
+    """
+    ex = state.executions[e]
+    if ex.rollback_of >= 0 or ex.status != IN_PROGRESS:
+        return -1
+    if not m.rules.rollback_available(m, state):
+        return -1
+    s = ex.stage
+    targets = [t for t in succeeded_in_stage(m, state, s)
+               if state.executions[t].version == state.version]
+    return targets[-1] if targets else -1
+
+
+# --------------------------------------------------------------------------------------------
 # Pipeline updates
 
 
@@ -1002,11 +1149,16 @@ def override(m: Model, state: State, op: OverrideStageCondition) -> State:
 def update_refusal(m: Model, state: State, op: UpdatePipeline) -> str | None:
     """An update of the pipeline with a valid structure is accepted at any time: [API]
     UpdatePipeline's errors (ValidationException, InvalidStructureException, ...) are all about
-    the structure given, and none about the executions running.  An executionMode other than
+    the structure given, and none about the executions running.  A change to PARALLEL mode of a
+    pipeline with a stage that rolls back on failure is such an error: [UG:execution-modes]
+    "failure conditions with a rollback result type cannot be added to a PARALLEL mode
+    pipeline."  An executionMode other than
     [API] ExecutionMode's "QUEUED | SUPERSEDED | PARALLEL" is such an error (ValidationException).
     """
     if op.execution_mode is not None and op.execution_mode not in MODES:
         return "ValidationException"
+    if op.execution_mode == "PARALLEL" and any(st.automatic_rollback for st in m.pipeline.stages):
+        return "ValidationException"  # no rollback result in PARALLEL mode (`rollback_refusal`)
     return None
 
 
@@ -1122,7 +1274,7 @@ def outside_world(m: Model, before: State, after: State) -> State:
             if t < 0 or was is None or was[a] != IN_PROGRESS or status == IN_PROGRESS:
                 continue
             if status == SUCCEEDED:
-                revisions = _set(revisions, t, e)
+                revisions = _set(revisions, t, revision_of(e, ex))
             elif status == ABANDONED:
                 in_flight = tuple(sorted(in_flight + ((a, e),)))
     if revisions is after.revisions and in_flight is after.in_flight:
@@ -1143,7 +1295,8 @@ def abandoned_work_finishes(m: Model, state: State, op: AbandonedWorkFinishes) -
     assert m.world is not None
     t = m.world.writes[op.action]
     in_flight = tuple(x for x in state.in_flight if x != (op.action, op.execution))
-    return state.but(revisions=_set(state.revisions, t, op.execution), in_flight=in_flight)
+    revision = revision_of(op.execution, state.executions[op.execution])
+    return state.but(revisions=_set(state.revisions, t, revision), in_flight=in_flight)
 
 
 OPERATION_RULES: dict[type, tuple[str, str]] = {
@@ -1162,6 +1315,7 @@ OPERATION_RULES: dict[type, tuple[str, str]] = {
     ConditionFailed: ("condition_refusal", "condition_failed"),
     OverrideStageCondition: ("override_refusal", "override"),
     UpdatePipeline: ("update_refusal", "update"),
+    RollbackStage: ("rollback_refusal", "rollback"),
 }
 """For each operation, the rule that may refuse it and the rule that applies it."""
 
@@ -1195,16 +1349,18 @@ def successors(
     enables: bool = True,
     updates: bool = False,
     update_modes: tuple[str, ...] = (),
+    rollbacks: bool = False,
 ) -> list[tuple[Operation, State]]:
     """Every operation the service accepts in `state` and the state it leads to, in a fixed order:
-    start, an update, then per execution its stops, retries and actions' results, then
+    start, an update, rollbacks, then per execution its stops, retries and actions' results, then
     transitions.
 
     The flags leave out kinds of operation, for an explorer that bounds how many of each the user
     makes (`failures` false: actions always succeed and approvals are always approved; `enables`
     false: a transition disabled from the start stays disabled; a stage condition's rules then
     always pass; `updates` true: the pipeline may be updated, keeping its execution mode or
-    changing it to one of `update_modes`).  Overrides of stage conditions
+    changing it to one of `update_modes`; `rollbacks` true: RollbackStage may be called, to each
+    execution that succeeded in a stage).  Overrides of stage conditions
     need no bound: each one moves its execution on.
     Retries are offered only for the stage where the execution is: for any other stage the
     service refuses them (a test checks that).  Operations that change nothing (enabling a
@@ -1216,6 +1372,9 @@ def successors(
         ops.append(op(UpdatePipeline))
         current = state.mode or m.policy.name
         ops.extend(op(UpdatePipeline, md) for md in update_modes if md != current)
+    if rollbacks:
+        for s in range(1, m.stage_count):
+            ops.extend(op(RollbackStage, s, t) for t in succeeded_in_stage(m, state, s))
     for e, ex in enumerate(state.executions):
         active = ex.status in ACTIVE
         if stops and active:

@@ -2,7 +2,9 @@
 
 Statuses are the API's own strings (`InProgress`, `Superseded`, ...), so a state prints the way
 `GetPipelineState` and `GetPipelineExecution` read.  Executions are numbered in the order they
-started (0 is the oldest); the start order is also the order of their source revisions.
+started (0 is the oldest).  A STANDARD execution carries the newest source revision when it
+starts, so their start order is the order of their revisions; a ROLLBACK execution carries the
+revision of the earlier execution it rolls back to (`revision_of`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ WAIT = "wait"
 ABANDON = "abandon"
 UPDATE = "update"
 
+# ExecutionType [API], and the TriggerType of a rollback execution.
+STANDARD = "STANDARD"
+ROLLBACK = "ROLLBACK"
+MANUAL_ROLLBACK = "ManualRollback"
+AUTOMATED_ROLLBACK = "AutomatedRollback"
+
 _KEEP: Any = object()
 _new: Any = tuple.__new__
 
@@ -71,7 +79,12 @@ class Execution(NamedTuple):
     marks an execution that an UpdatePipeline cancels once its in-progress actions complete.
     `mode` is the execution mode it started under (`PipelineExecution.executionMode` in the
     API), None for the mode the model was built for: an update that changes the pipeline's mode
-    leaves the executions already started in theirs (`spec.rules.update`).
+    leaves the executions already started in theirs (`spec.rules.update`).  `rollback_of` is,
+    for an execution of type ROLLBACK, the execution it rolls back to
+    (`rollbackMetadata.rollbackTargetPipelineExecutionId`), whose source revision it carries;
+    -1 for a STANDARD execution.  `trigger` is a rollback's TriggerType (MANUAL_ROLLBACK,
+    AUTOMATED_ROLLBACK), None for a started one.  A rollback runs one stage, `stage`, and stays
+    there once it ended (`spec.rules.rollback`).
     """
 
     status: str
@@ -85,6 +98,13 @@ class Execution(NamedTuple):
     condition: str | None = None
     version: int = 0
     mode: str | None = None
+    rollback_of: int = -1
+    trigger: str | None = None
+
+    @property
+    def is_rollback(self) -> bool:
+        """Whether it is of type ROLLBACK (`PipelineExecution.executionType`)."""
+        return self.rollback_of >= 0
 
     def but(self, status: Any = _KEEP, stage: Any = _KEEP, waiting: Any = _KEEP,
             stop: Any = _KEEP, actions: Any = _KEEP, retried: Any = _KEEP,
@@ -103,6 +123,8 @@ class Execution(NamedTuple):
             self.condition if condition is _KEEP else condition,
             self.version if version is _KEEP else version,
             self.mode,
+            self.rollback_of,
+            self.trigger,
         ))
 
 
@@ -120,8 +142,9 @@ class State(NamedTuple):
     inbound: tuple[tuple[int, ...], ...]
     disabled: tuple[bool, ...]
     revisions: tuple[int, ...] = ()
-    """Per deploy target of the model's world, the execution whose revision it holds (-1:
-    none yet); empty when the model has no world (`spec.world`)."""
+    """Per deploy target of the model's world, the revision it holds, named by the STANDARD
+    execution that brought it (`revision_of`; -1: none yet); empty when the model has no world
+    (`spec.world`)."""
     in_flight: tuple[tuple[int, int], ...] = ()
     """(action, execution) of each abandoned deployment whose provider is still working, in
     order; its revision lands on the action's target when it finishes."""
@@ -147,6 +170,12 @@ class State(NamedTuple):
             self.version if version is _KEEP else version,
             self.mode if mode is _KEEP else mode,
         ))
+
+
+def revision_of(e: int, ex: Execution) -> int:
+    """The source revision execution `e` carries, named by the STANDARD execution that brought
+    it: its own, or for a rollback the one of the execution it rolls back to."""
+    return ex.rollback_of if ex.rollback_of >= 0 else e
 
 
 def initial_state(stage_count: int, targets: int = 0) -> State:

@@ -83,8 +83,8 @@ _PIPELINE = (
 _STAGE = (
     ("name", "Name", MODELLED, "names the stage"),
     ("actions", "Actions", MODELLED, "the actions are the model"),
-    ("onFailure", "OnFailure", MODELLED, "result RETRY is modelled and FAIL is the default; "
-     "other results and conditions are warned about separately"),
+    ("onFailure", "OnFailure", MODELLED, "results RETRY and ROLLBACK are modelled and FAIL is "
+     "the default; other results and conditions are warned about separately"),
     ("beforeEntry", "BeforeEntry", MODELLED, "entry conditions with result FAIL or SKIP; other "
      "results are warned about separately"),
     ("onSuccess", "OnSuccess", MODELLED, "success conditions with result FAIL; other results are "
@@ -112,10 +112,11 @@ _ACTION = (
 )
 
 _ON_FAILURE = (
-    ("result", "Result", MODELLED, "RETRY and FAIL; ROLLBACK and SKIP are warned about"),
+    ("result", "Result", MODELLED, "RETRY, ROLLBACK and FAIL; SKIP is warned about"),
     ("retryConfiguration", "RetryConfiguration", MODELLED, "the retry mode"),
     ("conditions", "Conditions", UNMODELLED,
-     "stage failure conditions are not modelled: verdicts do not account for them"),
+     "stage failure conditions are not modelled: verdicts do not account for them (result "
+     "ROLLBACK rolls back on every failure of the stage)"),
 )
 
 _CONDITIONS = (
@@ -137,7 +138,7 @@ _ACTION_TYPE_ID = (
     ("version", "Version", NO_EFFECT, "names the provider"),
 )
 
-_MODELLED_RESULTS = ("RETRY", "FAIL")
+_MODELLED_RESULTS = ("RETRY", "ROLLBACK", "FAIL")
 _CONDITION_RESULTS = {"beforeEntry": ("FAIL", "SKIP"), "onSuccess": ("FAIL",)}
 """The results of a stage's conditions the model represents, by the condition's API field."""
 

@@ -11,7 +11,7 @@ refute the documented rules on none of them, and each broken variant on the prop
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from spec import rules as documented
@@ -56,10 +56,24 @@ class Variant:
     update_modes: tuple[str, ...] = ()
     """The modes those updates must be able to change the pipeline to (`Bounds.update_modes`),
     for rules of a change of execution mode."""
+    rollbacks: int = 0
+    """The RollbackStage calls a search needs to show the variant (`Bounds.rollbacks`): 1 for
+    rules of stage rollback."""
+
+    def bounds_for(self, bounds: Any) -> Any:
+        """`bounds` (a `checker.engine.Bounds`) with what a search needs to show the variant:
+        its updates, update modes and rollbacks."""
+        return replace(bounds, updates=self.updates, update_modes=self.update_modes,
+                       rollbacks=self.rollbacks)
 
 
 # --------------------------------------------------------------------------------------------
 # The replacement rules
+
+
+def _rollback_always_available(m: Model, state: State) -> bool:
+    """rollback_available: stage rollback is available in every mode, PARALLEL too."""
+    return True
 
 
 def _retry_refusal_accepts_cancelled(m: Model, state: State, op: Any) -> str | None:
@@ -469,6 +483,15 @@ VARIANTS: dict[str, Variant] = {
             overrides={"takes_locks": _parallel_locks_after_mode_change},
             updates=1,
             update_modes=("QUEUED",),
+        ),
+        Variant(
+            "rollback-in-parallel-mode",
+            "RollbackStage is accepted in PARALLEL mode too",
+            broken=True,
+            refuted_by=("rollback-not-in-parallel",),
+            modes=("PARALLEL",),
+            overrides={"rollback_available": _rollback_always_available},
+            rollbacks=1,
         ),
     )
 }

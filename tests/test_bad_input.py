@@ -177,7 +177,7 @@ def test_unknown_step_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
                     "steps[1].launch: expected one of start, succeed, fail, approve, reject, "
                     "timeout, stop, abandoned, abandoned-work-finishes, retry, "
                     "condition-succeeds, condition-fails, override, disable, enable, update, "
-                    "expect, error, note")
+                    "rollback, expect, error, note, starts")
 
 
 def test_two_step_kinds_in_one_step(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -185,7 +185,7 @@ def test_two_step_kinds_in_one_step(tmp_path: Path, capsys: pytest.CaptureFixtur
                     "steps[0]: expected exactly one of start, succeed, fail, approve, reject, "
                     "timeout, stop, abandoned, abandoned-work-finishes, retry, "
                     "condition-succeeds, condition-fails, override, disable, enable, update, "
-                    "expect, got 2")
+                    "rollback, expect, got 2")
 
 
 def test_execution_not_started_yet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -208,6 +208,32 @@ def test_a_start_with_source_revisions_is_refused_as_not_modelled(
                     "steps[0].start.sourceRevisions: expected a start without source revisions "
                     "(start: e1): StartPipelineExecution's sourceRevisions are not modelled, "
                     "every execution carries the newest revision")
+
+
+@pytest.mark.parametrize(("steps", "message"), [
+    ("  - start: e1\n  - rollback: {stage: Deploy, target: e1}\n",
+     "steps[1].starts: expected the name of the rollback execution the step starts, like "
+     "starts: r1"),
+    ("  - start: e1\n  - rollback: {stage: Deploy}\n    starts: r1\n",
+     "steps[1].rollback.target: expected the name of the execution to roll back to "
+     "(targetPipelineExecutionId)"),
+    ("  - start: e1\n  - rollback: {stage: Deploy, target: e9}\n    starts: r1\n",
+     "steps[1].rollback.target: expected an execution started by an earlier step (e1), got "
+     "'e9'"),
+    ("  - start: e1\n  - rollback: {stage: Deploy, target: e1}\n    starts: e1\n",
+     "steps[1].starts: expected a new execution name, 'e1' is already used"),
+    ("  - start: e1\n    starts: r1\n",
+     "steps[0].starts: expected no starts on a start step: only a rollback step, or a failure "
+     "in a stage that rolls back on failure, starts a rollback execution"),
+    ("  - start: e1\n  - rollback: {stage: Deploy, target: e1}\n    starts: r1\n"
+     "    error: UnableToRollbackStageException\n",
+     "steps[1].starts: expected no starts on a step that is expected to be refused: a refused "
+     "step starts nothing"),
+], ids=["no-starts", "no-target", "unknown-target", "name-taken", "on-a-start", "refused"])
+def test_a_rollback_step_names_its_new_execution(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str],
+                                                  steps: str, message: str) -> None:
+    assert_simulate(tmp_path, capsys, with_steps(steps), message)
 
 
 def test_unknown_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

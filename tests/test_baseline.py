@@ -37,7 +37,7 @@ def test_the_project_baseline_holds(capsys):
     tests/baseline/configs.toml"""
     status, out, _ = run(["baseline", "check", str(BASELINE)], capsys)
     assert status == 0, out
-    assert ": CHANGED" not in out and "Result: UNCHANGED (0 of 11 configurations changed" in out
+    assert ": CHANGED" not in out and "Result: UNCHANGED (0 of 13 configurations changed" in out
 
 
 def _approvals_do_not_lock(m: Model, ex: Execution) -> bool:
@@ -92,7 +92,7 @@ def test_the_explanation_as_printed(changed):
     assert ("  removed: e2's TestStaging succeeds, after 9 steps (a shortest way there in the "
             "recorded graph):") in text
     assert "  ... and 164 more added (--limit)" in text
-    assert "Result: CHANGED (5 of 11 configurations changed" in text
+    assert "Result: CHANGED (5 of 13 configurations changed" in text
 
 
 def _configs(tmp_path: Path, text: str) -> Path:
@@ -202,7 +202,7 @@ def test_malformed_edges(tmp_path, capsys):
      "config[1].bounds.executions: expected an integer from 1 to 50, got 0"),
     ('[[config]]\nname = "a"\n[config.bounds]\nmax_states = 10\n',
      "config[0].bounds.max_states: expected one of executions, stops, retries, toggles, "
-     "updates, update_modes, failures"),
+     "updates, update_modes, rollbacks, failures"),
     ('[[config]]\nname = "a"\n[config.bounds]\nupdates = 1\nupdate_modes = ["SERIAL"]\n',
      "config[0].bounds.update_modes[0]: expected a mode name (SUPERSEDED, QUEUED, PARALLEL), "
      "got 'SERIAL'"),

@@ -28,7 +28,7 @@ from checker.engine import Bounds, explore, find_deadlock, find_stuck, unfinishe
 from checker.scenario import load_scenario, run_scenario
 from spec.declaration import Action, Pipeline, Stage
 from spec.lifecycles import COMPILED
-from spec.properties import PROPERTIES, properties_for
+from spec.properties import ABOUT_ROLLBACKS, PROPERTIES, properties_for
 from spec.rules import apply, build_model, successors
 from spec.variants import VARIANTS
 
@@ -58,15 +58,29 @@ def test_documented_rules_prove_every_property(mode):
     result = run(REFERENCE, mode, Bounds(executions=2, updates=1))
     verdicts = {v.property.name: v.verdict for v in result.verdicts}
     assert set(verdicts) == {p.name for p in properties_for(mode)}
-    assert all(v == PROVED for v in verdicts.values()), verdicts
+    # the rollback properties need a rollback, which these bounds rule out
+    assert {n: v for n, v in verdicts.items() if v != PROVED} == {
+        n: NOT_APPLICABLE for n in ABOUT_ROLLBACKS if n in verdicts}, verdicts
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_documented_rules_prove_the_rollback_properties(mode):
+    result = run(REFERENCE, mode, Bounds(executions=1, rollbacks=1),
+                 [n for n in ABOUT_ROLLBACKS if PROPERTIES[n].applies_to(mode)])
+    assert result.exploration.engine == "interpreted"
+    verdicts = {v.property.name: v.verdict for v in result.verdicts}
+    assert verdicts == {n: PROVED for n in ABOUT_ROLLBACKS if PROPERTIES[n].applies_to(mode)}
+    # refused in PARALLEL mode, taken in the others
+    assert (result.exploration.op_counts.get("RollbackStage", 0) > 0) == (mode != "PARALLEL")
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_documented_rules_prove_every_property_at_three_executions(mode):
     result = run(two_stages(), mode, Bounds(executions=3, stops=2, updates=1))
     bad = {v.property.name: v.verdict for v in result.verdicts if v.verdict != PROVED}
-    # two single-action stages have no runOrder groups and no approval to stop while waiting
-    assert bad == {}
+    # two single-action stages have no runOrder groups and no approval to stop while waiting;
+    # the rollback properties need a rollback
+    assert bad == {n: NOT_APPLICABLE for n in ABOUT_ROLLBACKS if PROPERTIES[n].applies_to(mode)}
 
 
 # (variant, mode, executions, property, shortest trace length)
@@ -107,6 +121,7 @@ BROKEN = [
     ("update-does-not-cancel", "QUEUED", 1, "cancelling-execution-starts-nothing", 3),
     ("update-releases-lock", "SUPERSEDED", 2, "one-execution-per-stage-lock", 3),
     ("update-releases-lock", "QUEUED", 2, "one-execution-per-stage-lock", 3),
+    ("rollback-in-parallel-mode", "PARALLEL", 1, "rollback-not-in-parallel", 4),
 ]
 
 
@@ -117,8 +132,7 @@ BROKEN = [
 )
 def test_each_broken_variant_is_refuted_by_its_property(variant, mode, executions, prop, length):
     pipeline = EXAMPLE_PIPELINES[VARIANTS[variant].example]()
-    bounds = Bounds(executions=executions, updates=VARIANTS[variant].updates,
-                    update_modes=VARIANTS[variant].update_modes)
+    bounds = VARIANTS[variant].bounds_for(Bounds(executions=executions))
     documented = run(pipeline, mode, bounds, [prop])
     assert documented.verdicts[0].verdict == PROVED
     broken = run(pipeline, mode, bounds, [prop], [variant])
@@ -348,7 +362,8 @@ def test_exit_codes_and_json(capsys):
     assert report["result"] == PROVED
     (mode,) = report["modes"]
     assert mode["mode"] == "QUEUED" and mode["complete"] is True
-    assert {p["verdict"] for p in mode["properties"]} == {PROVED}
+    assert {p["name"] for p in mode["properties"] if p["verdict"] != PROVED} == set(
+        ABOUT_ROLLBACKS)
     assert main(["check", "--mode", "QUEUED", "--executions", "2", "--max-states", "500"]) == 3
     text = capsys.readouterr().out
     assert "stopped by --max-states 500" in text and f"Result: {UNDETERMINED}" in text

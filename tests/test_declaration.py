@@ -170,7 +170,7 @@ def test_unknown_fields_are_ignored_everywhere() -> None:
     stage.update(
         beforeEntry={"conditions": []},
         onSuccess={"conditions": [{"result": "ROLLBACK", "rules": []}]},
-        onFailure={"result": "ROLLBACK", "conditions": [{"result": "ROLLBACK", "rules": []}]},
+        onFailure={"result": "FAIL", "conditions": [{"result": "ROLLBACK", "rules": []}]},
         blockers=[],
     )
     action = stage["actions"][0]
@@ -210,7 +210,6 @@ def test_a_stage_that_retries_on_failure_keeps_its_retry_mode(mode: str) -> None
 
 
 @pytest.mark.parametrize("on_failure", [
-    {"result": "ROLLBACK"},
     {"result": "FAIL", "retryConfiguration": {"retryMode": "ALL_ACTIONS"}},
     {"result": "SKIP"},
     {"conditions": [{"result": "ROLLBACK", "rules": []}]},
@@ -219,6 +218,36 @@ def test_a_stage_that_retries_on_failure_keeps_its_retry_mode(mode: str) -> None
 ])
 def test_other_results_are_read_as_no_automatic_retry(on_failure: object) -> None:
     assert parse_pipeline(retrying(on_failure, None)) == parse_pipeline(minimal())
+
+
+@pytest.mark.parametrize("conditions", [None, [{"result": "ROLLBACK", "rules": []}]])
+def test_a_stage_that_rolls_back_on_failure_is_read_and_written(conditions: object) -> None:
+    on_failure: dict[str, Any] = {"result": "ROLLBACK"}
+    if conditions is not None:
+        on_failure["conditions"] = conditions
+    p = parse_pipeline(retrying(on_failure))
+    assert [(s.automatic_rollback, s.automatic_retry) for s in p.stages] == [
+        (False, None), (True, None)]
+    assert parse_pipeline(pipeline_to_dict(p)) == p
+
+
+@pytest.mark.parametrize(("pipeline_type", "mode", "message"), [
+    ("V1", None, "pipeline.stages[1].onFailure: expected pipelineType V2 for result ROLLBACK "
+                 "(pipelineType is V1)"),
+    ("V2", "PARALLEL", "pipeline.stages[1].onFailure.result: expected no result ROLLBACK in "
+                       "executionMode PARALLEL: \"failure conditions with a rollback result type "
+                       "cannot be added to a PARALLEL mode pipeline\" (AWS CodePipeline User "
+                       "Guide, \"Set or change the pipeline execution mode\")"),
+])
+def test_a_rollback_on_failure_needs_v2_and_a_mode_with_rollback(pipeline_type: str,
+                                                                 mode: str | None,
+                                                                 message: str) -> None:
+    doc = retrying({"result": "ROLLBACK"}, pipeline_type)
+    if mode is not None:
+        doc["pipeline"]["executionMode"] = mode
+    with pytest.raises(DeclarationError) as e:
+        parse_pipeline(doc)
+    assert str(e.value) == message
 
 
 @pytest.mark.parametrize(("on_failure", "pipeline_type", "message"), [

@@ -384,7 +384,8 @@ def test_tf_automatic_retry(tmp_path: Path) -> None:
     assert [s.automatic_retry for s in source.pipeline.stages] == [None, "ALL_ACTIONS"]
     assert source.notes == []
     (source,) = sources_in_tf(write(tmp_path, retrying_tf('      result = "ROLLBACK"\n')))
-    assert [s.automatic_retry for s in source.pipeline.stages] == [None, None]
+    assert [(s.automatic_retry, s.automatic_rollback) for s in source.pipeline.stages] == [
+        (None, False), (None, True)]
     opaque = RETRY_ALL.replace('"ALL_ACTIONS"', "var.mode")
     (source,) = sources_in_tf(write(tmp_path, retrying_tf(opaque)))
     assert [s.automatic_retry for s in source.pipeline.stages] == [None, "ALL_ACTIONS"]
@@ -754,16 +755,14 @@ def test_tf_field_warnings_name_terraform_places_and_lines() -> None:
          "not an argument or block of a stage, ignored; did you mean on_success?",
          "on_sucess {"),
         (f"{where}.stage[2].on_failure.condition",
-         "stage failure conditions are not modelled: verdicts do not account for them",
+         "stage failure conditions are not modelled: verdicts do not account for them (result "
+         "ROLLBACK rolls back on every failure of the stage)",
          "condition {"),
-        (f"{where}.stage[2].on_failure.result",
-         "stage failure result ROLLBACK is not modelled: verdicts treat the failure as FAIL",
-         'result = "ROLLBACK"'),
         (f"{where}.stage[2].action[0].run_ordr",
          "not an argument or block of an action, ignored; did you mean run_order?",
          "run_ordr        = 1"),
     ]
-    assert [w.field for w in source.warnings] == ["on_sucess", "condition", "result", "run_ordr"]
+    assert [w.field for w in source.warnings] == ["on_sucess", "condition", "run_ordr"]
 
 
 def test_tf_stage_conditions_are_read() -> None:
@@ -931,7 +930,7 @@ resource "aws_codepipeline" "p" {
     dynamic "on_failure" {
       for_each = var.rollback ? [1] : []
       content {
-        result = "ROLLBACK"
+        result = "SKIP"
       }
     }
   }
@@ -939,9 +938,10 @@ resource "aws_codepipeline" "p" {
 """)
     (source,) = sources_in_tf(path)
     assert source.pipeline.stages[1].automatic_retry is None
+    assert not source.pipeline.stages[1].automatic_rollback
     assert notes(source)["aws_codepipeline.p.stage[1].dynamic.on_failure[0]"] == (
         'is a dynamic "on_failure" block (for_each = var.rollback ? [1] : []): it is not '
         "expanded without evaluating Terraform, so the stage is read with no on_failure (no "
-        "automatic retry)", 17)
+        "automatic retry or rollback)", 17)
     assert [(w.place, w.line) for w in source.warnings] == [
         ("aws_codepipeline.p.stage[1].on_failure.result", 20)]

@@ -20,7 +20,7 @@ def _api() -> dict:
                                                  "provider": "CodeBuild", "version": "1"},
                 "runorder": 1, "timeoutInMinutes": 30, "namespace": "T"}],
              "blockers": [{"name": "Freeze", "type": "Schedule"}],
-             "onFailure": {"result": "ROLLBACK", "conditions": []}},
+             "onFailure": {"result": "SKIP", "conditions": []}},
         ]}, "metadata": {"pipelineArn": "arn"}}
 
 
@@ -31,9 +31,9 @@ def test_api_declaration_gets_exactly_the_expected_warnings() -> None:
                      "stage blockers are not modelled: verdicts do not account for them"),
         FieldWarning("conditions", "pipeline.stages[1].onFailure.conditions",
                      "stage failure conditions are not modelled: verdicts do not account "
-                     "for them"),
+                     "for them (result ROLLBACK rolls back on every failure of the stage)"),
         FieldWarning("result", "pipeline.stages[1].onFailure.result",
-                     "stage failure result ROLLBACK is not modelled: verdicts treat the "
+                     "stage failure result SKIP is not modelled: verdicts treat the "
                      "failure as FAIL"),
         FieldWarning("runorder", "pipeline.stages[1].actions[0].runorder",
                      "not a field of ActionDeclaration, ignored; did you mean runOrder?"),
@@ -74,7 +74,7 @@ def test_get_pipeline_reader_gives_warnings_with_lines(tmp_path) -> None:
     assert [(w.place, w.line) for w in warnings] == [
         ("pipeline.stages[1].blockers", _line(text, '"blockers"')),
         ("pipeline.stages[1].onFailure.conditions", _line(text, '"conditions": []')),
-        ("pipeline.stages[1].onFailure.result", _line(text, '"result": "ROLLBACK"')),
+        ("pipeline.stages[1].onFailure.result", _line(text, '"result": "SKIP"')),
         ("pipeline.stages[1].actions[0].runorder", _line(text, '"runorder"')),
     ]
 
@@ -278,8 +278,7 @@ def test_sarif_of_a_terraform_file_has_its_warnings_at_their_lines() -> None:
     at = [(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
            lines[r["locations"][0]["physicalLocation"]["region"]["startLine"] - 1].strip())
           for r in results if r["ruleId"] == "SL501"]
-    assert at == [(path, "on_sucess {"), (path, "condition {"),
-                  (path, 'result = "ROLLBACK"'), (path, "run_ordr        = 1")]
+    assert at == [(path, "on_sucess {"), (path, "condition {"), (path, "run_ordr        = 1")]
 
 
 class _Run:
@@ -320,7 +319,7 @@ def test_check_prints_and_reports_the_warnings(tmp_path) -> None:
 
 
 _SCENARIO = """\
-description: a failed deploy rolls back
+description: a failed deploy is skipped, which onFailure does not offer
 pipeline:
   name: web
   stages:
@@ -329,7 +328,7 @@ pipeline:
         - {name: Src, actionTypeId: {category: Source, provider: S3}}
     - name: Deploy
       onFailure:
-        result: ROLLBACK
+        result: SKIP
       actions:
         - name: Ecs
           actionTypeId: {category: Deploy, provider: ECS}
@@ -347,8 +346,8 @@ def test_simulate_prints_and_reports_the_warnings_of_an_inline_declaration(tmp_p
     path.write_text(_SCENARIO)
     lines = _SCENARIO.splitlines()
     expected = [
-        f"warning: {path}:{_line(lines, 'result: ROLLBACK')}: pipeline.stages[1].onFailure."
-        "result: stage failure result ROLLBACK is not modelled: verdicts treat the failure as "
+        f"warning: {path}:{_line(lines, 'result: SKIP')}: pipeline.stages[1].onFailure."
+        "result: stage failure result SKIP is not modelled: verdicts treat the failure as "
         "FAIL",
         f"warning: {path}:{_line(lines, 'runorder')}: pipeline.stages[1].actions[0].runorder: "
         "not a field of ActionDeclaration, ignored; did you mean runOrder?",
@@ -361,7 +360,7 @@ def test_simulate_prints_and_reports_the_warnings_of_an_inline_declaration(tmp_p
     warnings = json.loads(run.stdout)["warnings"]
     assert [(w["file"], w["field"], w["place"], w["line"]) for w in warnings] == [
         (str(path), "result", "pipeline.stages[1].onFailure.result",
-         _line(lines, "result: ROLLBACK")),
+         _line(lines, "result: SKIP")),
         (str(path), "runorder", "pipeline.stages[1].actions[0].runorder",
          _line(lines, "runorder"))]
 

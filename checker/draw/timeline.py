@@ -15,6 +15,7 @@ from checker.check import (
     Verdict,
     check_mode,
     reference_pipeline,
+    variant_options,
 )
 from checker.draw.style import (
     NOT_STARTED_LABEL,
@@ -216,7 +217,7 @@ def variant_counterexample(name: str, pipeline: Pipeline | None = None) -> Count
     mode = next(md for md in variant.modes if PROPERTIES[prop].applies_to(md))
     pipeline = pipeline or reference_pipeline()
     for bounds in VARIANT_LADDER:
-        bounds = replace(bounds, updates=variant.updates, update_modes=variant.update_modes)
+        bounds = variant.bounds_for(bounds)
         config = CheckConfig(pipeline, pipeline.name, (mode,), bounds, (prop,), (name,))
         result = check_mode(config, mode)
         verdict = result.verdicts[0]
@@ -233,7 +234,7 @@ def counterexample_timeline_dot(cx: Counterexample) -> str:
     where = "" if example == "reference" else f"checker/{example}-pipeline.json "
     caption = (f"{cx.detail}.\nFound on the {example} pipeline with {cx.bounds.describe()}:"
                f"\nstagelock check {where}--variant {cx.variant} --mode {cx.mode} "
-               + (f"--updates {cx.bounds.updates} " if cx.bounds.updates else "")
+               + "".join(f"{o} " for o in [variant_options(VARIANTS[cx.variant])] if o)
                + f"--property {cx.property}")
     return timeline_dot(cx.model, steps, None, title, caption)
 

@@ -66,12 +66,14 @@ def _compiled() -> ModuleType | str:
     return module
 
 
-def compiled_unsupported(model: Model, properties: Sequence[Property]) -> str | None:
-    """Why the compiled engine cannot explore `model` for `properties` (None: it can)."""
+def compiled_unsupported(model: Model, properties: Sequence[Property],
+                         bounds: Bounds | None = None) -> str | None:
+    """Why the compiled engine cannot explore `model` for `properties` within `bounds` (None:
+    it can)."""
     module = _compiled()
     if isinstance(module, str):
         return module
-    why: str | None = module.unsupported(model, list(properties))
+    why: str | None = module.unsupported(model, list(properties), bounds)
     return why
 
 
@@ -85,7 +87,7 @@ def _expected_engine(engine: object) -> str:
 
 
 def choose_engine(model: Model, properties: Sequence[Property],
-                  engine: str = "auto") -> tuple[str, str]:
+                  engine: str = "auto", bounds: Bounds | None = None) -> tuple[str, str]:
     """The engine that explores `model` for `properties`, and why: (name, reason).
 
     ``"auto"`` is the compiled engine when it can run this (reason ``"default"``), else the
@@ -96,7 +98,7 @@ def choose_engine(model: Model, properties: Sequence[Property],
         raise InputError("command line", "--engine", _expected_engine(engine))
     if engine == "interpreted":
         return "interpreted", "--engine interpreted"
-    why = compiled_unsupported(model, properties)
+    why = compiled_unsupported(model, properties, bounds)
     if engine == "compiled":
         if why is not None:
             raise InputError("command line", "--engine compiled",
@@ -134,7 +136,7 @@ def explore(
                                 or workers < 1):
         raise InputError("command line", "--workers",
                          f"expected a positive number of workers, got {workers!r}")
-    name, why = choose_engine(model, properties, engine)
+    name, why = choose_engine(model, properties, engine, bounds)
     if name == "interpreted":
         if storage == "fingerprint":
             raise InputError("command line", "--storage fingerprint",

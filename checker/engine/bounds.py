@@ -1,12 +1,14 @@
 """The bounds of a configuration, and how a search spends them.
 
 The environment's moves are bounded by `Bounds`: how many executions start, how many stops,
-retries and transition disables the user makes, and how many pipeline updates.  Actions'
+retries and transition disables the user makes, how many pipeline updates and how many
+RollbackStage calls.  Actions'
 results, approvals' answers and the end of a stop and abandon are not bounded: they are what
 the world does.  Both engines read the
 bounds the same way: `allowed` says which kinds of user operation a state may still take, and
-`spend` what a step uses up.  Updates need no budget of their own: the state counts them
-(`State.version`).
+`spend` what a step uses up.  Updates and rollbacks need no budget of their own: the state
+counts them (`State.version`, the executions of type ROLLBACK).  Automatic rollbacks are not
+bounded: the rules start them, at most one per failed execution.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from spec.operations import (
     RetryStageExecution,
     StopPipelineExecution,
 )
-from spec.state import State
+from spec.state import MANUAL_ROLLBACK, State
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class Bounds:
     update_modes: tuple[str, ...] = ()
     """The execution modes an update may change the pipeline to, in `spec.modes.MODES` order;
     an update may always keep the mode.  Empty: every update keeps it."""
+    rollbacks: int = 0
+    """RollbackStage calls in total (0: no stage is rolled back by hand)."""
     max_states: int | None = None
     max_seconds: float | None = None
     max_memory: int | None = None
@@ -52,6 +56,8 @@ class Bounds:
             if self.update_modes:
                 text += (" (keeping the execution mode or changing it to "
                          + " or ".join(self.update_modes) + ")")
+        if self.rollbacks:
+            text += ", " + _n(self.rollbacks, "rollback")
         return text + ("" if self.failures else ", no failures")
 
 
@@ -61,8 +67,9 @@ def allowed(bounds: Bounds, state: State, stops: int, retries: int,
 
     With no transition toggles at all, no transition is enabled either: one that the
     declaration disables stays disabled."""
+    rollbacks = [ex.trigger for ex in state.executions if ex.rollback_of >= 0]
     return {
-        "starts": len(state.executions) < bounds.executions,
+        "starts": len(state.executions) - len(rollbacks) < bounds.executions,
         "stops": stops < bounds.stops,
         "retries": retries < bounds.retries,
         "disables": toggles < bounds.toggles,
@@ -70,6 +77,7 @@ def allowed(bounds: Bounds, state: State, stops: int, retries: int,
         "enables": bounds.toggles > 0,
         "updates": state.version < bounds.updates,
         "update_modes": bounds.update_modes,
+        "rollbacks": rollbacks.count(MANUAL_ROLLBACK) < bounds.rollbacks,
     }
 
 

@@ -42,6 +42,8 @@ class Explored(Protocol):
 
     bounds: Any
     """The `checker.engine.Bounds` searched within."""
+    model: Any
+    """The `spec.rules.Model` explored."""
     engine: str
     """"compiled" or "interpreted"."""
     engine_reason: str

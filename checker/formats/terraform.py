@@ -23,9 +23,9 @@ is literal once variables are read, each with a `Note` (``-var`` and ``.tfvars``
 read).  Any other expression is kept as the text python-hcl2 renders it (``${var.repo}-staging``,
 ``${aws_s3_bucket.a.bucket}``), with a `Note` where it changes what is checked.  A ``dynamic``
 block cannot be expanded without evaluating Terraform: its stages or actions are not checked, and
-a `Note` says so; a dynamic ``on_failure`` block is read as none (no automatic retry), with a
-`Note`.  ``count`` and ``for_each`` on the resource are noted: the declaration is read
-once, as written.
+a `Note` says so; a dynamic ``on_failure`` block is read as none (no automatic retry or
+rollback), with a `Note`.  ``count`` and ``for_each`` on the resource are noted: the declaration
+is read once, as written.
 
 **Telling stagelock about a pipeline.**  Terraform has no Metadata, and a comment does not survive
 `terraform show -json`; the resource's tags do, and a tag is valid Terraform and harmless to AWS::
@@ -303,14 +303,15 @@ def _on_failure(block: _OnFailure, place: str,
                 note: Callable[[str, str, int | None], None]) -> dict[str, Any]:
     """A stage's on_failure block in the API shape (``onFailure``).
 
-    Decision: a result that is not known before apply is read as no automatic retry (the stage
-    fails, as by default), a retry_mode as ALL_ACTIONS (the mode that runs every action of the
-    stage again); each with a note, as for a template's values only a deployment knows."""
+    Decision: a result that is not known before apply is read as no automatic retry or rollback
+    (the stage fails, as by default), a retry_mode as ALL_ACTIONS (the mode that runs every
+    action of the stage again); each with a note, as for a template's values only a deployment
+    knows."""
     out: dict[str, Any] = {}
     result = block.result
     if result is not None and result.opaque is not None:
-        note(f"{place}.result", f"{result.why}: read as FAIL, no automatic retry (the stage "
-             "fails, as by default)", result.line)
+        note(f"{place}.result", f"{result.why}: read as FAIL, no automatic retry or rollback "
+             "(the stage fails, as by default)", result.line)
         out["result"] = "FAIL"
     elif result is not None:
         out["result"] = _known(result, f"{place}.result", note)
@@ -1315,7 +1316,7 @@ class _Tf:
                 stage.notes.append(Note(
                     f"{place}.dynamic.on_failure[0]", f"is a dynamic \"on_failure\" block{over}: "
                     "it is not expanded without evaluating Terraform, so the stage is read with "
-                    "no on_failure (no automatic retry)", _line(child)))
+                    "no on_failure (no automatic retry or rollback)", _line(child)))
         return stage
 
     def on_failure(self, block: Any, place: str) -> _OnFailure:
