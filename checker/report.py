@@ -34,6 +34,7 @@ from spec.operations import (
     Operation,
     OverrideStageCondition,
     PutApprovalResult,
+    Refused,
     RetryStageExecution,
     RollbackStage,
     StartPipelineExecution,
@@ -46,10 +47,14 @@ from spec.state import AUTOMATED_ROLLBACK, BEFORE_ENTRY, SKIPPED, UPDATE, State
 
 def execution_names(m: Model, ops: list[Operation]) -> list[str]:
     """The names of the executions `ops` start, in start order (e1, e2, ...): those started by
-    StartPipelineExecution and the rollbacks started on the way."""
+    StartPipelineExecution and the rollbacks started on the way.  An operation `m` refuses (the
+    step where two rule sets part) starts nothing."""
     state = m.initial()
     for op in ops:
-        state = apply(m, state, op)
+        try:
+            state = apply(m, state, op)
+        except Refused:
+            continue
     return [f"e{i + 1}" for i in range(len(state.executions))]
 
 
