@@ -48,7 +48,14 @@ from spec.operations import (
 )
 from spec.properties import PROPERTIES, Property
 from spec.rules import Model, apply, build_model, pipeline_policy
-from spec.state import CONDITION_TYPES, PIPELINE_STATUSES, STAGE_STATUSES, Execution, State
+from spec.state import (
+    AUTOMATED_ROLLBACK,
+    CONDITION_TYPES,
+    PIPELINE_STATUSES,
+    STAGE_STATUSES,
+    Execution,
+    State,
+)
 from spec.unmodelled import FieldWarning
 from spec.variants import VARIANTS
 
@@ -667,8 +674,7 @@ def run_scenario(scenario: Scenario) -> Run:
 
 def _kind_of(ex: Execution) -> str:
     """How a step that started `ex` without naming it says what started."""
-    return ("rollback" if ex.trigger is None else
-            "automatic rollback" if ex.trigger == "AutomatedRollback" else "manual rollback")
+    return "automatic rollback" if ex.trigger == AUTOMATED_ROLLBACK else "manual rollback"
 
 
 def compare(m: Model, state: State, expectation: Expectation, names: list[str]) -> list[str]:
