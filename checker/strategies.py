@@ -24,7 +24,7 @@ from spec.declaration import Action, Pipeline, Stage
 from spec.modes import MODES
 from spec.operations import Operation
 from spec.rules import Model, successors
-from spec.state import State
+from spec.state import MANUAL_ROLLBACK, State
 
 __all__ = ["CATEGORIES", "operation_sequences", "pipelines"]
 
@@ -47,7 +47,8 @@ def pipelines(
     holds Source actions, the others Build, Deploy, Test, Invoke and Approval actions; any stage
     may retry automatically on failure (``onFailure`` RETRY, FAILED_ACTIONS or ALL_ACTIONS) and
     have a success condition (``onSuccess`` FAIL), any but the first an entry condition
-    (``beforeEntry`` FAIL or SKIP); the execution mode is one of ``modes``."""
+    (``beforeEntry`` FAIL or SKIP) or, outside PARALLEL mode, roll back on failure
+    (``onFailure`` ROLLBACK); the execution mode is one of ``modes``."""
     if max_stages < 2 or max_actions < 1:
         raise ValueError("expected max_stages of at least 2 and max_actions of at least 1")
     chosen = tuple(modes)
@@ -62,6 +63,7 @@ def _pipelines(
     draw: st.DrawFn, max_stages: int, max_actions: int, modes: tuple[str, ...]
 ) -> Pipeline:
     stage_count = draw(st.integers(2, max_stages))
+    mode = draw(st.sampled_from(modes))
     stages = []
     for s in range(stage_count):
         count = draw(st.integers(1, max_actions))
@@ -72,36 +74,47 @@ def _pipelines(
             run_order = draw(st.integers(1, 3))
             actions.append(Action(f"S{s}A{a}", category, run_order))
         retry = draw(st.sampled_from(AUTOMATIC_RETRY))
+        # A stage other than the first may roll back on failure instead, but not in PARALLEL
+        # mode, which has no stage rollback.
+        rollback = (retry is None and s > 0 and mode != "PARALLEL"
+                    and draw(st.integers(0, 3)) == 0)
         entry = draw(st.sampled_from(ENTRY_CONDITIONS)) if s else None
         success = draw(st.sampled_from(SUCCESS_CONDITIONS))
         stages.append(Stage(f"Stage{s}", tuple(actions), automatic_retry=retry,
-                            before_entry=entry, on_success=success))
-    mode = draw(st.sampled_from(modes))
+                            automatic_rollback=rollback, before_entry=entry,
+                            on_success=success))
     return Pipeline("random", tuple(stages), mode, "V2")
 
 
 def operation_sequences(
-    model: Model, max_steps: int = 30, max_executions: int = 3, max_updates: int = 0
+    model: Model, max_steps: int = 30, max_executions: int = 3, max_updates: int = 0,
+    max_rollbacks: int = 0,
 ) -> st.SearchStrategy[list[tuple[Operation, State]]]:
     """Walks from ``model``'s initial state: lists of up to ``max_steps`` (operation,
     state after it) pairs, each operation one the service accepts in the state reached so far
     (one of `spec.rules.successors`), with at most ``max_executions`` executions started and
-    ``max_updates`` pipeline updates.  A walk ends early where nothing more can happen."""
-    if max_steps < 0 or max_executions < 0 or max_updates < 0:
-        raise ValueError("expected max_steps, max_executions and max_updates of at least 0")
-    return _operation_sequences(model, max_steps, max_executions, max_updates)
+    ``max_updates`` pipeline updates and ``max_rollbacks`` RollbackStage calls (rollbacks that
+    a stage starts on failure are the rules' and not counted).  A walk ends early where nothing
+    more can happen."""
+    if min(max_steps, max_executions, max_updates, max_rollbacks) < 0:
+        raise ValueError("expected max_steps, max_executions, max_updates and max_rollbacks of "
+                         "at least 0")
+    return _operation_sequences(model, max_steps, max_executions, max_updates, max_rollbacks)
 
 
 @st.composite
 def _operation_sequences(
-    draw: st.DrawFn, model: Model, max_steps: int, max_executions: int, max_updates: int
+    draw: st.DrawFn, model: Model, max_steps: int, max_executions: int, max_updates: int,
+    max_rollbacks: int,
 ) -> list[tuple[Operation, State]]:
     length = draw(st.integers(0, max_steps))
     state = model.initial()
     steps: list[tuple[Operation, State]] = []
     for _ in range(length):
-        options = successors(model, state, starts=len(state.executions) < max_executions,
-                             updates=state.version < max_updates)
+        triggers = [ex.trigger for ex in state.executions]
+        options = successors(model, state, starts=triggers.count(None) < max_executions,
+                             updates=state.version < max_updates,
+                             rollbacks=triggers.count(MANUAL_ROLLBACK) < max_rollbacks)
         if not options:
             break
         op, state = options[draw(st.integers(0, len(options) - 1))]

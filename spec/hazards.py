@@ -192,8 +192,8 @@ def _stale_read(m: Model, reader: int, writer: int):  # type: ignore[no-untyped-
 def _entered_after_stop(m: Model, s: int):  # type: ignore[no-untyped-def]
     def check(m: Model, b: State, op: Operation, a: State) -> str | None:
         stopped = b.latest[s]
-        if stopped < 0 or a.latest[s] == stopped:
-            return None
+        if stopped < 0 or a.latest[s] == stopped or a.executions[a.latest[s]].is_rollback:
+            return None  # a rollback does not pass the transition (`spec.rules.start_rollback`)
         ex = b.executions[stopped]
         if ex.status != STOPPED or ex.waiting or ex.stage != s or ex.stop is None:
             return None

@@ -28,11 +28,16 @@ A *fact* is one thing GetPipelineState or GetPipelineExecution shows, or what a 
                           an older revision than the newest Succeeded execution's, or nothing
                           although an execution succeeded) or `current` (not older)
 
-Revisions are executions' source revisions, in the order the executions started (`spec.state`).
-What a target holds is what the model's world tracks: the revision of the last deploy to finish
-there.  Where the target's provider refuses or replaces overlapping deployments
-(`spec.world.PROVIDERS`), `never-older` asks the provider's own question: whether a deploy of an
-older revision *starts* on a target that holds, or is getting, a newer one.
+Revisions are executions' source revisions, in the order the STANDARD executions started
+(`spec.state`); a rollback carries the revision of the execution it rolls back to
+(`spec.state.revision_of`), so it is a later execution with an older revision.  What a target
+holds is what the model's world tracks: the revision of the last deploy to finish there.  A
+rollback's own deployment puts an older revision back on purpose ([UG:stage-rollback] "You can
+roll back a stage to an execution that was successful in that stage."), so `never-older` does
+not count it; a STANDARD deploy that goes back behind a rollback still counts.  Where the
+target's provider refuses or replaces overlapping deployments (`spec.world.PROVIDERS`),
+`never-older` asks the provider's own question: whether a deploy of an older revision *starts*
+on a target that holds, or is getting, a newer one.
 
 Each instance's `Property.instance` names its check and its numbers, so that the compiled
 engine evaluates the same check in its own form (`checker.engine.compiled.checks`).
@@ -60,6 +65,7 @@ from spec.state import (
     STAGE_STATUSES,
     SUCCEEDED,
     State,
+    revision_of,
 )
 from spec.world import LAST_WRITER_WINS, REPLACES
 
@@ -172,11 +178,19 @@ def _held(n: int) -> str:
 # The checks, shared by the hazards (`spec.hazards`) and users' properties
 
 
+def _by_rollback(st: State, op: Operation) -> bool:
+    """Whether the step's deployment, whose success or abandoned work finishing wrote a
+    target, is a rollback's."""
+    return (isinstance(op, (ActionSucceeded, AbandonedWorkFinishes))
+            and st.executions[op.execution].is_rollback)
+
+
 def backwards(t: int, via: str):  # type: ignore[no-untyped-def]
-    """Target t goes back to an older revision, by a step of kind `via` (VIA)."""
+    """Target t goes back to an older revision, by a step of kind `via` (VIA), other than a
+    rollback's own deployment."""
     def check(m: Model, b: State, op: Operation, a: State) -> str | None:
         old, new = b.revisions[t], a.revisions[t]
-        if old < 0 or new >= old:
+        if old < 0 or new >= old or _by_rollback(a, op):
             return None
         by_abandon = isinstance(op, AbandonedWorkFinishes)
         if via != "any" and by_abandon != (via == "abandoned-work"):
@@ -228,7 +242,9 @@ def starts_older(t: int, replaces: bool):  # type: ignore[no-untyped-def]
         assert m.world is not None
         target = m.world.targets[t]
         for e, w in starts(m, b, a, t):
-            newer = [f for f in deploying(m, a, t, e) if f > e]
+            if a.executions[e].is_rollback:
+                continue  # it deploys an older revision on purpose
+            newer = [f for f in deploying(m, a, t, e) if revision_of(f, a.executions[f]) > e]
             if replaces and newer:
                 return (f"{_e(e)}'s {m.action_names[w]} started on {target} while "
                         f"{_e(newer[0])}'s newer deployment was running there; the provider "
@@ -261,7 +277,7 @@ def read_other(action: int, t: int):  # type: ignore[no-untyped-def]
             return None
         assert m.world is not None
         held = b.revisions[t]
-        if held == e:
+        if held == revision_of(e, b.executions[e]):
             return None
         verb = {"test": "passed", "approval": "was approved"}.get(
             m.world.roles[action].kind if m.world.roles else "", "ran")
@@ -339,8 +355,8 @@ def fact_check(m: Model, fact: Fact):  # type: ignore[no-untyped-def]
     current = fact.value == 2
 
     def behind(st: State) -> bool:
-        newest = max((e for e, ex in enumerate(st.executions) if ex.status == SUCCEEDED),
-                     default=-1)
+        newest = max((revision_of(e, ex) for e, ex in enumerate(st.executions)
+                      if ex.status == SUCCEEDED), default=-1)
         return (newest >= 0 and st.revisions[t] < newest) != current
     return behind
 

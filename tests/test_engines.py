@@ -32,7 +32,6 @@ from checker.check import EXAMPLE_PIPELINES, reference_pipeline
 from checker.cli import main
 from checker.engine import Bounds, Explored, choose_engine, explore
 from checker.engine.compare import differences, summary
-from checker.errors import InputError
 from checker.strategies import pipelines
 from spec.declaration import Action, Pipeline
 from spec.hazards import hazards_for
@@ -53,32 +52,6 @@ def all_properties(m: Model) -> list[Property]:
     if m.world is not None:
         props += [h.property for h in hazards_for(m)]
     return props
-
-
-ROLLBACKS_REASON = "stage rollbacks (--rollbacks) are explored by the interpreted engine only"
-
-
-def test_rollbacks_run_on_the_interpreted_engine_which_says_so():
-    m = build_model(REFERENCE, "SUPERSEDED")
-    props = all_properties(m)
-    bounds = Bounds(executions=1, rollbacks=1)
-    assert choose_engine(m, props, "auto", bounds) == ("interpreted", ROLLBACKS_REASON)
-    assert choose_engine(m, props, "auto", Bounds(executions=1)) == ("compiled", "default")
-    with pytest.raises(InputError, match="expected a configuration the compiled engine runs, "
-                       "but stage rollbacks"):
-        explore(m, bounds, props, engine="compiled")
-    rolling = replace(REFERENCE, stages=tuple(
-        replace(s, automatic_rollback=True, automatic_retry=None) if s.name == "Production"
-        else s for s in REFERENCE.stages))
-    m = build_model(rolling, "QUEUED")
-    assert choose_engine(m, props, "auto", Bounds(executions=1)) == (
-        "interpreted", "stage Production rolls back on failure, and stage rollbacks are "
-        "explored by the interpreted engine only")
-    ex = explore(m, Bounds(executions=2, stops=0, toggles=0), props)
-    assert ex.engine == "interpreted" and ex.complete
-    assert ex.op_counts.get("RollbackStage") is None  # automatic: part of ActionFailed
-    assert any(e.trigger == "AutomatedRollback"
-               for i in range(len(ex)) for e in ex.state(i).executions)
 
 
 def assert_agree(m: Model, bounds: Bounds, props: list[Property] | None = None,
@@ -104,11 +77,6 @@ BASELINE = load_configs(ROOT / "tests" / "baseline" / "configs.toml")
 
 @pytest.mark.parametrize("config", BASELINE, ids=[c.name for c in BASELINE])
 def test_project_baseline_configurations(config):
-    if config.bounds.rollbacks:  # stage rollback runs on the interpreted engine only
-        m = build_model(config.pipeline, config.mode, config.rules.rule_set())
-        assert choose_engine(m, all_properties(m), "auto", config.bounds) == (
-            "interpreted", ROLLBACKS_REASON)
-        return
     assert_agree(build_model(config.pipeline, config.mode, config.rules.rule_set()),
                  config.bounds)
 
@@ -135,11 +103,6 @@ def test_every_variant_in_each_of_its_modes(variant, mode, world):
         bounds = VARIANTS[variant].bounds_for(bounds)
         a = explore(m, replace(bounds, max_states=VARIANT_STATES), props,
                     engine="interpreted")
-        if a.complete and bounds.rollbacks:
-            # Stage rollback runs on the interpreted engine only: there is nothing to compare,
-            # and the compiled engine declines it, saying why.
-            assert choose_engine(m, props, "auto", bounds) == ("interpreted", ROLLBACKS_REASON)
-            return
         if a.complete:
             assert_agree(m, bounds, props, a)
             return
@@ -188,6 +151,50 @@ def test_mode_changes(mode, world):
     assert_agree(build_model(EXAMPLE_PIPELINES["gated"](), mode, world=world),
                  Bounds(executions=2, toggles=0, retries=0, stops=0, updates=1,
                         update_modes=others))
+
+
+def rolling_back(pipeline: Pipeline, *stages: str) -> Pipeline:
+    """The pipeline with the named stages rolling back on failure (`onFailure` ROLLBACK)."""
+    return replace(pipeline, stages=tuple(
+        replace(s, automatic_rollback=True, automatic_retry=None) if s.name in stages else s
+        for s in pipeline.stages))
+
+
+@pytest.mark.parametrize("world", [False, True], ids=["plain", "world"])
+@pytest.mark.parametrize("mode", ["SUPERSEDED", "QUEUED"])
+def test_stage_rollbacks(mode, world):
+    """RollbackStage to each execution that succeeded in a stage, and automatic rollbacks of
+    two stages, with retries and stops of the rollbacks; beside updates that change the mode,
+    so that targets of an older version are refused; the deploy targets get the older
+    revision back, and the hazards compare revisions."""
+    assert_agree(build_model(REFERENCE, mode, world=world),
+                 Bounds(executions=2, toggles=0, stops=0, rollbacks=1))
+    rolling = build_model(rolling_back(REFERENCE, "Build", "Production"), mode, world=world)
+    assert choose_engine(rolling, all_properties(rolling), "auto", Bounds()) == (
+        "compiled", "default")
+    assert_agree(rolling, Bounds(executions=2, toggles=0))
+    assert_agree(rolling, Bounds(executions=2, toggles=0, stops=0, retries=0, rollbacks=1,
+                                 updates=1, update_modes=("QUEUED", "SUPERSEDED")))
+
+
+def test_a_rollback_beyond_the_records_made_for_them_is_an_internal_error():
+    """The kernel makes room for the rollbacks that can start (`tables.execution_slots`); one
+    more would be a different state than the rules', so packing it fails loudly."""
+    import numpy as np
+
+    from checker.engine.compiled import rules as K
+    from checker.engine.compiled.tables import OP_ROLLBACK, build_tables, encode
+
+    m = build_model(REFERENCE, "SUPERSEDED")
+    t = build_tables(m, 1, 0, 0, 0, True, 0, [], rollbacks=1)
+    assert t.executions == 2
+    v = encode(t, m, m.initial(), (0, 0, 0))
+    K.effect(v, t.T, 0, 0, 0, 0)  # e1 starts
+    K.effect(v, t.T, OP_ROLLBACK, 0, 1, 0)  # a rollback: the second record
+    words = np.zeros(t.words, dtype=np.uint64)
+    assert K.pack(v, t.T, words)
+    K.effect(v, t.T, OP_ROLLBACK, 0, 1, 0)  # a third record, which no bound allows
+    assert not K.pack(v, t.T, words)
 
 
 PROVIDERS = (("", ("StackName",)), ("", ("BucketName",)), ("S3", ("BucketName",)),
@@ -258,12 +265,13 @@ def test_a_successor_packed_from_its_source_has_the_words_of_one_packed_whole(wo
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(declarations(), st.booleans(), st.integers(1, 2), st.integers(0, 1), st.integers(0, 1),
-       st.integers(0, 1), st.booleans(), st.integers(0, 1))
+       st.integers(0, 1), st.booleans(), st.integers(0, 1), st.integers(0, 1))
 def test_random_declarations(declaration, world, executions, stops, retries, toggles,
-                             failures, updates):
+                             failures, updates, rollbacks):
     pipeline, declared = declaration
     m = build_model(pipeline, world=derive_world(pipeline, declared) if world else False)
-    bounds = Bounds(executions, stops, retries, toggles, failures, updates=updates)
+    bounds = Bounds(executions, stops, retries, toggles, failures, updates=updates,
+                    rollbacks=rollbacks)
     props = all_properties(m)
     a = explore(m, replace(bounds, max_states=RANDOM_STATES), props,
                 engine="interpreted")

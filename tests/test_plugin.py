@@ -263,14 +263,17 @@ def test_strategies_give_valid_pipelines_and_accepted_operations(data: st.DataOb
     assert parse_pipeline(pipeline_to_dict(pipeline)) == pipeline
     assert pipeline.execution_mode in ("QUEUED", "PARALLEL")
     m = build_model(pipeline)
-    steps = data.draw(operation_sequences(m, max_steps=12, max_executions=2, max_updates=1))
+    steps = data.draw(operation_sequences(m, max_steps=12, max_executions=2, max_updates=1,
+                                          max_rollbacks=1))
     assert len(steps) <= 12
     state = m.initial()
     for op, after in steps:
         assert refusal(m, state, op) is None, op
         assert apply(m, state, op) == after
         state = after
-    assert len(state.executions) <= 2 and state.version <= 1
+    triggers = [ex.trigger for ex in state.executions]
+    assert triggers.count(None) <= 2 and triggers.count("ManualRollback") <= 1
+    assert state.version <= 1
 
 
 def test_strategies_refuse_bad_arguments() -> None:

@@ -13,6 +13,7 @@ import pytest
 from checker.engine import Bounds, explore
 from spec.declaration import Action, Pipeline, Stage
 from spec.hazards import RULES, Hazard, hazards_for
+from spec.operations import ActionSucceeded
 from spec.rules import build_model
 from spec.world import (
     LAST_WRITER_WINS,
@@ -254,3 +255,32 @@ def test_an_inferred_hazard_is_one_severity_lower():
     (hazard,) = [h for h in hazards_for(build_model(p, world=True)) if h.rule.id == "SL201"]
     assert hazard.rule.severity == "error" and hazard.severity == "warning"
     assert hazard.inferred is not None
+
+
+@pytest.mark.parametrize("engine", ["compiled", "interpreted"])
+def test_a_rollback_puts_an_older_revision_back_without_a_hazard(engine):
+    """A rollback of Production to e1 after e2 deployed there puts e1's older revision back on
+    the bucket, and its smoke test then passes for e1's revision, the one the bucket holds:
+    neither is the out-of-order deployment nor the tested revision that differs, which compare
+    revisions, not the order executions started in.  The search does reach both steps."""
+    p = pipeline(stage("Build", Action("Bundle", "Build", provider="CodeBuild")),
+                 stage("Production", deploy("Up", "S3", BucketName="www"),
+                       Action("Smoke", "Test", 2, "CodeBuild")), mode="QUEUED")
+    m = build_model(p, world=True)
+    chosen = [h for h in hazards_for(m) if h.rule.id in ("SL102", "SL201")]
+    assert {h.rule.id for h in chosen} == {"SL102", "SL201"}
+    ex = explore(m, Bounds(executions=2, stops=0, retries=0, toggles=0, failures=False,
+                           rollbacks=1), [h.property for h in chosen], engine=engine)
+    assert ex.complete and ex.violations == {}
+    up, smoke = m.action_names.index("Up"), m.action_names.index("Smoke")
+    went_back = passed_rolled_back = False
+    for i in range(len(ex)):
+        before = ex.state(i)
+        for op, j in ex.edges(i):
+            after = ex.state(j)
+            if not isinstance(op, ActionSucceeded) or \
+                    not after.executions[op.execution].is_rollback:
+                continue
+            went_back |= op.action == up and after.revisions[0] < before.revisions[0]
+            passed_rolled_back |= op.action == smoke and before.revisions[0] == 0
+    assert went_back and passed_rolled_back

@@ -27,6 +27,8 @@ from checker.engine.compiled.rules import (
     FAILED,
     IP,
     RESULT_SKIP,
+    RUN_NONE,
+    RUN_SKIPPED,
     STOP_ABANDON,
     STOP_NONE,
     STOP_UPDATE,
@@ -37,7 +39,10 @@ from checker.engine.compiled.rules import (
     SUPERSEDED,
     ex_policy,
     is_failed,
+    is_rollback,
     queue_length,
+    revision_of,
+    stage_run,
 )
 from checker.engine.compiled.tables import (
     H_A,
@@ -129,6 +134,10 @@ P_CANCELLING_STARTS_NOTHING = 53
 W_SHARED_STAGE = 54
 """A state kind: after a change of execution mode, executions of PARALLEL mode and of a mode
 with stage locks in progress in one stage."""
+P_ROLLBACK_NOT_PARALLEL = 55
+"""A state kind: a rollback execution started in PARALLEL mode."""
+W_ROLLBACK_SUCCEEDS = 56
+"""A state kind: a rollback execution succeeded."""
 """Step kinds of their own numbers, apart from the catalogue's 11..19 and the hazards' kinds."""
 SKIPPED_FACT = 7
 """A stage fact's value for Skipped (spec.patterns.STAGE_FACT_STATUSES; the others are the
@@ -141,7 +150,8 @@ PAIR = 1024
 @njit(cache=True, inline="always")
 def is_state_kind(kind):
     return (kind <= LAST_STATE_KIND or FIRST_PATTERN_STATE_KIND <= kind <= LAST_PATTERN_STATE_KIND
-            or kind == W_SHARED_STAGE)
+            or kind == W_SHARED_STAGE or kind == P_ROLLBACK_NOT_PARALLEL
+            or kind == W_ROLLBACK_SUCCEEDS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -200,18 +210,16 @@ def fact_holds(v, T, code):
             # A timed-out approval (A_EXPIRED) is the fact's Failed.
             st = v[b + R_ACT + index]
             return st == value or value == A_FAILED and st == A_EXPIRED
-        stage = v[b + R_STAGE]
-        if s < stage:
-            return value == (SKIPPED_FACT if _skipped(v, T, b, s) else SUCC)
-        if s > stage or v[b + R_WAIT]:
+        run = stage_run(v, T, e, s)
+        if run == RUN_NONE:
             return False
-        return v[b + R_STATUS] == value
+        return value == (SKIPPED_FACT if run == RUN_SKIPPED else run)
     held = v[T[H_REV] + index] - 1
     if value == 0:
         return held < 0
     older = False
-    for e in range(n - 1, held, -1):
-        if v[e * rec + R_STATUS] == SUCC:
+    for e in range(n):
+        if v[e * rec + R_STATUS] == SUCC and revision_of(v, T, e) > held:
             older = True
             break
     return older != (value == 2)
@@ -345,6 +353,8 @@ def state_check(v, T, kind, param, params, inside, queued):
     if kind == W_SHARED_STAGE or kind == P_APPROVAL_HOLDS or T[H_NUPM] > 0 and (
             kind == P_ONE_PER_LOCK or kind == P_ONE_WAITING or kind == P_INBOUND_ENTERS):
         return mixed_state_check(v, T, kind)
+    if kind == P_ROLLBACK_NOT_PARALLEL or kind == W_ROLLBACK_SUCCEEDS:
+        return rollback_check(v, T, kind)
     if kind >= FIRST_PATTERN_STATE_KIND:
         return pattern_state_check(v, T, kind, param, params)
     if kind == P_ONE_PER_LOCK:
@@ -398,6 +408,20 @@ def state_check(v, T, kind, param, params, inside, queued):
             if v[b + R_STATUS] == STOPPED and v[b + R_WAIT]:
                 return True
         return False
+    return False
+
+
+@njit(cache=True)
+def rollback_check(v, T, kind):
+    """spec.properties._rollback_not_in_parallel and _w_rollback_succeeds."""
+    rec = T[H_REC]
+    for e in range(v[T[H_N]]):
+        if not is_rollback(v, T, e):
+            continue
+        if kind == P_ROLLBACK_NOT_PARALLEL and not _locking(v, T, e):
+            return True
+        if kind == W_ROLLBACK_SUCCEEDS and v[e * rec + R_STATUS] == SUCC:
+            return True
     return False
 
 
@@ -461,12 +485,12 @@ def _entered(vb, va, T, e):
 
 
 @njit(cache=True)
-def _deploying(v, T, t, but, lowest):
-    """Whether an execution numbered `lowest` or more, other than `but`, has a deploy to
-    target t in progress (spec.hazards.deploying)."""
+def _deploying(v, T, t, but, newer_than):
+    """Whether an execution other than `but` whose revision is newer than execution
+    `newer_than`'s (-1: any) has a deploy to target t in progress (spec.hazards.deploying)."""
     rec = T[H_REC]
-    for f in range(lowest, v[T[H_N]]):
-        if f == but:
+    for f in range(v[T[H_N]]):
+        if f == but or revision_of(v, T, f) <= newer_than:
             continue
         for w in range(T[H_A]):
             if T[T[H_WRITES] + w] == t and v[f * rec + R_ACT + w] == A_IP:
@@ -502,10 +526,10 @@ def _start_check(vb, va, T, kind, t, replaces, changed, nchanged):
             if kind == Z_REFUSED_BUSY:
                 if _abandoned_on(va, T, t):
                     return True
-            else:
-                if replaces and _deploying(va, T, t, e, e + 1):
+            elif not is_rollback(va, T, e):
+                if replaces and _deploying(va, T, t, e, e):
                     return True
-                if va[T[H_REV] + t] - 1 > e and (replaces or not _deploying(va, T, t, e, 0)
+                if va[T[H_REV] + t] - 1 > e and (replaces or not _deploying(va, T, t, e, -1)
                                                  and not _abandoned_on(va, T, t)):
                     return True
     return False
@@ -601,6 +625,8 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
         new = va[T[H_REV] + param] - 1
         if old < 0 or new >= old:
             return False
+        if (opkind == OP_SUCCEEDED or opkind == OP_WORK_FINISHES) and is_rollback(va, T, ope):
+            return False  # a rollback puts an earlier revision back on purpose
         return kind == Z_BACK_ANY or (opkind == OP_WORK_FINISHES) == (kind == Z_BACK_ABANDONED)
     if kind == Z_PRECEDES_ACTION:
         if opx != param % PAIR or not (opkind == OP_SUCCEEDED
@@ -617,7 +643,7 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
         if opx != param // PAIR or not (opkind == OP_SUCCEEDED
                                         or opkind == OP_APPROVAL and opy == 0):
             return False
-        return vb[T[H_REV] + param % PAIR] - 1 != ope
+        return vb[T[H_REV] + param % PAIR] - 1 != revision_of(vb, T, ope)
     if kind == Z_REFUSED_BUSY:
         return _start_check(vb, va, T, kind, param, 0, changed, nchanged)
     if kind == Z_STARTS_OLDER:
@@ -639,6 +665,8 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
         stopped = vb[T[H_LAT] + param] - 1
         if stopped < 0 or va[T[H_LAT] + param] - 1 == stopped:
             return False
+        if is_rollback(va, T, va[T[H_LAT] + param] - 1):
+            return False
         b = stopped * rec
         return not (vb[b + R_STATUS] != STOPPED or vb[b + R_WAIT] or vb[b + R_STAGE] != param
                     or vb[b + R_STOP] == STOP_NONE)
@@ -648,11 +676,12 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
         new = e >= nb
         if kind == P_START_ORDER:
             s = _entered(vb, va, T, e)
-            if s >= 0 and vb[T[H_LAT] + s] - 1 > e and _locking(va, T, e):
+            last = vb[T[H_LAT] + s] - 1 if s >= 0 else -1
+            if last > e and _locking(va, T, e) and not is_rollback(vb, T, last):
                 return True
         elif kind == P_QUEUED_NO_OVERTAKE:
             s = _entered(vb, va, T, e)
-            if s < 0:
+            if s < 0 or is_rollback(va, T, e):
                 continue
             if T[H_NUPM] > 0:
                 if _queued_overtakes(vb, va, T, e, s):
@@ -725,12 +754,10 @@ COVERAGE_CODES = SKIPPED_CODE + 1
 
 @njit(cache=True, inline="always")
 def _stage_status(v, T, b, s):
-    stage = v[b + R_STAGE]
-    if s < stage:
-        return SKIPPED_CODE if _skipped(v, T, b, s) else SUCC
-    if s > stage or v[b + R_WAIT]:
+    run = stage_run(v, T, b // T[H_REC], s)
+    if run == RUN_NONE:
         return NONE_CODE
-    return v[b + R_STATUS]
+    return SKIPPED_CODE if run == RUN_SKIPPED else run
 
 
 @njit(cache=True, inline="always")

@@ -21,8 +21,10 @@ from checker.engine.compiled.tables import (
     H_A,
     H_APPR,
     H_ARETRY,
+    H_AROLL,
     H_BENTRY,
     H_BRETRIES,
+    H_BROLLBACKS,
     H_BSTOPS,
     H_BTOGGLES,
     H_BUD,
@@ -55,7 +57,9 @@ from checker.engine.compiled.tables import (
     H_S,
     H_SFIRST,
     H_SLEN,
+    H_STARTS,
     H_UPM,
+    H_V2,
     H_VER,
     H_VF,
     H_W,
@@ -70,6 +74,7 @@ from checker.engine.compiled.tables import (
     OP_FAILED,
     OP_OVERRIDE,
     OP_RETRY,
+    OP_ROLLBACK,
     OP_START,
     OP_STOP,
     OP_SUCCEEDED,
@@ -87,10 +92,12 @@ from checker.engine.compiled.tables import (
     R_COND,
     R_MODE,
     R_QPOS,
+    R_RB,
     R_RETRIED,
     R_STAGE,
     R_STATUS,
     R_STOP,
+    R_TRIG,
     R_VER,
     R_WAIT,
 )
@@ -102,6 +109,10 @@ STOP_NONE, STOP_WAIT, STOP_ABANDON, STOP_UPDATE = 0, 1, 2, 3
 # Stage conditions (tables.CONDITION_CODES, tables.RESULT_CODES)
 C_NONE, C_ENTRY, C_SUCCESS = 0, 1, 2
 RESULT_FAIL, RESULT_SKIP = 1, 2
+# Rollback triggers (tables.TRIGGER_CODES)
+TRIG_MANUAL, TRIG_AUTOMATED = 1, 2
+RUN_NONE, RUN_SKIPPED = -1, 7
+"""`stage_run`'s codes beside the status codes: the stage was not run, or was skipped."""
 
 # Variant flags (tables.VARIANT_FLAGS)
 VF_SUPERSEDE_INSIDE = 1 << 0
@@ -129,6 +140,7 @@ VF_UPDATE_CANCELS_INBOUND = 1 << 21
 VF_UPDATE_IGNORED = 1 << 22
 VF_UPDATE_RELEASES = 1 << 23
 VF_PARALLEL_LOCKS_AFTER_CHANGE = 1 << 24
+VF_ROLLBACK_ANY_MODE = 1 << 25
 
 # --------------------------------------------------------------------------------------------
 # Small helpers over a vector
@@ -143,6 +155,63 @@ def _x(T, e):
 def is_failed(st):
     """Action code `st` is Failed: failed, rejected, or a timed-out approval (A_EXPIRED)."""
     return st == A_FAILED or st == A_EXPIRED
+
+
+@njit(cache=True, inline="always")
+def is_rollback(v, T, e):
+    """Execution e is of type ROLLBACK (spec.state.Execution.is_rollback)."""
+    return v[e * T[H_REC] + R_RB] > 0
+
+
+@njit(cache=True, inline="always")
+def revision_of(v, T, e):
+    """spec.state.revision_of: the STANDARD execution whose source revision e carries."""
+    target = v[e * T[H_REC] + R_RB]
+    return target - 1 if target > 0 else e
+
+
+@njit(cache=True)
+def started(v, T, trigger):
+    """How many STANDARD executions (trigger 0) or rollbacks with that trigger have started."""
+    n = v[T[H_N]]
+    if T[H_E] == T[H_STARTS]:
+        return n if trigger == 0 else 0  # no record is for a rollback
+    rec = T[H_REC]
+    c = 0
+    for e in range(n):
+        if v[e * rec + R_TRIG] == trigger:
+            c += 1
+    return c
+
+
+@njit(cache=True)
+def stage_run(v, T, e, s):
+    """spec.rules.stage_status: the status code of execution e's run of stage s, RUN_SKIPPED,
+    or RUN_NONE when it has not entered that stage."""
+    b = e * T[H_REC]
+    stage = v[b + R_STAGE]
+    if v[b + R_RB] > 0:
+        if s != stage:
+            return RUN_NONE
+        status = v[b + R_STATUS]
+        if status == SUCC and _ran_nothing(v, T, b, s):
+            return RUN_SKIPPED
+        return status
+    if s < stage:
+        return RUN_SKIPPED if _ran_nothing(v, T, b, s) else SUCC
+    if s > stage or v[b + R_WAIT]:
+        return RUN_NONE
+    return v[b + R_STATUS]
+
+
+@njit(cache=True, inline="always")
+def _ran_nothing(v, T, b, s):
+    """None of stage s's actions ran for the execution at record b."""
+    first = T[T[H_SFIRST] + s]
+    for a in range(first, first + T[T[H_SLEN] + s]):
+        if v[b + R_ACT + a] != A_NONE:
+            return False
+    return True
 
 
 @njit(cache=True)
@@ -398,6 +467,9 @@ def admit_inbound(v, T):
 
 @njit(cache=True)
 def leave_stage(v, T, e, s):
+    if v[e * T[H_REC] + R_RB] > 0:
+        v[e * T[H_REC] + R_STATUS] = SUCC  # a rollback is done (spec.rules.leave_stage)
+        return
     if s + 1 == T[H_S]:
         b = e * T[H_REC]
         v[b + R_STATUS] = SUCC
@@ -522,12 +594,69 @@ def rerun_actions(v, T, b, s, all_actions):
 @njit(cache=True)
 def stage_fails(v, T, e):
     b = e * T[H_REC]
+    if T[T[H_AROLL] + v[b + R_STAGE]]:
+        target = rolls_back_automatically(v, T, e)
+        v[b + R_STATUS] = FAILED
+        if target >= 0:
+            start_rollback(v, T, v[b + R_STAGE], target, TRIG_AUTOMATED)
+        return
     mode = T[T[H_ARETRY] + v[b + R_STAGE]]
     if mode == 0 or not retries_automatically(v, T, e):
         v[b + R_STATUS] = FAILED
         return
     rerun_actions(v, T, b, v[b + R_STAGE], mode == 2)
     v[b + R_AUTO] += 1
+
+
+# --------------------------------------------------------------------------------------------
+# Rollbacks (spec.rules: succeeded_in_stage, rollback_available, start_rollback,
+# rolls_back_automatically)
+
+
+@njit(cache=True, inline="always")
+def succeeded_in_stage(v, T, t, s):
+    """Execution t is one a rollback of stage s may roll back to."""
+    return v[t * T[H_REC] + R_RB] == 0 and stage_run(v, T, t, s) == SUCC
+
+
+@njit(cache=True)
+def rollback_available(v, T):
+    if T[H_VF] & VF_ROLLBACK_ANY_MODE:
+        return True
+    return policy(T, v[T[H_MODE]], POL_LOCK) != 0
+
+
+@njit(cache=True)
+def start_rollback(v, T, s, target, trigger):
+    n = v[T[H_N]]
+    if n >= T[H_E]:
+        # More rollbacks than `tables.execution_slots` made room for: a count that no field
+        # holds, so that packing the state fails (an internal error, not a different state).
+        v[T[H_N]] = -1
+        return
+    rec = T[H_REC]
+    c = n * rec
+    for i in range(rec):
+        v[c + i] = 0
+    v[c + R_VER] = v[T[H_VER]]
+    v[c + R_MODE] = v[T[H_MODE]]
+    v[c + R_RB] = target + 1
+    v[c + R_TRIG] = trigger
+    v[T[H_N]] = n + 1
+    enter_stage(v, T, n, s)
+
+
+@njit(cache=True)
+def rolls_back_automatically(v, T, e):
+    b = e * T[H_REC]
+    if v[b + R_RB] > 0 or v[b + R_STATUS] != IP or not rollback_available(v, T):
+        return -1
+    s = v[b + R_STAGE]
+    rec = T[H_REC]
+    for t in range(v[T[H_N]] - 1, -1, -1):
+        if v[t * rec + R_VER] == v[T[H_VER]] and succeeded_in_stage(v, T, t, s):
+            return t
+    return -1
 
 
 # --------------------------------------------------------------------------------------------
@@ -614,7 +743,28 @@ def refused(v, T, kind, e, x, y):
         if st != FAILED:
             return True
         return _limit_reached(v, T)
+    if kind == OP_ROLLBACK:
+        return _rollback_refused(v, T, x, e)
     return kind != OP_UPDATE  # an update is always accepted
+
+
+@njit(cache=True)
+def _rollback_refused(v, T, s, t):
+    """spec.rules.rollback_refusal, of a rollback of stage s to execution t."""
+    if not T[H_V2] or s <= 0 or s >= T[H_S] or not rollback_available(v, T):
+        return True
+    rec = T[H_REC]
+    n = v[T[H_N]]
+    for f in range(n):
+        c = f * rec
+        if v[c + R_STAGE] == s and v[c + R_WAIT] == 0 and v[c + R_STATUS] <= STOPPING:
+            return True  # the stage is currently running
+    latest = v[T[H_LAT] + s] - 1
+    if latest >= 0 and stage_run(v, T, latest, s) == RUN_SKIPPED:
+        return True
+    if not 0 <= t < n or v[t * rec + R_RB] > 0 or v[t * rec + R_VER] != v[T[H_VER]]:
+        return True
+    return stage_run(v, T, t, s) != SUCC
 
 
 @njit(cache=True)
@@ -714,7 +864,7 @@ def effect(v, T, kind, e, x, y):
         v[T[H_DIS] + x] = 0
     elif kind == OP_WORK_FINISHES:
         v[T[H_FLT] + x * T[H_E] + e] = 0
-        v[T[H_REV] + T[T[H_WRITES] + x]] = e + 1
+        v[T[H_REV] + T[T[H_WRITES] + x]] = revision_of(v, T, e) + 1
     elif kind == OP_CONDITION_SUCCEEDED:
         s = v[b + R_STAGE]
         cond = v[b + R_COND]
@@ -744,6 +894,8 @@ def effect(v, T, kind, e, x, y):
             leave_stage(v, T, e, x)
     elif kind == OP_UPDATE:
         _update(v, T, x)
+    elif kind == OP_ROLLBACK:
+        start_rollback(v, T, x, e, TRIG_MANUAL)
 
 
 @njit(cache=True)
@@ -764,7 +916,7 @@ def outside_world(before, after, T):
             if was != A_IP or st == A_IP:
                 continue
             if st == A_SUCC:
-                after[T[H_REV] + t] = e + 1
+                after[T[H_REV] + t] = revision_of(after, T, e) + 1
             elif st == A_ABANDONED:
                 after[T[H_FLT] + a * E + e] += 1
 
@@ -805,7 +957,7 @@ def successors(v, T, out, ops):
     S = T[H_S]
     bud = T[H_BUD]
     n = v[T[H_N]]
-    starts = n < T[H_E]
+    starts = started(v, T, 0) < T[H_STARTS]
     stops = v[bud] < T[H_BSTOPS]
     retries = v[bud + 1] < T[H_BRETRIES]
     disables = v[bud + 2] < T[H_BTOGGLES]
@@ -820,6 +972,11 @@ def successors(v, T, out, ops):
             md = T[T[H_UPM] + i]
             if md != v[T[H_MODE]]:
                 k = _try(v, T, out, ops, k, OP_UPDATE, 0, md + 1, 0)
+    if T[H_BROLLBACKS] > 0 and started(v, T, TRIG_MANUAL) < T[H_BROLLBACKS]:
+        for s in range(1, S):
+            for t in range(n):
+                if succeeded_in_stage(v, T, t, s):
+                    k = _try(v, T, out, ops, k, OP_ROLLBACK, t, s, 0)
     for e in range(n):
         b = e * rec
         st = v[b + R_STATUS]

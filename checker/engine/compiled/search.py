@@ -33,6 +33,7 @@ from checker.engine.compiled.tables import (
     decode,
     decode_op,
     encode,
+    execution_slots,
 )
 from checker.engine.graph import stuck_detail
 from checker.engine.interpreted import default_max_memory, resident_bytes
@@ -45,7 +46,7 @@ from checker.errors import (
 )
 from spec.lifecycles import COMPILED
 from spec.operations import Operation
-from spec.properties import ABOUT_ROLLBACKS, PROPERTIES, Property
+from spec.properties import PROPERTIES, Property
 from spec.rules import Model, apply, successors
 from spec.state import ACTIVE, State
 from spec.variants import VARIANTS
@@ -75,6 +76,8 @@ PROPERTY_KINDS = {
     "no-retry-across-update": C.P_NO_RETRY_ACROSS_UPDATE,
     "cancelling-execution-starts-nothing": C.P_CANCELLING_STARTS_NOTHING,
     "parallel-execution-shares-stage": C.W_SHARED_STAGE,
+    "rollback-not-in-parallel": C.P_ROLLBACK_NOT_PARALLEL,
+    "rollback-succeeds": C.W_ROLLBACK_SUCCEEDS,
 }
 """The catalogue's properties the kernel evaluates itself (progress properties run on the
 compact graph after the search)."""
@@ -130,12 +133,7 @@ BACKWARDS_KINDS = (C.Z_BACK_ANY, C.Z_BACK_DEPLOYED, C.Z_BACK_ABANDONED)
 
 def property_code(p: Property) -> tuple[int, int, tuple[int, ...]] | None:
     """(kind, parameter, more parameters) of a property in the kernel; None for a progress
-    property (decided on the graph after the search) and for one about rollbacks
-    (`spec.properties.ABOUT_ROLLBACKS`): the kernel runs no configuration in which a rollback
-    starts (`unsupported`), so the invariant holds and the witness is never seen, as the
-    interpreted engine finds too."""
-    if p.name in ABOUT_ROLLBACKS and PROPERTIES.get(p.name) is p:
-        return None
+    property (decided on the graph after the search)."""
     if p.kind == "progress":
         if p.name in ("no-deadlock", "can-always-finish") or p.instance[:1] == ("eventually",):
             return None
@@ -166,12 +164,6 @@ def unsupported(model: Model, properties: list[Property],
                 bounds: Bounds | None = None) -> str | None:
     """Why the compiled engine cannot explore this model with these properties, within these
     bounds (None: it can)."""
-    if bounds is not None and bounds.rollbacks:
-        return "stage rollbacks (--rollbacks) are explored by the interpreted engine only"
-    rolling = [s.name for s in model.pipeline.stages if s.automatic_rollback]
-    if rolling:
-        return (f"stage {rolling[0]} rolls back on failure, and stage rollbacks are explored "
-                f"by the interpreted engine only")
     try:
         variant_flags(model)
         for p in properties:
@@ -180,6 +172,8 @@ def unsupported(model: Model, properties: list[Property],
         return str(why)
     if model.stage_count == 0:
         return "the pipeline has no stages"
+    if bounds is not None and execution_slots(model, bounds.executions, bounds.rollbacks) > 255:
+        return "more than 255 executions"
     return None
 
 
@@ -497,12 +491,12 @@ class _Work:
                 param = len(found) + len(more)
                 more += extra
             codes.append((kind, param))
-        if bounds.executions > 255:
+        if execution_slots(model, bounds.executions, bounds.rollbacks) > 255:
             raise Unsupported("more than 255 executions")
         self.model, self.bounds, self.properties = model, bounds, properties
         self.tables = build_tables(model, bounds.executions, bounds.stops, bounds.retries,
                                    bounds.toggles, bounds.failures, flags, codes,
-                                   bounds.updates, bounds.update_modes)
+                                   bounds.updates, bounds.update_modes, bounds.rollbacks)
         self.compile_seconds = warm_up()
         wanted = max(1, workers or os.cpu_count() or 1)
         numba.set_num_threads(min(wanted, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]

@@ -9,10 +9,13 @@ kernel works on it and a few bit-packed 64-bit words while it is stored.
 
 The vector's layout, for E executions (the executions bound), S stages, A actions, T targets:
 
-    executions   E records of REC = 9 + A slots: status, stage, waiting, stop, retried, queue
+    executions   E records of REC = 12 + A slots: status, stage, waiting, stop, retried, queue
                  position (0: not in the stage's inbound queue; 1 is the front), automatic
                  retries of its current stage, the stage condition it is at (`CONDITION_CODES`),
-                 the structure version it started under, then the status of each action
+                 the structure version and the mode it started under, for a rollback 1 + the
+                 execution it rolls back to (0: a STANDARD execution) and its trigger
+                 (`TRIGGER_CODES`), then the status of each action.  E is the executions bound
+                 plus the rollbacks that can start (`execution_slots`)
     n            how many executions have started
     latest       S slots: 1 + the stage's latest execution (0: none)
     disabled     S slots: 1 when the stage's inbound transition is disabled
@@ -53,6 +56,7 @@ from spec.operations import (
     OverrideStageCondition,
     PutApprovalResult,
     RetryStageExecution,
+    RollbackStage,
     StartPipelineExecution,
     StopPipelineExecution,
     UpdatePipeline,
@@ -61,10 +65,12 @@ from spec.rules import Model
 from spec.state import (
     ABANDON,
     ABANDONED,
+    AUTOMATED_ROLLBACK,
     BEFORE_ENTRY,
     CANCELLED,
     FAILED,
     IN_PROGRESS,
+    MANUAL_ROLLBACK,
     NOT_STARTED,
     ON_SUCCESS,
     STOPPED,
@@ -93,9 +99,12 @@ _ACTION = {s: i for i, s in enumerate(ACTION_CODES)}
 _STOP = {s: i for i, s in enumerate(STOP_CODES)}
 _CONDITION = {s: i for i, s in enumerate(CONDITION_CODES)}
 
+TRIGGER_CODES = (None, MANUAL_ROLLBACK, AUTOMATED_ROLLBACK)
+_TRIGGER = {s: i for i, s in enumerate(TRIGGER_CODES)}
+
 # Record slots
-R_STATUS, R_STAGE, R_WAIT, R_STOP, R_RETRIED, R_QPOS, R_AUTO, R_COND, R_VER, R_MODE, R_ACT = \
-    range(11)
+(R_STATUS, R_STAGE, R_WAIT, R_STOP, R_RETRIED, R_QPOS, R_AUTO, R_COND, R_VER, R_MODE, R_RB,
+ R_TRIG, R_ACT) = range(13)
 
 # Header slots of T
 (H_E, H_S, H_A, H_T, H_REC, H_EX0, H_N, H_LAT, H_DIS, H_REV, H_FLT, H_BUD, H_L,
@@ -123,7 +132,16 @@ H_UPM = 50
 `spec.modes.MODES` order."""
 H_NUPM = 51
 """How many there are."""
-HEADER = 52
+H_STARTS = 52
+"""The executions bound: StartPipelineExecution is offered while fewer STANDARD executions
+have started (the records beyond it are for rollbacks)."""
+H_BROLLBACKS = 53
+"""The rollbacks bound: RollbackStage is offered while fewer manual rollbacks have started."""
+H_AROLL = 54
+"""Per stage, 1 when it rolls back on failure (`Stage.automatic_rollback`)."""
+H_V2 = 55
+"""1 for a V2 pipeline (V1 has no stage rollback)."""
+HEADER = 56
 
 POL_LOCK, POL_SUPW, POL_PSTATE, POL_LIMIT, POL_UPCANCEL = range(5)
 POL_FIELDS = 5
@@ -131,11 +149,12 @@ POL_FIELDS = 5
 # Operation kinds, in the order of spec.rules.OPERATION_RULES
 (OP_START, OP_STOP, OP_ABANDONED, OP_SUCCEEDED, OP_FAILED, OP_TIMED_OUT, OP_APPROVAL, OP_RETRY,
  OP_DISABLE, OP_ENABLE, OP_WORK_FINISHES, OP_CONDITION_SUCCEEDED, OP_CONDITION_FAILED,
- OP_OVERRIDE, OP_UPDATE) = range(15)
+ OP_OVERRIDE, OP_UPDATE, OP_ROLLBACK) = range(16)
 OP_KINDS = (StartPipelineExecution, StopPipelineExecution, ActionsAbandoned, ActionSucceeded,
             ActionFailed, ApprovalTimedOut, PutApprovalResult, RetryStageExecution,
             DisableStageTransition, EnableStageTransition, AbandonedWorkFinishes,
-            ConditionSucceeded, ConditionFailed, OverrideStageCondition, UpdatePipeline)
+            ConditionSucceeded, ConditionFailed, OverrideStageCondition, UpdatePipeline,
+            RollbackStage)
 
 # Rule variants the kernel knows, as flag bits (the built-in variants of spec.variants)
 VARIANT_FLAGS = {
@@ -164,6 +183,7 @@ VARIANT_FLAGS = {
     "update-does-not-cancel": 1 << 22,
     "update-releases-lock": 1 << 23,
     "parallel-executions-lock-after-mode-change": 1 << 24,
+    "rollback-in-parallel-mode": 1 << 25,
 }
 AUTOMATIC_RETRY_CODES = {None: 0, FAILED_ACTIONS: 1, ALL_ACTIONS: 2}
 
@@ -198,11 +218,33 @@ class Tables:
         return int(self.T[header])
 
 
+def rollbacks_possible(model: Model, rollbacks: int) -> bool:
+    """Whether a rollback can start: RollbackStage calls are allowed or a stage rolls back on
+    failure, on a V2 pipeline."""
+    rolling = any(stage.automatic_rollback for stage in model.pipeline.stages)
+    return model.pipeline.pipeline_type == "V2" and (rollbacks > 0 or rolling)
+
+
+def execution_slots(model: Model, executions: int, rollbacks: int) -> int:
+    """How many execution records a state needs: the STANDARD executions that start, the
+    manual rollbacks, and where a stage rolls back on failure one automatic rollback per
+    STANDARD execution: only a STANDARD execution's failure rolls back, and once its rollback
+    started it is no longer the latest in that stage, so it cannot fail there again
+    (`spec.rules.rolls_back_automatically`).  The kernel stops with an internal error rather
+    than start a rollback beyond them."""
+    if not rollbacks_possible(model, rollbacks):
+        return executions
+    rolling = any(stage.automatic_rollback for stage in model.pipeline.stages)
+    return executions + rollbacks + (executions if rolling else 0)
+
+
 def build_tables(model: Model, executions: int, stops: int, retries: int, toggles: int,
                  failures: bool, variant_flags: int,
                  properties: list[tuple[int, int]], updates: int = 0,
-                 update_modes: tuple[str, ...] = ()) -> Tables:
-    E, S, A = executions, model.stage_count, len(model.action_names)
+                 update_modes: tuple[str, ...] = (), rollbacks: int = 0) -> Tables:
+    E, S, A = execution_slots(model, executions, rollbacks), model.stage_count, \
+        len(model.action_names)
+    rolls_back = rollbacks_possible(model, rollbacks)
     world = model.world
     n_targets = len(world.targets) if world is not None else 0
     rec = R_ACT + A
@@ -243,6 +285,8 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
         widths[b + R_COND] = condition_width
         widths[b + R_VER] = bits(updates + 1)
         widths[b + R_MODE] = mode_width
+        widths[b + R_RB] = bits(E + 1) if rolls_back else 0
+        widths[b + R_TRIG] = bits(len(TRIGGER_CODES)) if rolls_back else 0
         for a in range(A):
             widths[b + R_ACT + a] = bits(ACTION_CODE_COUNT)
     widths[n_off] = bits(E + 1)
@@ -296,6 +340,7 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     # retries, and where stages have conditions a condition's two results and two overrides.
     condition_ops = 4 if condition_width else 0
     max_successors = (1 + (1 + len(changes) if updates > 0 else 0)
+                      + (S * E if rollbacks > 0 and rolls_back else 0)
                       + E * (2 + 1 + 3 * max(stage_len + [0]) + 2 + condition_ops) + S
                       + A * E * (retries + 1))
 
@@ -305,6 +350,7 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
         H_APPR: [int(x) for x in model.approval], H_WRITES: list(writes),
         H_ASTAGE: list(model.action_stage), H_ARETRY: retry_modes,
         H_BENTRY: entry, H_ONSUCC: success,
+        H_AROLL: [int(stage.automatic_rollback) for stage in model.pipeline.stages],
         H_FWORD: fword, H_FSHIFT: fshift, H_FWIDTH: widths,
         # The fields that take bits, as (slot, word, shift, width) rows: what pack and unpack
         # walk, so that empty fields cost nothing.
@@ -335,6 +381,9 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     header[H_NFIELDS] = sum(1 for w in widths if w)
     header[H_VER] = ver
     header[H_BUPDATES] = updates
+    header[H_STARTS] = executions
+    header[H_BROLLBACKS] = rollbacks if rolls_back else 0
+    header[H_V2] = int(model.pipeline.pipeline_type == "V2")
     body: list[int] = []
     for key in sorted(tables):
         header[key] = HEADER + len(body)
@@ -372,6 +421,8 @@ def encode(tables: Tables, model: Model, state: State, budgets: tuple[int, int, 
         v[b + R_COND] = _CONDITION[ex.condition]
         v[b + R_VER] = ex.version
         v[b + R_MODE] = order.index(ex.mode or model.policy.name)
+        v[b + R_RB] = ex.rollback_of + 1
+        v[b + R_TRIG] = _TRIGGER[ex.trigger]
         for a, status in enumerate(ex.actions):
             v[b + R_ACT + a] = _ACTION[status]
         for a in ex.expired:
@@ -416,7 +467,8 @@ def decode(tables: Tables, model: Model, v: np.ndarray) -> tuple[State, tuple[in
             STATUS_CODES[int(v[b + R_STATUS])], int(v[b + R_STAGE]), bool(v[b + R_WAIT]),
             STOP_CODES[int(v[b + R_STOP])], actions, bool(v[b + R_RETRIED]),
             int(v[b + R_AUTO]), expired, CONDITION_CODES[int(v[b + R_COND])],
-            int(v[b + R_VER]), mode_of(int(v[b + R_MODE]))))
+            int(v[b + R_VER]), mode_of(int(v[b + R_MODE])), int(v[b + R_RB]) - 1,
+            TRIGGER_CODES[int(v[b + R_TRIG])]))
         if v[b + R_QPOS] > 0:
             queues[int(v[b + R_STAGE])].append((int(v[b + R_QPOS]), e))
     in_flight: list[tuple[int, int]] = []
@@ -475,4 +527,6 @@ def decode_op(model: Model, code: int) -> Operation:
         return op(OverrideStageCondition, e, x, ON_SUCCESS if y else BEFORE_ENTRY)
     if kind == OP_UPDATE:
         return op(UpdatePipeline, mode_order(model)[x - 1]) if x else op(UpdatePipeline)
+    if kind == OP_ROLLBACK:
+        return op(RollbackStage, x, e)
     raise ValueError(f"unknown operation code {code}")
