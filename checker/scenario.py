@@ -66,7 +66,8 @@ STEP_KINDS = ("start", "succeed", "fail", "approve", "reject", "timeout", "stop"
               "override", "disable", "enable", "update", "rollback", "expect")
 STEP_EXTRAS = ("error", "note", "starts")
 """`starts: NAME` names the execution a step starts other than by StartPipelineExecution: the
-rollback that a `rollback` step, or a failure in a stage that rolls back on failure, starts."""
+rollback that a `rollback` step starts, or a failure in a stage that rolls back by itself (on
+failure, or when its success condition with result ROLLBACK fails)."""
 EXECUTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*\Z")
 ACTION_STATUS_VALUES = ("InProgress", "Abandoned", "Succeeded", "Failed", None)
 MAX_STEPS = 10_000
@@ -280,7 +281,7 @@ class _StepReader:
         if step.kind in ("start", "expect", "update"):
             raise self.fail(place, f"expected no starts on a{'n' if step.kind[0] in 'eu' else ''}"
                             f" {step.kind} step: only a rollback step, or a failure in a stage "
-                            "that rolls back on failure, starts a rollback execution")
+                            "that rolls back by itself, starts a rollback execution")
         if step.error is not None:
             raise self.fail(place, "expected no starts on a step that is expected to be "
                             "refused: a refused step starts nothing")

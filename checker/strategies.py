@@ -34,8 +34,8 @@ CATEGORIES = ("Build", "Deploy", "Test", "Invoke")
 AUTOMATIC_RETRY = (None, "FAILED_ACTIONS", "ALL_ACTIONS")
 """A stage's automatic retry on failure: none, or its retry mode."""
 ENTRY_CONDITIONS = (None, None, "FAIL", "SKIP")
-SUCCESS_CONDITIONS = (None, None, "FAIL")
-"""A stage's entry and success conditions, by result: none half the time, or a third."""
+SUCCESS_CONDITIONS = (None, None, "FAIL", "ROLLBACK")
+"""A stage's entry and success conditions, by result: none half the time, or one of the others."""
 
 
 def pipelines(
@@ -46,7 +46,7 @@ def pipelines(
     ``max_actions`` actions each (``S{stage}A{action}``), runOrder groups 1-3; the first stage
     holds Source actions, the others Build, Deploy, Test, Invoke and Approval actions; any stage
     may retry automatically on failure (``onFailure`` RETRY, FAILED_ACTIONS or ALL_ACTIONS) and
-    have a success condition (``onSuccess`` FAIL), any but the first an entry condition
+    have a success condition (``onSuccess`` FAIL or ROLLBACK), any but the first an entry condition
     (``beforeEntry`` FAIL or SKIP) or, outside PARALLEL mode, roll back on failure
     (``onFailure`` ROLLBACK); the execution mode is one of ``modes``."""
     if max_stages < 2 or max_actions < 1:

@@ -75,10 +75,16 @@ class Stage:
     """The result of the stage's entry condition (``beforeEntry``): FAIL or SKIP; None when the
     stage declares none the model represents (`entry_condition`)."""
     on_success: str | None = None
-    """The result of the stage's success condition (``onSuccess``): FAIL; None when the stage
-    declares none the model represents (`success_condition`)."""
+    """The result of the stage's success condition (``onSuccess``): FAIL or ROLLBACK; None when
+    the stage declares none the model represents (`success_condition`)."""
     automatic_rollback: bool = False
     """The stage rolls back on failure (``onFailure: {result: ROLLBACK}``)."""
+
+    @property
+    def rolls_back(self) -> bool:
+        """Whether the stage can start a rollback of its own: it rolls back on failure, or its
+        success condition has result ROLLBACK."""
+        return self.automatic_rollback or self.on_success == "ROLLBACK"
 
     @property
     def groups(self) -> tuple[tuple[Action, ...], ...]:
@@ -454,7 +460,7 @@ def _automatic_rollback(data: dict[Any, Any], keys: _Keys) -> bool:
 # --- stage conditions ---------------------------------------------------------------------------
 
 ENTRY_RESULTS = ("FAIL", "SKIP")
-SUCCESS_RESULTS = ("FAIL",)
+SUCCESS_RESULTS = ("FAIL", "ROLLBACK")
 
 
 def _condition_result(data: dict[Any, Any], place: str, keys: _Keys, key: str,
@@ -468,7 +474,11 @@ def _condition_result(data: dict[Any, Any], place: str, keys: _Keys, key: str,
     ... Rollback or Fail".  [SM] BeforeEntryConditions.conditions and SuccessConditions.
     conditions: "Fixed number of 1 item."  The rules themselves (an alarm, a deployment window,
     a Lambda function) are not read: the model lets a condition pass or fail at any moment.
-    ROLLBACK (stage rollback is not modelled) and a condition without a result are not modelled.
+    A condition without a result is not modelled.  Decision: a success condition with result
+    ROLLBACK is accepted in PARALLEL mode, where stage rollback is not available: only "failure
+    conditions with a rollback result type cannot be added to a PARALLEL mode pipeline"
+    [UG:execution-modes]; when it fails there, the stage fails and nothing rolls back
+    (`spec.rules.rollback_available`).
     """
     value = data.get(key)
     if value is None:

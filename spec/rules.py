@@ -940,6 +940,12 @@ def condition_failed(m: Model, state: State, op: ConditionFailed) -> State:
     Decision: a stage failed by its condition is not retried automatically, even when it
     declares `onFailure: {result: RETRY}`: an automatic retry runs the stage's failed actions or
     all its actions again ([UG:stage-retry]), and the failure was not an action's.
+    ROLLBACK, a success condition's other result ([UG:stage-conditions] "On Success - ...
+    Rollback or Fail"): the stage is rolled back.  Decision: it fails the stage as FAIL does
+    and starts, in the same step, the rollback an `onFailure` ROLLBACK starts
+    (`rolls_back_automatically`: to the most recent execution that succeeded in the stage under
+    the current structure version, once there is one, not in PARALLEL mode); the failed
+    execution keeps the condition, so that, as after FAIL, it is not retried.
     """
     e = op.execution
     ex = state.executions[e]
@@ -947,7 +953,11 @@ def condition_failed(m: Model, state: State, op: ConditionFailed) -> State:
     result = stage.before_entry if ex.condition == BEFORE_ENTRY else stage.on_success
     if result == "SKIP":
         return m.rules.skip_stage(m, state, e)
-    return _put(state, e, ex.but(status=FAILED))
+    target = m.rules.rolls_back_automatically(m, state, e) if result == "ROLLBACK" else -1
+    state = _put(state, e, ex.but(status=FAILED))
+    if target < 0:
+        return state
+    return m.rules.start_rollback(m, state, ex.stage, target, AUTOMATED_ROLLBACK)
 
 
 @rule
@@ -982,6 +992,10 @@ def override_refusal(m: Model, state: State, op: OverrideStageCondition) -> str 
     Decision: as with a retry, a condition of an execution that started under an older structure
     version is not overridden (ConditionNotOverridableException): the stage it would let
     proceed is one of a structure the pipeline no longer has.
+    The table's OnSuccess, result Rollback, stage status Succeeded: "The stage proceeds.": a
+    success condition with result ROLLBACK is overridden while its rules run, after the stage's
+    actions succeeded; once it failed and rolled the stage back, the table has no row for it
+    (ConditionNotOverridableException).
     """
     e, s = op.execution, op.stage
     ex = state.executions[e]
@@ -995,7 +1009,7 @@ def override_refusal(m: Model, state: State, op: OverrideStageCondition) -> str 
         return "ConditionNotOverridableException"
     if execution_policy(m, ex).has_pipeline_state and state.latest[s] != e:
         return "NotLatestPipelineExecutionException"
-    if op.condition_type == BEFORE_ENTRY:
+    if op.condition_type == BEFORE_ENTRY or result == "ROLLBACK":
         return None if ex.status == IN_PROGRESS else "ConditionNotOverridableException"
     if ex.status != FAILED:
         return "ConditionNotOverridableException"
@@ -1114,8 +1128,9 @@ def start_rollback(m: Model, state: State, s: int, target: int, trigger: str) ->
 
 @rule
 def rolls_back_automatically(m: Model, state: State, e: int) -> int:
-    """The execution that the failed stage of `e`, declared to roll back on failure, rolls back
-    to; -1: none, the stage just fails.
+    """The execution that the failed stage of `e` rolls back to, for a stage declared to roll
+    back on failure or whose success condition with result ROLLBACK failed (`condition_failed`);
+    -1: none, the stage just fails.
 
     [UG:stage-rollback-auto] "When the stage fails, the stage is rolled back to the most recent
     successful execution. The pipeline can only roll back to a previous execution if the

@@ -87,8 +87,8 @@ _STAGE = (
      "the default; other results and conditions are warned about separately"),
     ("beforeEntry", "BeforeEntry", MODELLED, "entry conditions with result FAIL or SKIP; other "
      "results are warned about separately"),
-    ("onSuccess", "OnSuccess", MODELLED, "success conditions with result FAIL; other results are "
-     "warned about separately"),
+    ("onSuccess", "OnSuccess", MODELLED, "success conditions with result FAIL or ROLLBACK; other "
+     "results are warned about separately"),
     ("blockers", "Blockers", UNMODELLED,
      "stage blockers are not modelled: verdicts do not account for them"),
 )
@@ -139,7 +139,7 @@ _ACTION_TYPE_ID = (
 )
 
 _MODELLED_RESULTS = ("RETRY", "ROLLBACK", "FAIL")
-_CONDITION_RESULTS = {"beforeEntry": ("FAIL", "SKIP"), "onSuccess": ("FAIL",)}
+_CONDITION_RESULTS = {"beforeEntry": ("FAIL", "SKIP"), "onSuccess": ("FAIL", "ROLLBACK")}
 """The results of a stage's conditions the model represents, by the condition's API field."""
 
 
@@ -150,9 +150,6 @@ def _condition_warning(kind: str, result: object, place: str) -> str | None:
     which = "entry" if kind == "beforeEntry" else "success"
     if result is None:
         return f"a stage {which} condition without a result is not modelled: verdicts ignore it"
-    if result == "ROLLBACK" and kind == "onSuccess":
-        return (f"stage {which} condition result ROLLBACK is not modelled (stage rollback is "
-                "not): verdicts ignore this condition")
     shown = result if isinstance(result, str) else "this value"
     return (f"stage {which} condition result {shown} is not modelled (expected "
             f"{' or '.join(_CONDITION_RESULTS[kind])}): verdicts ignore this condition")

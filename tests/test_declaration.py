@@ -23,6 +23,8 @@ from spec.declaration import (
     parse_pipeline,
     pipeline_to_dict,
 )
+from spec.operations import ActionSucceeded, ConditionFailed, StartPipelineExecution
+from spec.rules import apply, build_model
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -169,7 +171,7 @@ def test_unknown_fields_are_ignored_everywhere() -> None:
     stage = pipeline["stages"][1]
     stage.update(
         beforeEntry={"conditions": []},
-        onSuccess={"conditions": [{"result": "ROLLBACK", "rules": []}]},
+        onSuccess={"conditions": [{"result": "SKIP", "rules": []}]},
         onFailure={"result": "FAIL", "conditions": [{"result": "ROLLBACK", "rules": []}]},
         blockers=[],
     )
@@ -966,7 +968,8 @@ def _condition(result: object) -> dict[str, Any]:
     ("FAIL", None, ("FAIL", None)),
     ("SKIP", "FAIL", ("SKIP", "FAIL")),
     (None, "FAIL", (None, "FAIL")),
-    ("ROLLBACK", "ROLLBACK", (None, None)),  # rollback is not modelled (a warning says so)
+    (None, "ROLLBACK", (None, "ROLLBACK")),
+    ("ROLLBACK", "SKIP", (None, None)),  # results a condition does not have (a warning says so)
 ])
 def test_stage_conditions_are_read_by_result(entry, success, expected) -> None:
     fields = {}
@@ -981,6 +984,23 @@ def test_stage_conditions_are_read_by_result(entry, success, expected) -> None:
 def test_stage_conditions_round_trip() -> None:
     p = parse_pipeline(_conditioned(beforeEntry=_condition("SKIP"), onSuccess=_condition("FAIL")))
     assert parse_pipeline(pipeline_to_dict(p)) == p
+    p = parse_pipeline(_conditioned(onSuccess=_condition("ROLLBACK")))
+    assert parse_pipeline(pipeline_to_dict(p)) == p and p.stages[1].rolls_back
+
+
+def test_a_success_condition_that_rolls_back_is_accepted_in_parallel_mode() -> None:
+    """Only failure conditions with a rollback result are documented as refused in PARALLEL
+    mode; when such a success condition fails there, the stage just fails."""
+    doc = _conditioned(onSuccess=_condition("ROLLBACK"))
+    doc["pipeline"]["executionMode"] = "PARALLEL"
+    p = parse_pipeline(doc)
+    assert p.stages[1].on_success == "ROLLBACK"
+    m = build_model(p)
+    state = m.initial()
+    for op in (StartPipelineExecution(), ActionSucceeded(0, 0), ActionSucceeded(0, 1)):
+        state = apply(m, state, op)
+    state = apply(m, state, ConditionFailed(0))
+    assert [ex.status for ex in state.executions] == ["Failed"]  # no rollback started
 
 
 def test_stage_conditions_need_v2() -> None:

@@ -175,6 +175,12 @@ def test_stage_rollbacks(mode, world):
     assert_agree(rolling, Bounds(executions=2, toggles=0))
     assert_agree(rolling, Bounds(executions=2, toggles=0, stops=0, retries=0, rollbacks=1,
                                  updates=1, update_modes=("QUEUED", "SUPERSEDED")))
+    # A success condition with result ROLLBACK, overridden while its rules run or rolling back
+    checked = replace(REFERENCE, stages=tuple(
+        replace(s, on_success="ROLLBACK") if s.name == "Production" else s
+        for s in REFERENCE.stages))
+    assert_agree(build_model(checked, mode, world=world),
+                 Bounds(executions=2, toggles=0, stops=0, retries=1))
 
 
 def test_a_rollback_beyond_the_records_made_for_them_is_an_internal_error():

@@ -46,11 +46,12 @@ Disabled inbound transitions cannot be declared in the Terraform resource: `disa
 **Fields the model does not account for** (`warnings`): the arguments and blocks of both inputs
 are classified by `spec.unmodelled.terraform_warnings`, with the API's tables in Terraform's
 spelling: a ``before_entry`` or ``on_success`` condition whose result the model does not
-represent (ROLLBACK, or none), an ``on_failure`` ``condition`` or a result other than RETRY and
-FAIL, and an argument or block the resource does not have (with the closest name).  Stage
-conditions (``before_entry { condition { result = "SKIP" ... } }``, ``on_success``) are read
-into the declaration; a result known only after apply is read as no condition, and a dynamic
-block as none, each with a `Note`.  A ``dynamic`` block counts as a block of its kind (except
+represent (other than FAIL or SKIP before entry and FAIL or ROLLBACK on success, or none), an
+``on_failure`` ``condition`` or a result other than RETRY, ROLLBACK and FAIL, and an argument
+or block the resource does not have (with the closest name).  Stage conditions
+(``before_entry { condition { result = "SKIP" ... } }``, ``on_success``) are read into the
+declaration; a result known only after apply is read as no condition, and a dynamic block as
+none, each with a `Note`.  A ``dynamic`` block counts as a block of its kind (except
 stages and actions, which are not read); the line is that of the argument or of the (first)
 block.
 """

@@ -108,7 +108,7 @@ A_NONE, A_IP, A_ABANDONED, A_SUCC, A_FAILED, A_EXPIRED = 0, 1, 2, 3, 4, 5
 STOP_NONE, STOP_WAIT, STOP_ABANDON, STOP_UPDATE = 0, 1, 2, 3
 # Stage conditions (tables.CONDITION_CODES, tables.RESULT_CODES)
 C_NONE, C_ENTRY, C_SUCCESS = 0, 1, 2
-RESULT_FAIL, RESULT_SKIP = 1, 2
+RESULT_FAIL, RESULT_SKIP, RESULT_ROLLBACK = 1, 2, 3
 # Rollback triggers (tables.TRIGGER_CODES)
 TRIG_MANUAL, TRIG_AUTOMATED = 1, 2
 RUN_NONE, RUN_SKIPPED = -1, 7
@@ -738,7 +738,7 @@ def refused(v, T, kind, e, x, y):
             return True
         if ex_policy(v, T, e, POL_PSTATE) and v[T[H_LAT] + x] != e + 1:
             return True
-        if y == 0:
+        if y == 0 or result == RESULT_ROLLBACK:
             return st != IP
         if st != FAILED:
             return True
@@ -884,7 +884,10 @@ def effect(v, T, kind, e, x, y):
             else:
                 leave_stage(v, T, e, s)
         else:
+            target = rolls_back_automatically(v, T, e) if result == RESULT_ROLLBACK else -1
             v[b + R_STATUS] = FAILED
+            if target >= 0:
+                start_rollback(v, T, s, target, TRIG_AUTOMATED)
     elif kind == OP_OVERRIDE:
         v[b + R_COND] = C_NONE
         if y == 0:

@@ -92,8 +92,8 @@ of its own because the spec's states tell a timed-out approval from a rejected o
 ACTION_CODE_COUNT = EXPIRED_CODE + 1
 STOP_CODES = (None, WAIT, ABANDON, UPDATE)
 CONDITION_CODES = (None, BEFORE_ENTRY, ON_SUCCESS)
-RESULT_CODES = {None: 0, "FAIL": 1, "SKIP": 2}
-"""A stage's entry and success conditions in the tables: none, result FAIL, result SKIP."""
+RESULT_CODES = {None: 0, "FAIL": 1, "SKIP": 2, "ROLLBACK": 3}
+"""A stage's entry and success conditions in the tables: none, result FAIL, SKIP, ROLLBACK."""
 _STATUS = {s: i for i, s in enumerate(STATUS_CODES)}
 _ACTION = {s: i for i, s in enumerate(ACTION_CODES)}
 _STOP = {s: i for i, s in enumerate(STOP_CODES)}
@@ -221,20 +221,21 @@ class Tables:
 def rollbacks_possible(model: Model, rollbacks: int) -> bool:
     """Whether a rollback can start: RollbackStage calls are allowed or a stage rolls back on
     failure, on a V2 pipeline."""
-    rolling = any(stage.automatic_rollback for stage in model.pipeline.stages)
+    rolling = any(stage.rolls_back for stage in model.pipeline.stages)
     return model.pipeline.pipeline_type == "V2" and (rollbacks > 0 or rolling)
 
 
 def execution_slots(model: Model, executions: int, rollbacks: int) -> int:
     """How many execution records a state needs: the STANDARD executions that start, the
-    manual rollbacks, and where a stage rolls back on failure one automatic rollback per
-    STANDARD execution: only a STANDARD execution's failure rolls back, and once its rollback
-    started it is no longer the latest in that stage, so it cannot fail there again
+    manual rollbacks, and where a stage can roll back by itself (`Stage.rolls_back`) one
+    automatic rollback per STANDARD execution: only a STANDARD execution's failure rolls back,
+    and once its rollback started it is no longer the latest in that stage, so it can be
+    neither retried there nor let past its condition, and goes no further
     (`spec.rules.rolls_back_automatically`).  The kernel stops with an internal error rather
     than start a rollback beyond them."""
     if not rollbacks_possible(model, rollbacks):
         return executions
-    rolling = any(stage.automatic_rollback for stage in model.pipeline.stages)
+    rolling = any(stage.rolls_back for stage in model.pipeline.stages)
     return executions + rollbacks + (executions if rolling else 0)
 
 
