@@ -42,7 +42,7 @@ from spec.operations import (
     UpdatePipeline,
 )
 from spec.rules import Model, apply
-from spec.state import AUTOMATED_ROLLBACK, BEFORE_ENTRY, SKIPPED, UPDATE, State
+from spec.state import AUTOMATED_ROLLBACK, BEFORE_ENTRY, SKIPPED, UPDATE, State, revision_of
 
 
 def execution_names(m: Model, ops: list[Operation]) -> list[str]:
@@ -64,7 +64,9 @@ def describe_operation(m: Model, op: Operation, names: list[str], before: State)
         return names[e] if e < len(names) else f"e{e + 1}"
 
     if isinstance(op, StartPipelineExecution):
-        return f"StartPipelineExecution -> {n(len(before.executions))}"
+        pinned = ("" if op.source_revision < 0 else
+                  f" sourceRevisions {n(op.source_revision)}'s revision")
+        return f"StartPipelineExecution{pinned} -> {n(len(before.executions))}"
     if isinstance(op, UpdatePipeline):
         mode = "" if op.execution_mode is None else f" executionMode {op.execution_mode}"
         return f"UpdatePipeline{mode} -> pipelineVersion {before.version + 2}"
@@ -112,7 +114,11 @@ def describe_changes(m: Model, before: State, after: State, names: list[str]) ->
             parts.append(where(m, new))
         if old is None and new.is_rollback:
             how = "automatic " if new.trigger == AUTOMATED_ROLLBACK else ""
-            parts.append(f"{how}rollback to {names[new.rollback_of]}'s revision")
+            target, carried = names[new.rollback_of], names[revision_of(e, new)]
+            parts.append(f"{how}rollback to {target}'s revision" if target == carried else
+                         f"{how}rollback to {target}, carrying {carried}'s revision")
+        elif old is None and new.revision >= 0:
+            parts.append(f"{names[new.revision]}'s revision (sourceRevisions)")
         if (old is not None and not old.waiting and old.stage < new.stage
                 and stage_status(m, new, old.stage) == SKIPPED):
             parts.append(f"{m.stage_names[old.stage]} Skipped")

@@ -27,6 +27,7 @@ from spec.operations import (
     FAILED_ACTIONS,
     REJECTED,
     RETRY_MODES,
+    SOURCE_REVISION_TYPES,
     AbandonedWorkFinishes,
     ActionFailed,
     ActionsAbandoned,
@@ -295,14 +296,58 @@ class _StepReader:
         self.names.append(name)
         return replace(step, text=f"{step.text}, starting {name}", new_execution=name)
 
+    def _pinned_start(self, body: dict[Any, Any], here: str
+                      ) -> tuple[object, StartPipelineExecution]:
+        """A start written `{name: e3, sourceRevisions: [{actionName, revisionType,
+        revisionValue}]}`, the way StartPipelineExecution takes them; `revisionValue` names the
+        earlier execution whose revision the source action takes (the model names revisions by
+        the execution that ran them first).  The execution's name, and its start."""
+        unknown = [k for k in body if k not in ("name", "sourceRevisions")]
+        if unknown:
+            raise self.fail(f"{here}.{unknown[0]}", "expected only name and sourceRevisions in "
+                            "a start, like start: {name: e3, sourceRevisions: [...]}")
+        if "name" not in body:
+            raise self.fail(here, "expected a name for the new execution, like "
+                            "start: {name: e3, sourceRevisions: [...]}")
+        place = f"{here}.sourceRevisions"
+        given = body.get("sourceRevisions")
+        if not isinstance(given, list) or not given:
+            raise self.fail(place, "expected a list of source revisions, like "
+                            "[{actionName: Checkout, revisionType: COMMIT_ID, revisionValue: e1}]")
+        sources = [self.model.action_names[a] for a in self.model.stage_actions[0]]
+        pinned: dict[str, int] = {}
+        for k, item in enumerate(given):
+            at = f"{place}[{k}]"
+            if not isinstance(item, dict) or set(item) != {"actionName", "revisionType",
+                                                           "revisionValue"}:
+                raise self.fail(at, "expected {actionName, revisionType, revisionValue}")
+            action = item["actionName"]
+            if action not in sources or action in pinned:
+                raise self.fail(f"{at}.actionName", f"expected a source action of the first "
+                                f"stage ({', '.join(sources)}), each once, got {action!r}")
+            if item["revisionType"] not in SOURCE_REVISION_TYPES:
+                raise self.fail(f"{at}.revisionType", f"expected one of "
+                                f"{', '.join(SOURCE_REVISION_TYPES)}, got "
+                                f"{item['revisionType']!r}")
+            value = item["revisionValue"]
+            if value not in self.names:
+                raise self.fail(f"{at}.revisionValue", "expected the name of an execution started "
+                                f"by an earlier step, whose revision the source takes "
+                                f"({', '.join(self.names) or 'none yet'}), got {value!r}")
+            pinned[action] = self.names.index(value)
+        revisions = sorted(set(pinned.values()))
+        if len(revisions) > 1 or len(pinned) < len(sources):
+            raise self.fail(place, "expected every source action pinned to the revision of one "
+                            "execution: the model gives each execution one source revision, so "
+                            "sources of different executions' revisions are not modelled")
+        return body["name"], StartPipelineExecution(revisions[0])
+
     def _step(self, i: int, place: str, kind: str, body: Any, here: str,
               error: str | None) -> Step:
         if kind == "start":
-            if isinstance(body, dict) and "sourceRevisions" in body:
-                raise self.fail(f"{here}.sourceRevisions", "expected a start without source "
-                                "revisions (start: e1): StartPipelineExecution's "
-                                "sourceRevisions are not modelled, every execution carries the "
-                                "newest revision")
+            start = StartPipelineExecution()
+            if isinstance(body, dict):
+                body, start = self._pinned_start(body, here)
             if not isinstance(body, str) or not EXECUTION_NAME.match(body):
                 raise self.fail(here, "expected a name for the new execution, like e1")
             if body in self.names or body in self.refused:
@@ -315,8 +360,10 @@ class _StepReader:
                     raise self.fail(here, f"expected at most {MAX_EXECUTIONS:,} executions in a "
                                     "scenario")
                 self.names.append(body)
-            return Step(i, place, kind, f"start {body}", StartPipelineExecution(), error=error,
-                        new_execution=body)
+            text = f"start {body}"
+            if start.source_revision >= 0:
+                text += f" with {self.names[start.source_revision]}'s revision"
+            return Step(i, place, kind, text, start, error=error, new_execution=body)
         if kind == "expect":
             return Step(i, place, kind, "expect", expectation=self.expectation(body, here))
         if kind == "update":
@@ -867,7 +914,13 @@ def scenario_document(m: Model, ops: list[Operation], description: str,
     for op in ops:
         if isinstance(op, StartPipelineExecution):
             names.append(f"e{len(names) + 1}")
-            steps.append({"start": names[-1]})
+            if op.source_revision < 0:
+                steps.append({"start": names[-1]})
+            else:
+                steps.append({"start": {"name": names[-1], "sourceRevisions": [
+                    {"actionName": m.action_names[a], "revisionType": "COMMIT_ID",
+                     "revisionValue": names[op.source_revision]}
+                    for a in m.stage_actions[0]]}})
         else:
             steps.append(operation_step(m, op, names))
         before, state = state, apply(m, state, op)

@@ -23,7 +23,10 @@ shows `cancelling` until its in-progress actions complete.
 A stage whose latest execution is a rollback shows it with `"type": "ROLLBACK"`, and every
 stage's latest execution carries its type (`StageExecution.type`: STANDARD or ROLLBACK).  Each
 execution shows its `executionType`, and a rollback its `rollbackMetadata` (the execution it
-rolls back to) and its `trigger` (ManualRollback or AutomatedRollback).
+rolls back to) and its `trigger` (ManualRollback or AutomatedRollback).  An execution whose
+source revision is not its own (a start that pinned it with sourceRevisions, or a rollback)
+shows `sourceRevisions`, one per source action, whose `revisionId` names the execution that ran
+that revision first (`spec.state.revision_of`).
 
 A stage whose latest execution is at its entry or success condition shows
 `beforeEntryConditionState` or `onSuccessConditionState` (`condition_state`); a stage an
@@ -50,6 +53,7 @@ from spec.state import (
     UPDATE,
     Execution,
     State,
+    revision_of,
 )
 
 
@@ -174,6 +178,11 @@ def pipeline_state(m: Model, state: State, names: list[str]) -> dict[str, Any]:
             "rollbackMetadata": {"rollbackTargetPipelineExecutionId": names[ex.rollback_of]},
             "trigger": {"triggerType": ex.trigger},
         }
+        revision = revision_of(e, ex)
+        if revision != e:
+            rollback["sourceRevisions"] = [
+                {"actionName": m.action_names[a], "revisionId": names[revision]}
+                for a in m.stage_actions[0]]
         executions.append(
             {
                 "pipelineExecutionId": names[e],
@@ -264,7 +273,11 @@ def render_state(m: Model, state: State, names: list[str]) -> str:
             if ex["executionType"] == ROLLBACK:
                 target = ex["rollbackMetadata"]["rollbackTargetPipelineExecutionId"]
                 how = "automatic " if ex["trigger"]["triggerType"] == AUTOMATED_ROLLBACK else ""
-                status += f" ({how}rollback to {target})"
+                carried = ex["sourceRevisions"][0]["revisionId"] if ex["sourceRevisions"] else None
+                also = f", {carried}'s revision" if carried not in (None, target) else ""
+                status += f" ({how}rollback to {target}{also})"
+            elif ex.get("sourceRevisions"):
+                status += f" ({ex['sourceRevisions'][0]['revisionId']}'s revision)"
             acts = ", ".join(f"{k} {v}" for k, v in ex["actionStates"].items())
             erows.append((ex["pipelineExecutionId"], status, ex["where"], acts or "-"))
         lines += _table(erows)

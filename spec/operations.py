@@ -21,7 +21,14 @@ REJECTED = "Rejected"
 
 @dataclass(frozen=True, slots=True)
 class StartPipelineExecution:
-    """StartPipelineExecution: a new execution starts (a source change, or a manual start)."""
+    """StartPipelineExecution: a new execution starts (a source change, or a manual start).
+
+    `source_revision` is the earlier execution whose source revision the start pins with
+    `sourceRevisions` (-1: none, the execution takes the newest revision).  The model names
+    revisions by the execution that ran them first, so a pinned start carries an older revision
+    than the executions that started before it."""
+
+    source_revision: int = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +172,9 @@ Operation = (
     | ConditionFailed
     | OverrideStageCondition
 )
+
+SOURCE_REVISION_TYPES = ("COMMIT_ID", "IMAGE_DIGEST", "S3_OBJECT_VERSION_ID", "S3_OBJECT_KEY")
+"""[API] SourceRevisionType: the kinds of revision a start's sourceRevisions name."""
 
 API_ERRORS = {
     "ValidationException": "The validation was specified in an invalid format.",

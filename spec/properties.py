@@ -46,6 +46,7 @@ from spec.state import (
     WAIT,
     Execution,
     State,
+    revision_of,
 )
 
 ALL_MODES = ("SUPERSEDED", "QUEUED", "PARALLEL")
@@ -363,7 +364,7 @@ def _w_rollback_succeeds(m: Model, st: State) -> str | None:
     for e, ex in enumerate(st.executions):
         if ex.is_rollback and ex.status == SUCCEEDED:
             return (f"{_name(e)} rolled stage {m.stage_names[ex.stage]} back to "
-                    f"{_name(ex.rollback_of)}'s revision")
+                    f"{_name(revision_of(e, ex))}'s revision")
     return None
 
 

@@ -615,7 +615,13 @@ def _rerun(m: Model, ex: Execution, s: int, mode: str) -> Execution:
 @rule
 def start_refusal(m: Model, state: State, op: StartPipelineExecution) -> str | None:
     """[UG:limits] "Maximum number of concurrent pipeline executions per pipeline (QUEUED |
-    PARALLEL mode)": 50; beyond it ConcurrentPipelineExecutionsLimitExceededException."""
+    PARALLEL mode)": 50; beyond it ConcurrentPipelineExecutionsLimitExceededException.
+    [UG:pipeline-types-planning] "Source revision overrides": V1 type "Not supported", so a
+    start with sourceRevisions on a V1 pipeline is a ValidationException, and so is one that
+    names a revision no execution has run (the model knows no other revisions)."""
+    if op.source_revision >= 0 and (m.pipeline.pipeline_type != "V2"
+                                    or op.source_revision >= len(state.executions)):
+        return "ValidationException"
     return _limit_refusal(m, state)
 
 
@@ -635,9 +641,17 @@ def start(m: Model, state: State, op: StartPipelineExecution) -> State:
     like any other arrival: it may wait there, and in SUPERSEDED mode supersede a waiting one
     ([Seed, QUEUED] "while the Source stage processes execution 5, the executions for 6 and 7 form
     Queue #1 and wait at the stage entry point").  It runs in the pipeline's current mode
-    (`State.mode`), which an update may have changed."""
+    (`State.mode`), which an update may have changed.
+    [API] StartPipelineExecution sourceRevisions: "A list that allows you to specify, or override,
+    the source revision for a pipeline execution that's being started."  A pinned start carries
+    the revision of the execution it names (`StartPipelineExecution.source_revision`).
+    Decision: every source action of the execution takes that one revision: the model gives
+    each execution one revision, and a scenario that pins its source actions to revisions of
+    different executions is refused as not modelled."""
+    pinned = op.source_revision
+    revision = -1 if pinned < 0 else revision_of(pinned, state.executions[pinned])
     ex = Execution(IN_PROGRESS, 0, True, None, (NOT_STARTED,) * len(m.action_names), False,
-                   version=state.version, mode=state.mode)
+                   version=state.version, mode=state.mode, revision=revision)
     e = len(state.executions)
     state = state.but(executions=state.executions + (ex,))
     return m.rules.arrive(m, state, e, 0)
@@ -1109,7 +1123,8 @@ def rollback(m: Model, state: State, op: RollbackStage) -> State:
 @rule
 def start_rollback(m: Model, state: State, s: int, target: int, trigger: str) -> State:
     """A rollback execution of stage `s` to `target` starts: it enters the stage at once, locks
-    it and runs its actions, carrying `target`'s revision (`Execution.rollback_of`).
+    it and runs its actions, carrying `target`'s revision (`Execution.rollback_of`,
+    `Execution.revision`).
 
     [UG:stage-rollback-view-details] the example GetPipelineState shows the rollback's
     pipelineExecutionId, `"type": "ROLLBACK"`, only on the stage rolled back.
@@ -1119,8 +1134,10 @@ def start_rollback(m: Model, state: State, s: int, target: int, trigger: str) ->
     disabled transition does not hold it: it does not come from the stage before.  Its failure
     is a stage failure like any other: it releases the stage and can be retried.
     """
+    revision = revision_of(target, state.executions[target])
     ex = Execution(IN_PROGRESS, s, False, None, (NOT_STARTED,) * len(m.action_names), False,
-                   version=state.version, mode=state.mode, rollback_of=target, trigger=trigger)
+                   version=state.version, mode=state.mode, rollback_of=target,
+                   trigger=trigger, revision=revision)
     r = len(state.executions)
     state = state.but(executions=state.executions + (ex,))
     return m.rules.enter_stage(m, state, r, s)

@@ -84,7 +84,10 @@ class Execution(NamedTuple):
     (`rollbackMetadata.rollbackTargetPipelineExecutionId`), whose source revision it carries;
     -1 for a STANDARD execution.  `trigger` is a rollback's TriggerType (MANUAL_ROLLBACK,
     AUTOMATED_ROLLBACK), None for a started one.  A rollback runs one stage, `stage`, and stays
-    there once it ended (`spec.rules.rollback`).
+    there once it ended (`spec.rules.rollback`).  `revision` is the STANDARD execution whose
+    source revision it carries when that is not its own (-1: its own, the newest when it
+    started): a start that pins an earlier revision with sourceRevisions, or a rollback, which
+    carries its target's (`revision_of`).
     """
 
     status: str
@@ -100,6 +103,7 @@ class Execution(NamedTuple):
     mode: str | None = None
     rollback_of: int = -1
     trigger: str | None = None
+    revision: int = -1
 
     @property
     def is_rollback(self) -> bool:
@@ -125,6 +129,7 @@ class Execution(NamedTuple):
             self.mode,
             self.rollback_of,
             self.trigger,
+            self.revision,
         ))
 
 
@@ -174,8 +179,9 @@ class State(NamedTuple):
 
 def revision_of(e: int, ex: Execution) -> int:
     """The source revision execution `e` carries, named by the STANDARD execution that brought
-    it: its own, or for a rollback the one of the execution it rolls back to."""
-    return ex.rollback_of if ex.rollback_of >= 0 else e
+    it first: its own, the earlier one its start pinned (sourceRevisions), or for a rollback the
+    one of the execution it rolls back to."""
+    return ex.revision if ex.revision >= 0 else e
 
 
 def initial_state(stage_count: int, targets: int = 0) -> State:

@@ -200,14 +200,38 @@ def test_duplicate_start_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]
                     "steps[1].start: expected a new execution name, 'e1' is already used")
 
 
-def test_a_start_with_source_revisions_is_refused_as_not_modelled(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert_simulate(tmp_path, capsys,
-                    with_steps("  - start: {sourceRevisions: [{actionName: Checkout, "
-                               "revisionType: COMMIT_ID, revisionValue: abc123}]}\n"),
-                    "steps[0].start.sourceRevisions: expected a start without source revisions "
-                    "(start: e1): StartPipelineExecution's sourceRevisions are not modelled, "
-                    "every execution carries the newest revision")
+PIN = "revisionType: COMMIT_ID, revisionValue"
+
+
+@pytest.mark.parametrize(("steps", "message"), [
+    (f"  - start: {{sourceRevisions: [{{actionName: Checkout, {PIN}: e1}}]}}\n",
+     "steps[0].start: expected a name for the new execution, like start: {name: e3, "
+     "sourceRevisions: [...]}"),
+    (f"  - start: e1\n  - start: {{name: e2, sourceRevisions: [{{actionName: Checkout, "
+     f"{PIN}: abc123}}]}}\n",
+     "steps[1].start.sourceRevisions[0].revisionValue: expected the name of an execution "
+     "started by an earlier step, whose revision the source takes (e1), got 'abc123'"),
+    (f"  - start: {{name: e1, sourceRevisions: [{{actionName: Checkout, {PIN}: e1}}]}}\n",
+     "steps[0].start.sourceRevisions[0].revisionValue: expected the name of an execution "
+     "started by an earlier step, whose revision the source takes (none yet), got 'e1'"),
+    ("  - start: e1\n  - start: {name: e2, sourceRevisions: [{actionName: Checkout, "
+     "revisionType: TAG, revisionValue: e1}]}\n",
+     "steps[1].start.sourceRevisions[0].revisionType: expected one of COMMIT_ID, "
+     "IMAGE_DIGEST, S3_OBJECT_VERSION_ID, S3_OBJECT_KEY, got 'TAG'"),
+    (f"  - start: e1\n  - start: {{name: e2, sourceRevisions: [{{actionName: Build, "
+     f"{PIN}: e1}}]}}\n",
+     "steps[1].start.sourceRevisions[0].actionName: expected a source action of the first "
+     "stage (Checkout), each once, got 'Build'"),
+    ("  - start: e1\n  - start: {name: e2, sourceRevisions: []}\n",
+     "steps[1].start.sourceRevisions: expected a list of source revisions, like "
+     "[{actionName: Checkout, revisionType: COMMIT_ID, revisionValue: e1}]"),
+    ("  - start: e1\n  - start: {name: e2, revision: e1}\n",
+     "steps[1].start.revision: expected only name and sourceRevisions in a start, like "
+     "start: {name: e3, sourceRevisions: [...]}"),
+])
+def test_a_start_with_bad_source_revisions(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           steps: str, message: str) -> None:
+    assert_simulate(tmp_path, capsys, with_steps(steps), message)
 
 
 @pytest.mark.parametrize(("steps", "message"), [
@@ -224,7 +248,7 @@ def test_a_start_with_source_revisions_is_refused_as_not_modelled(
      "steps[1].starts: expected a new execution name, 'e1' is already used"),
     ("  - start: e1\n    starts: r1\n",
      "steps[0].starts: expected no starts on a start step: only a rollback step, or a failure "
-     "in a stage that rolls back on failure, starts a rollback execution"),
+     "in a stage that rolls back by itself, starts a rollback execution"),
     ("  - start: e1\n  - rollback: {stage: Deploy, target: e1}\n    starts: r1\n"
      "    error: UnableToRollbackStageException\n",
      "steps[1].starts: expected no starts on a step that is expected to be refused: a refused "

@@ -421,3 +421,21 @@ def test_a_late_answer_is_refused_as_the_approval_ended(mode, retry, executions,
                 seen.add(after)
                 todo.append(after)
     assert timed_out
+
+
+def test_a_start_pins_only_a_revision_an_earlier_execution_ran_and_only_on_v2():
+    """sourceRevisions: a pinned start carries the revision of the execution it names (and the
+    revision that one carries, when it was pinned itself); one naming an execution that has not
+    started, or on a V1 pipeline, is a ValidationException."""
+    stages = (Stage("Source", (Action("Checkout", "Source"),)),
+              Stage("Deploy", (Action("Up", "Deploy"),)))
+    m = build_model(Pipeline("p", stages, "QUEUED", "V2"))
+    state = apply(m, m.initial(), StartPipelineExecution())
+    assert refusal(m, state, StartPipelineExecution(1)) == "ValidationException"
+    state = apply(m, state, StartPipelineExecution(0))
+    state = apply(m, state, StartPipelineExecution(1))
+    assert [ex.revision for ex in state.executions] == [-1, 0, 0]
+    v1 = build_model(Pipeline("p", stages, "SUPERSEDED", "V1"))
+    state = apply(v1, v1.initial(), StartPipelineExecution())
+    assert refusal(v1, state, StartPipelineExecution(0)) == "ValidationException"
+    assert refusal(v1, state, StartPipelineExecution()) is None

@@ -412,6 +412,10 @@ def encode(tables: Tables, model: Model, state: State, budgets: tuple[int, int, 
     rec = tables.rec
     order = mode_order(model)
     for e, ex in enumerate(state.executions):
+        if ex.revision != ex.rollback_of:
+            # A start pinned to an earlier revision (sourceRevisions): the kernel's records hold
+            # no revision, since no search makes such a start.
+            raise ValueError(f"execution {e} carries a source revision the kernel does not hold")
         b = e * rec
         v[b + R_STATUS] = _STATUS[ex.status]
         v[b + R_STAGE] = ex.stage
@@ -469,7 +473,7 @@ def decode(tables: Tables, model: Model, v: np.ndarray) -> tuple[State, tuple[in
             STOP_CODES[int(v[b + R_STOP])], actions, bool(v[b + R_RETRIED]),
             int(v[b + R_AUTO]), expired, CONDITION_CODES[int(v[b + R_COND])],
             int(v[b + R_VER]), mode_of(int(v[b + R_MODE])), int(v[b + R_RB]) - 1,
-            TRIGGER_CODES[int(v[b + R_TRIG])]))
+            TRIGGER_CODES[int(v[b + R_TRIG])], int(v[b + R_RB]) - 1))
         if v[b + R_QPOS] > 0:
             queues[int(v[b + R_STAGE])].append((int(v[b + R_QPOS]), e))
     in_flight: list[tuple[int, int]] = []
