@@ -496,7 +496,7 @@ def explore_compiled(
         # Exact storage filled the memory allowed: search again, keeping fingerprints only, in
         # the time that is left.
         spent = ex.seconds
-        del ex
+        del ex, work  # their reservations go before the new search makes its own
         left = None if bounds.max_seconds is None else max(1.0, bounds.max_seconds - spent)
         work = _Work(model, replace(bounds, max_seconds=left), properties, workers)
         again = _search_fingerprints(work, progress)
@@ -662,7 +662,8 @@ def _search_exact(work: _Work, progress: Callable[[int, int, int, float], None] 
             states = reserve((cap, W), np.uint64)
             degree = reserve((cap,), degree_type)
             break
-        except (MemoryError, OSError):
+        except MemoryError:
+            states = degree = np.zeros(0)  # what was reserved goes before asking again
             if cap <= 1 << 12:
                 raise
             cap //= 2
@@ -784,7 +785,10 @@ def reserve(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     nbytes = max(1, count * np.dtype(dtype).itemsize)
     if not hasattr(mmap, "MAP_PRIVATE"):
         return np.zeros(shape, dtype=dtype)
-    area = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    try:
+        area = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    except OSError as error:  # an address-space limit refused it
+        raise MemoryError(str(error)) from None
     if hasattr(mmap, "MADV_NOHUGEPAGE"):
         area.madvise(mmap.MADV_NOHUGEPAGE)
     return np.frombuffer(area, dtype=dtype, count=count).reshape(shape)
@@ -805,24 +809,26 @@ def _search_fingerprints(work: _Work, progress: Callable[[int, int, int, float],
     ex = FingerprintExploration(model, bounds, tables, trail)
     # The fingerprint table's segments and the queue, each reserved once for as much as the
     # memory limit could hold and touched only as they fill: nothing is copied to grow them.
+    parents = reserve((work.block * maxs,), np.int32)
+    choices = reserve((work.block * maxs,), np.uint32)
+    # Three quarters of the limit for the table, a quarter for the queue (a level of states).
     limit = work.memory_limit or 8 * 2**30
-    row = max(4 * G.SEGMENT_SLOTS, limit // (8 * SEGMENTS))
-    rows = max(4 * work.block * maxs, limit // (8 * W))
+    row = max(4 * G.SEGMENT_SLOTS, limit * 3 // 4 // (8 * SEGMENTS))
+    rows = max(2 * work.block * maxs, limit // 4 // (8 * W))
     while True:  # an address-space limit may refuse the reservation: ask for less
         try:
             fptable = reserve((SEGMENTS, row), np.uint64)
             queue = reserve((rows, W), np.uint64)
             break
-        except (MemoryError, OSError):
-            if row <= 4 * G.SEGMENT_SLOTS and rows <= 4 * work.block * maxs:
+        except MemoryError:
+            fptable = queue = np.zeros((0, 0), dtype=np.uint64)  # freed before asking again
+            if row <= 4 * G.SEGMENT_SLOTS and rows <= 2 * work.block * maxs:
                 raise
-            row, rows = max(4 * G.SEGMENT_SLOTS, row // 2), max(4 * work.block * maxs, rows // 2)
+            row, rows = max(4 * G.SEGMENT_SLOTS, row // 2), max(2 * work.block * maxs, rows // 2)
     fpsizes = np.full(SEGMENTS, G.SEGMENT_SLOTS, dtype=np.int64)
     fpcounts = np.zeros(SEGMENTS, dtype=np.int64)
     K.pack(encode(tables, model, model.initial(), (0, 0, 0)), T, queue[0])
     G.add_fingerprint(fptable, fpsizes, fpcounts, K.hash_words(queue[0], W) | np.uint64(1))
-    parents = reserve((work.block * maxs,), np.int32)
-    choices = reserve((work.block * maxs,), np.uint32)
     no_states = np.zeros((1, W), dtype=np.uint64)
     no_table = np.zeros(1, dtype=np.int32)
     ctr = work.ctr()
@@ -975,5 +981,6 @@ def warm_up() -> float:
             if storage == "exact":
                 ex.stuck()
             ex.path(len(ex) - 1)
+            del ex  # its reservations too, before the next search reserves its own
     _WARM[0] = time.perf_counter() - began
     return _WARM[0]
