@@ -433,7 +433,8 @@ def _is_found(found, k):
 @njit(cache=True)
 def split_steps(targets, m, first, found, known, next_found, n_known):
     """Steps first..first+m-1, whose targets are targets[:m], into `found` and `known`;
-    returns the number the next state found will have, and how many targets `known` holds."""
+    returns the number the next state found will have, and how many targets `known` holds (-1:
+    more than it has room for, which a consistent search never gives)."""
     for j in range(m):
         k = first + j
         t = targets[j]
@@ -441,6 +442,8 @@ def split_steps(targets, m, first, found, known, next_found, n_known):
             found[k >> 3] |= np.uint8(1 << (k & 7))
             next_found += 1
         else:
+            if n_known >= known.shape[0]:
+                return next_found, -1
             known[n_known] = t
             n_known += 1
     return next_found, n_known

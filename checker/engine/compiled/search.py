@@ -711,18 +711,21 @@ def _search_exact(work: _Work, progress: Callable[[int, int, int, float], None] 
                 del table
                 table = np.zeros(size, dtype=np.int32)
                 G.rehash(states, n, table, W)
-            ctr[2] = 0
-            G.insert_block(T, states, table, targets, ctr, current, hi, work.counts,
-                           work.buf_packed, work.buf_hash, work.buf_op, work.buf_known,
-                           work.kinds, work.pending, work.hits, work.found, work.op_counts,
-                           maxs)
-            block_edges, done = int(ctr[2]), int(ctr[1])
-            targets[:block_edges].tofile(steps)
-            n_edges += block_edges
-            degree[current:done] = work.counts[:done - current, 0]
-            why = int(ctr[6])
-            if why == G.R_MAX_STATES:  # the state cut off half-way keeps the steps it recorded
-                degree[done] = block_edges - int(work.counts[:done - current, 0].sum())
+            # The block's states and their steps are recorded together: an interruption waits
+            # for the next block (`stop_before_block`).
+            with deferred_interruptions():
+                ctr[2] = 0
+                G.insert_block(T, states, table, targets, ctr, current, hi, work.counts,
+                               work.buf_packed, work.buf_hash, work.buf_op, work.buf_known,
+                               work.kinds, work.pending, work.hits, work.found,
+                               work.op_counts, maxs)
+                block_edges, done = int(ctr[2]), int(ctr[1])
+                targets[:block_edges].tofile(steps)
+                n_edges += block_edges
+                degree[current:done] = work.counts[:done - current, 0]
+                why = int(ctr[6])
+                if why == G.R_MAX_STATES:  # a state cut off half-way keeps the steps it recorded
+                    degree[done] = block_edges - int(work.counts[:done - current, 0].sum())
             ex.stopped_by = _ended_by(why, bounds)
             if ex.stopped_by is not None:
                 break
@@ -768,6 +771,8 @@ def _read_steps(ex: CompiledExploration, steps: Any, n: int, n_edges: int) -> No
         if steps.readinto(chunk[:m].data.cast("B")) != 4 * m:
             raise InternalError("compiled engine: the file of steps ended early")
         next_found, n_known = G.split_steps(chunk, m, first, found, known, next_found, n_known)
+        if n_known < 0:
+            break
         first += m
     steps.close()
     if next_found != n or n_known != known.shape[0]:
@@ -860,14 +865,16 @@ def _search_fingerprints(work: _Work, progress: Callable[[int, int, int, float],
                     ex.stopped_by = f"--max-memory {work.memory_mib} (the queue is full)"
                     break
             work.expand(no_states, no_table, fptable, fpsizes, queue, current, hi)
-            ctr[8] = 0
-            G.insert_block_fingerprints(T, fptable, fpsizes, fpcounts, queue, ctr, current, hi,
-                                        work.counts, work.buf_packed, work.buf_hash,
-                                        work.buf_op, work.buf_known, work.kinds, work.pending,
-                                        work.hits, work.found, work.op_counts, maxs, parents,
-                                        choices, work.cur[0])
-            fresh = int(ctr[8])
-            ex.trail_append(parents[:fresh], choices[:fresh])
+            with deferred_interruptions():  # the block's states and their trail together
+                ctr[8] = 0
+                G.insert_block_fingerprints(T, fptable, fpsizes, fpcounts, queue, ctr, current,
+                                            hi, work.counts, work.buf_packed, work.buf_hash,
+                                            work.buf_op, work.buf_known, work.kinds,
+                                            work.pending, work.hits, work.found,
+                                            work.op_counts, maxs, parents, choices,
+                                            work.cur[0])
+                fresh = int(ctr[8])
+                ex.trail_append(parents[:fresh], choices[:fresh])
             why = int(ctr[6])
             if why == G.R_FULL:
                 ex.stopped_by = (f"--max-memory {work.memory_mib} (the fingerprint table is "
