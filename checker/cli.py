@@ -710,7 +710,7 @@ def _benchmark(args: argparse.Namespace) -> int:
         for engine in engines:
             if engine not in case.engines:
                 cells = [case.label if first else "", engine,
-                         f"skipped: {' and '.join(case.engines)} engine only", *[""] * 7]
+                         f"skipped: {' and '.join(case.engines)} engine only", *[""] * 8]
             else:
                 r = bench.run_case(case, not args.no_properties, args.max_seconds, engine,
                                    workers, args.storage or "auto")

@@ -38,18 +38,19 @@ from checker.engine.compiled.rules import (
 from checker.engine.compiled.tables import H_N, H_REC, H_W, R_STATUS
 
 # Why a block returned
-R_DONE, R_DECIDED, R_MAX_STATES = 0, 1, 2
+R_DONE, R_DECIDED, R_MAX_STATES, R_FULL = 0, 1, 2, 3
 
 
 @njit(cache=True, parallel=True)
-def expand_block(T, states, table, fptable, sources, lo, hi, nthreads, counts, buf_packed,
+def expand_block(T, states, table, fptable, fpsizes, sources, lo, hi, nthreads, counts, buf_packed,
                  buf_hash, buf_op, buf_known, kinds, params, pending, hits, seen, scratch, ops,
                  cur, changed, inside, queued, charts, overflow):
     """Successors of sources[lo..hi-1] into the block buffers (counts[source - lo]: how many,
     and the row of the first; rows follow queue order), and per worker and property the first
     row where the property fires (hits, -1: nowhere).
     Exact storage: `sources` is `states`, looked up in `table`; fingerprint storage: `sources`
-    is the queue, and a successor is known when its fingerprint is in `fptable`."""
+    is the queue, and a successor is known when its fingerprint is in `fptable` (segments of
+    `fpsizes` slots, `fingerprint_slot`)."""
     W = T[H_W]
     nprop = kinds.shape[0]
     per = (hi - lo + nthreads - 1) // nthreads
@@ -81,7 +82,7 @@ def expand_block(T, states, table, fptable, sources, lo, hi, nthreads, counts, b
                 # Known already (found in an earlier block): its state properties were checked
                 # when it was found.  Unknown ones are numbered in phase two.
                 if fptable.shape[0] > 1:
-                    known = _find_fingerprint(fptable, h)
+                    known = _find_fingerprint(fptable, fpsizes, h)
                 else:
                     known = _find(states, table, packed, h, W)
                 buf_known[row] = known
@@ -163,30 +164,87 @@ def fingerprint_of(h):
     return h | np.uint64(1)
 
 
+SEGMENT_BITS = 6
+"""The fingerprint table is 2**SEGMENT_BITS segments, chosen by a fingerprint's top bits, each
+an open-addressing table of its own that grows on its own: growing one holds a copy of that
+segment only, and the segments' sizes (and so the table's load) change in small steps."""
+MAX_LOAD_NUM, MAX_LOAD_DEN = 4, 5
+"""A segment grows when more than 4/5 of its slots are taken (linear probing over 8-byte slots
+stays cheap at that load: no state is read to compare)."""
+SEGMENT_SLOTS = 512
+"""A segment's slots are a multiple of this (4 KiB), its first size."""
+
+
 @njit(cache=True, inline="always")
-def _fingerprint_slot(fptable, fp):
-    """Where the table holds fingerprint fp, or the empty slot where it would go."""
-    tmask = np.uint64(fptable.shape[0] - 1)
-    slot = fp & tmask
-    while fptable[slot] != 0 and fptable[slot] != fp:
-        slot = (slot + np.uint64(1)) & tmask
+def fingerprint_slot(row, size, fp):
+    """Where the segment `row` of `size` slots holds fingerprint fp, or the empty slot where it
+    would go: linear probing from the home slot that 32 middle bits of fp scale to the size."""
+    usize = np.uint64(size)
+    slot = (((fp >> np.uint64(16)) & np.uint64(0xFFFFFFFF)) * usize) >> np.uint64(32)
+    while row[slot] != 0 and row[slot] != fp:
+        slot += np.uint64(1)
+        if slot == usize:
+            slot = np.uint64(0)
     return slot
 
 
 @njit(cache=True, inline="always")
-def _find_fingerprint(fptable, h):
+def fingerprint_segment(fp):
+    return fp >> np.uint64(64 - SEGMENT_BITS)
+
+
+@njit(cache=True, inline="always")
+def _find_fingerprint(fptable, fpsizes, h):
     """0 when the state of hash h has been seen, else -1."""
-    return 0 if fptable[_fingerprint_slot(fptable, fingerprint_of(h))] != 0 else -1
+    fp = fingerprint_of(h)
+    seg = fingerprint_segment(fp)
+    row = fptable[seg]
+    return 0 if row[fingerprint_slot(row, fpsizes[seg], fp)] != 0 else -1
 
 
 @njit(cache=True)
-def insert_block_fingerprints(T, fptable, queue, ctr, lo, hi, counts, buf_packed, buf_hash,
+def grow_segment(fptable, fpsizes, seg):
+    """Give segment `seg` a quarter more slots (at least SEGMENT_SLOTS), in place: its row of the
+    table has room up to the row's length; False when it has not."""
+    size = fpsizes[seg]
+    grown = size + max(SEGMENT_SLOTS, (size // 4) // SEGMENT_SLOTS * SEGMENT_SLOTS)
+    row = fptable[seg]
+    if grown > row.shape[0]:
+        return False
+    old = row[:size].copy()
+    row[:grown] = 0
+    fpsizes[seg] = grown
+    for i in range(size):
+        fp = old[i]
+        if fp != 0:
+            row[fingerprint_slot(row, grown, fp)] = fp
+    return True
+
+
+@njit(cache=True)
+def add_fingerprint(fptable, fpsizes, fpcounts, fp):
+    """Store fp (not stored yet), growing its segment first when it is full enough; False when
+    the segment cannot grow and is full."""
+    seg = fingerprint_segment(fp)
+    if (fpcounts[seg] + 1) * MAX_LOAD_DEN > fpsizes[seg] * MAX_LOAD_NUM:
+        if not grow_segment(fptable, fpsizes, seg) and fpcounts[seg] + 1 >= fpsizes[seg]:
+            return False
+    row = fptable[seg]
+    row[fingerprint_slot(row, fpsizes[seg], fp)] = fp
+    fpcounts[seg] += 1
+    return True
+
+
+@njit(cache=True)
+def insert_block_fingerprints(T, fptable, fpsizes, fpcounts, queue, ctr, lo, hi, counts,
+                              buf_packed, buf_hash,
                               buf_op, buf_known, kinds, pending, hits, found, op_counts, maxs,
                               parents, choices, cur):
     """Fingerprint storage's phase two: new states (by fingerprint) go to the end of `queue`,
     with their parent's number and which of its successors they are (`parents`, `choices`,
     from ctr[8] on).  ctr as for `insert_block`, and: 7 the number of the queue's first state,
-    8 how many new states this block found, 9 the first deadlock (-1: none)."""
+    8 how many new states this block found, 9 the first deadlock (-1: none).  Returns R_FULL
+    (in ctr[6]) when a segment of the fingerprint table can grow no more."""
     W = T[H_W]
     nprop = kinds.shape[0]
     first_hit = _first_hits(hits, nprop)
@@ -222,15 +280,20 @@ def insert_block_fingerprints(T, fptable, queue, ctr, lo, hi, counts, buf_packed
             if buf_known[row] >= 0:
                 continue
             fp = fingerprint_of(buf_hash[row])
-            slot = _fingerprint_slot(fptable, fp)
-            if fptable[slot] != 0:
+            seg = fingerprint_segment(fp)
+            segment = fptable[seg]
+            if segment[fingerprint_slot(segment, fpsizes[seg], fp)] != 0:
                 continue
             if max_states >= 0 and n_states >= max_states:
                 why = R_MAX_STATES
                 stopped = True
                 n_edges -= 1
                 break
-            fptable[slot] = fp
+            if not add_fingerprint(fptable, fpsizes, fpcounts, fp):
+                why = R_FULL
+                stopped = True
+                n_edges -= 1
+                break
             end = n_states - base
             for w in range(W):
                 queue[end, w] = buf_packed[row, w]
@@ -250,21 +313,14 @@ def insert_block_fingerprints(T, fptable, queue, ctr, lo, hi, counts, buf_packed
 
 
 @njit(cache=True)
-def rehash_fingerprints(old, new):
-    for i in range(old.shape[0]):
-        fp = old[i]
-        if fp == 0:
-            continue
-        new[_fingerprint_slot(new, fp)] = fp
-
-
-@njit(cache=True)
-def insert_block(T, states, table, edge_start, edge_target, ctr, lo, hi, counts,
+def insert_block(T, states, table, edge_target, ctr, lo, hi, counts,
                  buf_packed, buf_hash, buf_op, buf_known, kinds, pending, hits, found, op_counts,
                  maxs):
-    """Number the block's successors in queue order.  ctr: 0 states, 1 next state to expand,
-    2 edges, 3 max states (-1: none), 4 the whole graph is needed, 5 properties pending, 6 why
-    it returned.  The caller has made room for every successor of the block."""
+    """Number the block's successors in queue order, and write the targets of the steps out of
+    the sources expanded, in order, from edge_target[ctr[2]] on (the sources' out-degrees are
+    their successor counts, `counts`).  ctr: 0 states, 1 next state to expand, 2 edges, 3 max
+    states (-1: none), 4 the whole graph is needed, 5 properties pending, 6 why it returned.
+    The caller has made room for every successor of the block."""
     W = T[H_W]
     nprop = kinds.shape[0]
     first_hit = _first_hits(hits, nprop)
@@ -280,7 +336,6 @@ def insert_block(T, states, table, edge_start, edge_target, ctr, lo, hi, counts,
         if not needs_graph and npending == 0:
             why = R_DECIDED
             break
-        edge_start[src] = n_edges
         base = counts[src - lo, 1]
         stopped = False
         for j in range(counts[src - lo, 0]):
@@ -357,29 +412,133 @@ def one_state_successors(T, words, scratch, ops, cur, packed_out):
 
 
 # --------------------------------------------------------------------------------------------
-# Graph analyses on the compact arrays
+# The compact graph, and the analyses on it
+#
+# Exact storage keeps the steps in three arrays: `degree` (each state's number of steps out),
+# `found` (a bit per step, in order: set when the step found its target, which then is the
+# next state numbered, so the target need not be stored) and `known` (the targets of the other
+# steps, in order).  Every state but the initial one is found by exactly one step, so `known`
+# holds transitions - states + 1 numbers.  Per CHUNK states, `chunk_steps` and `chunk_known`
+# count the steps and the known targets before the chunk's first state: a state's steps are
+# listed from there.
+
+CHUNK = 64
+
+
+@njit(cache=True, inline="always")
+def _is_found(found, k):
+    return (found[k >> 3] >> (k & 7)) & 1
 
 
 @njit(cache=True)
-def parents_from_edges(edge_start, edge_target, n, expanded):
-    """Each state's parent: the state whose expansion found it, which is the source of the
-    first edge into it (states are expanded in order, their successors listed in order)."""
-    parent = np.full(n, -1, dtype=np.int32)
-    parent[0] = 0
-    for s in range(expanded + 1 if expanded < n else n):
-        for k in range(edge_start[s], edge_start[s + 1]):
-            t = edge_target[k]
-            if parent[t] < 0:
-                parent[t] = s
-    return parent
+def split_steps(targets, m, first, found, known, next_found, n_known):
+    """Steps first..first+m-1, whose targets are targets[:m], into `found` and `known`;
+    returns the number the next state found will have, and how many targets `known` holds (-1:
+    more than it has room for, which a consistent search never gives)."""
+    for j in range(m):
+        k = first + j
+        t = targets[j]
+        if t == next_found:
+            found[k >> 3] |= np.uint8(1 << (k & 7))
+            next_found += 1
+        else:
+            if n_known >= known.shape[0]:
+                return next_found, -1
+            known[n_known] = t
+            n_known += 1
+    return next_found, n_known
 
 
 @njit(cache=True)
-def depths(parent, n):
-    d = np.zeros(n, dtype=np.int32)
-    for i in range(1, n):
-        d[i] = d[parent[i]] + 1
-    return d
+def chunk_counts(degree, n, found):
+    """`chunk_steps` and `chunk_known` for states 0..n-1."""
+    chunks = n // CHUNK + 1
+    chunk_steps = np.zeros(chunks, dtype=np.int64)
+    chunk_known = np.zeros(chunks, dtype=np.int64)
+    e, kn = 0, 0
+    for s in range(n + 1):
+        if s % CHUNK == 0:
+            chunk_steps[s // CHUNK] = e
+            chunk_known[s // CHUNK] = kn
+        if s < n:
+            for j in range(degree[s]):
+                if not _is_found(found, e + j):
+                    kn += 1
+            e += degree[s]
+    return chunk_steps, chunk_known
+
+
+@njit(cache=True)
+def _steps_from(degree, found, chunk_steps, chunk_known, s):
+    """The number of state s's first step, and how many known targets come before it."""
+    c = s // CHUNK
+    e, kn = chunk_steps[c], chunk_known[c]
+    for r in range(c * CHUNK, s):
+        for j in range(degree[r]):
+            if not _is_found(found, e + j):
+                kn += 1
+        e += degree[r]
+    return e, kn
+
+
+@njit(cache=True)
+def targets_of(degree, found, known, chunk_steps, chunk_known, s, out):
+    """The targets of state s's steps into out; returns how many."""
+    e, kn = _steps_from(degree, found, chunk_steps, chunk_known, s)
+    for j in range(degree[s]):
+        k = e + j
+        if _is_found(found, k):
+            out[j] = k - kn + 1
+        else:
+            out[j] = known[kn]
+            kn += 1
+    return degree[s]
+
+
+@njit(cache=True)
+def parent_of(degree, found, chunk_steps, chunk_known, t):
+    """The state whose expansion found state t > 0 (a shortest path's last step): the source of
+    the (t-1)-th step that found its target."""
+    i = t - 1
+    lo, hi = 0, chunk_steps.shape[0] - 1  # the last chunk whose first state has i or fewer
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if chunk_steps[mid] - chunk_known[mid] <= i:
+            lo = mid
+        else:
+            hi = mid - 1
+    e = chunk_steps[lo]
+    before = e - chunk_known[lo]
+    r = lo * CHUNK
+    while True:
+        for j in range(degree[r]):
+            if _is_found(found, e + j):
+                if before == i:
+                    return r
+                before += 1
+        e += degree[r]
+        r += 1
+
+
+@njit(cache=True)
+def full_edges(degree, found, known, n, n_edges):
+    """The graph as edge_start (n + 1) and edge_target arrays: the targets of state i's steps
+    are edge_target[edge_start[i]:edge_start[i + 1]]."""
+    edge_start = np.zeros(n + 1, dtype=np.int32)
+    edge_target = np.zeros(n_edges, dtype=np.int32)
+    e, kn = 0, 0
+    for s in range(n):
+        edge_start[s] = e
+        for j in range(degree[s]):
+            k = e + j
+            if _is_found(found, k):
+                edge_target[k] = k - kn + 1
+            else:
+                edge_target[k] = known[kn]
+                kn += 1
+        e += degree[s]
+    edge_start[n] = e
+    return edge_start, edge_target
 
 
 @njit(cache=True)
@@ -391,11 +550,10 @@ def _unfinished(v, T):
     return False
 
 
-
 @njit(cache=True)
-def first_deadlock(T, states, edge_start, expanded, cur):
+def first_deadlock(T, states, degree, expanded, cur):
     for i in range(expanded):
-        if edge_start[i] == edge_start[i + 1]:
+        if degree[i] == 0:
             unpack(states[i], T, cur)
             if _unfinished(cur, T):
                 return i
@@ -423,7 +581,7 @@ def finished_states(T, states, n, cur, goal):
 
 
 @njit(cache=True)
-def first_stuck(T, states, n, edge_start, edge_target, cur, goal):
+def first_stuck(T, states, n, degree, found, known, chunk_steps, chunk_known, cur, goal):
     """The first state from which no path leads to a state where every execution finished
     (goal 0), or to a state with the fact numbered `goal`.
 
@@ -432,17 +590,35 @@ def first_stuck(T, states, n, edge_start, edge_target, cur, goal):
     in breadth-first order) is settled in the same sweep, an edge back needs another.  No
     reverse graph is built, so the analysis needs one byte per state beyond the graph."""
     can = finished_states(T, states, n, cur, goal)
+    first_step = np.zeros(CHUNK, dtype=np.int64)
+    known_before = np.zeros(CHUNK, dtype=np.int64)
     changed = True
     while changed:
         changed = False
-        for s in range(n - 1, -1, -1):
-            if can[s]:
-                continue
-            for k in range(edge_start[s], edge_start[s + 1]):
-                if can[edge_target[k]]:
-                    can[s] = 1
-                    changed = True
-                    break
+        for c in range((n + CHUNK - 1) // CHUNK - 1, -1, -1):
+            lo, hi = c * CHUNK, min(n, (c + 1) * CHUNK)
+            e, kn = chunk_steps[c], chunk_known[c]
+            for r in range(lo, hi):
+                first_step[r - lo], known_before[r - lo] = e, kn
+                for j in range(degree[r]):
+                    if not _is_found(found, e + j):
+                        kn += 1
+                e += degree[r]
+            for s in range(hi - 1, lo - 1, -1):
+                if can[s]:
+                    continue
+                e, kn = first_step[s - lo], known_before[s - lo]
+                for j in range(degree[s]):
+                    k = e + j
+                    if _is_found(found, k):
+                        t = k - kn + 1
+                    else:
+                        t = known[kn]
+                        kn += 1
+                    if can[t]:
+                        can[s] = 1
+                        changed = True
+                        break
     for i in range(n):
         if not can[i]:
             return i

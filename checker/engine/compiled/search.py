@@ -10,6 +10,7 @@ engines' graphs, shortest traces and verdicts can be compared state by state
 
 from __future__ import annotations
 
+import mmap
 import os
 import tempfile
 import time
@@ -192,9 +193,15 @@ class CompiledExploration:
         self.bounds = bounds
         self.tables = tables
         self.states = np.empty((0, tables.words), dtype=np.uint64)
-        self.parent = np.empty(0, dtype=np.int32)
-        self.edge_start = np.zeros(1, dtype=np.int32)
-        self.edge_target = np.empty(0, dtype=np.int32)
+        # The graph in compact form (`graph.split_steps`): per state its number of steps, per
+        # step whether it found its target, the other steps' targets, and counts per chunk.
+        self.degree: np.ndarray = np.zeros(0, dtype=np.uint8)
+        self.found = np.zeros(0, dtype=np.uint8)
+        self.known = np.zeros(0, dtype=np.int32)
+        self.chunk_steps = np.zeros(1, dtype=np.int64)
+        self.chunk_known = np.zeros(1, dtype=np.int64)
+        self.n_edges = 0
+        self._full: tuple[np.ndarray, np.ndarray] | None = None
         self.layers: list[int] = [0]
         self.violations: dict[str, Finding] = {}
         self.witnesses: dict[str, Finding] = {}
@@ -244,12 +251,33 @@ class CompiledExploration:
             raise InternalError("compiled engine: a value outgrew its field in the packed state")
         return [(int(self._ops[j]), self._packed[j].copy()) for j in range(k)]
 
+    def _full_edges(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._full is None:
+            self._full = G.full_edges(self.degree, self.found, self.known, len(self),
+                                      self.n_edges)
+        return self._full
+
+    @property
+    def edge_start(self) -> np.ndarray:
+        """The graph in the interpreted engine's form, built when first asked for (8 bytes a
+        state and 4 a step more; the engine itself reads the compact arrays)."""
+        return self._full_edges()[0]
+
+    @property
+    def edge_target(self) -> np.ndarray:
+        return self._full_edges()[1]
+
+    def targets(self, i: int) -> list[int]:
+        """The targets of the recorded steps out of state i, in order."""
+        out = np.zeros(max(1, self.tables.max_successors), dtype=np.int64)
+        k = G.targets_of(self.degree, self.found, self.known, self.chunk_steps,
+                         self.chunk_known, i, out)
+        return [int(t) for t in out[:k]]
+
     def edges(self, i: int) -> list[tuple[Operation, int]]:
         """The recorded steps out of state i: each operation and the number of its target."""
         ops = [decode_op(self.model, code) for code, _ in self._successors(i)]
-        start, end = int(self.edge_start[i]), int(self.edge_start[i + 1])
-        targets = [int(t) for t in self.edge_target[start:end]]
-        return list(zip(ops, targets, strict=False))
+        return list(zip(ops, self.targets(i), strict=False))
 
     def _step_into(self, before: int, target: int) -> Operation:
         """The first operation out of state `before` that leads to state `target` (the one that
@@ -265,7 +293,8 @@ class CompiledExploration:
         """The operations from the initial state to state `target` (a shortest path)."""
         chain = [target]
         while chain[-1] != 0:
-            chain.append(int(self.parent[chain[-1]]))
+            chain.append(int(G.parent_of(self.degree, self.found, self.chunk_steps,
+                                         self.chunk_known, chain[-1])))
         chain.reverse()
         return [self._step_into(a, b) for a, b in zip(chain, chain[1:], strict=False)]
 
@@ -278,7 +307,7 @@ class CompiledExploration:
 
     def deadlock(self) -> Finding | None:
         """The first (shallowest) state with an unfinished execution and no move at all."""
-        i = int(G.first_deadlock(self.tables.T, self.states, self.edge_start, self.expanded,
+        i = int(G.first_deadlock(self.tables.T, self.states, self.degree, self.expanded,
                                  self._v))
         if i < 0:
             return None
@@ -296,8 +325,8 @@ class CompiledExploration:
         or with `goal` (an `eventually` property) to a state with its fact."""
         scratch = np.zeros((max(1, self.workers), self.tables.length), dtype=np.int32)
         code = 0 if goal is None else int(goal.instance[1])  # type: ignore[call-overload]
-        i = int(G.first_stuck(self.tables.T, self.states, len(self), self.edge_start,
-                              self.edge_target, scratch, code))
+        i = int(G.first_stuck(self.tables.T, self.states, len(self), self.degree, self.found,
+                              self.known, self.chunk_steps, self.chunk_known, scratch, code))
         if i < 0:
             return None
         state, budgets = self.node(i)
@@ -385,6 +414,9 @@ class FingerprintExploration(CompiledExploration):
     def edges(self, i: int) -> list[tuple[Operation, int]]:
         raise InternalError("fingerprint storage keeps no graph: its steps are not listed")
 
+    def _full_edges(self) -> tuple[np.ndarray, np.ndarray]:
+        raise InternalError("fingerprint storage keeps no graph")
+
     def deadlock(self) -> Finding | None:
         i = self.first_deadlock
         if i < 0:
@@ -458,7 +490,7 @@ def explore_compiled(
         # Exact storage filled the memory allowed: search again, keeping fingerprints only, in
         # the time that is left.
         spent = ex.seconds
-        del ex
+        del ex, work  # their reservations go before the new search makes its own
         left = None if bounds.max_seconds is None else max(1.0, bounds.max_seconds - spent)
         work = _Work(model, replace(bounds, max_seconds=left), properties, workers)
         again = _search_fingerprints(work, progress)
@@ -519,10 +551,11 @@ class _Work:
         self.hits = np.full((nt, max(1, nprop)), -1, dtype=np.int64)
         self.op_counts = np.zeros(len(OP_KINDS), dtype=np.int64)
         self.counts = np.zeros((block, 2), dtype=np.int64)
-        self.buf_packed = np.zeros((rows, W), dtype=np.uint64)
-        self.buf_hash = np.zeros(rows, dtype=np.uint64)
-        self.buf_op = np.zeros(rows, dtype=np.int64)
-        self.buf_known = np.zeros(rows, dtype=np.int64)
+        # Each worker's part is touched only as far as its sources' successors reach.
+        self.buf_packed = reserve((rows, W), np.uint64)
+        self.buf_hash = reserve((rows,), np.uint64)
+        self.buf_op = reserve((rows,), np.int64)
+        self.buf_known = reserve((rows,), np.int64)
         self.overflow = np.zeros(nt, dtype=np.int64)
         self.seen = np.zeros((nt, 4, C.COVERAGE_CODES, C.COVERAGE_CODES), dtype=np.uint8)
         self.scratch = np.zeros((nt, maxs, t.length), dtype=np.int32)
@@ -548,9 +581,10 @@ class _Work:
         ctr[5] = len(self.kinds)
         return ctr
 
-    def expand(self, states: Any, table: Any, fptable: Any, sources: Any, lo: int,
-               hi: int) -> None:
-        G.expand_block(self.tables.T, states, table, fptable, sources, lo, hi, self.nthreads,
+    def expand(self, states: Any, table: Any, fptable: Any, fpsizes: Any, sources: Any,
+               lo: int, hi: int) -> None:
+        G.expand_block(self.tables.T, states, table, fptable, fpsizes, sources, lo, hi,
+                       self.nthreads,
                        self.counts, self.buf_packed, self.buf_hash, self.buf_op, self.buf_known,
                        self.kinds, self.params, self.pending, self.hits, self.seen,
                        self.scratch, self.ops, self.cur, self.changed, self.inside, self.queued,
@@ -560,8 +594,10 @@ class _Work:
                                 "state (a bound of the tables is wrong)")
 
     def stop_before_block(self, ctr: np.ndarray, n: int, current: int, depth: int,
-                          progress: Callable[[int, int, int, float], None] | None) -> str | None:
-        """Why the search stops before the next block (None: it goes on)."""
+                          progress: Callable[[int, int, int, float], None] | None,
+                          later: int = 0) -> str | None:
+        """Why the search stops before the next block (None: it goes on); `later`: bytes the
+        search will need at its end beyond what it holds now."""
         reraise_interruption()
         if not self.needs_graph and int(ctr[5]) == 0:
             return "every property decided"
@@ -571,7 +607,7 @@ class _Work:
         if progress is not None and now - self.last_report > 0.2:
             progress(n, n - current, depth, now - self.began)
             self.last_report = now
-        if self.memory_limit is not None and resident_bytes() > self.memory_limit:
+        if self.memory_limit is not None and resident_bytes() + later > self.memory_limit:
             return f"--max-memory {self.memory_mib}"
         return None
 
@@ -613,24 +649,31 @@ def _search_exact(work: _Work, progress: Callable[[int, int, int, float], None] 
     # Room for as many states as the memory limit could hold, reserved but not touched: pages
     # become resident only as states are stored, and nothing is copied as the search grows.
     limit = work.memory_limit or 8 * 2**30
-    cap = max(1 << 12, min(MAX_RESERVED, limit // (W * 8 + 4 + 16)))
+    cap = max(1 << 12, min(MAX_RESERVED, limit // (W * 8 + 8)))
+    degree_type = np.uint8 if maxs < 2**8 else np.uint16 if maxs < 2**16 else np.int32
     while True:  # an address-space limit may refuse the reservation: ask for less
         try:
-            states = np.zeros((cap, W), dtype=np.uint64)
-            edge_start = np.zeros(cap + 1, dtype=np.int32)
-            edge_target = np.zeros(min(MAX_RESERVED, cap * 4), dtype=np.int32)
+            states = reserve((cap, W), np.uint64)
+            degree = reserve((cap,), degree_type)
             break
         except MemoryError:
+            states = degree = np.zeros(0)  # what was reserved goes before asking again
             if cap <= 1 << 12:
                 raise
             cap //= 2
+    # The targets of a block's steps, written to a file block by block: the search holds the
+    # state table, the graph is read back in compact form once the table is gone.
+    targets = reserve(work.buf_op.shape, np.int32)
+    steps = tempfile.TemporaryFile(prefix="stagelock-steps-")  # noqa: SIM115
     table = np.zeros(1 << 13, dtype=np.int32)
-    no_fingerprints = np.zeros(1, dtype=np.uint64)
+    no_fingerprints = np.zeros((1, 1), dtype=np.uint64)
+    no_sizes = np.zeros(1, dtype=np.int64)
     K.pack(encode(tables, model, model.initial(), (0, 0, 0)), T, states[0])
     G.rehash(states, 1, table, W)
     ctr = work.ctr()
     why = G.R_DONE
     depth, level_end = 0, 1
+    n_edges = 0
     try:
         while True:
             n, current = int(ctr[0]), int(ctr[1])
@@ -640,16 +683,18 @@ def _search_exact(work: _Work, progress: Callable[[int, int, int, float], None] 
             if current >= n:
                 ex.complete = True
                 break
-            ex.stopped_by = work.stop_before_block(ctr, n, current, depth, progress)
+            # The graph read back after the search takes more than the table it replaces.
+            later = max(0, _compact_bytes(n, n_edges) - table.nbytes)
+            ex.stopped_by = work.stop_before_block(ctr, n, current, depth, progress, later)
             if ex.stopped_by is not None:
                 break
             hi = min(level_end, current + work.block)
             more = (hi - current) * maxs
-            if n + more > states.shape[0] or int(ctr[2]) + more > edge_target.shape[0]:
+            if n + more > states.shape[0]:
                 ex.stopped_by = (f"--max-memory {work.memory_mib} (exact storage is full: "
                                  f"use --storage fingerprint)")
                 break
-            work.expand(states, table, no_fingerprints, states, current, hi)
+            work.expand(states, table, no_fingerprints, no_sizes, states, current, hi)
             # Room in the table for every successor the block made, counted (a bound by the
             # most successors a state could have would double the table long before it fills).
             made = int(work.counts[:hi - current, 0].sum())
@@ -660,11 +705,21 @@ def _search_exact(work: _Work, progress: Callable[[int, int, int, float], None] 
                 del table
                 table = np.zeros(size, dtype=np.int32)
                 G.rehash(states, n, table, W)
-            G.insert_block(T, states, table, edge_start, edge_target, ctr, current, hi,
-                           work.counts, work.buf_packed, work.buf_hash, work.buf_op,
-                           work.buf_known, work.kinds, work.pending, work.hits, work.found,
-                           work.op_counts, maxs)
-            why = int(ctr[6])
+            # The block's states and their steps are recorded together: an interruption waits
+            # for the next block (`stop_before_block`).
+            with deferred_interruptions():
+                ctr[2] = 0
+                G.insert_block(T, states, table, targets, ctr, current, hi, work.counts,
+                               work.buf_packed, work.buf_hash, work.buf_op, work.buf_known,
+                               work.kinds, work.pending, work.hits, work.found,
+                               work.op_counts, maxs)
+                block_edges, done = int(ctr[2]), int(ctr[1])
+                targets[:block_edges].tofile(steps)
+                n_edges += block_edges
+                degree[current:done] = work.counts[:done - current, 0]
+                why = int(ctr[6])
+                if why == G.R_MAX_STATES:  # a state cut off half-way keeps the steps it recorded
+                    degree[done] = block_edges - int(work.counts[:done - current, 0].sum())
             ex.stopped_by = _ended_by(why, bounds)
             if ex.stopped_by is not None:
                 break
@@ -674,24 +729,74 @@ def _search_exact(work: _Work, progress: Callable[[int, int, int, float], None] 
         ex.stopped_by = f"--max-memory {work.memory_mib} (out of memory)"
     work.finish(ex, ctr)
     del table
-    n, current, n_edges = int(ctr[0]), int(ctr[1]), int(ctr[2])
+    n, current = int(ctr[0]), int(ctr[1])
     if ex.complete:
         ex.layers.pop()  # the level after the last holds no state
-    # Close the edge lists: a state cut off half-way keeps the edges it recorded.
     partial = why == G.R_MAX_STATES
-    edge_start[current + 1 if partial else current: n + 1] = n_edges
     ex.states = states[:n]
-    ex.edge_start = edge_start[:n + 1]
-    ex.edge_target = edge_target[:n_edges]
+    ex.degree = degree[:n]
     ex.expanded = n if ex.complete else current
     ex.transitions = n_edges + (1 if partial else 0)
-    ex.parent = G.parents_from_edges(ex.edge_start, ex.edge_target, n, ex.expanded)
+    ex.n_edges = n_edges
+    _read_steps(ex, steps, n, n_edges)
     work.findings(ex)
     return ex
 
 
+def _compact_bytes(n: int, n_edges: int) -> int:
+    """What the compact graph of n states and n_edges steps takes beyond the states."""
+    return 4 * max(0, n_edges - n + 1) + n_edges // 8 + 16 * (n // G.CHUNK + 1)
+
+
+STEPS_READ = 1 << 20
+"""Step targets read back from the file at a time."""
+
+
+def _read_steps(ex: CompiledExploration, steps: Any, n: int, n_edges: int) -> None:
+    """The steps' targets, written in order to `steps` during the search, into the compact graph:
+    a bit per step that found its target, the others' targets."""
+    found = np.zeros((n_edges + 7) // 8, dtype=np.uint8)
+    known = np.zeros(max(0, n_edges - n + 1), dtype=np.int32)
+    chunk = np.zeros(min(STEPS_READ, max(1, n_edges)), dtype=np.int32)
+    steps.seek(0)
+    next_found, n_known, first = 1, 0, 0
+    while first < n_edges:
+        m = min(chunk.shape[0], n_edges - first)
+        if steps.readinto(chunk[:m].data.cast("B")) != 4 * m:
+            raise InternalError("compiled engine: the file of steps ended early")
+        next_found, n_known = G.split_steps(chunk, m, first, found, known, next_found, n_known)
+        if n_known < 0:
+            break
+        first += m
+    steps.close()
+    if next_found != n or n_known != known.shape[0]:
+        raise InternalError(f"compiled engine: {next_found - 1} steps found a state, expected "
+                            f"{n - 1}")
+    ex.found, ex.known = found, known
+    ex.chunk_steps, ex.chunk_known = G.chunk_counts(ex.degree, n, found)
+
+
+def reserve(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """A zeroed array that fills from the front (or each of whose rows does): a private mapping
+    whose pages become resident only when first written, in small pages (numpy would ask for
+    huge pages, and the first write to each row would then make 2 MiB resident)."""
+    count = int(np.prod(shape))
+    nbytes = max(1, count * np.dtype(dtype).itemsize)
+    if not hasattr(mmap, "MAP_PRIVATE"):
+        return np.zeros(shape, dtype=dtype)
+    try:
+        area = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    except OSError as error:  # an address-space limit refused it
+        raise MemoryError(str(error)) from None
+    if hasattr(mmap, "MADV_NOHUGEPAGE"):
+        area.madvise(mmap.MADV_NOHUGEPAGE)
+    return np.frombuffer(area, dtype=dtype, count=count).reshape(shape)
+
+
 MAX_RESERVED = 2**31 - 1
-"""The most states (and edges) exact storage numbers: they are int32 throughout."""
+"""The most states exact storage numbers: they are int32 throughout."""
+
+SEGMENTS = 1 << G.SEGMENT_BITS
 
 
 def _search_fingerprints(work: _Work, progress: Callable[[int, int, int, float], None] | None
@@ -701,13 +806,28 @@ def _search_fingerprints(work: _Work, progress: Callable[[int, int, int, float],
     # The trail lives as long as the exploration, which may rebuild states from it.
     trail = tempfile.TemporaryFile(prefix="stagelock-parents-")  # noqa: SIM115
     ex = FingerprintExploration(model, bounds, tables, trail)
-    queue = np.zeros((1 << 12, W), dtype=np.uint64)
-    fptable = np.zeros(1 << 13, dtype=np.uint64)
+    # The fingerprint table's segments and the queue, each reserved once for as much as the
+    # memory limit could hold and touched only as they fill: nothing is copied to grow them.
+    parents = reserve((work.block * maxs,), np.int32)
+    choices = reserve((work.block * maxs,), np.uint32)
+    # Three quarters of the limit for the table, a quarter for the queue (a level of states).
+    limit = work.memory_limit or 8 * 2**30
+    row = max(4 * G.SEGMENT_SLOTS, limit * 3 // 4 // (8 * SEGMENTS))
+    rows = max(2 * work.block * maxs, limit // 4 // (8 * W))
+    while True:  # an address-space limit may refuse the reservation: ask for less
+        try:
+            fptable = reserve((SEGMENTS, row), np.uint64)
+            queue = reserve((rows, W), np.uint64)
+            break
+        except MemoryError:
+            fptable = queue = np.zeros((0, 0), dtype=np.uint64)  # freed before asking again
+            if row <= 4 * G.SEGMENT_SLOTS and rows <= 2 * work.block * maxs:
+                raise
+            row, rows = max(4 * G.SEGMENT_SLOTS, row // 2), max(2 * work.block * maxs, rows // 2)
+    fpsizes = np.full(SEGMENTS, G.SEGMENT_SLOTS, dtype=np.int64)
+    fpcounts = np.zeros(SEGMENTS, dtype=np.int64)
     K.pack(encode(tables, model, model.initial(), (0, 0, 0)), T, queue[0])
-    G.rehash_fingerprints(np.array([K.hash_words(queue[0], W) | np.uint64(1)], dtype=np.uint64),
-                          fptable)
-    parents = np.zeros(work.block * maxs, dtype=np.int32)
-    choices = np.zeros(work.block * maxs, dtype=np.uint32)
+    G.add_fingerprint(fptable, fpsizes, fpcounts, K.hash_words(queue[0], W) | np.uint64(1))
     no_states = np.zeros((1, W), dtype=np.uint64)
     no_table = np.zeros(1, dtype=np.int32)
     ctr = work.ctr()
@@ -731,25 +851,29 @@ def _search_fingerprints(work: _Work, progress: Callable[[int, int, int, float],
                 break
             hi = min(n - base, current + work.block, level_end - base)
             more = (hi - current) * maxs
-            if n - base + more > queue.shape[0] or current > queue.shape[0] // 2:
-                queue, base, current = _compact(queue, base, current, n, more)
+            if current * 4 > n - base - current or n - base + more > queue.shape[0]:
+                base, current = _compact(queue, base, current, n)
                 ctr[1], ctr[7] = current, base
                 hi = min(n - base, current + work.block, level_end - base)
-            work.expand(no_states, no_table, fptable, queue, current, hi)
-            made = int(work.counts[:hi - current, 0].sum())  # as for exact storage
-            while (n + made) * 4 > fptable.shape[0] * 3:
-                grown = np.zeros(fptable.shape[0] * 2, dtype=np.uint64)
-                G.rehash_fingerprints(fptable, grown)
-                fptable = grown
-            ctr[8] = 0
-            G.insert_block_fingerprints(T, fptable, queue, ctr, current, hi, work.counts,
-                                        work.buf_packed, work.buf_hash, work.buf_op,
-                                        work.buf_known, work.kinds, work.pending, work.hits,
-                                        work.found, work.op_counts, maxs, parents, choices,
-                                        work.cur[0])
-            fresh = int(ctr[8])
-            ex.trail_append(parents[:fresh], choices[:fresh])
+                if n - base + more > queue.shape[0]:
+                    ex.stopped_by = f"--max-memory {work.memory_mib} (the queue is full)"
+                    break
+            work.expand(no_states, no_table, fptable, fpsizes, queue, current, hi)
+            with deferred_interruptions():  # the block's states and their trail together
+                ctr[8] = 0
+                G.insert_block_fingerprints(T, fptable, fpsizes, fpcounts, queue, ctr, current,
+                                            hi, work.counts, work.buf_packed, work.buf_hash,
+                                            work.buf_op, work.buf_known, work.kinds,
+                                            work.pending, work.hits, work.found,
+                                            work.op_counts, maxs, parents, choices,
+                                            work.cur[0])
+                fresh = int(ctr[8])
+                ex.trail_append(parents[:fresh], choices[:fresh])
             why = int(ctr[6])
+            if why == G.R_FULL:
+                ex.stopped_by = (f"--max-memory {work.memory_mib} (the fingerprint table is "
+                                 f"full)")
+                break
             ex.stopped_by = _ended_by(why, bounds)
             if ex.stopped_by is not None:
                 break
@@ -763,26 +887,32 @@ def _search_fingerprints(work: _Work, progress: Callable[[int, int, int, float],
     ex.expanded = n if ex.complete else int(ctr[7]) + int(ctr[1])
     ex.transitions = int(ctr[2]) + (1 if why == G.R_MAX_STATES else 0)
     ex.first_deadlock = int(ctr[9])
-    # Two of n states share a fingerprint with probability at most n(n-1)/2 / 2^64.
-    ex.miss_probability = min(1.0, n * (n - 1) / 2 / 2.0**64)
+    ex.miss_probability = miss_probability(n)
     del fptable, queue
     work.findings(ex)
     return ex
 
 
-def _compact(queue: np.ndarray, base: int, current: int, n: int,
-             more: int) -> tuple[np.ndarray, int, int]:
-    """Drop the states already expanded from the front of the queue, and make room for `more`."""
+FINGERPRINT_BITS = 63
+"""The bits of a fingerprint that differ between states: a state's 64-bit hash with its lowest
+bit set (`graph.fingerprint_of`: 0 marks an empty slot)."""
+
+
+def miss_probability(n: int) -> float:
+    """An upper bound on the probability that two of n states share a fingerprint (so that one
+    of them may be missed): n(n-1)/2 pairs, each alike with probability 2^-FINGERPRINT_BITS."""
+    return min(1.0, n * (n - 1) / 2 / 2.0**FINGERPRINT_BITS)
+
+
+def _compact(queue: np.ndarray, base: int, current: int, n: int) -> tuple[int, int]:
+    """Move the states not expanded yet to the front of the queue; the new (base, current).
+    In pieces no longer than the gap, so that no piece overlaps itself (numpy would copy it)."""
     left = n - base - current
-    size = queue.shape[0]
-    while left + more > size:
-        size *= 2
-    if size != queue.shape[0]:
-        grown = np.zeros((size, queue.shape[1]), dtype=np.uint64)
-        grown[:left] = queue[current:current + left]
-        return grown, base + current, 0
-    queue[:left] = queue[current:current + left]
-    return queue, base + current, 0
+    piece = max(1, min(current, 1 << 16))
+    for lo in range(0, left, piece):
+        hi = min(left, lo + piece)
+        queue[lo:hi] = queue[current + lo:current + hi]
+    return base + current, 0
 
 
 def _finding(ex: CompiledExploration, p: Property, state: int, before: int,
@@ -852,5 +982,6 @@ def warm_up() -> float:
             if storage == "exact":
                 ex.stuck()
             ex.path(len(ex) - 1)
+            del ex  # its reservations too, before the next search reserves its own
     _WARM[0] = time.perf_counter() - began
     return _WARM[0]
