@@ -546,11 +546,7 @@ def stage_fails(m: Model, state: State, e: int) -> State:
     r = m.rules
     ex = state.executions[e]
     if m.pipeline.stages[ex.stage].automatic_rollback:
-        target = r.rolls_back_automatically(m, state, e)
-        state = _put(state, e, ex.but(status=FAILED))
-        if target < 0:
-            return state
-        return r.start_rollback(m, state, ex.stage, target, AUTOMATED_ROLLBACK)
+        return _fail_and_roll_back(m, state, e)
     mode = m.pipeline.stages[ex.stage].automatic_retry
     if mode is None or not r.retries_automatically(m, state, e):
         return _put(state, e, ex.but(status=FAILED))
@@ -967,11 +963,9 @@ def condition_failed(m: Model, state: State, op: ConditionFailed) -> State:
     result = stage.before_entry if ex.condition == BEFORE_ENTRY else stage.on_success
     if result == "SKIP":
         return m.rules.skip_stage(m, state, e)
-    target = m.rules.rolls_back_automatically(m, state, e) if result == "ROLLBACK" else -1
-    state = _put(state, e, ex.but(status=FAILED))
-    if target < 0:
-        return state
-    return m.rules.start_rollback(m, state, ex.stage, target, AUTOMATED_ROLLBACK)
+    if result == "ROLLBACK":
+        return _fail_and_roll_back(m, state, e)
+    return _put(state, e, ex.but(status=FAILED))
 
 
 @rule
@@ -1141,6 +1135,17 @@ def start_rollback(m: Model, state: State, s: int, target: int, trigger: str) ->
     r = len(state.executions)
     state = state.but(executions=state.executions + (ex,))
     return m.rules.enter_stage(m, state, r, s)
+
+
+def _fail_and_roll_back(m: Model, state: State, e: int) -> State:
+    """The stage of `e`, which rolls back by itself, fails: `e` is Failed and, in the same step,
+    the rollback `rolls_back_automatically` finds starts, where there is one."""
+    ex = state.executions[e]
+    target = m.rules.rolls_back_automatically(m, state, e)
+    state = _put(state, e, ex.but(status=FAILED))
+    if target < 0:
+        return state
+    return m.rules.start_rollback(m, state, ex.stage, target, AUTOMATED_ROLLBACK)
 
 
 @rule

@@ -481,17 +481,25 @@ def _steps_from(degree, found, chunk_steps, chunk_known, s):
     return e, kn
 
 
+@njit(cache=True, inline="always")
+def _decode_steps(degree, found, known, s, e, kn, out, at):
+    """The targets of state s's steps, the first numbered e with kn known targets before it,
+    into out[at:]; returns the known targets before the next state's steps."""
+    for j in range(degree[s]):
+        k = e + j
+        if _is_found(found, k):
+            out[at + j] = k - kn + 1
+        else:
+            out[at + j] = known[kn]
+            kn += 1
+    return kn
+
+
 @njit(cache=True)
 def targets_of(degree, found, known, chunk_steps, chunk_known, s, out):
     """The targets of state s's steps into out; returns how many."""
     e, kn = _steps_from(degree, found, chunk_steps, chunk_known, s)
-    for j in range(degree[s]):
-        k = e + j
-        if _is_found(found, k):
-            out[j] = k - kn + 1
-        else:
-            out[j] = known[kn]
-            kn += 1
+    _decode_steps(degree, found, known, s, e, kn, out, 0)
     return degree[s]
 
 
@@ -529,13 +537,7 @@ def full_edges(degree, found, known, n, n_edges):
     e, kn = 0, 0
     for s in range(n):
         edge_start[s] = e
-        for j in range(degree[s]):
-            k = e + j
-            if _is_found(found, k):
-                edge_target[k] = k - kn + 1
-            else:
-                edge_target[k] = known[kn]
-                kn += 1
+        kn = _decode_steps(degree, found, known, s, e, kn, edge_target, e)
         e += degree[s]
     edge_start[n] = e
     return edge_start, edge_target

@@ -595,10 +595,7 @@ def rerun_actions(v, T, b, s, all_actions):
 def stage_fails(v, T, e):
     b = e * T[H_REC]
     if T[T[H_AROLL] + v[b + R_STAGE]]:
-        target = rolls_back_automatically(v, T, e)
-        v[b + R_STATUS] = FAILED
-        if target >= 0:
-            start_rollback(v, T, v[b + R_STAGE], target, TRIG_AUTOMATED)
+        fail_and_roll_back(v, T, e)
         return
     mode = T[T[H_ARETRY] + v[b + R_STAGE]]
     if mode == 0 or not retries_automatically(v, T, e):
@@ -644,6 +641,15 @@ def start_rollback(v, T, s, target, trigger):
     v[c + R_TRIG] = trigger
     v[T[H_N]] = n + 1
     enter_stage(v, T, n, s)
+
+
+@njit(cache=True)
+def fail_and_roll_back(v, T, e):
+    """spec.rules._fail_and_roll_back."""
+    target = rolls_back_automatically(v, T, e)
+    v[e * T[H_REC] + R_STATUS] = FAILED
+    if target >= 0:
+        start_rollback(v, T, v[e * T[H_REC] + R_STAGE], target, TRIG_AUTOMATED)
 
 
 @njit(cache=True)
@@ -883,11 +889,10 @@ def effect(v, T, kind, e, x, y):
                 _begin_actions(v, T, b, s)
             else:
                 leave_stage(v, T, e, s)
+        elif result == RESULT_ROLLBACK:
+            fail_and_roll_back(v, T, e)
         else:
-            target = rolls_back_automatically(v, T, e) if result == RESULT_ROLLBACK else -1
             v[b + R_STATUS] = FAILED
-            if target >= 0:
-                start_rollback(v, T, s, target, TRIG_AUTOMATED)
     elif kind == OP_OVERRIDE:
         v[b + R_COND] = C_NONE
         if y == 0:
