@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from importlib import resources
+from pathlib import Path
 
 from checker.annotations import instances
 from checker.coverage import Change, possible_changes
@@ -162,6 +163,9 @@ class CheckConfig:
     mode_executions: tuple[tuple[str, int], ...] = ()
     """(mode, executions) where a mode is explored with other than `bounds.executions` (the
     main job's PARALLEL mode)."""
+    updates_to: tuple[tuple[str, Pipeline], ...] = ()
+    """(file, declaration) of each structure an update may install (`--update-to`), beside
+    keeping the pipeline's."""
 
     def bounds_for(self, mode: str) -> Bounds:
         """The bounds the mode is explored within."""
@@ -179,6 +183,11 @@ class CheckConfig:
         search explores."""
         notes = []
         b = self.bounds
+        if self.updates_to and self.hazards and not self.properties:
+            notes.append(
+                "with --update-to, this pipeline's hazards are not asked: they need the world "
+                "of deploy targets, which is derived from one declaration; CodePipeline's "
+                "guarantees and your own properties are checked")
         for name in self.variants:
             v = VARIANTS[name]
             if v.updates > b.updates:
@@ -295,9 +304,10 @@ def pipeline_model(config: CheckConfig, mode: str) -> Model:
     """The model a check explores: with the world of deploy targets (`spec.world`) when there
     are questions about this pipeline, else without (fewer states)."""
     world = derive_world(config.pipeline, dict(config.declared)) \
-        if config.asks_of_pipeline else False
+        if config.asks_of_pipeline and not config.updates_to else False
     return build_model(config.pipeline, mode, rule_set(config.variants, config.rules_files),
-                       world=world)
+                       world=world, updates_to=tuple(p for _, p in config.updates_to),
+                       labels=tuple(Path(f).name for f, _ in config.updates_to))
 
 
 def pipeline_properties(config: CheckConfig, model: Model) -> tuple[
@@ -309,7 +319,7 @@ def pipeline_properties(config: CheckConfig, model: Model) -> tuple[
     if not config.asks_of_pipeline:
         return [], {}, set()
     hazards = [h for h in hazards_for(model) if h.rule.id not in config.ignored] \
-        if config.hazards and not config.properties else []
+        if config.hazards and not config.properties and model.world is not None else []
     own = instances(model, config.own)
     return ([h.property for h in hazards] + own,
             {h.property.name: h.severity for h in hazards},

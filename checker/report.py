@@ -20,7 +20,7 @@ from checker.check import (
     overall,
 )
 from checker.engine import describe_engine, describe_miss, engine_json
-from checker.view import stage_status, where
+from checker.view import stage_status, structure_text, where
 from spec.operations import (
     AbandonedWorkFinishes,
     ActionFailed,
@@ -69,7 +69,8 @@ def describe_operation(m: Model, op: Operation, names: list[str], before: State)
         return f"StartPipelineExecution{pinned} -> {n(len(before.executions))}"
     if isinstance(op, UpdatePipeline):
         mode = "" if op.execution_mode is None else f" executionMode {op.execution_mode}"
-        return f"UpdatePipeline{mode} -> pipelineVersion {before.version + 2}"
+        return (f"UpdatePipeline{structure_text(m, op.structure)}{mode} -> pipelineVersion "
+                f"{before.version + 2}")
     if isinstance(op, RollbackStage):
         return (f"RollbackStage {m.stage_names[op.stage]} to {n(op.target)} -> "
                 f"{n(len(before.executions))}")
@@ -130,7 +131,7 @@ def describe_changes(m: Model, before: State, after: State, names: list[str]) ->
         if old is not None and new.stop == UPDATE and old.stop != UPDATE:
             parts.append("cancelled once its running actions complete")
         if old is not None and new.auto_retries > old.auto_retries and new.stage == old.stage:
-            mode = m.pipeline.stages[new.stage].automatic_retry
+            mode = m.of(new).stages[new.stage].automatic_retry
             parts.append(f"{m.stage_names[new.stage]} retried automatically ({mode})")
         for a, status in enumerate(new.actions):
             was = old.actions[a] if old is not None else None
@@ -191,8 +192,11 @@ def render_text(config: CheckConfig, results: list[ModeResult],
     --max-seconds) left unexplored."""
     stages = " -> ".join(s.name for s in config.pipeline.stages)
     lines = [f"stagelock check: {config.pipeline.name} ({config.source})",
-             f"  stages: {stages}",
-             f"  bounds: {config.bounds.describe()}"]
+             f"  stages: {stages}"]
+    lines += [f"  an update may install {file}: "
+              f"{' -> '.join(s.name for s in declared.stages)} ({declared.execution_mode})"
+              for file, declared in config.updates_to]
+    lines.append(f"  bounds: {config.bounds.describe()}")
     lines[-1] += "".join(f" ({mode}: {n} executions)" for mode, n in config.mode_executions
                          if mode in config.modes)
     if config.variant_names:
@@ -294,6 +298,9 @@ def to_json(config: CheckConfig, results: list[ModeResult], not_searched: tuple[
             "updates": config.bounds.updates,
             "updateModes": list(config.bounds.update_modes),
             "rollbacks": config.bounds.rollbacks,
+            "updateTo": [{"file": file, "stages": [s.name for s in declared.stages],
+                          "executionMode": declared.execution_mode}
+                         for file, declared in config.updates_to],
             "failures": config.bounds.failures,
             "maxStates": config.bounds.max_states,
             "maxSeconds": config.bounds.max_seconds,

@@ -16,9 +16,15 @@ from typing import Any
 
 from checker.errors import InputError
 from checker.formats import load_declaration, pipeline_from_document
-from checker.formats.documents import read_text_and_document
+from checker.formats.documents import key_line_at, read_text_and_document
 from checker.formats.getpipeline import warnings_of
-from checker.view import condition_state, inbound_executions, retry_stage_metadata, stage_status
+from checker.view import (
+    condition_state,
+    inbound_executions,
+    retry_stage_metadata,
+    stage_status,
+    structure_text,
+)
 from spec.declaration import Pipeline, pipeline_to_dict
 from spec.modes import MODES
 from spec.operations import (
@@ -48,7 +54,14 @@ from spec.operations import (
     UpdatePipeline,
 )
 from spec.properties import PROPERTIES, Property
-from spec.rules import Model, apply, build_model, pipeline_policy
+from spec.rules import (
+    Model,
+    StructureError,
+    apply,
+    build_model,
+    installed_mode,
+    pipeline_policy,
+)
 from spec.state import (
     AUTOMATED_ROLLBACK,
     CONDITION_TYPES,
@@ -69,6 +82,8 @@ STEP_EXTRAS = ("error", "note", "starts")
 """`starts: NAME` names the execution a step starts other than by StartPipelineExecution: the
 rollback that a `rollback` step starts, or a failure in a stage that rolls back by itself (on
 failure, or when its success condition with result ROLLBACK fails)."""
+NO_WORLD = ("expected no step about deploy targets: a scenario whose updates change the stages "
+            "or actions runs without the world of deploy targets")
 EXECUTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*\Z")
 ACTION_STATUS_VALUES = ("InProgress", "Abandoned", "Succeeded", "Failed", None)
 MAX_STEPS = 10_000
@@ -116,6 +131,14 @@ class Scenario:
     warnings: tuple[FieldWarning, ...] = ()
     """The fields of the declaration that the model does not account for, with their lines in
     `declaration`."""
+    update_warnings: tuple[tuple[str, FieldWarning], ...] = ()
+    """The same for the declarations its updates install: (the file that declares it, the
+    warning)."""
+
+    @property
+    def all_warnings(self) -> list[tuple[str, FieldWarning]]:
+        """Every field the verdicts do not account for, with the file that declares it."""
+        return [(self.declaration, w) for w in self.warnings] + list(self.update_warnings)
 
 
 @dataclass
@@ -187,8 +210,19 @@ def parse_scenario(doc: object, file: str, base: Path, text: str | None = None) 
 
     loaded = tuple(load_named_rules_file(base / x, file, f"rules[{i}]")
                    for i, x in enumerate(paths))
-    model = build_model(pipeline, mode, combine(file, "variants", tuple(variants), loaded),
-                        world=True)
+    steps_doc = doc.get("steps")
+    if not isinstance(steps_doc, list) or not steps_doc:
+        raise InputError(file, "steps", "expected a non-empty list of steps")
+    structures, labels, installs, update_warnings = _update_structures(
+        steps_doc, pipeline, file, base, text)
+    try:
+        model = build_model(pipeline, mode, combine(file, "variants", tuple(variants), loaded),
+                            world=not structures, updates_to=tuple(structures),
+                            labels=tuple(labels))
+    except StructureError as why:
+        at = min(i for i, k in installs.items() if k == why.structure)
+        raise InputError(file, f"steps[{at}].update.pipeline", f"expected stages the model "
+                         f"can number together with the earlier ones: {why}") from None
     props = doc.get("properties") or []
     if not isinstance(props, list):
         raise InputError(file, "properties", "expected a list of property names")
@@ -200,51 +234,104 @@ def parse_scenario(doc: object, file: str, base: Path, text: str | None = None) 
             raise InputError(file, f"properties[{i}]",
                              f"expected an invariant or step property ({', '.join(checkable)}), "
                              f"got {p!r}")
-    steps_doc = doc.get("steps")
-    if not isinstance(steps_doc, list) or not steps_doc:
-        raise InputError(file, "steps", "expected a non-empty list of steps")
     if len(steps_doc) > MAX_STEPS:
         raise InputError(file, "steps", f"expected at most {MAX_STEPS:,} steps, got "
                          f"{len(steps_doc):,}")
     description = doc.get("description") or ""
     if not isinstance(description, str):
         raise InputError(file, "description", "expected text")
-    reader = _StepReader(file, model)
+    reader = _StepReader(file, model, installs)
     steps = [reader.step(i, raw) for i, raw in enumerate(steps_doc)]
     return Scenario(file, model, steps, reader.names, [PROPERTIES[p] for p in props], description,
-                    declaration, warnings)
+                    declaration, warnings, update_warnings)
 
 
-def _pipeline(value: object, file: str, base: Path, text: str | None
+def _update_structures(steps: list[Any], pipeline: Pipeline, file: str, base: Path,
+                       text: str | None
+                       ) -> tuple[list[Pipeline], list[str], dict[int, int],
+                                  tuple[tuple[str, FieldWarning], ...]]:
+    """The structures the scenario's updates install (`update: {pipeline: ...}`), each once,
+    in the order they first appear, with where each is declared; which structure each such
+    step installs (0: the scenario's own pipeline again); and the warnings for the fields of
+    their declarations that the model does not account for."""
+    structures: list[Pipeline] = []
+    labels: list[str] = []
+    installs: dict[int, int] = {}
+    warnings: list[tuple[str, FieldWarning]] = []
+    for i, raw in enumerate(steps):
+        body = raw.get("update") if isinstance(raw, dict) else None
+        if not isinstance(body, dict) or "pipeline" not in body:
+            continue
+        place = f"steps[{i}].update.pipeline"
+        found, declared, more = _pipeline(body["pipeline"], file, base, text, place)
+        if found == pipeline:
+            installs[i] = 0
+        else:
+            if found not in structures:
+                structures.append(found)
+                labels.append(Path(declared).name if declared != file else place)
+                warnings += [(declared, w) for w in more]
+            installs[i] = structures.index(found) + 1
+    return structures, labels, installs, tuple(warnings)
+
+
+def _pipeline(value: object, file: str, base: Path, text: str | None, place: str = "pipeline"
               ) -> tuple[Pipeline, str, tuple[FieldWarning, ...]]:
-    """The scenario's pipeline, the file that declares it, and the warnings for the fields of
-    its declaration that the model does not account for."""
+    """The pipeline declared at `place` (the scenario's own, or one an update installs), the
+    file that declares it, and the warnings for the fields of its declaration that the model
+    does not account for."""
     if isinstance(value, str):
         target = base / value
         if not target.is_file():
-            raise InputError(file, "pipeline",
+            raise InputError(file, place,
                              f"expected a declaration file, {str(target)!r} does not exist")
         pipeline, warnings = load_declaration(target, named_by=file)
         return pipeline, str(target), warnings
     if not isinstance(value, dict):
-        raise InputError(file, "pipeline", "expected a pipeline declaration or a file path")
-    # The declaration is the scenario's own key "pipeline": its places and lines are the
-    # scenario file's.
+        raise InputError(file, place, "expected a pipeline declaration or a file path")
+    # The declaration is the scenario's own key: its places and lines are the scenario file's.
     declaration = {"pipeline": value}
-    return pipeline_from_document(declaration, file), file, warnings_of(declaration, text)
+    prefix = place[: -len("pipeline")]
+    try:
+        pipeline = pipeline_from_document(declaration, file)
+    except InputError as error:
+        if error.file != file or not prefix:
+            raise
+        raise InputError(file, prefix + error.place, error.expected) from None
+    found = warnings_of(declaration, None if prefix else text)
+    if prefix:
+        found = tuple(replace(w, place=prefix + w.place) for w in found)
+        found = tuple(replace(w, line=key_line_at(text, list(w.keys))) if text else w
+                      for w in found)
+    return pipeline, file, found
 
 
 class _StepReader:
-    def __init__(self, file: str, model: Model) -> None:
+    def __init__(self, file: str, model: Model, installs: dict[int, int] | None = None) -> None:
         self.file = file
         self.model = model
         self.names: list[str] = []
         self.refused: list[str] = []
+        self.installs = installs or {}
+        """Per update step that installs a structure, which one."""
+        self.structure = 0
+        """The pipeline's structure at the step being read (an expected refusal changes
+        nothing)."""
+        self.runs: list[int] = []
+        """The structure each named execution runs, as `names`."""
 
     def fail(self, place: str, expected: str) -> InputError:
         return InputError(self.file, place, expected)
 
     def step(self, i: int, raw: object) -> Step:
+        named = len(self.names)
+        step = self._read(i, raw)
+        self.runs += [self.structure] * (len(self.names) - named)
+        if step.kind == "update" and step.error is None and i in self.installs:
+            self.structure = self.installs[i]
+        return step
+
+    def _read(self, i: int, raw: object) -> Step:
         place = f"steps[{i}]"
         if not isinstance(raw, dict):
             raise self.fail(place, f"expected a mapping with one of {', '.join(STEP_KINDS)}")
@@ -314,7 +401,8 @@ class _StepReader:
         if not isinstance(given, list) or not given:
             raise self.fail(place, "expected a list of source revisions, like "
                             "[{actionName: Checkout, revisionType: COMMIT_ID, revisionValue: e1}]")
-        sources = [self.model.action_names[a] for a in self.model.stage_actions[0]]
+        now = self.model.structures[self.structure] if self.model.structures else self.model
+        sources = [self.model.action_names[a] for a in now.stage_actions[now.first_stage]]
         pinned: dict[str, int] = {}
         for k, item in enumerate(given):
             at = f"{place}[{k}]"
@@ -368,25 +456,29 @@ class _StepReader:
             return Step(i, place, kind, "expect", expectation=self.expectation(body, here))
         if kind == "update":
             if body is not None and not isinstance(body, dict):
-                raise self.fail(here, "expected {} or {executionMode: MODE}")
+                raise self.fail(here, "expected {}, {executionMode: MODE} or {pipeline: "
+                                "DECLARATION}")
             fields = body or {}
             for key in fields:
-                if key != "executionMode":
-                    raise self.fail(f"{here}.{key}", "expected only executionMode (an "
-                                    "UpdatePipeline keeps the stages and actions: a changed "
-                                    "structure is not modelled)")
+                if key not in ("executionMode", "pipeline"):
+                    raise self.fail(f"{here}.{key}", "expected only executionMode and pipeline "
+                                    "(the declaration the update installs, or a file path)")
             mode = fields.get("executionMode")
             if mode is not None and mode not in MODES:
                 raise self.fail(f"{here}.executionMode",
                                 f"expected one of {', '.join(MODES)}, got {mode!r}")
-            text = "update the pipeline" + (f" to {mode} mode" if mode else "")
-            return Step(i, place, kind, text, UpdatePipeline(mode), error=error)
+            k = self.installs.get(i)
+            if k is not None and mode is None:
+                mode = installed_mode(self.model, k)  # the declaration's own executionMode
+            text = "update the pipeline" + structure_text(self.model, k) + (
+                f" to {mode} mode" if mode else "")
+            return Step(i, place, kind, text, UpdatePipeline(mode, k), error=error)
         fields = self.mapping(body, here, kind)
         if kind in ACTION_STEPS:
             self.only(fields, here, ("execution", "action", "stage"))
             e = self.execution(fields, here)
             a = self.action(fields, here, approval=kind in ("approve", "reject", "timeout"),
-                            kind=kind)
+                            kind=kind, e=e)
             op: Operation
             if kind == "succeed":
                 op = ActionSucceeded(e, a)
@@ -413,8 +505,9 @@ class _StepReader:
         elif kind == "abandoned-work-finishes":
             self.only(fields, here, ("execution", "action", "stage"))
             e = self.execution(fields, here)
-            a = self.action(fields, here, approval=False, kind=kind)
-            assert self.model.world is not None
+            a = self.action(fields, here, approval=False, kind=kind, e=e)
+            if self.model.world is None:
+                raise self.fail(here, NO_WORLD)
             if self.model.world.writes[a] < 0:
                 raise self.fail(f"{here}.action", f"expected a deploy action, "
                                 f"{self.model.action_names[a]!r} deploys nothing")
@@ -496,12 +589,21 @@ class _StepReader:
             raise self.fail(f"{here}.stage", "expected the name of a stage")
         return self.stage_name(fields["stage"], f"{here}.stage")
 
-    def action(self, fields: dict[str, Any], here: str, approval: bool, kind: str) -> int:
+    def _runs(self, e: int | None, a: int) -> bool:
+        """Whether execution `e` (None: any) runs action `a`: it is an action of the structure
+        `e` runs."""
+        m = self.model
+        if e is None or not m.structures:
+            return True
+        return a in m.structures[self.runs[e]].stage_actions[m.action_stage[a]]
+
+    def action(self, fields: dict[str, Any], here: str, approval: bool, kind: str,
+               e: int | None = None) -> int:
         m = self.model
         if "action" not in fields:
             raise self.fail(f"{here}.action", "expected the name of an action")
         name = fields["action"]
-        found = [a for a, n in enumerate(m.action_names) if n == name]
+        found = [a for a, n in enumerate(m.action_names) if n == name and self._runs(e, a)]
         if "stage" in fields:
             s = self.stage_name(fields["stage"], f"{here}.stage")
             found = [a for a in found if m.action_stage[a] == s]
@@ -616,25 +718,26 @@ class _StepReader:
                 if isinstance(value, dict):  # {Stage: {Action: status}}
                     s = self.stage_name(aname, at)
                     for inner, status in value.items():
-                        a = self._expect_action(inner, s, f"{at}.{inner}")
+                        a = self._expect_action(inner, s, f"{at}.{inner}", e)
                         items.append(("action", (e, a), self._status(status, f"{at}.{inner}")))
                 else:
-                    a = self._expect_action(aname, None, at)
+                    a = self._expect_action(aname, None, at, e)
                     items.append(("action", (e, a), self._status(value, at)))
         for name, who in _mapping(self, body.get("deployed"), f"{here}.deployed"):
             place = f"{here}.deployed.{name}"
             a = self._expect_action(name, None, place)
-            assert self.model.world is not None
+            if self.model.world is None:
+                raise self.fail(place, NO_WORLD)
             if self.model.world.writes[a] < 0:
                 raise self.fail(place, f"expected a deploy action, {name!r} deploys nothing")
             e = -1 if who is None else self.execution_name(who, place)
             items.append(("deployed", self.model.world.writes[a], e))
         return Expectation(tuple(items))
 
-    def _expect_action(self, name: object, s: int | None, at: str) -> int:
+    def _expect_action(self, name: object, s: int | None, at: str, e: int | None = None) -> int:
         m = self.model
         found = [a for a, n in enumerate(m.action_names) if n == name
-                 and (s is None or m.action_stage[a] == s)]
+                 and (s is None or m.action_stage[a] == s) and self._runs(e, a)]
         if not found:
             raise self.fail(at, f"expected an action of the pipeline, got {name!r}")
         if len(found) > 1:
@@ -822,8 +925,13 @@ def operation_step(m: Model, op: Operation, names: list[str]) -> dict[str, Any]:
     if isinstance(op, StartPipelineExecution):
         raise ValueError("a start step needs the new execution's name")
     if isinstance(op, UpdatePipeline):
-        return {"update": {} if op.execution_mode is None
-                else {"executionMode": op.execution_mode}}
+        update: dict[str, Any] = {}
+        if op.structure is not None:
+            update["pipeline"] = pipeline_to_dict((m.structures[op.structure] if m.structures
+                                                   else m).pipeline)
+        if op.execution_mode is not None:
+            update["executionMode"] = op.execution_mode
+        return {"update": update}
     if isinstance(op, RollbackStage):
         return {"rollback": {"stage": m.stage_names[op.stage], "target": names[op.target]}}
     if isinstance(op, StopPipelineExecution):
@@ -890,7 +998,7 @@ def full_expectation(m: Model, state: State, names: list[str]) -> dict[str, Any]
     for e, ex in enumerate(state.executions):
         per: dict[str, Any] = {}
         for s, stage in enumerate(m.stage_names):
-            inner = {m.action_names[a]: ex.actions[a] for a in m.stage_actions[s]}
+            inner = {m.action_names[a]: ex.actions[a] for a in m.of(ex).stage_actions[s]}
             if any(v is not None for v in inner.values()):
                 per[stage] = inner
         actions[names[e]] = per

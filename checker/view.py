@@ -57,6 +57,16 @@ from spec.state import (
 )
 
 
+def structure_text(m: Model, k: int | None) -> str:
+    """` with the stages and actions of ...`: the structure an update installs, for people
+    (empty: it keeps the pipeline's)."""
+    if k is None:
+        return ""
+    installed = m.structures[k] if m.structures else m
+    where = installed.label or ("the original declaration" if k == 0 else f"structure {k}")
+    return f" with the stages and actions of {where}"
+
+
 def where(m: Model, ex: Execution) -> str:
     """Where an execution is, in words: `in Build`, `in front of Deploy`, `done`."""
     if ex.stage >= m.stage_count or (ex.is_rollback and ex.status == SUCCEEDED):
@@ -134,9 +144,13 @@ def retry_stage_metadata(ex: Execution, s: int) -> dict[str, Any]:
 
 def pipeline_state(m: Model, state: State, names: list[str]) -> dict[str, Any]:
     """`GetPipelineState`-shaped view of `state`, plus `pipelineExecutions` (each execution's
-    status, where it is and its actions' statuses).  `names[e]` names execution e."""
+    status, where it is and its actions' statuses).  `names[e]` names execution e.  The stages
+    and actions are those of the pipeline's current structure (`State.structure`)."""
     stages = []
+    here = m.structure_of(state)
     for s, stage_name in enumerate(m.stage_names):
+        if not here.has_stage(s):
+            continue
         latest = state.latest[s]
         entry: dict[str, Any] = {"stageName": stage_name}
         entry["inboundExecutions"] = [
@@ -158,7 +172,7 @@ def pipeline_state(m: Model, state: State, names: list[str]) -> dict[str, Any]:
                     if ex.actions[a] is None
                     else {"pipelineExecutionId": names[latest], "status": ex.actions[a]},
                 }
-                for a in m.stage_actions[s]
+                for a in here.stage_actions[s]
             ]
             metadata = retry_stage_metadata(ex, s)
             if metadata:
@@ -169,7 +183,7 @@ def pipeline_state(m: Model, state: State, names: list[str]) -> dict[str, Any]:
         else:
             entry["actionStates"] = [
                 {"actionName": m.action_names[a], "latestExecution": None}
-                for a in m.stage_actions[s]
+                for a in here.stage_actions[s]
             ]
         stages.append(entry)
     executions = []
@@ -180,9 +194,10 @@ def pipeline_state(m: Model, state: State, names: list[str]) -> dict[str, Any]:
         }
         revision = revision_of(e, ex)
         if revision != e:
+            runs = m.of(ex)
             rollback["sourceRevisions"] = [
                 {"actionName": m.action_names[a], "revisionId": names[revision]}
-                for a in m.stage_actions[0]]
+                for a in runs.stage_actions[runs.first_stage]]
         executions.append(
             {
                 "pipelineExecutionId": names[e],

@@ -206,7 +206,7 @@ def _order(m: Model, a: int) -> tuple[int, int]:
     """An action's place in the pipeline's order: its stage, then its runOrder."""
     s = m.action_stage[a]
     local = m.stage_actions[s].index(a)
-    return s, m.pipeline.stages[s].actions[local].run_order
+    return s, m.stages[s].actions[local].run_order
 
 
 def hazards_for(m: Model) -> list[Hazard]:

@@ -137,11 +137,14 @@ class OverrideStageCondition:
 
 @dataclass(frozen=True, slots=True)
 class UpdatePipeline:
-    """UpdatePipeline with the same stages and actions: the pipeline's version goes up by one,
-    and the executions in flight are cancelled as an update cancels them (`spec.rules.update`).
-    `execution_mode` is the declaration's new executionMode; None keeps the pipeline's mode."""
+    """UpdatePipeline: the pipeline's version goes up by one, and the executions in flight are
+    cancelled as an update cancels them (`spec.rules.update`).  `execution_mode` is the
+    declaration's new executionMode; None keeps the pipeline's mode.  `structure` is the
+    structure (stages and actions) the declaration gives, numbered as the model numbers the
+    structures it knows (`spec.rules.Model.structures`); None keeps the pipeline's."""
 
     execution_mode: str | None = None
+    structure: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,7 +147,8 @@ def _approval_holds(m: Model, st: State) -> str | None:
         s = ex.stage
         if not _locking(m, ex):
             continue
-        if any(m.approval[a] and ex.actions[a] == IN_PROGRESS for a in m.stage_actions[s]):
+        if any(m.approval[a] and ex.actions[a] == IN_PROGRESS
+               for a in m.of(ex).stage_actions[s]):
             for f, other in enumerate(st.executions):
                 if (f != e and other.stage == s and not other.waiting
                         and other.status in ACTIVE and _locking(m, other)):
@@ -320,9 +321,10 @@ def _leaves_when_succeeded(m: Model, b: State, op: Operation, a: State) -> str |
         if old is None or old.waiting or old.stage >= m.stage_count or new.stage == old.stage:
             continue
         s = old.stage
-        bad = [x for x in m.stage_actions[s] if new.actions[x] != SUCCEEDED]
-        if bad and m.pipeline.stages[s].before_entry == "SKIP" and all(
-                new.actions[x] is None for x in m.stage_actions[s]):
+        mx = m.of(old)
+        bad = [x for x in mx.stage_actions[s] if new.actions[x] != SUCCEEDED]
+        if bad and mx.stages[s].before_entry == "SKIP" and all(
+                new.actions[x] is None for x in mx.stage_actions[s]):
             continue  # skipped by its entry condition: "the action status is Didn't Run"
         if bad:
             return (f"{_name(e)} left stage {m.stage_names[s]} although its action "
@@ -336,9 +338,9 @@ def _skipped_runs_nothing(m: Model, b: State, op: Operation, a: State) -> str | 
     e = op.execution
     old, new = b.executions[e], a.executions[e]
     s = old.stage
-    if old.condition != BEFORE_ENTRY or m.pipeline.stages[s].before_entry != "SKIP":
+    if old.condition != BEFORE_ENTRY or m.of(old).stages[s].before_entry != "SKIP":
         return None
-    ran = [x for x in m.stage_actions[s] if new.actions[x] is not None]
+    ran = [x for x in m.of(old).stage_actions[s] if new.actions[x] is not None]
     if ran:
         return (f"{_name(e)}'s entry condition of {m.stage_names[s]} failed with result SKIP, "
                 f"yet its action {m.action_names[ran[0]]} is {new.actions[ran[0]]}")
@@ -440,7 +442,7 @@ def _retried_automatically(m: Model, op: Operation, e: int, old: Execution,
         return False
     if isinstance(op, RetryStageExecution) and op.execution == e:
         return False
-    failed = [a for a in m.stage_actions[old.stage] if old.actions[a] == FAILED]
+    failed = [a for a in m.of(old).stage_actions[old.stage] if old.actions[a] == FAILED]
     failing = (isinstance(op, ActionFailed | ApprovalTimedOut)
                or isinstance(op, PutApprovalResult) and op.status == REJECTED)
     if failing and op.execution == e:  # type: ignore[union-attr]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from spec.declaration import Pipeline
+from spec.declaration import Pipeline, Stage
 from spec.modes import MODES, ModePolicy, policy_of
 from spec.operations import (
     ALL_ACTIONS,
@@ -87,6 +87,15 @@ class Model:
     """A pipeline declaration compiled for the rules, with its mode's policy and rule variants.
 
     Actions are numbered across the whole pipeline, stage by stage, in declaration order.
+
+    A model may know several pipeline structures: the declaration's own (structure 0) and the
+    ones an UpdatePipeline may install (`build_model`'s `updates_to`).  Their stages and
+    actions are then numbered together, once each: a stage by its name, an action by its stage,
+    name and declaration, so that an action an update changes is a new action beside the old
+    one.  Each structure is a `Model` of its own over that numbering (`structures`), whose
+    `stage_actions`, `groups`, `stages` and `next_stage` say what it runs; `of` gives the one an
+    execution started under.  Stage locks, transitions and `latestExecution` are per stage name,
+    whichever structure an execution runs.
     """
 
     pipeline: Pipeline
@@ -107,6 +116,22 @@ class Model:
     None: it does not, and states carry no revisions."""
     operations: dict[tuple, Operation] = field(default_factory=dict, compare=False, repr=False)
     """Operation values made so far, shared: the explorer builds the same few again and again."""
+    stages: tuple[Stage, ...] = ()
+    """Per stage number, this structure's declaration of it; a stage it does not have is an
+    empty `Stage` of that name (`has_stage`)."""
+    next_stage: tuple[int, ...] = ()
+    """Per stage number, the stage this structure runs next (`stage_count`: none, the
+    execution is done)."""
+    first_stage: int = 0
+    structure: int = 0
+    """Which of the model's structures this is (0: the declaration's own)."""
+    structures: tuple[Model, ...] = field(default=(), compare=False, repr=False)
+    """Every structure, by number, when there is more than one; empty: only this one."""
+    names: tuple[str, ...] = ()
+    """Per stage number, the stage's name."""
+    label: str = ""
+    """Where this structure's declaration comes from, for people (a file, a scenario's step);
+    empty for the declaration's own."""
 
     def operation(self, kind: type, *args: object) -> Operation:
         """The operation `kind(*args)`, one shared value per distinct operation."""
@@ -118,7 +143,19 @@ class Model:
 
     @property
     def stage_names(self) -> tuple[str, ...]:
-        return tuple(s.name for s in self.pipeline.stages)
+        return self.names
+
+    def has_stage(self, s: int) -> bool:
+        """Whether this structure has stage number `s`."""
+        return bool(self.stage_actions[s])
+
+    def of(self, ex: Execution) -> Model:
+        """The structure execution `ex` started under."""
+        return self.structures[ex.structure] if self.structures else self
+
+    def structure_of(self, state: State) -> Model:
+        """The pipeline's current structure (`State.structure`)."""
+        return self.structures[state.structure] if self.structures else self
 
     def initial(self) -> State:
         state = initial_state(self.stage_count,
@@ -129,39 +166,104 @@ class Model:
         return state
 
 
+class StructureError(ValueError):
+    """Pipeline structures that one model cannot number together: a stage that two of them
+    order differently (`structure`: the later one), or structures with the world of deploy
+    targets."""
+
+    def __init__(self, message: str, structure: int = 1) -> None:
+        super().__init__(message)
+        self.structure = structure
+
+
+def _stage_order(pipelines: tuple[Pipeline, ...]) -> list[str]:
+    """The stage names of every structure in one order that keeps each structure's order: a
+    stage a later structure adds comes right after the stage before it there."""
+    names = [s.name for s in pipelines[0].stages]
+    for k, pipeline in enumerate(pipelines[1:], 1):
+        cursor = -1
+        for stage in pipeline.stages:
+            if stage.name in names:
+                at = names.index(stage.name)
+                if at < cursor:
+                    raise StructureError(
+                        f"stage {stage.name} comes after stage {names[cursor]} in the "
+                        f"structure of update {k} but before it in an earlier one: the model "
+                        f"numbers the stages of all structures together, in one order", k)
+                cursor = at
+            else:
+                cursor += 1
+                names.insert(cursor, stage.name)
+    return names
+
+
 def build_model(pipeline: Pipeline, mode: str | None = None, rules: RuleSet | None = None,
-                world: bool | World = False, disabled_at_start: tuple[int, ...] = ()) -> Model:
+                world: bool | World = False, disabled_at_start: tuple[int, ...] = (),
+                updates_to: tuple[Pipeline, ...] = (), labels: tuple[str, ...] = ()) -> Model:
     """Compile `pipeline` under `mode` (default: its own executionMode) and `rules`; with
     `world`, also track what deploy actions write to their targets (`spec.world`: True derives
     the world from the declaration alone, a `World` is used as given);
-    `disabled_at_start` lists stages whose inbound transition starts disabled."""
+    `disabled_at_start` lists stages whose inbound transition starts disabled.
+    `updates_to` are the structures an UpdatePipeline may install (structures 1, 2, ...;
+    `UpdatePipeline.structure`), `labels` where each comes from; raises StructureError when
+    their stages cannot be numbered together, or with a world (the world is derived from one
+    declaration)."""
+    pipelines = (pipeline, *updates_to)
+    if updates_to and world is not False:
+        raise StructureError("updates that change the stages or actions are modelled without "
+                             "the world of deploy targets")
+    order = _stage_order(pipelines)
     names: list[str] = []
     stage_of: list[int] = []
     approval: list[bool] = []
-    stage_actions: list[tuple[int, ...]] = []
-    groups: list[tuple[tuple[int, ...], ...]] = []
-    for s, stage in enumerate(pipeline.stages):
-        number = {}
-        for action in stage.actions:
-            number[action.name] = len(names)
-            names.append(action.name)
-            stage_of.append(s)
-            approval.append(action.is_approval)
-        stage_actions.append(tuple(number[a.name] for a in stage.actions))
-        groups.append(tuple(tuple(number[a.name] for a in g) for g in stage.groups))
-    return Model(
-        pipeline=pipeline,
-        policy=MODES[mode or pipeline.execution_mode],
-        rules=rules if rules is not None else DOCUMENTED,
-        action_names=tuple(names),
-        action_stage=tuple(stage_of),
-        approval=tuple(approval),
-        stage_actions=tuple(stage_actions),
-        groups=tuple(groups),
-        stage_count=len(stage_actions),
-        world=world if isinstance(world, World) else derive_world(pipeline) if world else None,
-        disabled_at_start=disabled_at_start,
-    )
+    number: dict[tuple[int, object], int] = {}
+    declared = [{stage.name: stage for stage in p.stages} for p in pipelines]
+    for s, name in enumerate(order):
+        for by_name in declared:
+            for action in by_name[name].actions if name in by_name else ():
+                if (s, action) not in number:
+                    number[(s, action)] = len(names)
+                    names.append(action.name)
+                    stage_of.append(s)
+                    approval.append(action.is_approval)
+    count = len(order)
+    models: list[Model] = []
+    for k, p in enumerate(pipelines):
+        stages = tuple(declared[k].get(name, Stage(name, ())) for name in order)
+        present = [s for s in range(count) if stages[s].actions]
+        following = [count] * count
+        for i, s in enumerate(present):
+            following[s] = present[i + 1] if i + 1 < len(present) else count
+        models.append(Model(
+            pipeline=p,
+            policy=MODES[mode or pipeline.execution_mode],
+            rules=rules if rules is not None else DOCUMENTED,
+            action_names=tuple(names),
+            action_stage=tuple(stage_of),
+            approval=tuple(approval),
+            stage_actions=tuple(tuple(number[(s, a)] for a in stages[s].actions)
+                                for s in range(count)),
+            groups=tuple(tuple(tuple(number[(s, a)] for a in g) for g in stages[s].groups)
+                         for s in range(count)),
+            stage_count=count,
+            world=(world if isinstance(world, World) else derive_world(pipeline) if world
+                   else None),
+            disabled_at_start=tuple(order.index(pipeline.stages[s].name)
+                                    for s in disabled_at_start),
+            stages=stages,
+            next_stage=tuple(following),
+            first_stage=present[0] if present else 0,
+            structure=k,
+            names=tuple(order),
+            label=labels[k - 1] if 0 < k <= len(labels) else "",
+        ))
+    if len(models) > 1:
+        shared = tuple(models)
+        operations: dict[tuple, Operation] = {}
+        for model in models:
+            object.__setattr__(model, "structures", shared)
+            object.__setattr__(model, "operations", operations)
+    return models[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -177,7 +279,7 @@ def _put(state: State, e: int, ex: Execution) -> State:
 
 
 def _in_progress(m: Model, ex: Execution, s: int) -> list[int]:
-    return [a for a in m.stage_actions[s] if ex.actions[a] == IN_PROGRESS]
+    return [a for a in m.of(ex).stage_actions[s] if ex.actions[a] == IN_PROGRESS]
 
 
 def execution_policy(m: Model, ex: Execution) -> ModePolicy:
@@ -199,16 +301,19 @@ def stage_status(m: Model, ex: Execution, s: int) -> str | None:
     """The status of the execution's run of stage s (`StageExecution.status`); None if it has not
     entered that stage.  A stage it has left with none of its actions run was skipped by its
     entry condition (`skip_stage`): every other way out of a stage runs them all.  A rollback
-    runs only the stage it rolls back, and stays there when it ends (`rollback`)."""
+    runs only the stage it rolls back, and stays there when it ends (`rollback`).  A stage of
+    another structure than the execution's is one it never enters (`Model.of`)."""
+    runs = m.of(ex).stage_actions[s]
+    if not runs:
+        return None
     if ex.rollback_of >= 0:
         if s != ex.stage:
             return None
-        if ex.status == SUCCEEDED and all(ex.actions[a] is NOT_STARTED
-                                          for a in m.stage_actions[s]):
+        if ex.status == SUCCEEDED and all(ex.actions[a] is NOT_STARTED for a in runs):
             return SKIPPED
         return ex.status
     if s < ex.stage:
-        if all(ex.actions[a] is NOT_STARTED for a in m.stage_actions[s]):
+        if all(ex.actions[a] is NOT_STARTED for a in runs):
             return SKIPPED
         return SUCCEEDED
     if s > ex.stage or ex.waiting:
@@ -288,10 +393,11 @@ def enter_stage(m: Model, state: State, e: int, s: int) -> State:
     (`holds_stage`: it is in progress in it) and has started none of its actions.
     """
     ex = state.executions[e]
-    if m.pipeline.stages[s].before_entry is not None:
+    mx = m.of(ex)
+    if mx.stages[s].before_entry is not None:
         ex = ex.but(stage=s, waiting=False, auto_retries=0, condition=BEFORE_ENTRY)
     else:
-        ex = _begin_actions(m, ex.but(stage=s, waiting=False, auto_retries=0, condition=None), s)
+        ex = _begin_actions(mx, ex.but(stage=s, waiting=False, auto_retries=0, condition=None), s)
     state = _put(state, e, ex)
     if execution_policy(m, ex).has_pipeline_state:
         state = state.but(latest=_set(state.latest, s, e))
@@ -299,7 +405,8 @@ def enter_stage(m: Model, state: State, e: int, s: int) -> State:
 
 
 def _begin_actions(m: Model, ex: Execution, s: int) -> Execution:
-    """`ex` with the first runOrder group of stage `s` started."""
+    """`ex` with the first runOrder group of stage `s` started (`m`: the structure `ex`
+    runs)."""
     actions = ex.actions
     for a in m.groups[s][0]:
         actions = _set(actions, a, IN_PROGRESS)
@@ -412,14 +519,16 @@ def leave_stage(m: Model, state: State, e: int, s: int) -> State:
 
     [Seed, Rule 2] "All actions configured for a stage must be completed successfully before the
     stage is considered complete."  A rollback is done once the stage it rolls back succeeded
-    (`rollback`).
+    (`rollback`).  The next stage is the next one of the structure the execution runs
+    (`Model.next_stage`).
     """
     ex = state.executions[e]
     if ex.rollback_of >= 0:
         return _put(state, e, ex.but(status=SUCCEEDED))
-    if s + 1 == m.stage_count:
+    following = m.of(ex).next_stage[s]
+    if following == m.stage_count:
         return _put(state, e, ex.but(status=SUCCEEDED, stage=m.stage_count))
-    return m.rules.arrive(m, state, e, s + 1)
+    return m.rules.arrive(m, state, e, following)
 
 
 WAIT_FOR_ACTIONS = "wait"
@@ -451,7 +560,7 @@ def stage_outcome(m: Model, ex: Execution) -> str:
     fails the stages and pipeline executions where the running actions were completed."  So a
     failed action does not retry the stage automatically either.
     """
-    statuses = [ex.actions[a] for a in m.stage_actions[ex.stage]]
+    statuses = [ex.actions[a] for a in m.of(ex).stage_actions[ex.stage]]
     if IN_PROGRESS in statuses:
         return WAIT_FOR_ACTIONS
     if ex.status == STOPPING:
@@ -492,13 +601,14 @@ def progress_in_stage(m: Model, state: State, e: int) -> State:
         return _put(state, e, ex.but(status=CANCELLED))
     if outcome == END_FAILED:
         return r.stage_fails(m, state, e)
-    for group in m.groups[ex.stage]:
+    mx = m.of(ex)
+    for group in mx.groups[ex.stage]:
         if not r.group_done(m, ex, group):
             actions = ex.actions
             for a in group:
                 actions = _set(actions, a, IN_PROGRESS)
             return _put(state, e, ex.but(actions=actions))
-    if m.pipeline.stages[ex.stage].on_success is not None:
+    if mx.stages[ex.stage].on_success is not None:
         return r.check_success_condition(m, state, e)
     return r.leave_stage(m, state, e, ex.stage)
 
@@ -545,9 +655,10 @@ def stage_fails(m: Model, state: State, e: int) -> State:
     """
     r = m.rules
     ex = state.executions[e]
-    if m.pipeline.stages[ex.stage].automatic_rollback:
+    stage = m.of(ex).stages[ex.stage]
+    if stage.automatic_rollback:
         return _fail_and_roll_back(m, state, e)
-    mode = m.pipeline.stages[ex.stage].automatic_retry
+    mode = stage.automatic_retry
     if mode is None or not r.retries_automatically(m, state, e):
         return _put(state, e, ex.but(status=FAILED))
     ex = _rerun(m, ex, ex.stage, mode)
@@ -577,7 +688,8 @@ def retries_automatically(m: Model, state: State, e: int) -> bool:
 
 def rerun_actions(m: Model, actions: tuple[str | None, ...], s: int,
                   mode: str) -> tuple[str | None, ...]:
-    """The actions of stage `s` after a retry in `mode`, by hand or automatic.
+    """The actions of stage `s` after a retry in `mode`, by hand or automatic (`m`: the
+    structure the execution runs).
 
     [UG:stage-retry] "Retrying a failed stage retries all actions in the stage from the first
     action in the stage, and retrying failed actions retries all failed actions in the stage."
@@ -599,7 +711,7 @@ def _rerun(m: Model, ex: Execution, s: int, mode: str) -> Execution:
     """`ex` with the actions of stage `s` run again in `mode` (`rerun_actions`).  A timed-out
     approval that runs again is no longer expired: its expiry lasts as long as the Failed status
     it explains."""
-    actions = rerun_actions(m, ex.actions, s, mode)
+    actions = rerun_actions(m.of(ex), ex.actions, s, mode)
     expired = tuple(a for a in ex.expired if actions[a] == FAILED) if ex.expired else ex.expired
     return ex.but(actions=actions, expired=expired)
 
@@ -615,7 +727,7 @@ def start_refusal(m: Model, state: State, op: StartPipelineExecution) -> str | N
     [UG:pipeline-types-planning] "Source revision overrides": V1 type "Not supported", so a
     start with sourceRevisions on a V1 pipeline is a ValidationException, and so is one that
     names a revision no execution has run (the model knows no other revisions)."""
-    if op.source_revision >= 0 and (m.pipeline.pipeline_type != "V2"
+    if op.source_revision >= 0 and (m.structure_of(state).pipeline.pipeline_type != "V2"
                                     or op.source_revision >= len(state.executions)):
         return "ValidationException"
     return _limit_refusal(m, state)
@@ -643,14 +755,17 @@ def start(m: Model, state: State, op: StartPipelineExecution) -> State:
     the revision of the execution it names (`StartPipelineExecution.source_revision`).
     Decision: every source action of the execution takes that one revision: the model gives
     each execution one revision, and a scenario that pins its source actions to revisions of
-    different executions is refused as not modelled."""
+    different executions is refused as not modelled.
+    It runs the pipeline's current structure (`State.structure`), from its first stage."""
     pinned = op.source_revision
     revision = -1 if pinned < 0 else revision_of(pinned, state.executions[pinned])
-    ex = Execution(IN_PROGRESS, 0, True, None, (NOT_STARTED,) * len(m.action_names), False,
-                   version=state.version, mode=state.mode, revision=revision)
+    first = m.structure_of(state).first_stage
+    ex = Execution(IN_PROGRESS, first, True, None, (NOT_STARTED,) * len(m.action_names), False,
+                   version=state.version, mode=state.mode, revision=revision,
+                   structure=state.structure)
     e = len(state.executions)
     state = state.but(executions=state.executions + (ex,))
-    return m.rules.arrive(m, state, e, 0)
+    return m.rules.arrive(m, state, e, first)
 
 
 @rule
@@ -868,7 +983,7 @@ def retry_refusal(m: Model, state: State, op: RetryStageExecution) -> str | None
         return "StageNotRetryableException"  # the structure changed since it started
     if execution_policy(m, ex).has_pipeline_state and state.latest[s] != e:
         return "NotLatestPipelineExecutionException"
-    statuses = [ex.actions[a] for a in m.stage_actions[s]]
+    statuses = [ex.actions[a] for a in m.of(ex).stage_actions[s]]
     if ex.status == FAILED and ex.condition is not None:
         return "StageNotRetryableException"  # failed by its condition: no failed action
     if ex.status in (FAILED, STOPPED):
@@ -959,7 +1074,7 @@ def condition_failed(m: Model, state: State, op: ConditionFailed) -> State:
     """
     e = op.execution
     ex = state.executions[e]
-    stage = m.pipeline.stages[ex.stage]
+    stage = m.of(ex).stages[ex.stage]
     result = stage.before_entry if ex.condition == BEFORE_ENTRY else stage.on_success
     if result == "SKIP":
         return m.rules.skip_stage(m, state, e)
@@ -1007,7 +1122,7 @@ def override_refusal(m: Model, state: State, op: OverrideStageCondition) -> str 
     """
     e, s = op.execution, op.stage
     ex = state.executions[e]
-    stage = m.pipeline.stages[s]
+    stage = m.of(ex).stages[s]
     result = stage.before_entry if op.condition_type == BEFORE_ENTRY else stage.on_success
     if result is None or result == "SKIP":
         return "ConditionNotOverridableException"
@@ -1072,12 +1187,15 @@ def rollback_refusal(m: Model, state: State, op: RollbackStage) -> str | None:
     version is PipelineExecutionOutdatedException, the exception that names the target; every
     other refusal is UnableToRollbackStageException, and a V1 pipeline ValidationException.
     Decision: "the stage is currently running" is any execution in progress in the stage
-    (stopping included), whatever mode it started in.
+    (stopping included), whatever mode it started in.  A stage the current structure does not
+    have is not rolled back (UnableToRollbackStageException).
     """
     s, t = op.stage, op.target
-    if m.pipeline.pipeline_type != "V2":
+    current = m.structure_of(state)
+    if current.pipeline.pipeline_type != "V2":
         return "ValidationException"
-    if s <= 0 or s >= m.stage_count or not m.rules.rollback_available(m, state):
+    if (not 0 <= s < m.stage_count or not current.has_stage(s) or s == current.first_stage
+            or not m.rules.rollback_available(m, state)):
         return "UnableToRollbackStageException"
     if any(_is_in_stage(ex, s) and ex.status in ACTIVE for ex in state.executions):
         return "UnableToRollbackStageException"  # the stage is currently running
@@ -1131,7 +1249,7 @@ def start_rollback(m: Model, state: State, s: int, target: int, trigger: str) ->
     revision = revision_of(target, state.executions[target])
     ex = Execution(IN_PROGRESS, s, False, None, (NOT_STARTED,) * len(m.action_names), False,
                    version=state.version, mode=state.mode, rollback_of=target,
-                   trigger=trigger, revision=revision)
+                   trigger=trigger, revision=revision, structure=state.structure)
     r = len(state.executions)
     state = state.but(executions=state.executions + (ex,))
     return m.rules.enter_stage(m, state, r, s)
@@ -1190,13 +1308,24 @@ def update_refusal(m: Model, state: State, op: UpdatePipeline) -> str | None:
     pipeline with a stage that rolls back on failure is such an error: [UG:execution-modes]
     "failure conditions with a rollback result type cannot be added to a PARALLEL mode
     pipeline."  An executionMode other than
-    [API] ExecutionMode's "QUEUED | SUPERSEDED | PARALLEL" is such an error (ValidationException).
+    [API] ExecutionMode's "QUEUED | SUPERSEDED | PARALLEL" is such an error (ValidationException),
+    and so is a structure the model does not know.
     """
     if op.execution_mode is not None and op.execution_mode not in MODES:
         return "ValidationException"
-    if op.execution_mode == "PARALLEL" and any(st.automatic_rollback for st in m.pipeline.stages):
+    if op.structure is not None and not 0 <= op.structure < max(1, len(m.structures)):
+        return "ValidationException"
+    installed = m.structure_of(state) if op.structure is None else (
+        m.structures[op.structure] if m.structures else m)
+    if op.execution_mode == "PARALLEL" and any(st.automatic_rollback for st in installed.stages):
         return "ValidationException"  # no rollback result in PARALLEL mode (`rollback_refusal`)
     return None
+
+
+def installed_mode(m: Model, k: int) -> str:
+    """The execution mode an update that installs structure `k` gives the pipeline: the one its
+    declaration states (the declaration's own for structure 0, as the model was built)."""
+    return m.policy.name if k == 0 else m.structures[k].pipeline.execution_mode
 
 
 @rule
@@ -1223,9 +1352,16 @@ def update(m: Model, state: State, op: UpdatePipeline) -> State:
     pipeline.").
     Decision: an execution that is Stopping when the update is made goes on stopping and ends
     Stopped: the stop already ends it, and no sentence says that an update changes a stop.
-    Decision: an update keeps the pipeline's stages and actions.  What it does to the executions
-    in flight does not depend on what changed, and the executions that start after it run the
-    stages the model has.
+    An update may install other stages and actions (`UpdatePipeline.structure`): the
+    executions that start after it run them.  What it does to the executions in flight does
+    not depend on what changed.  An execution that runs on through the update (one started in
+    PARALLEL mode) goes on running the structure it started under ([UG:execution-modes] "All
+    executions are allowed to run independently of pipeline definition updates"), and the
+    structure is part of the definition.  Decision: a stage is the same stage in every
+    structure that has a stage of its name, as GetPipelineState names stages: an execution
+    that an update is cancelling, or one started in PARALLEL mode, holds the stage it is in by
+    that name, and its inbound transition keeps its state across the update.  An update
+    without a structure keeps the current one.
     An update may change the execution mode (`UpdatePipeline.execution_mode`): the executions
     that start after it run in the new mode ([UG:execution-modes] SUPERSEDED or QUEUED to any
     mode: the executions in flight are cancelled as above; from PARALLEL to QUEUED or
@@ -1240,7 +1376,8 @@ def update(m: Model, state: State, op: UpdatePipeline) -> State:
     """
     mode = state.mode if op.execution_mode is None else op.execution_mode
     state = state.but(version=state.version + 1,
-                      mode=None if mode == m.policy.name else mode)
+                      mode=None if mode == m.policy.name else mode,
+                      structure=state.structure if op.structure is None else op.structure)
     executions = list(state.executions)
     inbound = state.inbound
     for e, ex in enumerate(executions):
@@ -1263,8 +1400,12 @@ def transition_refusal(
     """Decision: the first stage has no inbound transition: nothing comes before it, and the
     console draws transitions only between stages.  Disabling or enabling it is refused as
     invalid input (ValidationException).  The API has no error for disabling a transition that
-    is already disabled, or enabling one that is enabled."""
-    return "ValidationException" if op.stage == 0 else None
+    is already disabled, or enabling one that is enabled.  A stage the current structure does
+    not have has no transition to change either (ValidationException)."""
+    here = m.structure_of(state)
+    if not 0 <= op.stage < m.stage_count or op.stage == here.first_stage:
+        return "ValidationException"
+    return None if here.has_stage(op.stage) else "ValidationException"
 
 
 @rule
@@ -1396,22 +1537,29 @@ def successors(
     makes (`failures` false: actions always succeed and approvals are always approved; `enables`
     false: a transition disabled from the start stays disabled; a stage condition's rules then
     always pass; `updates` true: the pipeline may be updated, keeping its execution mode or
-    changing it to one of `update_modes`; `rollbacks` true: RollbackStage may be called, to each
-    execution that succeeded in a stage).  Overrides of stage conditions
-    need no bound: each one moves its execution on.
+    changing it to one of `update_modes`, or installing one of the model's other structures
+    (`Model.structures`, in that structure's declared execution mode); `rollbacks` true:
+    RollbackStage may be called, to each execution that succeeded in a stage).  Overrides of
+    stage conditions need no bound: each one moves its execution on.
     Retries are offered only for the stage where the execution is: for any other stage the
     service refuses them (a test checks that).  Operations that change nothing (enabling a
     transition that is enabled) are left out.
     """
     op = m.operation
     ops: list[Operation] = [op(StartPipelineExecution)] if starts else []
+    here = m.structure_of(state)
     if updates:
         ops.append(op(UpdatePipeline))
         current = state.mode or m.policy.name
         ops.extend(op(UpdatePipeline, md) for md in update_modes if md != current)
+        for k in range(len(m.structures)):
+            if k != state.structure:
+                md = installed_mode(m, k)
+                ops.append(op(UpdatePipeline, None if md == current else md, k))
     if rollbacks:
-        for s in range(1, m.stage_count):
-            ops.extend(op(RollbackStage, s, t) for t in succeeded_in_stage(m, state, s))
+        for s in range(m.stage_count):
+            if here.has_stage(s) and s != here.first_stage:
+                ops.extend(op(RollbackStage, s, t) for t in succeeded_in_stage(m, state, s))
     for e, ex in enumerate(state.executions):
         active = ex.status in ACTIVE
         if stops and active:
@@ -1421,7 +1569,7 @@ def successors(
             if ex.status == STOPPING:
                 ops.append(op(ActionsAbandoned, e))
         elif not ex.waiting and ex.stage < m.stage_count:
-            for a in m.stage_actions[ex.stage]:
+            for a in m.of(ex).stage_actions[ex.stage]:
                 if ex.actions[a] == IN_PROGRESS:
                     if m.approval[a]:
                         ops.append(op(PutApprovalResult, e, a, APPROVED))
@@ -1440,12 +1588,14 @@ def successors(
             ops.append(op(RetryStageExecution, e, ex.stage, FAILED_ACTIONS))
             ops.append(op(RetryStageExecution, e, ex.stage, ALL_ACTIONS))
         if not ex.waiting and ex.stage < m.stage_count:
-            stage = m.pipeline.stages[ex.stage]
+            stage = m.of(ex).stages[ex.stage]
             if stage.before_entry is not None:
                 ops.append(op(OverrideStageCondition, e, ex.stage, BEFORE_ENTRY))
             if stage.on_success is not None:
                 ops.append(op(OverrideStageCondition, e, ex.stage, ON_SUCCESS))
-    for s in range(1, m.stage_count):
+    for s in range(m.stage_count):
+        if s == here.first_stage or not here.has_stage(s):
+            continue
         if state.disabled[s]:
             if enables:
                 ops.append(op(EnableStageTransition, s))

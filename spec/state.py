@@ -87,7 +87,9 @@ class Execution(NamedTuple):
     there once it ended (`spec.rules.rollback`).  `revision` is the STANDARD execution whose
     source revision it carries when that is not its own (-1: its own, the newest when it
     started): a start that pins an earlier revision with sourceRevisions, or a rollback, which
-    carries its target's (`revision_of`).
+    carries its target's (`revision_of`).  `structure` is the pipeline structure it runs, as
+    the model numbers its structures (`spec.rules.Model.of`): 0, the declaration's own, unless
+    an update installed another before it started.
     """
 
     status: str
@@ -104,6 +106,7 @@ class Execution(NamedTuple):
     rollback_of: int = -1
     trigger: str | None = None
     revision: int = -1
+    structure: int = 0
 
     @property
     def is_rollback(self) -> bool:
@@ -130,6 +133,7 @@ class Execution(NamedTuple):
             self.rollback_of,
             self.trigger,
             self.revision,
+            self.structure,
         ))
 
 
@@ -160,10 +164,13 @@ class State(NamedTuple):
     """The pipeline's execution mode, None while it is the mode the model was built for: an
     UpdatePipeline may change it (`spec.rules.update`), and the executions that start after
     that run in the new mode."""
+    structure: int = 0
+    """The pipeline's structure (its stages and actions), as the model numbers its structures:
+    0, the declaration's own, until an UpdatePipeline installs another (`spec.rules.update`)."""
 
     def but(self, executions: Any = _KEEP, latest: Any = _KEEP, inbound: Any = _KEEP,
             disabled: Any = _KEEP, revisions: Any = _KEEP, in_flight: Any = _KEEP,
-            version: Any = _KEEP, mode: Any = _KEEP) -> State:
+            version: Any = _KEEP, mode: Any = _KEEP, structure: Any = _KEEP) -> State:
         """A copy with the given fields changed (a faster `_replace`)."""
         return _new(State, (
             self.executions if executions is _KEEP else executions,
@@ -174,6 +181,7 @@ class State(NamedTuple):
             self.in_flight if in_flight is _KEEP else in_flight,
             self.version if version is _KEEP else version,
             self.mode if mode is _KEEP else mode,
+            self.structure if structure is _KEEP else structure,
         ))
 
 

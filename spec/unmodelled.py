@@ -35,15 +35,19 @@ class FieldWarning:
     place: str
     message: str
     line: int | None = None
+    file: str | None = None
+    """The file that declares the field, when it is not the one the report is about (a
+    declaration an update installs)."""
 
     def to_json(self, file: str) -> dict[str, Any]:
         """The warning as reports list it: `{file, field, place, line, message}`."""
-        return {"file": file, "field": self.field, "place": self.place, "line": self.line,
-                "message": self.message}
+        return {"file": self.file or file, "field": self.field, "place": self.place,
+                "line": self.line, "message": self.message}
 
     def describe(self, file: str) -> str:
         """``FILE:LINE: PLACE: MESSAGE`` (``FILE: PLACE: MESSAGE`` when the line is not known)."""
-        return f"{file}{':' + str(self.line) if self.line else ''}: {self.place}: {self.message}"
+        where = self.file or file
+        return f"{where}{':' + str(self.line) if self.line else ''}: {self.place}: {self.message}"
 
     @property
     def keys(self) -> tuple[str | int, ...]:

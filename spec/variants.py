@@ -173,7 +173,7 @@ def _approval_does_not_lock(m: Model, ex: Execution) -> bool:
     """holds_stage: an execution whose only in-progress actions are approvals holds nothing."""
     if ex.waiting or ex.status not in ACTIVE:
         return False
-    running = [a for a in m.stage_actions[ex.stage] if ex.actions[a] == IN_PROGRESS]
+    running = [a for a in m.of(ex).stage_actions[ex.stage] if ex.actions[a] == IN_PROGRESS]
     return not running or not all(m.approval[a] for a in running)
 
 
@@ -202,7 +202,7 @@ def _stop_wait_goes_on(m: Model, ex: Execution) -> str:
     """stage_outcome: a stop and wait does not end the stage; the execution carries on."""
     outcome = documented.stage_outcome(m, ex)
     if outcome == documented.END_STOPPED:
-        failed = any(ex.actions[a] == FAILED for a in m.stage_actions[ex.stage])
+        failed = any(ex.actions[a] == FAILED for a in m.of(ex).stage_actions[ex.stage])
         return documented.END_FAILED if failed else documented.CONTINUE
     return outcome
 
@@ -265,7 +265,7 @@ def _skip_runs_stage(m: Model, state: State, e: int) -> State:
     """skip_stage: a Skip result skips the check, not the stage: the actions start."""
     ex = state.executions[e]
     actions = ex.actions
-    for a in m.groups[ex.stage][0]:
+    for a in m.of(ex).groups[ex.stage][0]:
         actions = _set(actions, a, IN_PROGRESS)
     return _put(state, e, ex.but(condition=None, actions=actions))
 

@@ -399,12 +399,84 @@ def test_real_process_prints_one_line_and_exits_2(tmp_path: Path) -> None:
                            "'e1' is already used\n")
 
 
-def test_update_step_with_a_changed_structure(tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_update_step_with_an_unknown_key(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
     assert_simulate(tmp_path, capsys,
                     with_steps("  - start: e1\n  - update: {stages: []}\n"),
-                    "steps[1].update.stages: expected only executionMode (an UpdatePipeline "
-                    "keeps the stages and actions: a changed structure is not modelled)")
+                    "steps[1].update.stages: expected only executionMode and pipeline (the "
+                    "declaration the update installs, or a file path)")
+
+
+def test_update_step_with_an_invalid_declaration(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """An inline declaration's places are the scenario's, under the update step."""
+    assert_simulate(tmp_path, capsys, with_steps(
+        "  - start: e1\n  - update:\n      pipeline:\n        name: release\n"
+        "        stages:\n          - {name: Source, actions: []}\n"),
+        "steps[1].update.pipeline.stages[0].actions: expected a non-empty list of actions, "
+        "got an empty list")
+
+
+def test_update_step_with_a_missing_declaration_file(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    status, err, path = simulate(tmp_path, with_steps(
+        "  - start: e1\n  - update: {pipeline: v2.yaml}\n"), capsys)
+    assert status == 2
+    assert err == (f"stagelock: {path}: steps[1].update.pipeline: expected a declaration "
+                   f"file, {str(tmp_path / 'v2.yaml')!r} does not exist")
+
+
+def test_update_step_that_reorders_stages(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    assert_simulate(tmp_path, capsys, with_steps(
+        "  - update:\n      pipeline:\n        name: release\n        stages:\n"
+        "          - name: Source\n            actions: [{name: Checkout, actionTypeId: "
+        "{category: Source, provider: CodeCommit}}]\n"
+        "          - name: Deploy\n            actions: [{name: Up, actionTypeId: "
+        "{category: Deploy, provider: S3}}]\n"
+        "          - name: Build\n            actions: [{name: Make, actionTypeId: "
+        "{category: Build, provider: CodeBuild}}]\n"),
+        "steps[0].update.pipeline: expected stages the model can number together with the "
+        "earlier ones: stage Build comes after stage Deploy in the structure of update 1 but "
+        "before it in an earlier one: the model numbers the stages of all structures "
+        "together, in one order")
+
+
+def test_deploy_targets_with_an_update_that_changes_the_structure(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert_simulate(tmp_path, capsys, with_steps(
+        "  - update:\n      pipeline:\n        name: release\n        stages:\n"
+        "          - name: Source\n            actions: [{name: Checkout, actionTypeId: "
+        "{category: Source, provider: CodeCommit}}]\n"
+        "          - name: Build\n            actions: [{name: Make, actionTypeId: "
+        "{category: Build, provider: CodeBuild}}]\n"
+        "  - expect: {deployed: {Checkout: null}}\n"),
+        "steps[1].expect.deployed.Checkout: expected no step about deploy targets: a scenario "
+        "whose updates change the stages or actions runs without the world of deploy targets")
+
+
+def test_update_to_needs_updates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(PIPELINE, encoding="utf-8")
+    status, err = run(["check", str(path), "--update-to", str(path)], capsys)
+    assert status == 2
+    assert err == ("stagelock: command line: --update-to: expected --updates 1 or more with "
+                   "--update-to: a declaration is installed only by an UpdatePipeline")
+
+
+def test_update_to_that_reorders_stages(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(PIPELINE, encoding="utf-8")
+    other = tmp_path / "q.yaml"
+    other.write_text(PIPELINE.replace("- name: Build", "- name: Later").replace(
+        "- name: Deploy", "- name: Build").replace("- name: Later", "- name: Deploy"),
+        encoding="utf-8")
+    status, err = run(["check", str(path), "--updates", "1", "--update-to", str(other)], capsys)
+    assert status == 2
+    assert err.startswith("stagelock: command line: --update-to #1: expected stages the model "
+                          "can number together with the pipeline's: stage Build comes after "
+                          "stage Deploy")
 
 
 def test_update_step_with_an_unknown_mode(tmp_path: Path,
@@ -418,7 +490,8 @@ def test_update_step_with_an_unknown_mode(tmp_path: Path,
 def test_update_step_that_is_not_a_mapping(tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     assert_simulate(tmp_path, capsys, with_steps("  - start: e1\n  - update: QUEUED\n"),
-                    "steps[1].update: expected {} or {executionMode: MODE}")
+                    "steps[1].update: expected {}, {executionMode: MODE} or {pipeline: "
+                    "DECLARATION}")
 
 
 def test_update_modes_need_updates(capsys: pytest.CaptureFixture[str]) -> None:

@@ -42,7 +42,7 @@ def _status_cell(text: str, status: str | None, *, dashed: bool = False, note: s
 
 def _action_cell(m: Model, a: int, status: str | None, show_status: bool) -> str:
     s = m.action_stage[a]
-    action = m.pipeline.stages[s].actions[m.stage_actions[s].index(a)]
+    action = m.stages[s].actions[m.stage_actions[s].index(a)]
     sw = swatch(status)
     lines = [f"<B>{_html(action.name)}</B>"]
     kind = "manual approval" if m.approval[a] else (action.provider or action.category)

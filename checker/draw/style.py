@@ -192,7 +192,7 @@ def place(m: Model, state: State, e: int) -> str:
 def _stage_actions(m: Model, ex: Execution) -> tuple[int, ...]:
     if ex.waiting or ex.stage >= m.stage_count:
         return ()
-    return m.stage_actions[ex.stage]
+    return m.of(ex).stage_actions[ex.stage]
 
 
 def _action_strip(m: Model, ex: Execution, size: int = 9, single: bool = False) -> str:
