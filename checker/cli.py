@@ -46,6 +46,7 @@ from checker.config import (
     declaration_config,
     load_model_file,
     validate_own,
+    with_updates_to,
 )
 from checker.engine import ENGINES, STORAGES, Bounds, default_workers
 from checker.errors import (
@@ -56,7 +57,7 @@ from checker.errors import (
     handled,
     interrupt,
 )
-from checker.formats import load_declaration, source_in
+from checker.formats import source_in
 from checker.report import render_text, to_json
 from checker.rulesfile import (
     combine,
@@ -70,7 +71,7 @@ from checker.view import pipeline_state, render_state
 from spec.declaration import Pipeline
 from spec.modes import MODES
 from spec.properties import PROPERTIES, properties_for
-from spec.rules import StructureError, build_model
+from spec.rules import build_model
 from spec.variants import VARIANTS, rule_set
 
 
@@ -412,28 +413,6 @@ states against 0.8 million) without a question that needs it.  `--executions` se
 mode's."""
 
 
-def _with_updates_to(config: CheckConfig, files: list[str]) -> CheckConfig:
-    """`config` with the declarations an update may install, and the warnings for their fields
-    that the model does not account for."""
-    if not config.bounds.updates:
-        raise InputError("command line", "--update-to", "expected --updates 1 or more with "
-                         "--update-to: a declaration is installed only by an UpdatePipeline")
-    loaded = []
-    warnings = list(config.warnings)
-    for file in files:
-        declared, found = load_declaration(Path(file))
-        loaded.append((file, declared))
-        warnings += [replace(w, file=file) for w in found]
-    config = replace(config, updates_to=tuple(loaded), warnings=tuple(warnings))
-    try:
-        build_model(config.pipeline, updates_to=tuple(p for _, p in loaded))
-    except StructureError as why:
-        raise InputError("command line", f"--update-to #{why.structure}",
-                         f"expected stages the model can number together with the "
-                         f"pipeline's: {why}") from None
-    return config
-
-
 def _config(args: argparse.Namespace) -> CheckConfig:
     if args.file and args.file.endswith(".toml"):
         if args.resource:
@@ -466,7 +445,8 @@ def _config(args: argparse.Namespace) -> CheckConfig:
             "command line", "--update-modes", args.update_modes))
     config = replace(config, bounds=check_update_bounds("command line", "--update-modes", bounds))
     if args.update_to:
-        config = _with_updates_to(config, args.update_to)
+        config = with_updates_to(config, [Path(f) for f in args.update_to], "command line",
+                                 "--update-to")
     for i, name in enumerate(args.property):
         if name not in PROPERTIES:
             raise InputError("command line", f"--property #{i + 1}",

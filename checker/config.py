@@ -9,6 +9,7 @@ A model file keeps a check in a repository so it can be rerun exactly:
     rules = ["my_rules.py"]              # rules files (variants of your own), relative to this file
     resource = "Pipeline"                # the pipeline resource of a CloudFormation template
     engine = "interpreted"               # omit for auto: compiled wherever it can run
+    update_to = ["release-v2.json"]      # declarations an update may install (with updates)
 
     fail-on = "error"                    # the least severe hazard that refutes (or never)
 
@@ -45,18 +46,19 @@ from checker.annotations import check_keys, declared_actions, ignore_list, prope
 from checker.check import CheckConfig, pipeline_model, pipeline_properties, reference_pipeline
 from checker.engine import ENGINES, Bounds
 from checker.errors import InputError
-from checker.formats import PipelineSource, load_pipeline, source_in
+from checker.formats import PipelineSource, load_declaration, load_pipeline, source_in
 from checker.rulesfile import combine, load_named_rules_file
 from checker.safeio import MAX_DEPTH, MAX_INTEGER_DIGITS, check_depth, read_text
 from spec.hazards import UNMODELLED_FIELD
 from spec.modes import MODES
 from spec.patterns import PropertySpec
 from spec.properties import PROPERTIES
+from spec.rules import StructureError, build_model
 from spec.variants import VARIANTS
 from spec.world import Declared
 
 MODEL_KEYS = ("pipeline", "modes", "properties", "variants", "rules", "resource", "engine",
-              "bounds", "property", "fail-on")
+              "bounds", "property", "fail-on", "update_to")
 BOUND_LIMITS: dict[str, tuple[int, int]] = {
     "executions": (1, 50),
     "stops": (0, 20),
@@ -215,6 +217,36 @@ def load_model_file(path: Path) -> CheckConfig:
     if base is not None:
         config = replace(config, own=(*base.own, *own), hazards=True, declared=base.declared,
                          ignored=base.ignored, warnings=base.warnings)
+    if "update_to" in data:
+        paths = data["update_to"]
+        if not isinstance(paths, list) or not paths or not all(isinstance(x, str)
+                                                               for x in paths):
+            raise InputError(file, "update_to", "expected a list of paths to declaration files")
+        config = with_updates_to(config, [path.parent / x for x in paths], file, "update_to")
+    return config
+
+
+def with_updates_to(config: CheckConfig, files: list[Path], file: str,
+                    place: str) -> CheckConfig:
+    """`config` with the declarations an update may install (`--update-to`, a model file's
+    `update_to`), and the warnings for their fields that the model does not account for;
+    `file` and `place` say where they were given."""
+    if not config.bounds.updates:
+        raise InputError(file, place, f"expected {'--' if file == 'command line' else ''}"
+                         f"updates 1 or more with {place}: a declaration is installed only by "
+                         f"an UpdatePipeline")
+    loaded = list(config.updates_to)
+    warnings = list(config.warnings)
+    for target in files:
+        declared, found = load_declaration(target, named_by=file)
+        loaded.append((str(target), declared))
+        warnings += [replace(w, file=str(target)) for w in found]
+    config = replace(config, updates_to=tuple(loaded), warnings=tuple(warnings))
+    try:
+        build_model(config.pipeline, updates_to=tuple(p for _, p in loaded))
+    except StructureError as why:
+        raise InputError(file, f"{place} #{why.structure}", f"expected stages the model can "
+                         f"number together with the pipeline's: {why}") from None
     return config
 
 

@@ -368,7 +368,25 @@ def test_model_file_unknown_key(tmp_path: Path, capsys: pytest.CaptureFixture[st
     status, err, path = check_model(tmp_path, "mode = \"QUEUED\"\n", capsys)
     assert status == 2
     assert err == (f"stagelock: {path}: mode: expected one of the keys pipeline, modes, "
-                   "properties, variants, rules, resource, engine, bounds, property, fail-on")
+                   "properties, variants, rules, resource, engine, bounds, property, fail-on, "
+                   "update_to")
+
+
+def test_model_file_update_to_needs_updates(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "p.yaml").write_text(PIPELINE, encoding="utf-8")
+    status, err, path = check_model(
+        tmp_path, 'pipeline = "p.yaml"\nupdate_to = ["p.yaml"]\n', capsys)
+    assert status == 2
+    assert err == (f"stagelock: {path}: update_to: expected updates 1 or more with update_to: "
+                   "a declaration is installed only by an UpdatePipeline")
+
+
+def test_model_file_update_to_that_is_not_a_list(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    status, err, path = check_model(tmp_path, 'update_to = "v2.yaml"\n', capsys)
+    assert status == 2
+    assert err == f"stagelock: {path}: update_to: expected a list of paths to declaration files"
 
 
 def test_model_file_bound_as_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

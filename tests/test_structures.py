@@ -87,8 +87,8 @@ def _declarations(tmp_path: Path) -> tuple[Path, Path]:
     deploy = stage.format("Deploy", "Service", "Deploy", "ECS")
     v1, v2 = tmp_path / "v1.yaml", tmp_path / "v2.yaml"
     v1.write_text(head + source + build + deploy, encoding="utf-8")
-    v2.write_text(head + source + build + test + deploy + "  artifactStores: {}\n",
-                  encoding="utf-8")
+    blockers = "      blockers: [{name: freeze, type: Schedule}]\n"
+    v2.write_text(head + source + build + test + blockers + deploy, encoding="utf-8")
     return v1, v2
 
 
@@ -128,3 +128,17 @@ def test_a_trace_through_an_update_that_installs_a_structure_replays_as_a_scenar
     run = run_scenario(scenario)
     assert not run.failures
     assert run.final.executions == state.executions
+
+
+def test_a_model_file_names_the_declarations_an_update_may_install(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    v1, v2 = _declarations(tmp_path)
+    model = tmp_path / "model.toml"
+    model.write_text(f'pipeline = "{v1.name}"\nupdate_to = ["{v2.name}"]\n'
+                     "[bounds]\nexecutions = 2\nupdates = 1\nstops = 0\n", encoding="utf-8")
+    status = main(["check", str(model), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert [u["file"] for u in report["bounds"]["updateTo"]] == [str(v2)]
+    # The field the model does not account for is named, with the file that declares it.
+    assert [(w["file"], w["field"]) for w in report["warnings"]] == [(str(v2), "blockers")]
