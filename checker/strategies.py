@@ -26,7 +26,7 @@ from spec.operations import Operation
 from spec.rules import Model, successors
 from spec.state import MANUAL_ROLLBACK, State
 
-__all__ = ["CATEGORIES", "operation_sequences", "pipelines"]
+__all__ = ["CATEGORIES", "operation_sequences", "pipelines", "updated_pipelines"]
 
 CATEGORIES = ("Build", "Deploy", "Test", "Invoke")
 """The categories of the actions after the first stage (besides Approval)."""
@@ -84,6 +84,44 @@ def _pipelines(
                             automatic_rollback=rollback, before_entry=entry,
                             on_success=success))
     return Pipeline("random", tuple(stages), mode, "V2")
+
+
+def updated_pipelines(pipeline: Pipeline) -> st.SearchStrategy[Pipeline]:
+    """Random declarations an update may install over ``pipeline``, as a self-mutating
+    pipeline's updates do: the first stage kept, any other stage kept (an action's runOrder or
+    category maybe changed, an action maybe added) or dropped, a new stage maybe added after
+    any kept one, and the execution mode maybe changed (not to PARALLEL where a stage rolls
+    back by itself); the stages both have keep their order."""
+    return _updated_pipelines(pipeline)
+
+
+@st.composite
+def _updated_pipelines(draw: st.DrawFn, pipeline: Pipeline) -> Pipeline:
+    stages: list[Stage] = []
+    for s, stage in enumerate(pipeline.stages):
+        if s and draw(st.integers(0, 3)) == 0:
+            continue  # dropped
+        if s and draw(st.booleans()):
+            actions = list(stage.actions)
+            a = draw(st.integers(0, len(actions) - 1))
+            actions[a] = Action(actions[a].name, draw(st.sampled_from(CATEGORIES + ("Approval",))),
+                                draw(st.integers(1, 3)))
+            if draw(st.booleans()):
+                actions.append(Action(f"{stage.name}New", "Test", draw(st.integers(1, 3))))
+            stage = Stage(stage.name, tuple(actions), stage.automatic_retry,
+                          stage.before_entry, stage.on_success, stage.automatic_rollback)
+        stages.append(stage)
+        if draw(st.integers(0, 3)) == 0:
+            stages.append(Stage(f"Added{s}", (Action(f"Added{s}A0", "Deploy"),),
+                                before_entry=draw(st.sampled_from(ENTRY_CONDITIONS))))
+    if len(stages) < 2:
+        stages.append(Stage("Added", (Action("AddedA0", "Deploy"),)))
+    rolls = any(s.rolls_back for s in stages)
+    modes = [m for m in MODES if not (rolls and m == "PARALLEL")]
+    mode = draw(st.sampled_from(modes)) if draw(st.booleans()) else pipeline.execution_mode
+    if rolls and mode == "PARALLEL":
+        mode = "SUPERSEDED"
+    return Pipeline(pipeline.name, tuple(stages), mode, pipeline.pipeline_type)
 
 
 def operation_sequences(

@@ -405,10 +405,9 @@ def enter_stage(m: Model, state: State, e: int, s: int) -> State:
 
 
 def _begin_actions(m: Model, ex: Execution, s: int) -> Execution:
-    """`ex` with the first runOrder group of stage `s` started (`m`: the structure `ex`
-    runs)."""
+    """`ex` with the first runOrder group of stage `s`, in the structure it runs, started."""
     actions = ex.actions
-    for a in m.groups[s][0]:
+    for a in m.of(ex).groups[s][0]:
         actions = _set(actions, a, IN_PROGRESS)
     return ex.but(actions=actions)
 

@@ -32,8 +32,8 @@ from checker.check import EXAMPLE_PIPELINES, reference_pipeline
 from checker.cli import main
 from checker.engine import Bounds, Explored, choose_engine, explore
 from checker.engine.compare import differences, summary
-from checker.strategies import pipelines
-from spec.declaration import Action, Pipeline
+from checker.strategies import pipelines, updated_pipelines
+from spec.declaration import Action, Pipeline, Stage
 from spec.hazards import hazards_for
 from spec.modes import MODES
 from spec.properties import Property, properties_for
@@ -151,6 +151,42 @@ def test_mode_changes(mode, world):
     assert_agree(build_model(EXAMPLE_PIPELINES["gated"](), mode, world=world),
                  Bounds(executions=2, toggles=0, retries=0, stops=0, updates=1,
                         update_modes=others))
+
+
+def restructured(pipeline: Pipeline, mode: str | None = None) -> Pipeline:
+    """The pipeline as a self-mutating update may leave it: Build's action runs later in its
+    stage (a changed action), a Verify stage with two runOrder groups and an entry condition
+    comes after Staging, and Production is gone."""
+    stages = []
+    for s in pipeline.stages:
+        if s.name == "Production":
+            continue
+        if s.name == "Build":
+            s = replace(s, actions=tuple(replace(a, run_order=2) for a in s.actions))
+        stages.append(s)
+        if s.name == "Staging":
+            stages.append(Stage("Verify", (Action("Smoke", "Test"),
+                                           Action("Sign", "Approval", run_order=2)),
+                                before_entry="FAIL"))
+    return replace(pipeline, stages=tuple(stages),
+                   execution_mode=mode or pipeline.execution_mode)
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_updates_that_change_the_stages_and_actions(mode):
+    """Updates that install another structure: a stage added, one removed, an action changed,
+    an entry condition that only the new structure has; the executions of each structure
+    beside each other in every mode (in PARALLEL mode the old ones run on through the update);
+    twice, so that the pipeline goes back to its first structure; once with a change of mode
+    to PARALLEL in the new structure."""
+    others = tuple(md for md in MODES if md != mode)
+    m = build_model(REFERENCE, mode, updates_to=(restructured(REFERENCE, mode),))
+    assert choose_engine(m, all_properties(m), "auto", Bounds(updates=1))[0] == "compiled"
+    assert_agree(m, Bounds(executions=2, toggles=1, retries=1, stops=0, updates=1))
+    assert_agree(m, Bounds(executions=2, toggles=0, retries=0, stops=1, updates=2,
+                           update_modes=others[:1]))
+    changing = build_model(REFERENCE, mode, updates_to=(restructured(REFERENCE, "PARALLEL"),))
+    assert_agree(changing, Bounds(executions=2, toggles=0, retries=0, stops=0, updates=1))
 
 
 def rolling_back(pipeline: Pipeline, *stages: str) -> Pipeline:
@@ -281,6 +317,21 @@ def test_random_declarations(declaration, world, executions, stops, retries, tog
     props = all_properties(m)
     a = explore(m, replace(bounds, max_states=RANDOM_STATES), props,
                 engine="interpreted")
+    assume(a.complete)
+    assert_agree(m, bounds, props, a)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data(), st.integers(1, 2), st.integers(0, 1), st.integers(0, 1), st.integers(1, 2))
+def test_random_updates_that_change_the_stages_and_actions(data, executions, stops, retries,
+                                                           updates):
+    """A random declaration and a random declaration an update may install over it."""
+    pipeline = data.draw(pipelines(max_stages=3, max_actions=2))
+    updated = data.draw(updated_pipelines(pipeline))
+    m = build_model(pipeline, updates_to=(updated,))
+    bounds = Bounds(executions, stops, retries, 0, updates=updates)
+    props = all_properties(m)
+    a = explore(m, replace(bounds, max_states=RANDOM_STATES), props, engine="interpreted")
     assume(a.complete)
     assert_agree(m, bounds, props, a)
 

@@ -103,8 +103,7 @@ def test_check_update_to_explores_the_new_structure(
         {"file": str(v2), "stages": ["Source", "Build", "Test", "Deploy"],
          "executionMode": "QUEUED"}]
     (mode,) = report["modes"]
-    assert mode["engine"]["name"] == "interpreted"
-    assert "--update-to" in mode["engine"]["reason"]
+    assert mode["engine"]["name"] == "compiled"
     assert mode["operations"]["UpdatePipeline"] > 0
     assert any("hazards are not asked" in note for note in report["notes"])
 

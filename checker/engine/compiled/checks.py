@@ -42,10 +42,12 @@ from checker.engine.compiled.rules import (
     is_rollback,
     queue_length,
     revision_of,
+    row,
     stage_run,
 )
 from checker.engine.compiled.tables import (
     H_A,
+    H_AIN,
     H_APPR,
     H_ASTAGE,
     H_BENTRY,
@@ -54,8 +56,8 @@ from checker.engine.compiled.tables import (
     H_FLT,
     H_LAT,
     H_LOCK,
+    H_MCHANGE,
     H_N,
-    H_NUPM,
     H_REC,
     H_REV,
     H_S,
@@ -80,6 +82,7 @@ from checker.engine.compiled.tables import (
     R_STAGE,
     R_STATUS,
     R_STOP,
+    R_STRUCT,
     R_VER,
     R_WAIT,
 )
@@ -350,7 +353,7 @@ def state_check(v, T, kind, param, params, inside, queued):
     rec = T[H_REC]
     n = v[T[H_N]]
     S = T[H_S]
-    if kind == W_SHARED_STAGE or kind == P_APPROVAL_HOLDS or T[H_NUPM] > 0 and (
+    if kind == W_SHARED_STAGE or kind == P_APPROVAL_HOLDS or T[H_MCHANGE] and (
             kind == P_ONE_PER_LOCK or kind == P_ONE_WAITING or kind == P_INBOUND_ENTERS):
         return mixed_state_check(v, T, kind)
     if kind == P_ROLLBACK_NOT_PARALLEL or kind == W_ROLLBACK_SUCCEEDS:
@@ -617,7 +620,7 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
             return False
         b = ope * rec
         s = vb[b + R_STAGE]
-        if vb[b + R_COND] != C_ENTRY or T[T[H_BENTRY] + s] != RESULT_SKIP:
+        if vb[b + R_COND] != C_ENTRY or T[T[H_BENTRY] + row(vb, T, b, s)] != RESULT_SKIP:
             return False
         return not _skipped(va, T, b, s) or (va[b + R_STAGE] == s and va[b + R_WAIT] == 0)
     if kind == Z_BACK_ABANDONED or kind == Z_BACK_DEPLOYED or kind == Z_BACK_ANY:
@@ -683,7 +686,7 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
             s = _entered(vb, va, T, e)
             if s < 0 or is_rollback(va, T, e):
                 continue
-            if T[H_NUPM] > 0:
+            if T[H_MCHANGE]:
                 if _queued_overtakes(vb, va, T, e, s):
                     return True
                 continue
@@ -723,11 +726,12 @@ def step_check(vb, va, T, kind, param, op, changed, nchanged):
             if not _left_stage(vb, va, T, b):
                 continue
             s = vb[b + R_STAGE]
-            if T[T[H_BENTRY] + s] == RESULT_SKIP and _skipped(va, T, b, s):
+            if T[T[H_BENTRY] + row(vb, T, b, s)] == RESULT_SKIP and _skipped(va, T, b, s):
                 continue  # skipped by its entry condition
             first = T[T[H_SFIRST] + s]
+            runs = T[H_AIN] + vb[b + R_STRUCT] * T[H_A]
             for a in range(first, first + T[T[H_SLEN] + s]):
-                if va[b + R_ACT + a] != A_SUCC:
+                if va[b + R_ACT + a] != A_SUCC and T[runs + a]:
                     return True
         elif kind == W_STOP_WAIT_COMPLETES:
             if va[b + R_STATUS] != STOPPED:

@@ -34,6 +34,7 @@ from checker.engine.compiled.tables import (
     H_EX0,
     H_FAILURES,
     H_FIELDS,
+    H_FIRST,
     H_FLT,
     H_FSHIFT,
     H_FWIDTH,
@@ -43,11 +44,15 @@ from checker.engine.compiled.tables import (
     H_GLEN,
     H_GMEM,
     H_GOFF,
+    H_HAS,
+    H_K,
     H_L,
     H_LAT,
     H_LOCK,
+    H_MCHANGE,
     H_MODE,
     H_N,
+    H_NEXT,
     H_NFIELDS,
     H_NUPM,
     H_ONSUCC,
@@ -57,7 +62,9 @@ from checker.engine.compiled.tables import (
     H_S,
     H_SFIRST,
     H_SLEN,
+    H_SMODE,
     H_STARTS,
+    H_STRUCT,
     H_UPM,
     H_V2,
     H_VER,
@@ -97,6 +104,7 @@ from checker.engine.compiled.tables import (
     R_STAGE,
     R_STATUS,
     R_STOP,
+    R_STRUCT,
     R_TRIG,
     R_VER,
     R_WAIT,
@@ -158,6 +166,19 @@ def is_failed(st):
 
 
 @njit(cache=True, inline="always")
+def row(v, T, b, s):
+    """The row of stage s of the structure the execution at record b runs, in the tables of
+    the stages' declarations (k * S + s: tables.H_ARETRY, H_BENTRY, H_GFIRST, ...)."""
+    return v[b + R_STRUCT] * T[H_S] + s
+
+
+@njit(cache=True, inline="always")
+def current_row(v, T, s):
+    """The row of stage s of the pipeline's current structure."""
+    return v[T[H_STRUCT]] * T[H_S] + s
+
+
+@njit(cache=True, inline="always")
 def is_rollback(v, T, e):
     """Execution e is of type ROLLBACK (spec.state.Execution.is_rollback)."""
     return v[e * T[H_REC] + R_RB] > 0
@@ -190,6 +211,8 @@ def stage_run(v, T, e, s):
     or RUN_NONE when it has not entered that stage."""
     b = e * T[H_REC]
     stage = v[b + R_STAGE]
+    if not T[T[H_HAS] + row(v, T, b, s)]:
+        return RUN_NONE
     if v[b + R_RB] > 0:
         if s != stage:
             return RUN_NONE
@@ -331,7 +354,7 @@ def holds_stage(v, T, e):
 
 @njit(cache=True)
 def stage_is_available(v, T, s):
-    if T[H_LOCK] == 0 and T[H_NUPM] == 0:
+    if T[H_LOCK] == 0 and not T[H_MCHANGE]:
         return True  # PARALLEL mode, and no update changes it
     rec = T[H_REC]
     for e in range(v[T[H_N]]):
@@ -357,7 +380,7 @@ def transition_holds(v, T, s):
 @njit(cache=True)
 def _begin_actions(v, T, b, s):
     """The first runOrder group of stage s starts (spec.rules._begin_actions)."""
-    g = T[T[H_GFIRST] + s]
+    g = T[T[H_GFIRST] + row(v, T, b, s)]
     off = T[T[H_GOFF] + g]
     gm = T[H_GMEM]
     for k in range(T[T[H_GLEN] + g]):
@@ -367,7 +390,7 @@ def _begin_actions(v, T, b, s):
 @njit(cache=True)
 def enter_stage(v, T, e, s):
     b = e * T[H_REC]
-    if T[T[H_BENTRY] + s]:
+    if T[T[H_BENTRY] + row(v, T, b, s)]:
         v[b + R_COND] = C_ENTRY
     else:
         v[b + R_COND] = C_NONE
@@ -447,7 +470,7 @@ def admit_inbound(v, T):
             if queued == 0 or transition_holds(v, T, s):
                 break
             e = -1
-            if T[H_LOCK] == 0 or T[H_NUPM] > 0:
+            if T[H_LOCK] == 0 or T[H_MCHANGE]:
                 # An execution that takes no lock waits only for the transition: it enters first.
                 for position in range(1, queued + 1):
                     x = _queue_at(v, T, s, position)
@@ -470,12 +493,13 @@ def leave_stage(v, T, e, s):
     if v[e * T[H_REC] + R_RB] > 0:
         v[e * T[H_REC] + R_STATUS] = SUCC  # a rollback is done (spec.rules.leave_stage)
         return
-    if s + 1 == T[H_S]:
-        b = e * T[H_REC]
+    b = e * T[H_REC]
+    following = T[T[H_NEXT] + row(v, T, b, s)]
+    if following == T[H_S]:
         v[b + R_STATUS] = SUCC
         v[b + R_STAGE] = T[H_S]
     else:
-        arrive(v, T, e, s + 1)
+        arrive(v, T, e, following)
 
 
 @njit(cache=True)
@@ -544,15 +568,16 @@ def progress_in_stage(v, T, e):
         stage_fails(v, T, e)
         return
     s = v[b + R_STAGE]
-    g0 = T[T[H_GFIRST] + s]
+    r = row(v, T, b, s)
+    g0 = T[T[H_GFIRST] + r]
     gm = T[H_GMEM]
-    for g in range(g0, g0 + T[T[H_GCOUNT] + s]):
+    for g in range(g0, g0 + T[T[H_GCOUNT] + r]):
         if not group_done(v, T, e, g):
             off = T[T[H_GOFF] + g]
             for k in range(T[T[H_GLEN] + g]):
                 v[b + R_ACT + T[gm + off + k]] = A_IP
             return
-    if T[T[H_ONSUCC] + s]:
+    if T[T[H_ONSUCC] + r]:
         v[b + R_COND] = C_SUCCESS  # spec.rules.check_success_condition
         return
     leave_stage(v, T, e, s)
@@ -579,7 +604,7 @@ def rerun_actions(v, T, b, s, all_actions):
     if all_actions:
         for a in range(first, last):
             v[b + R_ACT + a] = A_NONE
-        g = T[T[H_GFIRST] + s]
+        g = T[T[H_GFIRST] + row(v, T, b, s)]
         off = T[T[H_GOFF] + g]
         gm = T[H_GMEM]
         for k in range(T[T[H_GLEN] + g]):
@@ -594,10 +619,11 @@ def rerun_actions(v, T, b, s, all_actions):
 @njit(cache=True)
 def stage_fails(v, T, e):
     b = e * T[H_REC]
-    if T[T[H_AROLL] + v[b + R_STAGE]]:
+    r = row(v, T, b, v[b + R_STAGE])
+    if T[T[H_AROLL] + r]:
         fail_and_roll_back(v, T, e)
         return
-    mode = T[T[H_ARETRY] + v[b + R_STAGE]]
+    mode = T[T[H_ARETRY] + r]
     if mode == 0 or not retries_automatically(v, T, e):
         v[b + R_STATUS] = FAILED
         return
@@ -639,6 +665,7 @@ def start_rollback(v, T, s, target, trigger):
     v[c + R_MODE] = v[T[H_MODE]]
     v[c + R_RB] = target + 1
     v[c + R_TRIG] = trigger
+    v[c + R_STRUCT] = v[T[H_STRUCT]]
     v[T[H_N]] = n + 1
     enter_stage(v, T, n, s)
 
@@ -729,13 +756,14 @@ def refused(v, T, kind, e, x, y):
                     return y == 1
         return True
     if kind == OP_DISABLE or kind == OP_ENABLE:
-        return x == 0
+        return x == T[T[H_FIRST] + v[T[H_STRUCT]]] or not T[T[H_HAS] + current_row(v, T, x)]
     if kind == OP_WORK_FINISHES:
         return v[T[H_FLT] + x * T[H_E] + e] == 0
     if kind == OP_CONDITION_SUCCEEDED or kind == OP_CONDITION_FAILED:
         return v[b + R_COND] == C_NONE or st != IP
     if kind == OP_OVERRIDE:
-        result = T[T[H_ONSUCC] + x] if y else T[T[H_BENTRY] + x]
+        r = row(v, T, b, x)
+        result = T[T[H_ONSUCC] + r] if y else T[T[H_BENTRY] + r]
         if result == 0 or result == RESULT_SKIP:
             return True
         if not (v[b + R_STAGE] == x and v[b + R_WAIT] == 0) or v[b + R_COND] != y + 1:
@@ -757,7 +785,10 @@ def refused(v, T, kind, e, x, y):
 @njit(cache=True)
 def _rollback_refused(v, T, s, t):
     """spec.rules.rollback_refusal, of a rollback of stage s to execution t."""
-    if not T[H_V2] or s <= 0 or s >= T[H_S] or not rollback_available(v, T):
+    here = v[T[H_STRUCT]]
+    if not T[T[H_V2] + here] or not 0 <= s < T[H_S] or s == T[T[H_FIRST] + here]:
+        return True
+    if not T[T[H_HAS] + current_row(v, T, s)] or not rollback_available(v, T):
         return True
     rec = T[H_REC]
     n = v[T[H_N]]
@@ -815,8 +846,10 @@ def effect(v, T, kind, e, x, y):
         v[c + R_WAIT] = 1
         v[c + R_VER] = v[T[H_VER]]
         v[c + R_MODE] = v[T[H_MODE]]
+        here = v[T[H_STRUCT]]
+        v[c + R_STRUCT] = here
         v[T[H_N]] = n + 1
-        arrive(v, T, n, 0)
+        arrive(v, T, n, T[T[H_FIRST] + here])
     elif kind == OP_STOP:
         kind_code = STOP_ABANDON if y else STOP_WAIT
         if vf & VF_STOPPED_INBOUND_ENTERS and v[b + R_WAIT]:
@@ -882,7 +915,8 @@ def effect(v, T, kind, e, x, y):
     elif kind == OP_CONDITION_FAILED:
         s = v[b + R_STAGE]
         cond = v[b + R_COND]
-        result = T[T[H_BENTRY] + s] if cond == C_ENTRY else T[T[H_ONSUCC] + s]
+        r = row(v, T, b, s)
+        result = T[T[H_BENTRY] + r] if cond == C_ENTRY else T[T[H_ONSUCC] + r]
         if result == RESULT_SKIP:
             v[b + R_COND] = C_NONE  # spec.rules.skip_stage
             if vf & VF_SKIP_RUNS:
@@ -902,6 +936,8 @@ def effect(v, T, kind, e, x, y):
             leave_stage(v, T, e, x)
     elif kind == OP_UPDATE:
         _update(v, T, x)
+        if e:
+            v[T[H_STRUCT]] = e - 1  # the update installs structure e - 1
     elif kind == OP_ROLLBACK:
         start_rollback(v, T, x, e, TRIG_MANUAL)
 
@@ -980,8 +1016,15 @@ def successors(v, T, out, ops):
             md = T[T[H_UPM] + i]
             if md != v[T[H_MODE]]:
                 k = _try(v, T, out, ops, k, OP_UPDATE, 0, md + 1, 0)
+        for i in range(T[H_K] if T[H_K] > 1 else 0):
+            if i != v[T[H_STRUCT]]:
+                md = T[T[H_SMODE] + i]
+                k = _try(v, T, out, ops, k, OP_UPDATE, i + 1,
+                         0 if md == v[T[H_MODE]] else md + 1, 0)
     if T[H_BROLLBACKS] > 0 and started(v, T, TRIG_MANUAL) < T[H_BROLLBACKS]:
-        for s in range(1, S):
+        for s in range(S):
+            if s == T[T[H_FIRST] + v[T[H_STRUCT]]] or not T[T[H_HAS] + current_row(v, T, s)]:
+                continue
             for t in range(n):
                 if succeeded_in_stage(v, T, t, s):
                     k = _try(v, T, out, ops, k, OP_ROLLBACK, t, s, 0)
@@ -1016,11 +1059,15 @@ def successors(v, T, out, ops):
             k = _try(v, T, out, ops, k, OP_RETRY, e, stage, 0)
             k = _try(v, T, out, ops, k, OP_RETRY, e, stage, 1)
         if v[b + R_WAIT] == 0 and stage < S:
-            if T[T[H_BENTRY] + stage]:
+            r = row(v, T, b, stage)
+            if T[T[H_BENTRY] + r]:
                 k = _try(v, T, out, ops, k, OP_OVERRIDE, e, stage, 0)
-            if T[T[H_ONSUCC] + stage]:
+            if T[T[H_ONSUCC] + r]:
                 k = _try(v, T, out, ops, k, OP_OVERRIDE, e, stage, 1)
-    for s in range(1, S):
+    first_stage = T[T[H_FIRST] + v[T[H_STRUCT]]]
+    for s in range(S):
+        if s == first_stage or not T[T[H_HAS] + current_row(v, T, s)]:
+            continue
         if v[T[H_DIS] + s]:
             if enables:
                 k = _try(v, T, out, ops, k, OP_ENABLE, 0, s, 0)

@@ -173,9 +173,6 @@ def unsupported(model: Model, properties: list[Property],
         return str(why)
     if model.stage_count == 0:
         return "the pipeline has no stages"
-    if model.structures:
-        return ("updates that change the stages or actions (--update-to) are explored by the "
-                "interpreted engine only")
     if bounds is not None and execution_slots(model, bounds.executions, bounds.rollbacks) > 255:
         return "more than 255 executions"
     return None

@@ -9,13 +9,13 @@ kernel works on it and a few bit-packed 64-bit words while it is stored.
 
 The vector's layout, for E executions (the executions bound), S stages, A actions, T targets:
 
-    executions   E records of REC = 12 + A slots: status, stage, waiting, stop, retried, queue
+    executions   E records of REC = 13 + A slots: status, stage, waiting, stop, retried, queue
                  position (0: not in the stage's inbound queue; 1 is the front), automatic
                  retries of its current stage, the stage condition it is at (`CONDITION_CODES`),
                  the structure version and the mode it started under, for a rollback 1 + the
                  execution it rolls back to (0: a STANDARD execution) and its trigger
-                 (`TRIGGER_CODES`), then the status of each action.  E is the executions bound
-                 plus the rollbacks that can start (`execution_slots`)
+                 (`TRIGGER_CODES`), the structure it runs, then the status of each action.  E
+                 is the executions bound plus the rollbacks that can start (`execution_slots`)
     n            how many executions have started
     latest       S slots: 1 + the stage's latest execution (0: none)
     disabled     S slots: 1 when the stage's inbound transition is disabled
@@ -24,6 +24,10 @@ The vector's layout, for E executions (the executions bound), S stages, A action
                  working (only deploy actions can have any)
     budgets      stops, retries and transition disables used
     version      the pipeline's structure version (how many updates were made)
+    mode         the pipeline's execution mode
+    structure    the pipeline's structure: which of the model's structures its stages and
+                 actions are (the stages and actions are numbered across all of them, and the
+                 tables of the stages' declarations hold a row per structure and stage)
 
 Codes: pipeline and stage statuses in `STATUS_CODES` order, action statuses in `ACTION_CODES`
 order and `EXPIRED_CODE` for a Failed approval that timed out (`Execution.expired`), stops in
@@ -61,7 +65,7 @@ from spec.operations import (
     StopPipelineExecution,
     UpdatePipeline,
 )
-from spec.rules import Model
+from spec.rules import Model, installed_mode
 from spec.state import (
     ABANDON,
     ABANDONED,
@@ -104,7 +108,7 @@ _TRIGGER = {s: i for i, s in enumerate(TRIGGER_CODES)}
 
 # Record slots
 (R_STATUS, R_STAGE, R_WAIT, R_STOP, R_RETRIED, R_QPOS, R_AUTO, R_COND, R_VER, R_MODE, R_RB,
- R_TRIG, R_ACT) = range(13)
+ R_TRIG, R_STRUCT, R_ACT) = range(14)
 
 # Header slots of T
 (H_E, H_S, H_A, H_T, H_REC, H_EX0, H_N, H_LAT, H_DIS, H_REV, H_FLT, H_BUD, H_L,
@@ -113,11 +117,12 @@ _TRIGGER = {s: i for i, s in enumerate(TRIGGER_CODES)}
  H_FAILURES, H_W, H_FWORD, H_FSHIFT, H_FWIDTH, H_NPROP, H_PKIND, H_PPARAM, H_WORLD,
  H_MAXS, H_NFIELDS, H_FIELDS) = range(43)
 H_ARETRY = 43
-"""Per stage, its automatic retry on failure: 0 none, 1 FAILED_ACTIONS, 2 ALL_ACTIONS."""
+"""Per structure and stage (`k * S + s`, as every table of the stages' declarations), its
+automatic retry on failure: 0 none, 1 FAILED_ACTIONS, 2 ALL_ACTIONS."""
 H_BENTRY = 44
-"""Per stage, its entry condition's result (`RESULT_CODES`)."""
+"""Per structure and stage, its entry condition's result (`RESULT_CODES`)."""
 H_ONSUCC = 45
-"""Per stage, its success condition's result (`RESULT_CODES`)."""
+"""Per structure and stage, its success condition's result (`RESULT_CODES`)."""
 H_VER = 46
 """The vector slot of the pipeline's structure version."""
 H_BUPDATES = 47
@@ -138,10 +143,29 @@ have started (the records beyond it are for rollbacks)."""
 H_BROLLBACKS = 53
 """The rollbacks bound: RollbackStage is offered while fewer manual rollbacks have started."""
 H_AROLL = 54
-"""Per stage, 1 when it rolls back on failure (`Stage.automatic_rollback`)."""
+"""Per structure and stage, 1 when it rolls back on failure (`Stage.automatic_rollback`)."""
 H_V2 = 55
-"""1 for a V2 pipeline (V1 has no stage rollback)."""
-HEADER = 56
+"""Per structure, 1 for a V2 pipeline (V1 has no stage rollback)."""
+H_K = 56
+"""How many structures the model knows (`spec.rules.Model.structures`; 1: only its own)."""
+H_STRUCT = 57
+"""The vector slot of the pipeline's current structure (each record's R_STRUCT is the one the
+execution runs)."""
+H_NEXT = 58
+"""Per structure and stage, the stage that structure runs next (S: none, done)."""
+H_HAS = 59
+"""Per structure and stage, 1 when the structure has the stage."""
+H_FIRST = 60
+"""Per structure, its first stage."""
+H_SMODE = 61
+"""Per structure, the mode value an update that installs it gives the pipeline
+(`spec.rules.installed_mode`)."""
+H_AIN = 62
+"""Per structure and action (`k * A + a`), 1 when the structure has the action."""
+H_MCHANGE = 63
+"""1 when an update may change the execution mode: to one of the update modes, or to the mode
+a structure it installs declares."""
+HEADER = 64
 
 POL_LOCK, POL_SUPW, POL_PSTATE, POL_LIMIT, POL_UPCANCEL = range(5)
 POL_FIELDS = 5
@@ -218,11 +242,23 @@ class Tables:
         return int(self.T[header])
 
 
+def structures(model: Model) -> tuple[Model, ...]:
+    """The model's structures by number (`spec.rules.Model.structures`): itself alone, or
+    all of them."""
+    return model.structures or (model,)
+
+
+def _rolls_back(model: Model) -> bool:
+    """A stage of a V2 structure can roll back by itself."""
+    return any(k.pipeline.pipeline_type == "V2" and any(s.rolls_back for s in k.stages)
+               for k in structures(model))
+
+
 def rollbacks_possible(model: Model, rollbacks: int) -> bool:
-    """Whether a rollback can start: RollbackStage calls are allowed or a stage rolls back on
-    failure, on a V2 pipeline."""
-    rolling = any(stage.rolls_back for stage in model.pipeline.stages)
-    return model.pipeline.pipeline_type == "V2" and (rollbacks > 0 or rolling)
+    """Whether a rollback can start: RollbackStage calls are allowed, on a V2 pipeline, or a
+    stage of a V2 structure rolls back by itself."""
+    v2 = any(k.pipeline.pipeline_type == "V2" for k in structures(model))
+    return v2 and rollbacks > 0 or _rolls_back(model)
 
 
 def execution_slots(model: Model, executions: int, rollbacks: int) -> int:
@@ -235,8 +271,7 @@ def execution_slots(model: Model, executions: int, rollbacks: int) -> int:
     than start a rollback beyond them."""
     if not rollbacks_possible(model, rollbacks):
         return executions
-    rolling = any(stage.rolls_back for stage in model.pipeline.stages)
-    return executions + rollbacks + (executions if rolling else 0)
+    return executions + rollbacks + (executions if _rolls_back(model) else 0)
 
 
 def build_tables(model: Model, executions: int, stops: int, retries: int, toggles: int,
@@ -248,6 +283,8 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     rolls_back = rollbacks_possible(model, rollbacks)
     world = model.world
     n_targets = len(world.targets) if world is not None else 0
+    kinds = structures(model)
+    K = len(kinds)
     rec = R_ACT + A
     ex0 = 0
     n_off = ex0 + E * rec
@@ -258,19 +295,24 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     bud = flt + A * E
     ver = bud + 3
     mode = ver + 1
-    length = mode + 1
+    current = mode + 1
+    length = current + 1
     order = mode_order(model)
     changes = [order.index(md) for md in MODES if md in update_modes]
+    installs = [order.index(installed_mode(model, i)) for i in range(K)]
     # A mode other than the model's own only after an update that changes it.
-    mode_width = bits(len(order)) if updates and changes else 0
+    mode_width = bits(len(order)) if updates and (changes or any(installs)) else 0
+    mode_changes = bool(changes) or bool(updates) and any(installs)
 
-    retry_modes = [AUTOMATIC_RETRY_CODES[stage.automatic_retry] for stage in model.pipeline.stages]
+    # The declarations of the stages, per structure and stage (k * S + s).
+    declared = [stage for k in kinds for stage in k.stages]
+    retry_modes = [AUTOMATIC_RETRY_CODES[stage.automatic_retry] for stage in declared]
     # The automatic retries of a stage execution: none where no stage retries on failure; 0 or 1,
     # or up to 2 under the variant that retries twice.
     auto_width = (0 if not any(retry_modes) else
                   bits(3) if variant_flags & VARIANT_FLAGS["automatic-retry-twice"] else 1)
-    entry = [RESULT_CODES[stage.before_entry] for stage in model.pipeline.stages]
-    success = [RESULT_CODES[stage.on_success] for stage in model.pipeline.stages]
+    entry = [RESULT_CODES[stage.before_entry] for stage in declared]
+    success = [RESULT_CODES[stage.on_success] for stage in declared]
     # The condition an execution is at: none where no stage declares one.
     condition_width = bits(len(CONDITION_CODES)) if any(entry) or any(success) else 0
     widths = [0] * length
@@ -288,6 +330,7 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
         widths[b + R_MODE] = mode_width
         widths[b + R_RB] = bits(E + 1) if rolls_back else 0
         widths[b + R_TRIG] = bits(len(TRIGGER_CODES)) if rolls_back else 0
+        widths[b + R_STRUCT] = bits(K) if updates else 0
         for a in range(A):
             widths[b + R_ACT + a] = bits(ACTION_CODE_COUNT)
     widths[n_off] = bits(E + 1)
@@ -307,6 +350,7 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     widths[bud + 2] = bits(toggles + 1)
     widths[ver] = bits(updates + 1)
     widths[mode] = mode_width
+    widths[current] = bits(K) if updates else 0
 
     fword, fshift = [0] * length, [0] * length
     word, used = 0, 0
@@ -319,28 +363,31 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
         used += w
     n_words = word + 1
 
-    stage_first = [model.stage_actions[s][0] if model.stage_actions[s] else 0 for s in range(S)]
-    stage_len = [len(model.stage_actions[s]) for s in range(S)]
+    # Per stage, its actions in every structure: the kernel looks at an execution's actions of
+    # a stage through them, since the actions of other structures never run for it.
+    in_stage = [[a for a in range(A) if model.action_stage[a] == s] for s in range(S)]
+    stage_first = [actions[0] if actions else 0 for actions in in_stage]
+    stage_len = [len(actions) for actions in in_stage]
     for s in range(S):
-        if list(model.stage_actions[s]) != list(range(stage_first[s],
-                                                       stage_first[s] + stage_len[s])):
+        if in_stage[s] != list(range(stage_first[s], stage_first[s] + stage_len[s])):
             raise ValueError("actions are expected to be numbered stage by stage")
     gfirst: list[int] = []
     gcount: list[int] = []
     goff: list[int] = []
     glen: list[int] = []
     gmem: list[int] = []
-    for s in range(S):
-        gfirst.append(len(goff))
-        gcount.append(len(model.groups[s]))
-        for group in model.groups[s]:
-            goff.append(len(gmem))
-            glen.append(len(group))
-            gmem.extend(group)
+    for k in kinds:
+        for s in range(S):
+            gfirst.append(len(goff))
+            gcount.append(len(k.groups[s]))
+            for group in k.groups[s]:
+                goff.append(len(gmem))
+                glen.append(len(group))
+                gmem.extend(group)
     # Per execution: two stops, an abandoning, three results per action of its stage, two
     # retries, and where stages have conditions a condition's two results and two overrides.
     condition_ops = 4 if condition_width else 0
-    max_successors = (1 + (1 + len(changes) if updates > 0 else 0)
+    max_successors = (1 + (1 + len(changes) + K - 1 if updates > 0 else 0)
                       + (S * E if rollbacks > 0 and rolls_back else 0)
                       + E * (2 + 1 + 3 * max(stage_len + [0]) + 2 + condition_ops) + S
                       + A * E * (retries + 1))
@@ -351,7 +398,14 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
         H_APPR: [int(x) for x in model.approval], H_WRITES: list(writes),
         H_ASTAGE: list(model.action_stage), H_ARETRY: retry_modes,
         H_BENTRY: entry, H_ONSUCC: success,
-        H_AROLL: [int(stage.automatic_rollback) for stage in model.pipeline.stages],
+        H_AROLL: [int(stage.automatic_rollback) for stage in declared],
+        H_V2: [int(k.pipeline.pipeline_type == "V2") for k in kinds],
+        H_NEXT: [s for k in kinds for s in k.next_stage],
+        H_HAS: [int(k.has_stage(s)) for k in kinds for s in range(S)],
+        H_FIRST: [k.first_stage for k in kinds],
+        H_SMODE: installs,
+        H_AIN: [int(a in k.stage_actions[model.action_stage[a]]) for k in kinds
+                for a in range(A)],
         H_FWORD: fword, H_FSHIFT: fshift, H_FWIDTH: widths,
         # The fields that take bits, as (slot, word, shift, width) rows: what pack and unpack
         # walk, so that empty fields cost nothing.
@@ -384,7 +438,9 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     header[H_BUPDATES] = updates
     header[H_STARTS] = executions
     header[H_BROLLBACKS] = rollbacks if rolls_back else 0
-    header[H_V2] = int(model.pipeline.pipeline_type == "V2")
+    header[H_K] = K
+    header[H_MCHANGE] = int(mode_changes)
+    header[H_STRUCT] = current
     body: list[int] = []
     for key in sorted(tables):
         header[key] = HEADER + len(body)
@@ -428,6 +484,7 @@ def encode(tables: Tables, model: Model, state: State, budgets: tuple[int, int, 
         v[b + R_MODE] = order.index(ex.mode or model.policy.name)
         v[b + R_RB] = ex.rollback_of + 1
         v[b + R_TRIG] = _TRIGGER[ex.trigger]
+        v[b + R_STRUCT] = ex.structure
         for a, status in enumerate(ex.actions):
             v[b + R_ACT + a] = _ACTION[status]
         for a in ex.expired:
@@ -448,6 +505,7 @@ def encode(tables: Tables, model: Model, state: State, budgets: tuple[int, int, 
         v[T[H_BUD] + k] = used
     v[T[H_VER]] = state.version
     v[T[H_MODE]] = order.index(state.mode or model.policy.name)
+    v[T[H_STRUCT]] = state.structure
     return v
 
 
@@ -473,7 +531,8 @@ def decode(tables: Tables, model: Model, v: np.ndarray) -> tuple[State, tuple[in
             STOP_CODES[int(v[b + R_STOP])], actions, bool(v[b + R_RETRIED]),
             int(v[b + R_AUTO]), expired, CONDITION_CODES[int(v[b + R_COND])],
             int(v[b + R_VER]), mode_of(int(v[b + R_MODE])), int(v[b + R_RB]) - 1,
-            TRIGGER_CODES[int(v[b + R_TRIG])], int(v[b + R_RB]) - 1))
+            TRIGGER_CODES[int(v[b + R_TRIG])], int(v[b + R_RB]) - 1,
+            int(v[b + R_STRUCT])))
         if v[b + R_QPOS] > 0:
             queues[int(v[b + R_STAGE])].append((int(v[b + R_QPOS]), e))
     in_flight: list[tuple[int, int]] = []
@@ -489,6 +548,7 @@ def decode(tables: Tables, model: Model, v: np.ndarray) -> tuple[State, tuple[in
         in_flight=tuple(in_flight),
         version=int(v[T[H_VER]]),
         mode=mode_of(int(v[T[H_MODE]])),
+        structure=int(v[T[H_STRUCT]]),
     )
     bud = int(T[H_BUD])
     return state, (int(v[bud]), int(v[bud + 1]), int(v[bud + 2]))
@@ -531,7 +591,10 @@ def decode_op(model: Model, code: int) -> Operation:
     if kind == OP_OVERRIDE:
         return op(OverrideStageCondition, e, x, ON_SUCCESS if y else BEFORE_ENTRY)
     if kind == OP_UPDATE:
-        return op(UpdatePipeline, mode_order(model)[x - 1]) if x else op(UpdatePipeline)
+        mode = mode_order(model)[x - 1] if x else None
+        if e:
+            return op(UpdatePipeline, mode, e - 1)  # installs structure e - 1
+        return op(UpdatePipeline, mode) if x else op(UpdatePipeline)
     if kind == OP_ROLLBACK:
         return op(RollbackStage, x, e)
     raise ValueError(f"unknown operation code {code}")
