@@ -141,3 +141,18 @@ def test_a_model_file_names_the_declarations_an_update_may_install(
     assert [u["file"] for u in report["bounds"]["updateTo"]] == [str(v2)]
     # The field the model does not account for is named, with the file that declares it.
     assert [(w["file"], w["field"]) for w in report["warnings"]] == [(str(v2), "blockers")]
+
+
+def test_the_pipeline_picture_shows_the_current_structure() -> None:
+    """After the update the picture draws the new structure's stages, and each execution in a
+    stage with the actions of the structure it runs."""
+    from checker.draw.pipeline import pipeline_dot
+
+    m = build_model(V1, updates_to=(V2,))
+    state = m.initial()
+    before = pipeline_dot(m, state)
+    assert "Integration" not in before and "<B>Test</B>" not in before
+    for op in (StartPipelineExecution(), ActionSucceeded(0, 0), UpdatePipeline(None, 1)):
+        state = apply(m, state, op)
+    after = pipeline_dot(m, state)
+    assert "<B>Test</B>" in after and "Integration" in after

@@ -25,7 +25,7 @@ from checker.draw.style import (
     swatch,
 )
 from checker.scenario import Run, parse_scenario, run_scenario
-from spec.declaration import Pipeline
+from spec.declaration import Action, Pipeline
 from spec.rules import Model, holds_stage, stage_status
 from spec.state import BEFORE_ENTRY, Execution, State
 
@@ -40,9 +40,17 @@ def _status_cell(text: str, status: str | None, *, dashed: bool = False, note: s
             f"{body}</TD>")
 
 
-def _action_cell(m: Model, a: int, status: str | None, show_status: bool) -> str:
+def _declared(m: Model, a: int) -> Action:
+    """Action `a` as declared, in the first of the model's structures that has it."""
     s = m.action_stage[a]
-    action = m.stages[s].actions[m.stage_actions[s].index(a)]
+    for k in m.structures or (m,):
+        if a in k.stage_actions[s]:
+            return k.stages[s].actions[k.stage_actions[s].index(a)]
+    raise ValueError(f"action {a} is in no structure")
+
+
+def _action_cell(m: Model, a: int, status: str | None, show_status: bool) -> str:
+    action = _declared(m, a)
     sw = swatch(status)
     lines = [f"<B>{_html(action.name)}</B>"]
     kind = "manual approval" if m.approval[a] else (action.provider or action.category)
@@ -77,7 +85,8 @@ def _stage_card(m: Model, state: State | None, s: int, names: Sequence[str]) -> 
         rows.append(f'<TR><TD><FONT COLOR="#666666" POINT-SIZE="9"><I>{none}</I>'
                     "</FONT></TD></TR>")
     if not shown:
-        rows += _group_rows(m, s, None, show_status=state is not None)
+        current = m.structure_of(state) if state is not None else m
+        rows += _group_rows(current, s, None, show_status=state is not None)
     for e in shown:
         assert state is not None
         ex = state.executions[e]
@@ -100,8 +109,9 @@ def _stage_card(m: Model, state: State | None, s: int, names: Sequence[str]) -> 
 
 
 def _group_rows(m: Model, s: int, ex: Execution | None, show_status: bool) -> list[str]:
+    """The runOrder groups of stage s, in the structure `ex` runs (without one: `m`'s)."""
     rows = []
-    for g, group in enumerate(m.groups[s]):
+    for g, group in enumerate((m.of(ex) if ex else m).groups[s]):
         if g:
             rows.append('<TR><TD><FONT COLOR="#888888" POINT-SIZE="9">then</FONT></TD></TR>')
         cells = "".join(_action_cell(m, a, ex.actions[a] if ex else None, show_status)
@@ -134,8 +144,11 @@ def pipeline_dot(m: Model, state: State | None = None, names: Sequence[str] | No
     lines = _graph_head("pipeline", "LR", heading, _pipeline_legend(m, state, names),
                         nodesep="0.2", ranksep="0.25", compound="true", splines="spline")
     lines.append(f"    start {_attrs(label='start', shape='circle', style='filled', fillcolor='#555555', fontcolor='white', fontsize=9, width='0.45', fixedsize='true', color='#555555')};")  # noqa: E501
-    previous = "start"
+    previous, cluster = "start", ""
+    here = m.structure_of(state) if state is not None else m
     for s, stage in enumerate(m.stage_names):
+        if not here.has_stage(s):
+            continue  # a stage of another structure than the pipeline's current one
         queue = f"inbound{s}"
         card = f"stage{s}"
         if state is not None and state.inbound[s]:
@@ -149,7 +162,7 @@ def pipeline_dot(m: Model, state: State | None = None, names: Sequence[str] | No
         label = "<" + _stage_card(m, state, s, names) + ">"
         lines.append(f"      {card} {_attrs(shape='plaintext', margin='0', label=label)};")
         lines.append("    }")
-        tail = {"ltail": f"cluster_stage{s - 1}"} if s else {}
+        tail = {"ltail": cluster} if cluster else {}
         lines.append(f"    {previous} -> {queue} "
                      f"{_attrs(arrowhead='none', color='#777777', penwidth=1.5, **tail)};")
         if state is not None and state.disabled[s]:
@@ -158,7 +171,7 @@ def pipeline_dot(m: Model, state: State | None = None, names: Sequence[str] | No
         else:
             arrow = _attrs(lhead=f"cluster_stage{s}", color="#777777", penwidth=1.5)
         lines.append(f"    {queue} -> {card} {arrow};")
-        previous = card
+        previous, cluster = card, f"cluster_stage{s}"
     return _graph_tail(lines)
 
 
