@@ -43,6 +43,7 @@ from checker.engine.compiled.rules import (
     queue_length,
     revision_of,
     stage_run,
+    stage_run_at,
 )
 from checker.engine.compiled.tables import (
     H_A,
@@ -61,6 +62,7 @@ from checker.engine.compiled.tables import (
     H_S,
     H_SFIRST,
     H_SLEN,
+    H_STARTS,
     H_VER,
     H_WRITES,
     OP_APPROVAL,
@@ -150,8 +152,7 @@ PAIR = 1024
 @njit(cache=True, inline="always")
 def is_state_kind(kind):
     return (kind <= LAST_STATE_KIND or FIRST_PATTERN_STATE_KIND <= kind <= LAST_PATTERN_STATE_KIND
-            or kind == W_SHARED_STAGE or kind == P_ROLLBACK_NOT_PARALLEL
-            or kind == W_ROLLBACK_SUCCEEDS)
+            or W_SHARED_STAGE <= kind <= W_ROLLBACK_SUCCEEDS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -354,7 +355,8 @@ def state_check(v, T, kind, param, params, inside, queued):
             kind == P_ONE_PER_LOCK or kind == P_ONE_WAITING or kind == P_INBOUND_ENTERS):
         return mixed_state_check(v, T, kind)
     if kind == P_ROLLBACK_NOT_PARALLEL or kind == W_ROLLBACK_SUCCEEDS:
-        return rollback_check(v, T, kind)
+        # Where no rollback can start, no record is for one (`rules.started`).
+        return T[H_E] != T[H_STARTS] and rollback_check(v, T, kind)
     if kind >= FIRST_PATTERN_STATE_KIND:
         return pattern_state_check(v, T, kind, param, params)
     if kind == P_ONE_PER_LOCK:
@@ -754,7 +756,7 @@ COVERAGE_CODES = SKIPPED_CODE + 1
 
 @njit(cache=True, inline="always")
 def _stage_status(v, T, b, s):
-    run = stage_run(v, T, b // T[H_REC], s)
+    run = stage_run_at(v, T, b, s)
     if run == RUN_NONE:
         return NONE_CODE
     return SKIPPED_CODE if run == RUN_SKIPPED else run

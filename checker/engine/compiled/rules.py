@@ -188,7 +188,13 @@ def started(v, T, trigger):
 def stage_run(v, T, e, s):
     """spec.rules.stage_status: the status code of execution e's run of stage s, RUN_SKIPPED,
     or RUN_NONE when it has not entered that stage."""
-    b = e * T[H_REC]
+    return stage_run_at(v, T, e * T[H_REC], s)
+
+
+@njit(cache=True)
+def stage_run_at(v, T, b, s):
+    """`stage_run` of the execution whose record starts at b (the coverage table asks for
+    every stage of every changed execution on every step)."""
     stage = v[b + R_STAGE]
     if v[b + R_RB] > 0:
         if s != stage:
