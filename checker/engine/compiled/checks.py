@@ -64,6 +64,7 @@ from checker.engine.compiled.tables import (
     H_SLEN,
     H_STARTS,
     H_VER,
+    H_WORLD,
     H_WRITES,
     OP_APPROVAL,
     OP_CONDITION_FAILED,
@@ -240,7 +241,7 @@ def pattern_state_check(v, T, kind, param, params):
             for e in range(n):
                 if v[e * rec + R_ACT + a] == A_IP:
                     running += 1
-            if params[param]:
+            if params[param] and T[H_WORLD]:  # abandoned work is kept with a world only
                 for f in range(E):
                     running += v[T[H_FLT] + a * E + f]
         return running >= 2
