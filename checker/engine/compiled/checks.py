@@ -44,6 +44,7 @@ from checker.engine.compiled.rules import (
     revision_of,
     row,
     stage_run,
+    stage_run_at,
 )
 from checker.engine.compiled.tables import (
     H_A,
@@ -63,7 +64,9 @@ from checker.engine.compiled.tables import (
     H_S,
     H_SFIRST,
     H_SLEN,
+    H_STARTS,
     H_VER,
+    H_WORLD,
     H_WRITES,
     OP_APPROVAL,
     OP_CONDITION_FAILED,
@@ -153,8 +156,7 @@ PAIR = 1024
 @njit(cache=True, inline="always")
 def is_state_kind(kind):
     return (kind <= LAST_STATE_KIND or FIRST_PATTERN_STATE_KIND <= kind <= LAST_PATTERN_STATE_KIND
-            or kind == W_SHARED_STAGE or kind == P_ROLLBACK_NOT_PARALLEL
-            or kind == W_ROLLBACK_SUCCEEDS)
+            or W_SHARED_STAGE <= kind <= W_ROLLBACK_SUCCEEDS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -242,7 +244,7 @@ def pattern_state_check(v, T, kind, param, params):
             for e in range(n):
                 if v[e * rec + R_ACT + a] == A_IP:
                     running += 1
-            if params[param]:
+            if params[param] and T[H_WORLD]:  # abandoned work is kept with a world only
                 for f in range(E):
                     running += v[T[H_FLT] + a * E + f]
         return running >= 2
@@ -357,7 +359,8 @@ def state_check(v, T, kind, param, params, inside, queued):
             kind == P_ONE_PER_LOCK or kind == P_ONE_WAITING or kind == P_INBOUND_ENTERS):
         return mixed_state_check(v, T, kind)
     if kind == P_ROLLBACK_NOT_PARALLEL or kind == W_ROLLBACK_SUCCEEDS:
-        return rollback_check(v, T, kind)
+        # Where no rollback can start, no record is for one (`rules.started`).
+        return T[H_E] != T[H_STARTS] and rollback_check(v, T, kind)
     if kind >= FIRST_PATTERN_STATE_KIND:
         return pattern_state_check(v, T, kind, param, params)
     if kind == P_ONE_PER_LOCK:
@@ -758,7 +761,7 @@ COVERAGE_CODES = SKIPPED_CODE + 1
 
 @njit(cache=True, inline="always")
 def _stage_status(v, T, b, s):
-    run = stage_run(v, T, b // T[H_REC], s)
+    run = stage_run_at(v, T, b, s)
     if run == RUN_NONE:
         return NONE_CODE
     return SKIPPED_CODE if run == RUN_SKIPPED else run

@@ -57,6 +57,7 @@ from checker.engine.compiled.tables import (
     H_NUPM,
     H_ONSUCC,
     H_POL,
+    H_RB,
     H_REC,
     H_REV,
     H_S,
@@ -99,13 +100,11 @@ from checker.engine.compiled.tables import (
     R_COND,
     R_MODE,
     R_QPOS,
-    R_RB,
     R_RETRIED,
     R_STAGE,
     R_STATUS,
     R_STOP,
     R_STRUCT,
-    R_TRIG,
     R_VER,
     R_WAIT,
 )
@@ -181,13 +180,17 @@ def current_row(v, T, s):
 @njit(cache=True, inline="always")
 def is_rollback(v, T, e):
     """Execution e is of type ROLLBACK (spec.state.Execution.is_rollback)."""
-    return v[e * T[H_REC] + R_RB] > 0
+    rb = T[H_RB]
+    return rb != 0 and v[e * T[H_REC] + rb] > 0
 
 
 @njit(cache=True, inline="always")
 def revision_of(v, T, e):
     """spec.state.revision_of: the STANDARD execution whose source revision e carries."""
-    target = v[e * T[H_REC] + R_RB]
+    rb = T[H_RB]
+    if rb == 0:
+        return e
+    target = v[e * T[H_REC] + rb]
     return target - 1 if target > 0 else e
 
 
@@ -198,9 +201,10 @@ def started(v, T, trigger):
     if T[H_E] == T[H_STARTS]:
         return n if trigger == 0 else 0  # no record is for a rollback
     rec = T[H_REC]
+    trig = T[H_RB] + 1
     c = 0
     for e in range(n):
-        if v[e * rec + R_TRIG] == trigger:
+        if v[e * rec + trig] == trigger:
             c += 1
     return c
 
@@ -209,11 +213,17 @@ def started(v, T, trigger):
 def stage_run(v, T, e, s):
     """spec.rules.stage_status: the status code of execution e's run of stage s, RUN_SKIPPED,
     or RUN_NONE when it has not entered that stage."""
-    b = e * T[H_REC]
+    return stage_run_at(v, T, e * T[H_REC], s)
+
+
+@njit(cache=True)
+def stage_run_at(v, T, b, s):
+    """`stage_run` of the execution whose record starts at b (the coverage table asks for
+    every stage of every changed execution on every step)."""
     stage = v[b + R_STAGE]
     if not T[T[H_HAS] + row(v, T, b, s)]:
         return RUN_NONE
-    if v[b + R_RB] > 0:
+    if T[H_RB] != 0 and v[b + T[H_RB]] > 0:
         if s != stage:
             return RUN_NONE
         status = v[b + R_STATUS]
@@ -490,7 +500,7 @@ def admit_inbound(v, T):
 
 @njit(cache=True)
 def leave_stage(v, T, e, s):
-    if v[e * T[H_REC] + R_RB] > 0:
+    if is_rollback(v, T, e):
         v[e * T[H_REC] + R_STATUS] = SUCC  # a rollback is done (spec.rules.leave_stage)
         return
     b = e * T[H_REC]
@@ -639,7 +649,7 @@ def stage_fails(v, T, e):
 @njit(cache=True, inline="always")
 def succeeded_in_stage(v, T, t, s):
     """Execution t is one a rollback of stage s may roll back to."""
-    return v[t * T[H_REC] + R_RB] == 0 and stage_run(v, T, t, s) == SUCC
+    return not is_rollback(v, T, t) and stage_run(v, T, t, s) == SUCC
 
 
 @njit(cache=True)
@@ -652,9 +662,10 @@ def rollback_available(v, T):
 @njit(cache=True)
 def start_rollback(v, T, s, target, trigger):
     n = v[T[H_N]]
-    if n >= T[H_E]:
-        # More rollbacks than `tables.execution_slots` made room for: a count that no field
-        # holds, so that packing the state fails (an internal error, not a different state).
+    if n >= T[H_E] or T[H_RB] == 0:
+        # More rollbacks than `tables.execution_slots` made room for, or a rollback where the
+        # tables say none can start: a count that no field holds, so that packing the state
+        # fails (an internal error, not a different state).
         v[T[H_N]] = -1
         return
     rec = T[H_REC]
@@ -663,8 +674,8 @@ def start_rollback(v, T, s, target, trigger):
         v[c + i] = 0
     v[c + R_VER] = v[T[H_VER]]
     v[c + R_MODE] = v[T[H_MODE]]
-    v[c + R_RB] = target + 1
-    v[c + R_TRIG] = trigger
+    v[c + T[H_RB]] = target + 1
+    v[c + T[H_RB] + 1] = trigger
     v[c + R_STRUCT] = v[T[H_STRUCT]]
     v[T[H_N]] = n + 1
     enter_stage(v, T, n, s)
@@ -682,7 +693,7 @@ def fail_and_roll_back(v, T, e):
 @njit(cache=True)
 def rolls_back_automatically(v, T, e):
     b = e * T[H_REC]
-    if v[b + R_RB] > 0 or v[b + R_STATUS] != IP or not rollback_available(v, T):
+    if is_rollback(v, T, e) or v[b + R_STATUS] != IP or not rollback_available(v, T):
         return -1
     s = v[b + R_STAGE]
     rec = T[H_REC]
@@ -799,7 +810,7 @@ def _rollback_refused(v, T, s, t):
     latest = v[T[H_LAT] + s] - 1
     if latest >= 0 and stage_run(v, T, latest, s) == RUN_SKIPPED:
         return True
-    if not 0 <= t < n or v[t * rec + R_RB] > 0 or v[t * rec + R_VER] != v[T[H_VER]]:
+    if not 0 <= t < n or is_rollback(v, T, t) or v[t * rec + R_VER] != v[T[H_VER]]:
         return True
     return stage_run(v, T, t, s) != SUCC
 

@@ -9,19 +9,21 @@ kernel works on it and a few bit-packed 64-bit words while it is stored.
 
 The vector's layout, for E executions (the executions bound), S stages, A actions, T targets:
 
-    executions   E records of REC = 13 + A slots: status, stage, waiting, stop, retried, queue
-                 position (0: not in the stage's inbound queue; 1 is the front), automatic
-                 retries of its current stage, the stage condition it is at (`CONDITION_CODES`),
-                 the structure version and the mode it started under, for a rollback 1 + the
-                 execution it rolls back to (0: a STANDARD execution) and its trigger
-                 (`TRIGGER_CODES`), the structure it runs, then the status of each action.  E
-                 is the executions bound plus the rollbacks that can start (`execution_slots`)
+    executions   E records of REC = 11 + A slots (13 + A where a rollback can start): status,
+                 stage, waiting, stop, retried, queue position (0: not in the stage's inbound
+                 queue; 1 is the front), automatic retries of its current stage, the stage
+                 condition it is at (`CONDITION_CODES`), the structure version and the mode it
+                 started under, the structure it runs, the status of each action, then where a
+                 rollback can start (`H_RB`) 1 + the execution a rollback rolls back to (0: a
+                 STANDARD execution) and its trigger (`TRIGGER_CODES`).  E is the executions
+                 bound plus the rollbacks that can start (`execution_slots`)
     n            how many executions have started
     latest       S slots: 1 + the stage's latest execution (0: none)
     disabled     S slots: 1 when the stage's inbound transition is disabled
     revisions    T slots: 1 + the execution whose revision the target holds (0: none)
-    in flight    A * E slots: how many abandoned deployments of (action, execution) are still
-                 working (only deploy actions can have any)
+    in flight    A * E slots where the model has a world (none without: nothing deploys): how
+                 many abandoned deployments of (action, execution) are still working (only
+                 deploy actions can have any)
     budgets      stops, retries and transition disables used
     version      the pipeline's structure version (how many updates were made)
     mode         the pipeline's execution mode
@@ -107,8 +109,8 @@ TRIGGER_CODES = (None, MANUAL_ROLLBACK, AUTOMATED_ROLLBACK)
 _TRIGGER = {s: i for i, s in enumerate(TRIGGER_CODES)}
 
 # Record slots
-(R_STATUS, R_STAGE, R_WAIT, R_STOP, R_RETRIED, R_QPOS, R_AUTO, R_COND, R_VER, R_MODE, R_RB,
- R_TRIG, R_STRUCT, R_ACT) = range(14)
+(R_STATUS, R_STAGE, R_WAIT, R_STOP, R_RETRIED, R_QPOS, R_AUTO, R_COND, R_VER, R_MODE, R_STRUCT,
+ R_ACT) = range(12)
 
 # Header slots of T
 (H_E, H_S, H_A, H_T, H_REC, H_EX0, H_N, H_LAT, H_DIS, H_REV, H_FLT, H_BUD, H_L,
@@ -165,7 +167,12 @@ H_AIN = 62
 H_MCHANGE = 63
 """1 when an update may change the execution mode: to one of the update modes, or to the mode
 a structure it installs declares."""
-HEADER = 64
+H_RB = 64
+"""The slot of a record, after its actions, that holds 1 + the execution a rollback rolls back
+to (0: a STANDARD execution), its trigger in the next one; 0 where no rollback can start and
+the records have neither: every step copies and compares whole vectors, so slots that can only
+hold 0 are not there."""
+HEADER = 65
 
 POL_LOCK, POL_SUPW, POL_PSTATE, POL_LIMIT, POL_UPCANCEL = range(5)
 POL_FIELDS = 5
@@ -285,14 +292,15 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     n_targets = len(world.targets) if world is not None else 0
     kinds = structures(model)
     K = len(kinds)
-    rec = R_ACT + A
+    rb = R_ACT + A if rolls_back else 0
+    rec = R_ACT + A + (2 if rolls_back else 0)
     ex0 = 0
     n_off = ex0 + E * rec
     lat = n_off + 1
     dis = lat + S
     rev = dis + S
     flt = rev + n_targets
-    bud = flt + A * E
+    bud = flt + (A * E if world is not None else 0)
     ver = bud + 3
     mode = ver + 1
     current = mode + 1
@@ -328,11 +336,12 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
         widths[b + R_COND] = condition_width
         widths[b + R_VER] = bits(updates + 1)
         widths[b + R_MODE] = mode_width
-        widths[b + R_RB] = bits(E + 1) if rolls_back else 0
-        widths[b + R_TRIG] = bits(len(TRIGGER_CODES)) if rolls_back else 0
         widths[b + R_STRUCT] = bits(K) if updates else 0
         for a in range(A):
             widths[b + R_ACT + a] = bits(ACTION_CODE_COUNT)
+        if rb:
+            widths[b + rb] = bits(E + 1)
+            widths[b + rb + 1] = bits(len(TRIGGER_CODES))
     widths[n_off] = bits(E + 1)
     for s in range(S):
         widths[lat + s] = bits(E + 1)
@@ -441,6 +450,7 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
     header[H_K] = K
     header[H_MCHANGE] = int(mode_changes)
     header[H_STRUCT] = current
+    header[H_RB] = rb
     body: list[int] = []
     for key in sorted(tables):
         header[key] = HEADER + len(body)
@@ -482,11 +492,15 @@ def encode(tables: Tables, model: Model, state: State, budgets: tuple[int, int, 
         v[b + R_COND] = _CONDITION[ex.condition]
         v[b + R_VER] = ex.version
         v[b + R_MODE] = order.index(ex.mode or model.policy.name)
-        v[b + R_RB] = ex.rollback_of + 1
-        v[b + R_TRIG] = _TRIGGER[ex.trigger]
         v[b + R_STRUCT] = ex.structure
         for a, status in enumerate(ex.actions):
             v[b + R_ACT + a] = _ACTION[status]
+        rb = int(T[H_RB])
+        if rb:
+            v[b + rb] = ex.rollback_of + 1
+            v[b + rb + 1] = _TRIGGER[ex.trigger]
+        elif ex.rollback_of >= 0:
+            raise ValueError(f"execution {e} is a rollback, and no rollback can start here")
         for a in ex.expired:
             if ex.actions[a] == FAILED:
                 v[b + R_ACT + a] = EXPIRED_CODE
@@ -499,6 +513,8 @@ def encode(tables: Tables, model: Model, state: State, budgets: tuple[int, int, 
         v[T[H_DIS] + s] = int(state.disabled[s])
     for t, held in enumerate(state.revisions):
         v[T[H_REV] + t] = held + 1
+    if state.in_flight and not T[H_WORLD]:
+        raise ValueError("abandoned work in flight, and the model has no world")
     for a, e in state.in_flight:
         v[T[H_FLT] + a * tables.executions + e] += 1
     for k, used in enumerate(budgets):
@@ -519,6 +535,7 @@ def decode(tables: Tables, model: Model, v: np.ndarray) -> tuple[State, tuple[in
         return None if value == 0 else order[value]
 
     n = int(v[T[H_N]])
+    rb = int(T[H_RB])
     executions = []
     queues: list[list[tuple[int, int]]] = [[] for _ in range(tables.stages)]
     for e in range(n):
@@ -526,17 +543,18 @@ def decode(tables: Tables, model: Model, v: np.ndarray) -> tuple[State, tuple[in
         codes = [int(v[b + R_ACT + a]) for a in range(tables.actions)]
         actions = tuple(FAILED if c == EXPIRED_CODE else ACTION_CODES[c] for c in codes)
         expired = tuple(a for a, c in enumerate(codes) if c == EXPIRED_CODE)
+        target = int(v[b + rb]) if rb else 0
+        trigger = int(v[b + rb + 1]) if rb else 0
         executions.append(Execution(
             STATUS_CODES[int(v[b + R_STATUS])], int(v[b + R_STAGE]), bool(v[b + R_WAIT]),
             STOP_CODES[int(v[b + R_STOP])], actions, bool(v[b + R_RETRIED]),
             int(v[b + R_AUTO]), expired, CONDITION_CODES[int(v[b + R_COND])],
-            int(v[b + R_VER]), mode_of(int(v[b + R_MODE])), int(v[b + R_RB]) - 1,
-            TRIGGER_CODES[int(v[b + R_TRIG])], int(v[b + R_RB]) - 1,
-            int(v[b + R_STRUCT])))
+            int(v[b + R_VER]), mode_of(int(v[b + R_MODE])), target - 1,
+            TRIGGER_CODES[trigger], target - 1, int(v[b + R_STRUCT])))
         if v[b + R_QPOS] > 0:
             queues[int(v[b + R_STAGE])].append((int(v[b + R_QPOS]), e))
     in_flight: list[tuple[int, int]] = []
-    for a in range(tables.actions):
+    for a in range(tables.actions if T[H_WORLD] else 0):
         for e in range(tables.executions):
             in_flight.extend([(a, e)] * int(v[T[H_FLT] + a * tables.executions + e]))
     state = State(
