@@ -86,7 +86,8 @@ the pipeline's shape prevents is NOT SEEN, never NOT APPLICABLE."""
 def not_applicable(p: Property, bounds: Bounds, model: Model | None = None) -> str | None:
     """Why ``p`` cannot apply under ``bounds`` to ``model``, or None when it can."""
     if p.name in ABOUT_ROLLBACKS and not bounds.rollbacks and not (
-            model is not None and any(s.rolls_back for s in model.pipeline.stages)):
+            model is not None and any(s.rolls_back for k in model.structures or (model,)
+                                      for s in k.stages)):
         return ("needs a rollback: RollbackStage (--rollbacks 0) or a stage that rolls back on "
                 "failure or by its success condition")
     why = APPLICABILITY.get(p.name)

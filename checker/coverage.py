@@ -115,7 +115,8 @@ def possible_changes(m: Model, updates: int = 0,
     (`NEEDS_DECLARATION`, `NEEDS_UPDATE`; the approval chart only with a manual approval, the
     action chart only with another action).  An update cancels executions of a mode whose updates
     cancel: the model's own, or one an earlier update changed to."""
-    stages = m.pipeline.stages
+    # The stages of the declaration, and of each structure an update may install.
+    structures = [tuple(s for s in k.stages if s.actions) for k in m.structures or (m,)]
     cancels = updates > 0 and m.policy.update_cancels or updates > 1 and any(
         MODES[md].update_cancels for md in update_modes)
     # An action's chart is taken only where the pipeline has an action of its kind.
@@ -124,7 +125,7 @@ def possible_changes(m: Model, updates: int = 0,
             if charts.get(name, True)
             for source, target in chart.pairs
             if ((need := NEEDS_DECLARATION.get((name, source, target))) is None
-                or need[1](stages))
+                or any(need[1](stages) for stages in structures))
             and (cancels or (name, source, target) not in NEEDS_UPDATE)}
 
 

@@ -156,3 +156,15 @@ def test_the_pipeline_picture_shows_the_current_structure() -> None:
         state = apply(m, state, op)
     after = pipeline_dot(m, state)
     assert "<B>Test</B>" in after and "Integration" in after
+
+
+def test_transitions_a_structure_an_update_installs_makes_possible_are_expected() -> None:
+    """A Skipped stage needs an entry condition with result SKIP: one that only the installed
+    structure has makes it possible."""
+    from checker.coverage import possible_changes
+
+    skipping = Pipeline("orders", (SOURCE, BUILD, Stage("Test", TEST.actions, before_entry="SKIP"),
+                                   DEPLOY), "QUEUED", "V2")
+    skipped = ("stage-execution", "InProgress", "Skipped")
+    assert skipped not in possible_changes(build_model(V1), updates=1)
+    assert skipped in possible_changes(build_model(V1, updates_to=(skipping,)), updates=1)
