@@ -592,15 +592,18 @@ def test_a_scenario_too_long_to_run_is_refused(tmp_path: Path) -> None:
 
 
 def test_an_address_space_limit_lowers_the_memory_guard() -> None:
+    """Under `ulimit -v` the search stops at its memory guard, UNDETERMINED, with one worker
+    (a worker thread that cannot be created would end the process with exit status 1)."""
     def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (400 * 2**20, 400 * 2**20))
+        resource.setrlimit(resource.RLIMIT_AS, (1024 * 2**20, 1024 * 2**20))
 
     run = subprocess.run(
-        [sys.executable, "-m", "checker.cli", "check", "--mode", "QUEUED", "--executions", "4",
+        [sys.executable, "-m", "checker.cli", "check", "--mode", "QUEUED", "--executions", "5",
          "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300, preexec_fn=limit)
     assert "Traceback" not in run.stderr and run.returncode == 3, run.stderr
     mode = json.loads(run.stdout)["modes"][0]
-    assert mode["stoppedBy"] == "--max-memory 150"  # 75% of the 200 MiB the search may take
+    assert mode["stoppedBy"] == "--max-memory 384"  # 75% of the 512 MiB the search may take
+    assert mode["engine"]["workers"] == 1
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the point

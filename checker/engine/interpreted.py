@@ -333,8 +333,9 @@ def default_max_memory() -> int | None:
 
         soft, _ = resource.getrlimit(resource.RLIMIT_AS)
         if soft != resource.RLIM_INFINITY:
-            # The address space counts the interpreter and its libraries too.
-            limits.append(max(soft - 256 * 2**20, soft // 2))
+            # The address space counts the interpreter and its libraries too: with numba, LLVM
+            # and the compiled kernel loaded, some 450 MiB.
+            limits.append(max(soft - 512 * 2**20, soft // 2))
     except (ImportError, ValueError, OSError):
         pass
     return min(limits) * 3 // 4 // 2**20 if limits else None
