@@ -129,16 +129,9 @@ class Scenario:
     declaration: str = ""
     """The file that declares the pipeline: the scenario's own, or the file it names."""
     warnings: tuple[FieldWarning, ...] = ()
-    """The fields of the declaration that the model does not account for, with their lines in
-    `declaration`."""
-    update_warnings: tuple[tuple[str, FieldWarning], ...] = ()
-    """The same for the declarations its updates install: (the file that declares it, the
-    warning)."""
-
-    @property
-    def all_warnings(self) -> list[tuple[str, FieldWarning]]:
-        """Every field the verdicts do not account for, with the file that declares it."""
-        return [(self.declaration, w) for w in self.warnings] + list(self.update_warnings)
+    """The fields of the declaration, and of the declarations its updates install, that the
+    model does not account for, with their lines in `declaration` (or in the file a warning
+    names, `FieldWarning.file`)."""
 
 
 @dataclass
@@ -243,13 +236,13 @@ def parse_scenario(doc: object, file: str, base: Path, text: str | None = None) 
     reader = _StepReader(file, model, installs)
     steps = [reader.step(i, raw) for i, raw in enumerate(steps_doc)]
     return Scenario(file, model, steps, reader.names, [PROPERTIES[p] for p in props], description,
-                    declaration, warnings, update_warnings)
+                    declaration, warnings + update_warnings)
 
 
 def _update_structures(steps: list[Any], pipeline: Pipeline, file: str, base: Path,
                        text: str | None
                        ) -> tuple[list[Pipeline], list[str], dict[int, int],
-                                  tuple[tuple[str, FieldWarning], ...]]:
+                                  tuple[FieldWarning, ...]]:
     """The structures the scenario's updates install (`update: {pipeline: ...}`), each once,
     in the order they first appear, with where each is declared; which structure each such
     step installs (0: the scenario's own pipeline again); and the warnings for the fields of
@@ -257,7 +250,7 @@ def _update_structures(steps: list[Any], pipeline: Pipeline, file: str, base: Pa
     structures: list[Pipeline] = []
     labels: list[str] = []
     installs: dict[int, int] = {}
-    warnings: list[tuple[str, FieldWarning]] = []
+    warnings: list[FieldWarning] = []
     for i, raw in enumerate(steps):
         body = raw.get("update") if isinstance(raw, dict) else None
         if not isinstance(body, dict) or "pipeline" not in body:
@@ -270,7 +263,7 @@ def _update_structures(steps: list[Any], pipeline: Pipeline, file: str, base: Pa
             if found not in structures:
                 structures.append(found)
                 labels.append(Path(declared).name if declared != file else place)
-                warnings += [(declared, w) for w in more]
+                warnings += [replace(w, file=declared) for w in more]
             installs[i] = structures.index(found) + 1
     return structures, labels, installs, tuple(warnings)
 

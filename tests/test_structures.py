@@ -168,3 +168,14 @@ def test_transitions_a_structure_an_update_installs_makes_possible_are_expected(
     skipped = ("stage-execution", "InProgress", "Skipped")
     assert skipped not in possible_changes(build_model(V1), updates=1)
     assert skipped in possible_changes(build_model(V1, updates_to=(skipping,)), updates=1)
+
+
+def test_simulate_names_the_unmodelled_fields_of_a_declaration_an_update_installs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    v1, v2 = _declarations(tmp_path)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(f"pipeline: {v1.name}\nsteps:\n  - update: {{pipeline: {v2.name}}}\n",
+                        encoding="utf-8")
+    assert main(["simulate", str(scenario)]) == 0
+    out = capsys.readouterr().out
+    assert f"warning: {v2}:" in out and "blockers" in out
