@@ -266,6 +266,22 @@ def test_a_missing_finding_and_a_longer_trace_are_differences() -> None:
     assert differences(m, a, b, ("a", "b")) == [f"{name}: a finds a witness, b none"]
 
 
+def test_a_lifecycle_transition_one_engine_misses_is_a_difference(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lifecycle transitions the steps make feed the report's never-made transitions, so
+    each engine's own recording of them is compared."""
+    m = build_model(REFERENCE, "QUEUED")
+    bounds = Bounds(executions=2, toggles=0)
+    a = explore(m, bounds, [], engine="interpreted")
+    b = explore(m, bounds, [], engine="compiled")
+    assert differences(m, a, b) == []
+    made = b.chart_changes()
+    missed = sorted(made)[0]
+    monkeypatch.setattr(b, "chart_changes", lambda: made - {missed})
+    assert differences(m, a, b, ("a", "b")) == [
+        f"the lifecycle transitions made: only a makes {[missed]}, only b makes []"]
+
+
 def test_lint_json_names_the_engine_of_each_search(capsys: pytest.CaptureFixture[str],
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)

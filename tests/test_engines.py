@@ -279,7 +279,8 @@ def test_a_successor_packed_from_its_source_has_the_words_of_one_packed_whole(wo
     """The search packs a successor by writing only the slots its step changed into the
     source's words; for every step of a search that changes every kind of slot (conditions,
     updates, mode changes, disabled transitions, abandoned work), those are the words that
-    packing the whole vector gives."""
+    packing the whole vector gives, and the slots it lists as changed are the ones that
+    differ."""
     import numpy as np
 
     from checker.engine.compiled import rules as K
@@ -294,12 +295,15 @@ def test_a_successor_packed_from_its_source_has_the_words_of_one_packed_whole(wo
     ops = np.zeros(t.max_successors, dtype=np.int64)
     whole = np.zeros(t.words, dtype=np.uint64)
     changed = np.zeros(t.words, dtype=np.uint64)
+    diff = np.zeros(t.length, dtype=np.int32)
     kinds = set()
     for i in range(0, len(ex), 41):  # every 41st state: some 15,000 of them
         K.unpack(ex.states[i], t.T, v)
         for j in range(K.successors(v, t.T, out, ops)):
             assert K.pack(out[j], t.T, whole)
-            assert K.repack(ex.states[i], v, out[j], t.T, changed)
+            assert K.repack(ex.states[i], v, out[j], t.T, changed, diff) >= 0
+            assert diff[:int(np.sum(v != out[j]))].tolist() == np.flatnonzero(
+                v != out[j]).tolist(), (i, j)
             assert whole.tolist() == changed.tolist(), (i, j)
             kinds.add(int(ops[j]) & 15)
     assert len(kinds) == len(ex.op_counts)

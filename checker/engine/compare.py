@@ -4,7 +4,8 @@
 convention `a` is the interpreted engine's, the readable rules' own answer): the states
 reachable (each state decoded, with the budgets used on the way), the steps out of each state
 (operations and where they lead, as multisets), the depth of every state, the operation counts,
-the properties' findings (the same ones, with shortest traces of the same length, each trace
+the lifecycle charts' transitions the steps make (`checker.coverage`), the properties'
+findings (the same ones, with shortest traces of the same length, each trace
 replayed through the readable rules), and the progress analyses (a deadlock or a stuck state at
 the same depth, or none in both).  An empty list: they agree.
 
@@ -96,6 +97,11 @@ def differences(model: Model, a: Explored, b: Explored,
     if dict(a.op_counts) != dict(b.op_counts):
         problems.append(f"operation counts: {la} {dict(sorted(a.op_counts.items()))}, {lb} "
                         f"{dict(sorted(b.op_counts.items()))}")
+    charts_a, charts_b = a.chart_changes(), b.chart_changes()
+    if charts_a != charts_b:
+        problems.append(f"the lifecycle transitions made: only {la} makes "
+                        f"{sorted(charts_a - charts_b)}, only {lb} makes "
+                        f"{sorted(charts_b - charts_a)}")
     problems += _findings(model, a, b, "violation", a.violations, b.violations, la, lb)
     problems += _findings(model, a, b, "witness", a.witnesses, b.witnesses, la, lb)
     for what in ("deadlock", "stuck"):

@@ -435,26 +435,26 @@ def rollback_check(v, T, kind):
 # Step properties
 
 
-@njit(cache=True)
-def same_record(vb, va, b, length):
-    """Whether an execution's record is the same before and after (its queue position aside:
-    the readable state keeps queues apart from the records)."""
-    for i in range(length):
-        if i != R_QPOS and vb[b + i] != va[b + i]:
-            return False
-    return True
-
-
 @njit(cache=True, inline="always")
-def changed_executions(vb, va, T, out):
-    """The executions the step changed or started, in order; returns how many."""
+def changed_executions(vb, va, T, diff, ndiff, out):
+    """The executions the step changed or started, in order, from the slots where it changed
+    the vector (`rules.repack`'s diff[:ndiff], in order): an execution whose record changed in
+    any slot but its queue position (the readable state keeps queues apart from the records),
+    then every execution the step started.  Returns how many."""
     rec = T[H_REC]
     nb = vb[T[H_N]]
     k = 0
-    for e in range(va[T[H_N]]):
-        if e >= nb or not same_record(vb, va, e * rec, rec):
+    for i in range(ndiff):
+        slot = diff[i]
+        e = slot // rec
+        if e >= nb:
+            break
+        if slot - e * rec != R_QPOS and (k == 0 or out[k - 1] != e):
             out[k] = e
             k += 1
+    for e in range(nb, va[T[H_N]]):
+        out[k] = e
+        k += 1
     return k
 
 
@@ -768,9 +768,12 @@ def _stage_status(v, T, b, s):
 
 
 @njit(cache=True, inline="always")
-def record_charts(vb, va, T, seen, changed, nchanged):
+def record_charts(vb, va, T, seen, changed, nchanged, diff, ndiff):
+    """The lifecycle transitions (`checker.coverage`) the step makes; `diff[:ndiff]`: the slots
+    it changed, in order (`rules.repack`)."""
     rec = T[H_REC]
     nb = vb[T[H_N]]
+    A = T[H_A]
     for i in range(nchanged):
         e = changed[i]
         b = e * rec
@@ -796,16 +799,29 @@ def record_charts(vb, va, T, seen, changed, nchanged):
         if retried:
             seen[1, IP, FAILED] = 1
             seen[1, FAILED, IP] = 1
-        for a in range(T[H_A]):
-            x = A_NONE if new else vb[b + R_ACT + a]
-            y = va[b + R_ACT + a]
-            if x != y:
-                chart = 3 if T[T[H_APPR] + a] else 2
-                if retried and x == A_IP and y == A_NONE:
-                    seen[chart, A_IP, A_FAILED] = 1
-                    seen[chart, A_FAILED, A_NONE] = 1
-                else:
-                    seen[chart, x, y] = 1
+        if new:
+            for a in range(A):
+                _record_action(seen, T, a, A_NONE, va[b + R_ACT + a], False)
+        else:  # only the actions among the slots that changed
+            for d in range(ndiff):
+                a = diff[d] - b - R_ACT
+                if a >= A:
+                    break
+                if a >= 0:
+                    _record_action(seen, T, a, vb[b + R_ACT + a], va[b + R_ACT + a], retried)
+
+
+@njit(cache=True, inline="always")
+def _record_action(seen, T, a, x, y, retried):
+    """Action a's status went from x to y (the same: no transition); `retried`: its stage was
+    retried automatically in the step, so an action reset from InProgress failed first."""
+    if x != y:
+        chart = 3 if T[T[H_APPR] + a] else 2
+        if retried and x == A_IP and y == A_NONE:
+            seen[chart, A_IP, A_FAILED] = 1
+            seen[chart, A_FAILED, A_NONE] = 1
+        else:
+            seen[chart, x, y] = 1
 
 
 

@@ -44,7 +44,7 @@ R_DONE, R_DECIDED, R_MAX_STATES, R_FULL = 0, 1, 2, 3
 @njit(cache=True, parallel=True)
 def expand_block(T, states, table, fptable, fpsizes, sources, lo, hi, nthreads, counts, buf_packed,
                  buf_hash, buf_op, buf_known, kinds, params, pending, hits, seen, scratch, ops,
-                 cur, changed, inside, queued, charts, overflow):
+                 cur, diffs, changed, inside, queued, charts, overflow):
     """Successors of sources[lo..hi-1] into the block buffers (counts[source - lo]: how many,
     and the row of the first; rows follow queue order), and per worker and property the first
     row where the property fires (hits, -1: nowhere).
@@ -74,8 +74,10 @@ def expand_block(T, states, table, fptable, fpsizes, sources, lo, hi, nthreads, 
                 after = scratch[t, j]
                 op = ops[t, j]
                 packed = buf_packed[row]
-                if not repack(sources[src], here, after, T, packed):
+                nd = repack(sources[src], here, after, T, packed, diffs[t])
+                if nd < 0:
                     overflow[t] += 1
+                    nd = 0
                 h = hash_words(packed, W)
                 buf_hash[row] = h
                 buf_op[row] = op
@@ -86,9 +88,9 @@ def expand_block(T, states, table, fptable, fpsizes, sources, lo, hi, nthreads, 
                 else:
                     known = _find(states, table, packed, h, W)
                 buf_known[row] = known
-                nch = changed_executions(here, after, T, changed[t])
+                nch = changed_executions(here, after, T, diffs[t], nd, changed[t])
                 if charts:
-                    record_charts(here, after, T, seen[t], changed[t], nch)
+                    record_charts(here, after, T, seen[t], changed[t], nch, diffs[t], nd)
                 check_all(here, after, T, op, known, kinds, params, pending, hits[t], row,
                           changed[t], nch, inside[t], queued[t])
                 row += 1

@@ -986,7 +986,7 @@ def _try(v, T, out, ops, k, kind, e, x, y):
         return k
     # Element by element: a slice assignment would copy through a temporary array, since numba
     # cannot tell that the two do not overlap.
-    for i in range(v.shape[0]):
+    for i in range(out.shape[1]):
         out[k, i] = v[i]
     row = out[k]
     effect(row, T, kind, e, x, y)
@@ -1118,18 +1118,23 @@ def pack(v, T, out):
 
 
 @njit(cache=True, inline="always")
-def repack(words, vb, va, T, out):
+def repack(words, vb, va, T, out, diff):
     """Pack vector va into words, given that `words` is vb packed: only the slots where the two
     differ are written, so a successor costs what it changed, not the whole vector (the same
-    words as `pack`; False when a changed value does not fit its field)."""
+    words as `pack`).  The slots that differ go to `diff`, in order, for what else looks at the
+    step (`checks.changed_executions`, `checks.record_charts`); returns how many, or -1 when a
+    changed value does not fit its field."""
     for w in range(T[H_W]):
         out[w] = words[w]
     fword, fshift, fwidth = T[H_FWORD], T[H_FSHIFT], T[H_FWIDTH]
     fits = True
+    nd = 0
     for i in range(T[H_L]):
         x = va[i]
         if x == vb[i]:
             continue
+        diff[nd] = i
+        nd += 1
         width = T[fwidth + i]
         if width == 0:
             continue
@@ -1139,7 +1144,7 @@ def repack(words, vb, va, T, out):
         mask = ((np.uint64(1) << np.uint64(width)) - np.uint64(1)) << shift
         word = T[fword + i]
         out[word] = (out[word] & ~mask) | (np.uint64(x) << shift)
-    return fits
+    return nd if fits else -1
 
 
 @njit(cache=True)

@@ -501,6 +501,13 @@ def explore_compiled(
     return ex
 
 
+def _padded(n: int, per_line: int = 16) -> int:
+    """n rounded up to whole cache lines of `per_line` items, and a line more: each worker's
+    row of a scratch array then shares no cache line with another's, so that workers writing
+    their own rows do not take the line from each other on every step."""
+    return (n + 2 * per_line - 1) // per_line * per_line
+
+
 class _Work:
     """What both storages share: the tables, the property table, the block buffers and the
     workers' scratch arrays."""
@@ -548,7 +555,7 @@ class _Work:
         self.params = np.array([p for _, p in codes] + more, dtype=np.int32)
         self.pending = np.ones(nprop, dtype=np.uint8)
         self.found = np.full((max(1, nprop), 3), -1, dtype=np.int64)
-        self.hits = np.full((nt, max(1, nprop)), -1, dtype=np.int64)
+        self.hits = np.full((nt, _padded(max(1, nprop), 8)), -1, dtype=np.int64)
         self.op_counts = np.zeros(len(OP_KINDS), dtype=np.int64)
         self.counts = np.zeros((block, 2), dtype=np.int64)
         # Each worker's part is touched only as far as its sources' successors reach.
@@ -560,10 +567,11 @@ class _Work:
         self.seen = np.zeros((nt, 4, C.COVERAGE_CODES, C.COVERAGE_CODES), dtype=np.uint8)
         self.scratch = np.zeros((nt, maxs, t.length), dtype=np.int32)
         self.ops = np.zeros((nt, maxs), dtype=np.int64)
-        self.cur = np.zeros((nt, t.length), dtype=np.int32)
-        self.changed = np.zeros((nt, max(1, t.executions)), dtype=np.int32)
-        self.inside = np.zeros((nt, t.stages + 1), dtype=np.int32)
-        self.queued = np.zeros((nt, t.stages + 1), dtype=np.int32)
+        self.cur = np.zeros((nt, _padded(t.length)), dtype=np.int32)
+        self.diffs = np.zeros((nt, _padded(t.length)), dtype=np.int32)
+        self.changed = np.zeros((nt, _padded(max(1, t.executions))), dtype=np.int32)
+        self.inside = np.zeros((nt, _padded(t.stages + 1)), dtype=np.int32)
+        self.queued = np.zeros((nt, _padded(t.stages + 1)), dtype=np.int32)
         memory = bounds.max_memory if bounds.max_memory is not None else default_max_memory()
         self.memory_limit = memory * 2**20 if memory else None
         self.memory_mib = memory
@@ -587,7 +595,8 @@ class _Work:
                        self.nthreads,
                        self.counts, self.buf_packed, self.buf_hash, self.buf_op, self.buf_known,
                        self.kinds, self.params, self.pending, self.hits, self.seen,
-                       self.scratch, self.ops, self.cur, self.changed, self.inside, self.queued,
+                       self.scratch, self.ops, self.cur, self.diffs, self.changed, self.inside,
+                       self.queued,
                        1, self.overflow)
         if self.overflow.any():
             raise InternalError("compiled engine: a value outgrew its field in the packed "
