@@ -44,7 +44,7 @@ R_DONE, R_DECIDED, R_MAX_STATES, R_FULL = 0, 1, 2, 3
 @njit(cache=True, parallel=True)
 def expand_block(T, states, table, fptable, fpsizes, sources, lo, hi, nthreads, counts, buf_packed,
                  buf_hash, buf_op, buf_known, kinds, params, pending, hits, seen, scratch, ops,
-                 cur, diffs, changed, inside, queued, charts, overflow):
+                 cur, diffs, ndiffs, changed, inside, queued, charts, overflow):
     """Successors of sources[lo..hi-1] into the block buffers (counts[source - lo]: how many,
     and the row of the first; rows follow queue order), and per worker and property the first
     row where the property fires (hits, -1: nowhere).
@@ -70,30 +70,36 @@ def expand_block(T, states, table, fptable, fpsizes, sources, lo, hi, nthreads, 
             k = successors(here, T, scratch[t], ops[t])
             counts[src - lo, 0] = k
             counts[src - lo, 1] = row
+            # Three passes over the source's successors, so that their lookups in the state
+            # table (each a likely cache miss) come one right after another and overlap,
+            # instead of each waiting behind the work of a whole step.
             for j in range(k):
-                after = scratch[t, j]
-                op = ops[t, j]
-                packed = buf_packed[row]
-                nd = repack(sources[src], here, after, T, packed, diffs[t])
+                packed = buf_packed[row + j]
+                nd = repack(sources[src], here, scratch[t, j], T, packed, diffs[t, j])
                 if nd < 0:
                     overflow[t] += 1
                     nd = 0
-                h = hash_words(packed, W)
-                buf_hash[row] = h
-                buf_op[row] = op
-                # Known already (found in an earlier block): its state properties were checked
-                # when it was found.  Unknown ones are numbered in phase two.
-                if fptable.shape[0] > 1:
-                    known = _find_fingerprint(fptable, fpsizes, h)
-                else:
-                    known = _find(states, table, packed, h, W)
-                buf_known[row] = known
-                nch = changed_executions(here, after, T, diffs[t], nd, changed[t])
+                ndiffs[t, j] = nd
+                buf_hash[row + j] = hash_words(packed, W)
+                buf_op[row + j] = ops[t, j]
+            # Known already (found in an earlier block): its state properties were checked
+            # when it was found.  Unknown ones are numbered in phase two.
+            if fptable.shape[0] > 1:
+                for j in range(k):
+                    buf_known[row + j] = _find_fingerprint(fptable, fpsizes, buf_hash[row + j])
+            else:
+                for j in range(k):
+                    buf_known[row + j] = _find(states, table, buf_packed[row + j],
+                                               buf_hash[row + j], W)
+            for j in range(k):
+                after = scratch[t, j]
+                nch = changed_executions(here, after, T, diffs[t, j], ndiffs[t, j], changed[t])
                 if charts:
-                    record_charts(here, after, T, seen[t], changed[t], nch, diffs[t], nd)
-                check_all(here, after, T, op, known, kinds, params, pending, hits[t], row,
-                          changed[t], nch, inside[t], queued[t])
-                row += 1
+                    record_charts(here, after, T, seen[t], changed[t], nch, diffs[t, j],
+                                  ndiffs[t, j])
+                check_all(here, after, T, ops[t, j], buf_known[row + j], kinds, params, pending,
+                          hits[t], row + j, changed[t], nch, inside[t], queued[t])
+            row += k
 
 
 @njit(cache=True, inline="always")

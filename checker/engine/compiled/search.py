@@ -568,7 +568,9 @@ class _Work:
         self.scratch = np.zeros((nt, maxs, t.length), dtype=np.int32)
         self.ops = np.zeros((nt, maxs), dtype=np.int64)
         self.cur = np.zeros((nt, _padded(t.length)), dtype=np.int32)
-        self.diffs = np.zeros((nt, _padded(t.length)), dtype=np.int32)
+        # Per worker and successor of one source, the slots its step changed (`rules.repack`).
+        self.diffs = np.zeros((nt, maxs, t.length), dtype=np.int32)
+        self.ndiffs = np.zeros((nt, _padded(maxs)), dtype=np.int32)
         self.changed = np.zeros((nt, _padded(max(1, t.executions))), dtype=np.int32)
         self.inside = np.zeros((nt, _padded(t.stages + 1)), dtype=np.int32)
         self.queued = np.zeros((nt, _padded(t.stages + 1)), dtype=np.int32)
@@ -595,8 +597,8 @@ class _Work:
                        self.nthreads,
                        self.counts, self.buf_packed, self.buf_hash, self.buf_op, self.buf_known,
                        self.kinds, self.params, self.pending, self.hits, self.seen,
-                       self.scratch, self.ops, self.cur, self.diffs, self.changed, self.inside,
-                       self.queued,
+                       self.scratch, self.ops, self.cur, self.diffs, self.ndiffs, self.changed,
+                       self.inside, self.queued,
                        1, self.overflow)
         if self.overflow.any():
             raise InternalError("compiled engine: a value outgrew its field in the packed "
