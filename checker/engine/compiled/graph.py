@@ -83,14 +83,16 @@ def expand_block(T, states, table, fptable, fpsizes, sources, lo, hi, nthreads, 
                 buf_hash[row + j] = hash_words(packed, W)
                 buf_op[row + j] = ops[t, j]
             # Known already (found in an earlier block): its state properties were checked
-            # when it was found.  Unknown ones are numbered in phase two.
+            # when it was found.  Unknown ones are numbered in phase two; with exact storage,
+            # from the empty slot their lookup ended at (`_unknown_at`).
             if fptable.shape[0] > 1:
                 for j in range(k):
                     buf_known[row + j] = _find_fingerprint(fptable, fpsizes, buf_hash[row + j])
             else:
                 for j in range(k):
-                    buf_known[row + j] = _find(states, table, buf_packed[row + j],
-                                               buf_hash[row + j], W)
+                    slot = _slot(states, table, buf_packed[row + j], buf_hash[row + j], W)
+                    got = table[slot] - 1
+                    buf_known[row + j] = got if got >= 0 else _unknown_at(slot)
             for j in range(k):
                 after = scratch[t, j]
                 nch = changed_executions(here, after, T, diffs[t, j], ndiffs[t, j], changed[t])
@@ -103,10 +105,30 @@ def expand_block(T, states, table, fptable, fpsizes, sources, lo, hi, nthreads, 
 
 
 @njit(cache=True, inline="always")
+def _unknown_at(slot):
+    """What phase one records for a successor not in the state table, whose lookup ended at the
+    empty slot `slot`: a negative number, from which `_resumed` gets the slot back."""
+    return -2 - np.int64(slot)
+
+
+@njit(cache=True, inline="always")
+def _resumed(known, h, tmask):
+    """Where phase two looks a successor up: from the slot phase one's lookup ended at, when
+    it recorded one (every slot before it on the way from its home slot was taken then by
+    another state, and the table only gains states until it grows), else from its home slot."""
+    return np.uint64(-2 - known) if known <= -2 else h & tmask
+
+
+@njit(cache=True, inline="always")
 def _slot(states, table, packed, h, W):
     """Where the state table holds `packed` (hash h), or the empty slot where it would go."""
+    return _slot_from(states, table, packed, h & np.uint64(table.shape[0] - 1), W)
+
+
+@njit(cache=True, inline="always")
+def _slot_from(states, table, packed, slot, W):
+    """`_slot`, probing from `slot` on."""
     tmask = np.uint64(table.shape[0] - 1)
-    slot = h & tmask
     while True:
         got = table[slot] - 1
         if got < 0:
@@ -119,12 +141,6 @@ def _slot(states, table, packed, h, W):
         if same:
             return slot
         slot = (slot + np.uint64(1)) & tmask
-
-
-@njit(cache=True, inline="always")
-def _find(states, table, packed, h, W):
-    """The number of a stored state, or -1."""
-    return table[_slot(states, table, packed, h, W)] - 1
 
 
 @njit(cache=True)
@@ -323,13 +339,16 @@ def insert_block_fingerprints(T, fptable, fpsizes, fpcounts, queue, ctr, lo, hi,
 @njit(cache=True)
 def insert_block(T, states, table, edge_target, ctr, lo, hi, counts,
                  buf_packed, buf_hash, buf_op, buf_known, kinds, pending, hits, found, op_counts,
-                 maxs):
+                 resume):
     """Number the block's successors in queue order, and write the targets of the steps out of
     the sources expanded, in order, from edge_target[ctr[2]] on (the sources' out-degrees are
     their successor counts, `counts`).  ctr: 0 states, 1 next state to expand, 2 edges, 3 max
     states (-1: none), 4 the whole graph is needed, 5 properties pending, 6 why it returned.
-    The caller has made room for every successor of the block."""
+    The caller has made room for every successor of the block; `resume`: the table has not
+    grown since phase one, so the lookups of unknown successors go on where phase one's ended.
+    """
     W = T[H_W]
+    tmask = np.uint64(table.shape[0] - 1)
     nprop = kinds.shape[0]
     first_hit = _first_hits(hits, nprop)
     n_states, n_edges = ctr[0], ctr[2]
@@ -361,7 +380,8 @@ def insert_block(T, states, table, edge_target, ctr, lo, hi, counts,
                     hit = _next_hit(first_hit, pending, row)
                 continue
             packed = buf_packed[row]
-            slot = _slot(states, table, packed, buf_hash[row], W)
+            start = _resumed(target if resume else -1, buf_hash[row], tmask)
+            slot = _slot_from(states, table, packed, start, W)
             target = table[slot] - 1
             if target < 0:
                 if max_states >= 0 and n_states >= max_states:
