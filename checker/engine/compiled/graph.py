@@ -2,14 +2,14 @@
 successors numbered in order, so that every worker count finds the same states with the same
 numbers, the same shortest traces and the same verdicts.
 
-Phase one (`expand_block`, one slice of the block per worker): each source's successors are
-generated, packed and hashed, and every pending property is checked on them; each worker keeps,
-per property, the first successor (in queue order) where it fires.  Phase two (`insert_block`,
-one thread): successors are looked up in the state table in queue order, new ones are numbered,
-edges are recorded, and a property is found at the first place, over all workers, where it fired
--- exactly where a one-worker search would find it.  The state table could be split by hash
-between workers (each owning the states that hash to it) without changing this order; phase two
-is where that would go.
+Phase one (`expand_block`, the block's spans of sources taken by the workers in turn): each
+source's successors are generated, packed and hashed, and every pending property is checked on
+them; each worker keeps, per property, the first successor (in queue order) where it fires.
+Phase two (`insert_block`, one thread): successors are looked up in the state table in queue
+order, new ones are numbered, edges are recorded, and a property is found at the first place,
+over all workers, where it fired -- exactly where a one-worker search would find it.  The state
+table could be split by hash between workers (each owning the states that hash to it) without
+changing this order; phase two is where that would go.
 
 The graph analyses of the progress properties (deadlock, can-always-finish) run on the compact
 arrays afterwards.
@@ -46,14 +46,14 @@ def expand_block(T, states, table, fptable, fpsizes, sources, lo, hi, nthreads, 
                  buf_hash, buf_op, buf_known, kinds, params, pending, hits, seen, scratch, ops,
                  cur, diffs, ndiffs, changed, inside, queued, charts, overflow):
     """Successors of sources[lo..hi-1] into the block buffers (counts[source - lo]: how many,
-    and the row of the first; rows follow queue order), and per worker and property the first
-    row where the property fires (hits, -1: nowhere).
+    and the row of the first), and per worker and property the first successor where the
+    property fires, as its place in queue order (`queue_place`; hits, -1: nowhere).
     Exact storage: `sources` is `states`, looked up in `table`; fingerprint storage: `sources`
     is the queue, and a successor is known when its fingerprint is in `fptable` (segments of
     `fpsizes` slots, `fingerprint_slot`)."""
-    W = T[H_W]
     nprop = kinds.shape[0]
-    per = (hi - lo + nthreads - 1) // nthreads
+    maxs = scratch.shape[1]
+    spans = (hi - lo + SPAN - 1) // SPAN
     # Each worker's part of the buffers starts at the same row in every block, whatever the
     # block's size, and the worker writes its sources' successors one after another from that
     # row: only the first rows of each part are ever touched (and so made resident).
@@ -61,47 +61,74 @@ def expand_block(T, states, table, fptable, fpsizes, sources, lo, hi, nthreads, 
     for t in prange(nthreads):
         for p in range(nprop):
             hits[t, p] = -1
-        first = lo + t * per
-        last = min(hi, first + per)
         here = cur[t]
         row = t * region
-        for src in range(first, last):
-            unpack(sources[src], T, here)
-            k = successors(here, T, scratch[t], ops[t])
-            counts[src - lo, 0] = k
-            counts[src - lo, 1] = row
-            # Three passes over the source's successors, so that their lookups in the state
-            # table (each a likely cache miss) come one right after another and overlap,
-            # instead of each waiting behind the work of a whole step.
-            for j in range(k):
-                packed = buf_packed[row + j]
-                nd = repack(sources[src], here, scratch[t, j], T, packed, diffs[t, j])
-                if nd < 0:
-                    overflow[t] += 1
-                    nd = 0
-                ndiffs[t, j] = nd
-                buf_hash[row + j] = hash_words(packed, W)
-                buf_op[row + j] = ops[t, j]
-            # Known already (found in an earlier block): its state properties were checked
-            # when it was found.  Unknown ones are numbered in phase two; with exact storage,
-            # from the empty slot their lookup ended at (`_unknown_at`).
-            if fptable.shape[0] > 1:
-                for j in range(k):
-                    buf_known[row + j] = _find_fingerprint(fptable, fpsizes, buf_hash[row + j])
-            else:
-                for j in range(k):
-                    slot = _slot(states, table, buf_packed[row + j], buf_hash[row + j], W)
-                    got = table[slot] - 1
-                    buf_known[row + j] = got if got >= 0 else _unknown_at(slot)
-            for j in range(k):
-                after = scratch[t, j]
-                nch = changed_executions(here, after, T, diffs[t, j], ndiffs[t, j], changed[t])
-                if charts:
-                    record_charts(here, after, T, seen[t], changed[t], nch, diffs[t, j],
-                                  ndiffs[t, j])
-                check_all(here, after, T, ops[t, j], buf_known[row + j], kinds, params, pending,
-                          hits[t], row + j, changed[t], nch, inside[t], queued[t])
-            row += k
+        # The workers take the block's spans of sources in turn, so that a run of states with
+        # many successors is shared out rather than left to one worker.
+        for span in range(t, spans, nthreads):
+            for src in range(lo + span * SPAN, min(hi, lo + (span + 1) * SPAN)):
+                unpack(sources[src], T, here)
+                k = successors(here, T, scratch[t], ops[t])
+                counts[src - lo, 0] = k
+                counts[src - lo, 1] = row
+                _successors_found(T, states, table, fptable, fpsizes, sources[src], here, k,
+                                  row, src - lo, maxs, buf_packed, buf_hash, buf_op, buf_known,
+                                  kinds, params, pending, hits[t], seen[t], scratch[t], ops[t],
+                                  diffs[t], ndiffs[t], changed[t], inside[t], queued[t], charts,
+                                  overflow, t)
+                row += k
+
+
+SPAN = 64
+"""Sources a worker takes at a time in `expand_block`: the workers take a block's spans in turn.
+A span's rows of `counts` (16 bytes a source) fill whole cache lines, so that two workers never
+write into one line."""
+
+
+@njit(cache=True, inline="always")
+def queue_place(i, j, maxs):
+    """The place in queue order of the j-th successor of a block's i-th source: what `hits`
+    records, so that the least over all workers is the first place where a property fired."""
+    return i * maxs + j
+
+
+@njit(cache=True, inline="always")
+def _successors_found(T, states, table, fptable, fpsizes, words, here, k, row, i, maxs,
+                      buf_packed, buf_hash, buf_op, buf_known, kinds, params, pending, hits, seen,
+                      scratch, ops, diffs, ndiffs, changed, inside, queued, charts, overflow, t):
+    """The k successors of the block's i-th source (`here`, packed as `words`), made into
+    scratch[:k], packed and looked up into the buffers from `row` on, and checked.  Three
+    passes over them, so that their lookups in the state table (each a likely cache miss) come
+    one right after another and overlap, instead of each waiting behind the work of a whole
+    step."""
+    W = T[H_W]
+    for j in range(k):
+        packed = buf_packed[row + j]
+        nd = repack(words, here, scratch[j], T, packed, diffs[j])
+        if nd < 0:
+            overflow[t] += 1
+            nd = 0
+        ndiffs[j] = nd
+        buf_hash[row + j] = hash_words(packed, W)
+        buf_op[row + j] = ops[j]
+    # Known already (found in an earlier block): its state properties were checked when it was
+    # found.  Unknown ones are numbered in phase two; with exact storage, from the empty slot
+    # their lookup ended at (`_unknown_at`).
+    if fptable.shape[0] > 1:
+        for j in range(k):
+            buf_known[row + j] = _find_fingerprint(fptable, fpsizes, buf_hash[row + j])
+    else:
+        for j in range(k):
+            slot = _slot(states, table, buf_packed[row + j], buf_hash[row + j], W)
+            got = table[slot] - 1
+            buf_known[row + j] = got if got >= 0 else _unknown_at(slot)
+    for j in range(k):
+        after = scratch[j]
+        nch = changed_executions(here, after, T, diffs[j], ndiffs[j], changed)
+        if charts:
+            record_charts(here, after, T, seen, changed, nch, diffs[j], ndiffs[j])
+        check_all(here, after, T, ops[j], buf_known[row + j], kinds, params, pending, hits,
+                  queue_place(i, j, maxs), changed, nch, inside, queued)
 
 
 @njit(cache=True, inline="always")
@@ -144,12 +171,12 @@ def _slot_from(states, table, packed, slot, W):
 
 
 @njit(cache=True)
-def _settle(kinds, pending, first_hit, row, states_kind, found, state, before, op):
+def _settle(kinds, pending, first_hit, place, states_kind, found, state, before, op):
     """Record every pending property (state properties or step properties, as `states_kind`
-    says) first hit at `row`; returns how many were settled."""
+    says) first hit at `place` (`queue_place`); returns how many were settled."""
     settled = 0
     for p in range(kinds.shape[0]):
-        if pending[p] and first_hit[p] == row and is_state_kind(kinds[p]) == states_kind:
+        if pending[p] and first_hit[p] == place and is_state_kind(kinds[p]) == states_kind:
             pending[p] = 0
             settled += 1
             found[p, 0] = state
@@ -160,19 +187,20 @@ def _settle(kinds, pending, first_hit, row, states_kind, found, state, before, o
 
 @njit(cache=True)
 def _next_hit(first_hit, pending, after):
-    """The first row after `after` where a pending property fired (-2: none), so that phase two
-    looks at the properties only at those rows."""
+    """The first place in queue order after `after` where a pending property fired (-2: none),
+    so that phase two looks at the properties only at those places."""
     best = -2
     for p in range(first_hit.shape[0]):
-        row = first_hit[p]
-        if pending[p] and row > after and (best < 0 or row < best):
-            best = row
+        place = first_hit[p]
+        if pending[p] and place > after and (best < 0 or place < best):
+            best = place
     return best
 
 
 @njit(cache=True)
 def _first_hits(hits, nprop):
-    """Per property, the first block row (in queue order) where any worker saw it fire."""
+    """Per property, the first place in queue order (`queue_place`) where any worker saw it
+    fire."""
     first_hit = np.full(nprop, -1, dtype=np.int64)
     for p in range(nprop):
         for t in range(hits.shape[0]):
@@ -296,10 +324,12 @@ def insert_block_fingerprints(T, fptable, fpsizes, fpcounts, queue, ctr, lo, hi,
             row = first + j
             op = buf_op[row]
             op_counts[op & 15] += 1
-            here = row == hit
+            place = queue_place(src - lo, j, maxs)
+            here = place == hit
             if here:
-                npending -= _settle(kinds, pending, first_hit, row, False, found, -1, number, op)
-                hit = _next_hit(first_hit, pending, row)
+                npending -= _settle(kinds, pending, first_hit, place, False, found, -1, number,
+                                    op)
+                hit = _next_hit(first_hit, pending, place)
             n_edges += 1
             if buf_known[row] >= 0:
                 continue
@@ -328,7 +358,8 @@ def insert_block_fingerprints(T, fptable, fpsizes, fpcounts, queue, ctr, lo, hi,
             target = n_states
             n_states += 1
             if here:
-                npending -= _settle(kinds, pending, first_hit, row, True, found, target, -1, -1)
+                npending -= _settle(kinds, pending, first_hit, place, True, found, target, -1,
+                                    -1)
         if stopped:
             break
         current = src + 1
@@ -339,7 +370,7 @@ def insert_block_fingerprints(T, fptable, fpsizes, fpcounts, queue, ctr, lo, hi,
 @njit(cache=True)
 def insert_block(T, states, table, edge_target, ctr, lo, hi, counts,
                  buf_packed, buf_hash, buf_op, buf_known, kinds, pending, hits, found, op_counts,
-                 resume):
+                 maxs, resume):
     """Number the block's successors in queue order, and write the targets of the steps out of
     the sources expanded, in order, from edge_target[ctr[2]] on (the sources' out-degrees are
     their successor counts, `counts`).  ctr: 0 states, 1 next state to expand, 2 edges, 3 max
@@ -369,15 +400,16 @@ def insert_block(T, states, table, edge_target, ctr, lo, hi, counts,
             row = base + j
             op = buf_op[row]
             op_counts[op & 15] += 1
-            here = row == hit
+            place = queue_place(src - lo, j, maxs)
+            here = place == hit
             if here:
-                npending -= _settle(kinds, pending, first_hit, row, False, found, -1, src, op)
+                npending -= _settle(kinds, pending, first_hit, place, False, found, -1, src, op)
             target = buf_known[row]
             if target >= 0:
                 edge_target[n_edges] = target
                 n_edges += 1
                 if here:
-                    hit = _next_hit(first_hit, pending, row)
+                    hit = _next_hit(first_hit, pending, place)
                 continue
             packed = buf_packed[row]
             start = _resumed(target if resume else -1, buf_hash[row], tmask)
@@ -394,10 +426,10 @@ def insert_block(T, states, table, edge_target, ctr, lo, hi, counts,
                 table[slot] = target + 1
                 n_states += 1
                 if here:
-                    npending -= _settle(kinds, pending, first_hit, row, True, found, target, -1,
-                                        -1)
+                    npending -= _settle(kinds, pending, first_hit, place, True, found, target,
+                                        -1, -1)
             if here:
-                hit = _next_hit(first_hit, pending, row)
+                hit = _next_hit(first_hit, pending, place)
             edge_target[n_edges] = target
             n_edges += 1
         if stopped:

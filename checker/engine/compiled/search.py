@@ -545,9 +545,10 @@ class _Work:
         # A block's buffers hold every successor of its states: for a pipeline with many
         # actions, fewer states per block keep them within BUFFER_BYTES.
         self.block = block = max(1, min(BLOCK, BUFFER_BYTES // (maxs * (t.words * 8 + 24))))
-        # A part of the buffers per worker, each for the most sources a worker takes of a block
-        # (`graph.expand_block`).
-        rows = nt * (-(-block // nt)) * maxs
+        # A part of the buffers per worker, each for the most sources a worker takes of a block:
+        # its share of the block's spans (`graph.expand_block`).
+        spans = -(-block // G.SPAN)
+        rows = nt * (-(-spans // nt) * G.SPAN) * maxs
         W = t.words
         self.needs_graph = any(p.kind == "progress" for p in properties) or not properties
         nprop = len(codes)
@@ -725,7 +726,7 @@ def _search_exact(work: _Work, progress: Callable[[int, int, int, float], None] 
                 G.insert_block(T, states, table, targets, ctr, current, hi, work.counts,
                                work.buf_packed, work.buf_hash, work.buf_op, work.buf_known,
                                work.kinds, work.pending, work.hits, work.found,
-                               work.op_counts, resume)
+                               work.op_counts, maxs, resume)
                 block_edges, done = int(ctr[2]), int(ctr[1])
                 targets[:block_edges].tofile(steps)
                 n_edges += block_edges
