@@ -81,8 +81,8 @@ def expand_block(T, states, table, fptable, fpsizes, sources, lo, hi, nthreads, 
 
 SPAN = 64
 """Sources a worker takes at a time in `expand_block`: the workers take a block's spans in turn.
-A span's rows of `counts` (16 bytes a source) fill whole cache lines, so that two workers never
-write into one line."""
+A span's rows of `counts` (16 bytes a source) take a kilobyte, so that two workers can write
+into one cache line of it only where their spans meet."""
 
 
 @njit(cache=True, inline="always")
