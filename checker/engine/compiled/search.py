@@ -710,9 +710,8 @@ def _search_exact(work: _Work, progress: Callable[[int, int, int, float], None] 
             # Room in the table for every successor the block made, counted (a bound by the
             # most successors a state could have would double the table long before it fills).
             made = int(work.counts[:hi - current, 0].sum())
-            resume = True
-            if (n + made) * 10 > table.shape[0] * 7:
-                resume = False
+            grows = (n + made) * 10 > table.shape[0] * 7
+            if grows:
                 size = table.shape[0]
                 while (n + made) * 10 > size * 7:
                     size *= 2
@@ -726,7 +725,7 @@ def _search_exact(work: _Work, progress: Callable[[int, int, int, float], None] 
                 G.insert_block(T, states, table, targets, ctr, current, hi, work.counts,
                                work.buf_packed, work.buf_hash, work.buf_op, work.buf_known,
                                work.kinds, work.pending, work.hits, work.found,
-                               work.op_counts, maxs, resume)
+                               work.op_counts, maxs, not grows)
                 block_edges, done = int(ctr[2]), int(ctr[1])
                 targets[:block_edges].tofile(steps)
                 n_edges += block_edges
