@@ -118,9 +118,10 @@ def _successors_found(T, states, table, fptable, fpsizes, words, here, k, row, i
         for j in range(k):
             buf_known[row + j] = _find_fingerprint(fptable, fpsizes, buf_hash[row + j])
     else:
+        tmask = np.uint32(table.shape[0] - 1)
         for j in range(k):
             slot = _slot(states, table, buf_packed[row + j], buf_hash[row + j], W)
-            got = table[slot] - 1
+            got = _index(table[slot], tmask)
             buf_known[row + j] = got if got >= 0 else _unknown_at(slot)
     for j in range(k):
         after = scratch[j]
@@ -147,27 +148,51 @@ def _resumed(known, h, tmask):
 
 
 @njit(cache=True, inline="always")
-def _slot(states, table, packed, h, W):
-    """Where the state table holds `packed` (hash h), or the empty slot where it would go."""
-    return _slot_from(states, table, packed, h & np.uint64(table.shape[0] - 1), W)
+def _tag(h, tmask):
+    """The bits of a state table entry above the state's number: the top bits of the state's
+    hash, so that a lookup reads a stored state only where the hashes' bits agree (the slot
+    is chosen by the low bits, so these are independent of it).  A table of 2**b slots numbers
+    states below 2**b - 1 and keeps 32 - b bits of tag."""
+    return np.uint32(h >> np.uint64(32)) & ~tmask
 
 
 @njit(cache=True, inline="always")
-def _slot_from(states, table, packed, slot, W):
+def _index(entry, tmask):
+    """The number of the state a table entry holds, or -1 for an empty slot."""
+    return np.int64(entry & tmask) - 1
+
+
+@njit(cache=True, inline="always")
+def _entry(state, h, tmask):
+    """The table entry for state number `state` of hash h."""
+    return np.uint32(state + 1) | _tag(h, tmask)
+
+
+@njit(cache=True, inline="always")
+def _slot(states, table, packed, h, W):
+    """Where the state table holds `packed` (hash h), or the empty slot where it would go."""
+    return _slot_from(states, table, packed, h, h & np.uint64(table.shape[0] - 1), W)
+
+
+@njit(cache=True, inline="always")
+def _slot_from(states, table, packed, h, slot, W):
     """`_slot`, probing from `slot` on."""
-    tmask = np.uint64(table.shape[0] - 1)
+    tmask = np.uint32(table.shape[0] - 1)
+    tag = _tag(h, tmask)
     while True:
-        got = table[slot] - 1
-        if got < 0:
+        entry = table[slot]
+        if entry == 0:
             return slot
-        same = True
-        for w in range(W):
-            if states[got, w] != packed[w]:
-                same = False
-                break
-        if same:
-            return slot
-        slot = (slot + np.uint64(1)) & tmask
+        if entry & ~tmask == tag:
+            got = _index(entry, tmask)
+            same = True
+            for w in range(W):
+                if states[got, w] != packed[w]:
+                    same = False
+                    break
+            if same:
+                return slot
+        slot = (slot + np.uint64(1)) & np.uint64(tmask)
 
 
 @njit(cache=True)
@@ -380,6 +405,7 @@ def insert_block(T, states, table, edge_target, ctr, lo, hi, counts,
     """
     W = T[H_W]
     tmask = np.uint64(table.shape[0] - 1)
+    emask = np.uint32(tmask)
     nprop = kinds.shape[0]
     first_hit = _first_hits(hits, nprop)
     n_states, n_edges = ctr[0], ctr[2]
@@ -412,9 +438,10 @@ def insert_block(T, states, table, edge_target, ctr, lo, hi, counts,
                     hit = _next_hit(first_hit, pending, place)
                 continue
             packed = buf_packed[row]
-            start = _resumed(target if resume else -1, buf_hash[row], tmask)
-            slot = _slot_from(states, table, packed, start, W)
-            target = table[slot] - 1
+            h = buf_hash[row]
+            start = _resumed(target if resume else -1, h, tmask)
+            slot = _slot_from(states, table, packed, h, start, W)
+            target = _index(table[slot], emask)
             if target < 0:
                 if max_states >= 0 and n_states >= max_states:
                     why = R_MAX_STATES
@@ -423,7 +450,7 @@ def insert_block(T, states, table, edge_target, ctr, lo, hi, counts,
                 target = n_states
                 for w in range(W):
                     states[target, w] = packed[w]
-                table[slot] = target + 1
+                table[slot] = _entry(target, h, emask)
                 n_states += 1
                 if here:
                     npending -= _settle(kinds, pending, first_hit, place, True, found, target,
@@ -452,11 +479,13 @@ def merge_seen(seen):
 def rehash(states, n_states, table, W):
     table[:] = 0
     tmask = np.uint64(table.shape[0] - 1)
+    emask = np.uint32(tmask)
     for i in range(n_states):
-        slot = hash_words(states[i], W) & tmask
+        h = hash_words(states[i], W)
+        slot = h & tmask
         while table[slot] != 0:
             slot = (slot + np.uint64(1)) & tmask
-        table[slot] = i + 1
+        table[slot] = _entry(i, h, emask)
 
 
 @njit(cache=True)

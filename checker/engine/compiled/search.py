@@ -677,7 +677,7 @@ def _search_exact(work: _Work, progress: Callable[[int, int, int, float], None] 
     # state table, the graph is read back in compact form once the table is gone.
     targets = reserve(work.buf_op.shape, np.int32)
     steps = tempfile.TemporaryFile(prefix="stagelock-steps-")  # noqa: SIM115
-    table = np.zeros(1 << 13, dtype=np.int32)
+    table = np.zeros(1 << 13, dtype=np.uint32)
     no_fingerprints = np.zeros((1, 1), dtype=np.uint64)
     no_sizes = np.zeros(1, dtype=np.int64)
     K.pack(encode(tables, model, model.initial(), (0, 0, 0)), T, states[0])
@@ -716,7 +716,7 @@ def _search_exact(work: _Work, progress: Callable[[int, int, int, float], None] 
                 while (n + made) * 10 > size * 7:
                     size *= 2
                 del table
-                table = np.zeros(size, dtype=np.int32)
+                table = np.zeros(size, dtype=np.uint32)
                 G.rehash(states, n, table, W)
             # The block's states and their steps are recorded together: an interruption waits
             # for the next block (`stop_before_block`).
@@ -842,7 +842,7 @@ def _search_fingerprints(work: _Work, progress: Callable[[int, int, int, float],
     K.pack(encode(tables, model, model.initial(), (0, 0, 0)), T, queue[0])
     G.add_fingerprint(fptable, fpsizes, fpcounts, K.hash_words(queue[0], W) | np.uint64(1))
     no_states = np.zeros((1, W), dtype=np.uint64)
-    no_table = np.zeros(1, dtype=np.int32)
+    no_table = np.zeros(1, dtype=np.uint32)
     ctr = work.ctr()
     ctr[9] = -1
     ex.trail_append(np.array([0], dtype=np.int32), np.array([0], dtype=np.uint32))
