@@ -163,7 +163,7 @@ def is_state_kind(kind):
 # State properties
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def stage_summary(v, T, inside, queued):
     """Per stage: how many executions are in progress inside it, how many wait in front."""
     S = T[H_S]
@@ -292,9 +292,7 @@ def _active_in(v, T, s, locking):
 def mixed_state_check(v, T, kind):
     """The state properties that look at each execution's mode (spec.properties:
     _one_per_lock, _one_waiting, _approval_holds, _inbound_enters, _w_shared_stage).  Where no
-    update changes the mode, `state_check` answers the first, second and fourth from its stage
-    summary; _approval_holds is answered here always, counting only after an approval in
-    progress is found."""
+    update changes the mode, `state_check` answers the first four from its stage summary."""
     rec = T[H_REC]
     n = v[T[H_N]]
     S = T[H_S]
@@ -350,14 +348,40 @@ def mixed_state_check(v, T, kind):
 
 
 @njit(cache=True, inline="always")
+def _approval_shared(v, T, inside):
+    """spec.properties._approval_holds where every execution runs in the pipeline's mode, from
+    the stage summary: an execution waits on an approval in a stage that another execution in
+    progress is inside.  Without stage locks the property never fires."""
+    if not T[H_LOCK]:
+        return False
+    rec = T[H_REC]
+    S = T[H_S]
+    for e in range(v[T[H_N]]):
+        b = e * rec
+        s = v[b + R_STAGE]
+        if v[b + R_WAIT] or s >= S:
+            continue
+        first = T[T[H_SFIRST] + s]
+        for a in range(first, first + T[T[H_SLEN] + s]):
+            if T[T[H_APPR] + a] and v[b + R_ACT + a] == A_IP:
+                if inside[s] - (1 if v[b + R_STATUS] <= STOPPING else 0) > 0:
+                    return True
+                break
+    return False
+
+
+@njit(cache=True, inline="always")
 def state_check(v, T, kind, param, params, inside, queued):
     """The state property `kind` (with its parameter) on state v, with its stage summary."""
     rec = T[H_REC]
     n = v[T[H_N]]
     S = T[H_S]
-    if kind == W_SHARED_STAGE or kind == P_APPROVAL_HOLDS or T[H_MCHANGE] and (
-            kind == P_ONE_PER_LOCK or kind == P_ONE_WAITING or kind == P_INBOUND_ENTERS):
+    if kind == W_SHARED_STAGE or T[H_MCHANGE] and (
+            kind == P_ONE_PER_LOCK or kind == P_ONE_WAITING or kind == P_INBOUND_ENTERS
+            or kind == P_APPROVAL_HOLDS):
         return mixed_state_check(v, T, kind)
+    if kind == P_APPROVAL_HOLDS:
+        return _approval_shared(v, T, inside)
     if kind == P_ROLLBACK_NOT_PARALLEL or kind == W_ROLLBACK_SUCCEEDS:
         # Where no rollback can start, no record is for one (`rules.started`).
         return T[H_E] != T[H_STARTS] and rollback_check(v, T, kind)
@@ -854,7 +878,7 @@ STEP_NEEDS[W_STOP_WAIT_COMPLETES] = EV_WAIT_STOP
 STEP_NEEDS[P_LEAVES_SUCCEEDED] = EV_LEFT
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def step_events(vb, va, T, changed, nchanged):
     """The EV_* bits of the step vb -> va, whose changed executions are changed[:nchanged]."""
     rec = T[H_REC]
