@@ -1149,12 +1149,20 @@ def repack(words, vb, va, T, out, diff):
 
 @njit(cache=True)
 def unpack(words, T, v):
+    """The vector packed as `words`.  The fields follow one another in each word from its
+    lowest bit (`tables.build_tables`), so each word is read once and shifted along."""
     v[:] = 0
     fields = T[H_FIELDS]
+    word = -1
+    x = np.uint64(0)
     for k in range(T[H_NFIELDS]):
         row = fields + 4 * k
-        mask = (np.uint64(1) << np.uint64(T[row + 3])) - np.uint64(1)
-        v[T[row]] = np.int32((words[T[row + 1]] >> np.uint64(T[row + 2])) & mask)
+        if T[row + 1] != word:
+            word = T[row + 1]
+            x = words[word]
+        width = np.uint64(T[row + 3])
+        v[T[row]] = np.int32(x & ((np.uint64(1) << width) - np.uint64(1)))
+        x >>= width
 
 
 @njit(cache=True, inline="always")
