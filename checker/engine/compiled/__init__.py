@@ -1,5 +1,7 @@
 """The compiled exploration engine: the readable rules' state graph, searched by numba-compiled
-code driven by tables (one kernel for every declaration; see `kernel.py` and `tables.py`)."""
+code driven by tables (one kernel for every declaration): `tables.py` turns a model into the
+tables, `rules.py` and `checks.py` are the rules and the properties in compiled form, `graph.py`
+is the search and the graph analyses, and `search.py` drives them from Python."""
 
 import os
 import resource
