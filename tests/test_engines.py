@@ -309,6 +309,29 @@ def test_a_successor_packed_from_its_source_has_the_words_of_one_packed_whole(wo
     assert len(kinds) == len(ex.op_counts)
 
 
+def test_the_state_table_reads_a_stored_state_only_where_slot_and_tag_agree():
+    """A state table entry holds a state's number and, above it, the top bits of its hash (the
+    tag): a lookup compares the stored state only where the tag agrees, and where two states
+    share both their home slot and their tag, the states themselves tell them apart."""
+    import numpy as np
+
+    from checker.engine.compiled import graph as G
+
+    states = np.array([[1, 2], [3, 4]], dtype=np.uint64)
+    table = np.zeros(8, dtype=np.uint32)
+    tmask = np.uint32(7)
+    h = np.uint64(0xABCD_EF01_0000_0005)  # home slot 5
+    assert G._slot(states, table, states[0], h, 2) == 5  # not stored: its home slot is empty
+    table[5] = G._entry(0, h, tmask)
+    assert G._index(table[5], tmask) == 0
+    assert G._slot(states, table, states[0], h, 2) == 5  # found
+    # State 1 given the same hash: same home slot and tag, so state 0 is read, and differs.
+    assert G._slot(states, table, states[1], h, 2) == 6
+    # State 0 looked up under a hash with the same home slot but another tag: the entry is
+    # passed over without reading the state it holds.
+    assert G._slot(states, table, states[0], np.uint64(0x1234_5678_0000_0005), 2) == 6
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(declarations(), st.booleans(), st.integers(1, 2), st.integers(0, 1), st.integers(0, 1),
        st.integers(0, 1), st.booleans(), st.integers(0, 1), st.integers(0, 1))
