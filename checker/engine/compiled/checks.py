@@ -907,29 +907,31 @@ def step_events(vb, va, T, changed, nchanged):
 
 @njit(cache=True, inline="always")
 def check_all(vb, va, T, op, known, kinds, params, pending, hits, row, changed, nchanged,
-              inside, queued):
+              inside, queued, nstep):
     """Every pending property not yet hit on the step vb -op-> va (state properties only when
-    va is not a state found before): record `row` where one fires."""
-    summarised = False
+    va is not a state found before): record `row` where one fires.  The first `nstep`
+    properties are the step properties, the others the state properties."""
     events = -1
-    for p in range(kinds.shape[0]):
+    for p in range(nstep):
         if not pending[p] or hits[p] >= 0:
             continue
         kind = kinds[p]
-        if is_state_kind(kind):
-            if known >= 0:
+        need = STEP_NEEDS[kind]
+        if need:
+            if events < 0:
+                events = step_events(vb, va, T, changed, nchanged)
+            if events & need == 0:
                 continue
-            if not summarised:
-                stage_summary(va, T, inside, queued)
-                summarised = True
-            hit = state_check(va, T, kind, params[p], params, inside, queued)
-        else:
-            need = STEP_NEEDS[kind]
-            if need:
-                if events < 0:
-                    events = step_events(vb, va, T, changed, nchanged)
-                if events & need == 0:
-                    continue
-            hit = step_check(vb, va, T, kind, params[p], op, changed, nchanged)
-        if hit:
+        if step_check(vb, va, T, kind, params[p], op, changed, nchanged):
+            hits[p] = row
+    if known >= 0:
+        return
+    summarised = False
+    for p in range(nstep, kinds.shape[0]):
+        if not pending[p] or hits[p] >= 0:
+            continue
+        if not summarised:
+            stage_summary(va, T, inside, queued)
+            summarised = True
+        if state_check(va, T, kinds[p], params[p], params, inside, queued):
             hits[p] = row

@@ -52,7 +52,10 @@ def expand_block(T, states, table, fptable, fpsizes, sources, lo, hi, nthreads, 
     is the queue, and a successor is known when its fingerprint is in `fptable` (segments of
     `fpsizes` slots, `fingerprint_slot`)."""
     nprop = kinds.shape[0]
-    maxs = scratch.shape[1]
+    # The step properties come before the state properties (`checks.check_all`).
+    nstep = 0
+    while nstep < nprop and not is_state_kind(kinds[nstep]):
+        nstep += 1
     spans = (hi - lo + SPAN - 1) // SPAN
     # Each worker's part of the buffers starts at the same row in every block, whatever the
     # block's size, and the worker writes its sources' successors one after another from that
@@ -72,7 +75,7 @@ def expand_block(T, states, table, fptable, fpsizes, sources, lo, hi, nthreads, 
                 counts[src - lo, 0] = k
                 counts[src - lo, 1] = row
                 _successors_found(T, states, table, fptable, fpsizes, sources[src], here, k,
-                                  row, src - lo, maxs, buf_packed, buf_hash, buf_op, buf_known,
+                                  row, src - lo, nstep, buf_packed, buf_hash, buf_op, buf_known,
                                   kinds, params, pending, hits[t], seen[t], scratch[t], ops[t],
                                   diffs[t], ndiffs[t], changed[t], inside[t], queued[t], charts,
                                   overflow, t)
@@ -93,15 +96,16 @@ def queue_place(i, j, maxs):
 
 
 @njit(cache=True, inline="always")
-def _successors_found(T, states, table, fptable, fpsizes, words, here, k, row, i, maxs,
+def _successors_found(T, states, table, fptable, fpsizes, words, here, k, row, i, nstep,
                       buf_packed, buf_hash, buf_op, buf_known, kinds, params, pending, hits, seen,
                       scratch, ops, diffs, ndiffs, changed, inside, queued, charts, overflow, t):
     """The k successors of the block's i-th source (`here`, packed as `words`), made into
     scratch[:k], packed and looked up into the buffers from `row` on, and checked.  Three
     passes over them, so that their lookups in the state table (each a likely cache miss) come
     one right after another and overlap, instead of each waiting behind the work of a whole
-    step."""
+    step.  The first `nstep` properties are the step properties."""
     W = T[H_W]
+    maxs = scratch.shape[0]
     for j in range(k):
         packed = buf_packed[row + j]
         nd = repack(words, here, scratch[j], T, packed, diffs[j])
@@ -129,7 +133,7 @@ def _successors_found(T, states, table, fptable, fpsizes, words, here, k, row, i
         if charts:
             record_charts(here, after, T, seen, changed, nch, diffs[j], ndiffs[j])
         check_all(here, after, T, ops[j], buf_known[row + j], kinds, params, pending, hits,
-                  queue_place(i, j, maxs), changed, nch, inside, queued)
+                  queue_place(i, j, maxs), changed, nch, inside, queued, nstep)
 
 
 @njit(cache=True, inline="always")

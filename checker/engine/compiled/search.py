@@ -522,6 +522,13 @@ class _Work:
             if code is not None:
                 found.append(code)
                 self.checked.append(p)
+        # The step properties come first, so that the kernel passes over the state properties
+        # at once on a step to a state found before (`checks.check_all`); `findings` gives them
+        # in the order they were asked for.
+        order = sorted(range(len(found)), key=lambda i: C.is_state_kind.py_func(found[i][0]))
+        found = [found[i] for i in order]
+        self.checked = [self.checked[i] for i in order]
+        self.asked = sorted(range(len(order)), key=order.__getitem__)
         # A property with more parameters than one finds them after every property's own.
         codes: list[tuple[int, int]] = []
         more: list[int] = []
@@ -633,7 +640,8 @@ class _Work:
             enumerate(OP_KINDS), key=lambda item: item[1].__name__) if self.op_counts[i]}
 
     def findings(self, ex: CompiledExploration) -> None:
-        for p, row in zip(self.checked, self.found, strict=False):
+        for i in self.asked:
+            p, row = self.checked[i], self.found[i]
             if row[0] == -1 and row[1] == -1:
                 continue
             finding = _finding(ex, p, int(row[0]), int(row[1]), int(row[2]))
