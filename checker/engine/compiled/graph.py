@@ -18,7 +18,10 @@ arrays afterwards.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from checker.engine.compiled.checks import (
     changed_executions,
@@ -134,6 +137,32 @@ def _successors_found(T, states, table, fptable, fpsizes, words, here, k, row, i
             record_charts(here, after, T, seen, changed, nch, diffs[j], ndiffs[j])
         check_all(here, after, T, ops[j], buf_known[row + j], kinds, params, pending, hits,
                   queue_place(i, j, maxs), changed, nch, inside, queued, nstep)
+
+
+@intrinsic
+def prefetch(typingctx, array, index):
+    """Ask the processor to bring array[index] into the cache without waiting for it: a hint,
+    which changes nothing that the code computes (the index need not be in range)."""
+    def codegen(context, builder, signature, args):
+        arraytype, indextype = signature.args
+        where = cgutils.get_item_pointer(
+            context, builder, arraytype, context.make_array(arraytype)(context, builder, args[0]),
+            [context.cast(builder, args[1], indextype, types.intp)])
+        byte = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        hint = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte, i32, i32, i32]),
+            "llvm.prefetch.p0")
+        # a read, kept in every level of the cache, of data
+        builder.call(hint, [builder.bitcast(where, byte), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+    return types.void(array, index), codegen
+
+
+AHEAD = 16
+"""Phase two asks for the table slot of the successor this many rows ahead of the one it looks
+up (`insert_block`): phase one's lookups were a whole block earlier, so the slots have mostly
+left the cache, and phase two, on one thread, would otherwise wait for each in turn."""
 
 
 @njit(cache=True, inline="always")
@@ -418,6 +447,7 @@ def insert_block(T, states, table, edge_target, ctr, lo, hi, counts,
     npending = ctr[5]
     why = R_DONE
     current = lo
+    last = buf_known.shape[0] - 1
     hit = _next_hit(first_hit, pending, -1)
     for src in range(lo, hi):
         current = src
@@ -428,6 +458,11 @@ def insert_block(T, states, table, edge_target, ctr, lo, hi, counts,
         stopped = False
         for j in range(counts[src - lo, 0]):
             row = base + j
+            # Rows ahead within the worker's part of the buffers: mostly this source's or the
+            # next ones' successors (where a span ends, some other ones').
+            ahead = buf_known[min(row + AHEAD, last)]
+            if resume and ahead <= -2:
+                prefetch(table, -2 - ahead)
             op = buf_op[row]
             op_counts[op & 15] += 1
             place = queue_place(src - lo, j, maxs)
