@@ -150,6 +150,34 @@ def run_case(case: Case, properties: bool = True, max_seconds: int | None = None
     return result
 
 
+def median_run(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The run of one configuration on one engine to show for several: the median by states per
+    second (the lower of the two middle ones for an even number), with every run's states per
+    second under "runs".  The search is deterministic, so runs that finished must agree on the
+    states and transitions; a difference is an internal error, never a figure."""
+    if any("error" in r for r in runs):
+        return next(r for r in runs if "error" in r)
+    done = {(r["states"], r["transitions"]) for r in runs if r["complete"]}
+    if len(done) > 1:
+        counts = " / ".join(f"{states:,} states and {transitions:,} transitions"
+                            for states, transitions in sorted(done))
+        raise InternalError(f"benchmark: runs of {runs[0]['case']} on the {runs[0]['engine']} "
+                            f"engine found different graphs: {counts}")
+    ranked = sorted(runs, key=lambda r: r["states_per_second"])
+    return {**ranked[(len(ranked) - 1) // 2],
+            "runs": [r["states_per_second"] for r in ranked]}
+
+
+def spread_line(r: dict[str, Any]) -> str | None:
+    """The line under a row shown for several runs: every run's states per second, least
+    first (None for a single run)."""
+    rates = r.get("runs", [])
+    if len(rates) < 2:
+        return None
+    shown = " / ".join(f"{x:,.0f}" for x in rates)
+    return f"{'':42}  states/s in {len(rates)} runs: {shown} (the row: the median run)"
+
+
 HEADER = ("configuration", "engine", "states", "transitions", "compile s", "search s",
           "verdict s", "states/s", "peak MiB", "bytes/state", "compiled/interp.")
 WIDTHS = (42, 11, 12, 12, 9, 9, 9, 10, 9, 11, 16)

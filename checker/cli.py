@@ -233,6 +233,11 @@ def _build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--large", action="store_true",
                        help="also run the large configurations (60 and 370 million states, "
                             "about 1.5 and 9 minutes: compiled engine only, fingerprint storage)")
+    bench.add_argument("--repeat", type=int, default=1, metavar="N",
+                       help="run each configuration on each engine N times (each in a fresh "
+                            "process) and show the median run, with every run's states per "
+                            "second: on a shared machine one run can differ from the next by a "
+                            "third (default 1)")
     _engine_options(bench, storage=True)
     _diagram_parser(sub)
     _diff_parsers(sub)
@@ -691,6 +696,10 @@ def _variants() -> int:
     return 0
 
 
+MAX_REPEAT = 100
+"""The most runs `benchmark --repeat` makes of each configuration and engine."""
+
+
 def _benchmark(args: argparse.Namespace) -> int:
     from checker import benchmark as bench
 
@@ -703,10 +712,15 @@ def _benchmark(args: argparse.Namespace) -> int:
                              f"expected an integer from 1 to {len(cases)}{more}, got {n}")
     if args.max_seconds is not None:
         check_bound("command line", "--max-seconds", "max_seconds", args.max_seconds)
+    if not 1 <= args.repeat <= MAX_REPEAT:
+        raise InputError("command line", "--repeat",
+                         f"expected an integer from 1 to {MAX_REPEAT}, got {args.repeat}")
     workers = _workers(args)
     engines = (args.engine,) if args.engine else bench.ENGINES[::-1]  # interpreted first
     what = "search only" if args.no_properties else "search and all properties"
-    print(f"stagelock benchmark ({what}; one process per configuration and engine; compiled "
+    runs_of = ("one process per configuration and engine" if args.repeat == 1 else
+               f"{args.repeat} processes per configuration and engine, the median run shown")
+    print(f"stagelock benchmark ({what}; {runs_of}; compiled "
           f"engine: {workers or default_workers()} workers, {args.storage or 'its own'} "
           f"storage)")
     print(bench.table_row(bench.HEADER))
@@ -719,13 +733,18 @@ def _benchmark(args: argparse.Namespace) -> int:
                 cells = [case.label if first else "", engine,
                          f"skipped: {' and '.join(case.engines)} engine only", *[""] * 8]
             else:
-                r = bench.run_case(case, not args.no_properties, args.max_seconds, engine,
+                r = bench.median_run([
+                    bench.run_case(case, not args.no_properties, args.max_seconds, engine,
                                    workers, args.storage or "auto")
+                    for _ in range(args.repeat)])
                 runs[engine] = r
                 ratio = (bench.ratio(r, runs.get("interpreted"))
                          if engine == "compiled" else None)
                 cells = bench.row_cells(r, first, ratio)
             print(bench.table_row(cells), flush=True)
+            spread = bench.spread_line(runs.get(engine, {}))
+            if spread is not None:
+                print(spread, flush=True)
             miss = runs.get(engine, {}).get("miss_probability")
             if miss is not None:
                 print(f"{'':42}  probability that some state was missed (fingerprints): at "

@@ -8,6 +8,7 @@ import pytest
 from checker import benchmark as bench
 from checker.cli import main
 from checker.engine import Bounds, compiled_unsupported, explore
+from checker.errors import InternalError
 from spec.properties import properties_for
 from spec.rules import build_model
 
@@ -62,3 +63,46 @@ def test_the_large_configurations_need_large(capsys: pytest.CaptureFixture[str])
         f"({n} and on with --large), got {n}\n")
     assert all(c.engines == ("compiled",) and c.storage == "fingerprint"
                for c in bench.LARGE_CASES)
+
+
+def test_several_runs_show_the_median_run_and_every_runs_rate() -> None:
+    runs = [figures("compiled", x) for x in (900.0, 1_200.0, 600.0, 1_000.0)]
+    shown = bench.median_run(runs)
+    # the lower of the two middle runs, with every run's rate, least first
+    assert shown["states_per_second"] == 900.0
+    assert shown["runs"] == [600.0, 900.0, 1_000.0, 1_200.0]
+    assert bench.spread_line(shown) == (
+        f"{'':42}  states/s in 4 runs: 600 / 900 / 1,000 / 1,200 (the row: the median run)")
+    assert bench.median_run(runs[:3])["states_per_second"] == 900.0
+    single = bench.median_run(runs[:1])
+    assert single["states_per_second"] == 900.0 and bench.spread_line(single) is None
+
+
+def test_runs_that_find_different_graphs_are_an_internal_error() -> None:
+    other = {**figures("compiled", 800.0), "transitions": 3001}
+    with pytest.raises(InternalError, match="runs of c on the compiled engine found different "
+                       "graphs: 1,000 states and 3,000 transitions / 1,000 states and 3,001"):
+        bench.median_run([figures("compiled", 900.0), other])
+    # a run cut short (--max-seconds) may stop anywhere
+    cut = {**other, "complete": False}
+    assert bench.median_run([figures("compiled", 900.0), cut])["states_per_second"] == 800.0
+    refused = {"case": "c", "engine": "compiled", "error": "why"}
+    assert bench.median_run([refused, refused]) == refused
+
+
+def test_repeat_runs_each_configuration_in_fresh_processes(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(bench, "CASES", (SMALL,))
+    assert main(["benchmark", "--engine", "interpreted", "--repeat", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "2 processes per configuration and engine, the median run shown" in lines[0]
+    assert lines[2].startswith(SMALL.label) and "interpreted" in lines[2]
+    assert lines[3].startswith(f"{'':42}  states/s in 2 runs: ")
+    assert len(lines) == 4
+
+
+@pytest.mark.parametrize("n", ["0", "101"])
+def test_repeat_is_bounded(n: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["benchmark", "--repeat", n]) == 2
+    assert capsys.readouterr().err == (
+        f"stagelock: command line: --repeat: expected an integer from 1 to 100, got {n}\n")
