@@ -717,9 +717,10 @@ def _search_exact(work: _Work, progress: Callable[[int, int, int, float], None] 
             ex.stopped_by = work.stop_before_block(ctr, n, current, depth, progress, later)
             if ex.stopped_by is not None:
                 break
-            hi = min(level_end, current + work.block)
-            more = (hi - current) * maxs
-            if n + more > states.shape[0]:
+            # A block needs room for the most successors its states could have: near the end
+            # of the room reserved, the blocks get smaller before the storage is called full.
+            hi = min(level_end, current + work.block, current + (states.shape[0] - n) // maxs)
+            if hi <= current:
                 ex.stopped_by = (f"--max-memory {work.memory_mib} (exact storage is full: "
                                  f"use --storage fingerprint)")
                 break
@@ -885,8 +886,10 @@ def _search_fingerprints(work: _Work, progress: Callable[[int, int, int, float],
             if current * 4 > n - base - current or n - base + more > queue.shape[0]:
                 base, current = _compact(queue, base, current, n)
                 ctr[1], ctr[7] = current, base
-                hi = min(n - base, current + work.block, level_end - base)
-                if n - base + more > queue.shape[0]:
+                # As with exact storage, smaller blocks before the queue is called full.
+                hi = min(n - base, current + work.block, level_end - base,
+                         current + (queue.shape[0] - (n - base)) // maxs)
+                if hi <= current:
                     ex.stopped_by = f"--max-memory {work.memory_mib} (the queue is full)"
                     break
             work.expand(no_states, no_table, fptable, fpsizes, queue, current, hi)
