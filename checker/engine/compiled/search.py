@@ -97,6 +97,11 @@ BLOCK = 32768
 times a second, large enough that the Python between blocks and the workers' wait for each other
 at the end of each cost little (4,096 states a block made PARALLEL mode's reference
 configuration up to a tenth slower on two workers)."""
+FINGERPRINT_BLOCK = 4096
+"""States per block with fingerprint storage, the storage for searches that memory bounds: a
+fingerprint costs 10 to 12.5 bytes, so a block's buffers (about 40 bytes a successor) weigh on
+it, and at 32,768 states a block they took the 5-stage benchmark configuration from 16 to 18
+bytes per state."""
 BUFFER_BYTES = 64 * 2**20
 """At most this much for a block's successor buffers (fewer states per block where a state has
 very many successors)."""
@@ -484,9 +489,10 @@ def explore_compiled(
     exact storage fills the memory allowed)."""
     if storage not in ("auto", "exact", "fingerprint"):
         raise ValueError(f"unknown storage {storage!r}")
-    work = _Work(model, bounds, properties, workers)
     if storage == "fingerprint":
-        return _search_fingerprints(work, progress)
+        return _search_fingerprints(
+            _Work(model, bounds, properties, workers, FINGERPRINT_BLOCK), progress)
+    work = _Work(model, bounds, properties, workers)
     ex = _search_exact(work, progress)
     if storage == "auto" and (ex.stopped_by or "").startswith("--max-memory"):
         # Exact storage filled the memory allowed: search again, keeping fingerprints only, in
@@ -494,7 +500,8 @@ def explore_compiled(
         spent = ex.seconds
         del ex, work  # their reservations go before the new search makes its own
         left = None if bounds.max_seconds is None else max(1.0, bounds.max_seconds - spent)
-        work = _Work(model, replace(bounds, max_seconds=left), properties, workers)
+        work = _Work(model, replace(bounds, max_seconds=left), properties, workers,
+                     FINGERPRINT_BLOCK)
         again = _search_fingerprints(work, progress)
         again.seconds += spent
         again.storage_note = (f"exact storage filled --max-memory {work.memory_mib} MiB after "
@@ -515,7 +522,7 @@ class _Work:
     workers' scratch arrays."""
 
     def __init__(self, model: Model, bounds: Bounds, properties: list[Property],
-                 workers: int | None) -> None:
+                 workers: int | None, states_per_block: int = BLOCK) -> None:
         flags = variant_flags(model)
         found: list[tuple[int, int, tuple[int, ...]]] = []
         self.checked: list[Property] = []
@@ -553,7 +560,8 @@ class _Work:
         self.maxs = maxs = t.max_successors
         # A block's buffers hold every successor of its states: for a pipeline with many
         # actions, fewer states per block keep them within BUFFER_BYTES.
-        self.block = block = max(1, min(BLOCK, BUFFER_BYTES // (maxs * (t.words * 8 + 24))))
+        self.block = block = max(1, min(states_per_block,
+                                        BUFFER_BYTES // (maxs * (t.words * 8 + 24))))
         # A part of the buffers per worker, each for the most sources a worker takes of a block:
         # its share of the block's spans (`graph.expand_block`).
         spans = -(-block // G.SPAN)
