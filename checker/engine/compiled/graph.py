@@ -168,8 +168,14 @@ left the cache, and phase two, on one thread, would otherwise wait for each in t
 @njit(cache=True, inline="always")
 def _unknown_at(slot):
     """What phase one records for a successor not in the state table, whose lookup ended at the
-    empty slot `slot`: a negative number, from which `_resumed` gets the slot back."""
+    empty slot `slot`: a negative number, from which `_recorded_slot` gets the slot back."""
     return -2 - np.int64(slot)
+
+
+@njit(cache=True, inline="always")
+def _recorded_slot(known):
+    """The slot that `_unknown_at` recorded (known <= -2)."""
+    return np.uint64(-2 - known)
 
 
 @njit(cache=True, inline="always")
@@ -177,7 +183,7 @@ def _resumed(known, h, tmask):
     """Where phase two looks a successor up: from the slot phase one's lookup ended at, when
     it recorded one (every slot before it on the way from its home slot was taken then by
     another state, and the table only gains states until it grows), else from its home slot."""
-    return np.uint64(-2 - known) if known <= -2 else h & tmask
+    return _recorded_slot(known) if known <= -2 else h & tmask
 
 
 @njit(cache=True, inline="always")
@@ -462,7 +468,7 @@ def insert_block(T, states, table, edge_target, ctr, lo, hi, counts,
             # next ones' successors (where a span ends, some other ones').
             ahead = buf_known[min(row + AHEAD, last)]
             if resume and ahead <= -2:
-                prefetch(table, -2 - ahead)
+                prefetch(table, _recorded_slot(ahead))
             op = buf_op[row]
             op_counts[op & 15] += 1
             place = queue_place(src - lo, j, maxs)
