@@ -280,7 +280,8 @@ def test_a_successor_packed_from_its_source_has_the_words_of_one_packed_whole(wo
     source's words; for every step of a search that changes every kind of slot (conditions,
     updates, mode changes, disabled transitions, abandoned work), those are the words that
     packing the whole vector gives, and the slots it lists as changed are the ones that
-    differ."""
+    differ.  The vectors are compared 16 slots at a time, so they have room past their end:
+    what that room holds (here, different values in the two) changes nothing."""
     import numpy as np
 
     from checker.engine.compiled import rules as K
@@ -290,8 +291,9 @@ def test_a_successor_packed_from_its_source_has_the_words_of_one_packed_whole(wo
     ex = explore_compiled(m, Bounds(executions=2, retries=1, stops=1, updates=1,
                                     update_modes=("PARALLEL",)), [])
     t = ex.tables
-    v = np.zeros(t.length, dtype=np.int32)
-    out = np.zeros((t.max_successors, t.length), dtype=np.int32)
+    assert t.padded_length > t.length  # so that the room past the end is tested
+    v = np.zeros(t.padded_length, dtype=np.int32)
+    out = np.zeros((t.max_successors, t.padded_length), dtype=np.int32)
     ops = np.zeros(t.max_successors, dtype=np.int64)
     whole = np.zeros(t.words, dtype=np.uint64)
     changed = np.zeros(t.words, dtype=np.uint64)
@@ -299,14 +301,39 @@ def test_a_successor_packed_from_its_source_has_the_words_of_one_packed_whole(wo
     kinds = set()
     for i in range(0, len(ex), 41):  # every 41st state: some 15,000 of them
         K.unpack(ex.states[i], t.T, v)
+        v[t.length:] = 5
         for j in range(K.successors(v, t.T, out, ops)):
+            out[j, t.length:] = 7
             assert K.pack(out[j], t.T, whole)
-            assert K.repack(ex.states[i], v, out[j], t.T, changed, diff) >= 0
-            assert diff[:int(np.sum(v != out[j]))].tolist() == np.flatnonzero(
-                v != out[j]).tolist(), (i, j)
+            nd = K.repack(ex.states[i], v, out[j], t.T, changed, diff)
+            differ = np.flatnonzero(v[:t.length] != out[j, :t.length]).tolist()
+            assert diff[:nd].tolist() == differ, (i, j)
             assert whole.tolist() == changed.tolist(), (i, j)
             kinds.add(int(ops[j]) & 15)
     assert len(kinds) == len(ex.op_counts)
+
+
+def test_sixteen_slots_are_compared_at_once():
+    """`cpu.differing` sets bit i where the two vectors differ at start + i, for the 16 slots
+    from start on, and only those."""
+    import numpy as np
+    from numba import njit
+
+    from checker.engine.compiled.cpu import LANES, differing
+
+    @njit
+    def compare(a, b, start):
+        return differing(a, b, start)
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        a = rng.integers(-3, 3, size=3 * LANES, dtype=np.int32)
+        b = a.copy()
+        where = rng.choice(3 * LANES, size=int(rng.integers(0, 3 * LANES)), replace=False)
+        b[where] += rng.integers(1, 2**31 - 4, size=len(where), dtype=np.int32)
+        for start in range(0, 2 * LANES + 1, 3):
+            expected = sum(1 << i for i in range(LANES) if a[start + i] != b[start + i])
+            assert int(compare(a, b, start)) == expected, (start, sorted(where))
 
 
 def test_the_state_table_reads_a_stored_state_only_where_slot_and_tag_agree():

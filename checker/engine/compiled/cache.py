@@ -1,12 +1,12 @@
 """Where the compiled kernel is cached on disk: one directory per version of its source.
 
 numba's own cache checks, for each function it loads, only that function's source file.  The
-kernel's functions call and inline one another across `tables.py`, `rules.py`, `checks.py` and
-`graph.py`, so a change to a property in `checks.py` would leave the cached search loop of
-`graph.py` with the old property compiled into it: a stale kernel that finds less than the rules
-say.  The cache is therefore kept in a directory named after a digest of every kernel source
-file (and of the numba and Python versions); any change to any of them starts a new directory,
-and the directories of other versions are removed.
+kernel's functions call and inline one another across `cpu.py`, `tables.py`, `rules.py`,
+`checks.py` and `graph.py`, so a change to a property in `checks.py` would leave the cached
+search loop of `graph.py` with the old property compiled into it: a stale kernel that finds less
+than the rules say.  The cache is therefore kept in a directory named after a digest of every
+kernel source file (and of the numba and Python versions); any change to any of them starts a new
+directory, and the directories of other versions are removed.
 
 The directory is `$STAGELOCK_CACHE_DIR` when set, else `__pycache__/kernel-DIGEST` beside the
 kernel's sources when that is writable, else `~/.cache/stagelock/kernel-DIGEST`.
@@ -23,7 +23,7 @@ from pathlib import Path
 import numba
 
 HERE = Path(__file__).resolve().parent
-KERNEL_FILES = ("tables.py", "rules.py", "checks.py", "graph.py")
+KERNEL_FILES = ("cpu.py", "tables.py", "rules.py", "checks.py", "graph.py")
 """The modules whose functions numba compiles (and caches)."""
 
 

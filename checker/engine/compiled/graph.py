@@ -18,10 +18,7 @@ arrays afterwards.
 from __future__ import annotations
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, prange, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit, prange
 
 from checker.engine.compiled.checks import (
     changed_executions,
@@ -30,6 +27,7 @@ from checker.engine.compiled.checks import (
     is_state_kind,
     record_charts,
 )
+from checker.engine.compiled.cpu import prefetch
 from checker.engine.compiled.rules import (
     STOPPING,
     hash_words,
@@ -137,26 +135,6 @@ def _successors_found(T, states, table, fptable, fpsizes, words, here, k, row, i
             record_charts(here, after, T, seen, changed, nch, diffs[j], ndiffs[j])
         check_all(here, after, T, ops[j], buf_known[row + j], kinds, params, pending, hits,
                   queue_place(i, j, maxs), changed, nch, inside, queued, nstep)
-
-
-@intrinsic
-def prefetch(typingctx, array, index):
-    """Ask the processor to bring array[index] into the cache without waiting for it: a hint,
-    which changes nothing that the code computes (the index need not be in range)."""
-    def codegen(context, builder, signature, args):
-        arraytype, indextype = signature.args
-        where = cgutils.get_item_pointer(
-            context, builder, arraytype, context.make_array(arraytype)(context, builder, args[0]),
-            [context.cast(builder, args[1], indextype, types.intp)])
-        byte = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        hint = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [byte, i32, i32, i32]),
-            "llvm.prefetch.p0")
-        # a read, kept in every level of the cache, of data
-        builder.call(hint, [builder.bitcast(where, byte), i32(0), i32(3), i32(1)])
-        return context.get_dummy_value()
-    return types.void(array, index), codegen
 
 
 AHEAD = 16

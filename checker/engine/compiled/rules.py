@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
 
+from checker.engine.compiled.cpu import LANES, differing
 from checker.engine.compiled.tables import (
     H_A,
     H_APPR,
@@ -1123,27 +1125,33 @@ def repack(words, vb, va, T, out, diff):
     differ are written, so a successor costs what it changed, not the whole vector (the same
     words as `pack`).  The slots that differ go to `diff`, in order, for what else looks at the
     step (`checks.changed_executions`, `checks.record_charts`); returns how many, or -1 when a
-    changed value does not fit its field."""
+    changed value does not fit its field.  The vectors are compared LANES slots at a time, so
+    both need room for the length rounded up to whole LANES (`tables.Tables.padded_length`)."""
     for w in range(T[H_W]):
         out[w] = words[w]
     fword, fshift, fwidth = T[H_FWORD], T[H_FSHIFT], T[H_FWIDTH]
+    length = T[H_L]
     fits = True
     nd = 0
-    for i in range(T[H_L]):
-        x = va[i]
-        if x == vb[i]:
-            continue
-        diff[nd] = i
-        nd += 1
-        width = T[fwidth + i]
-        if width == 0:
-            continue
-        if x < 0 or x >= (1 << width):
-            fits = False
-        shift = np.uint64(T[fshift + i])
-        mask = ((np.uint64(1) << np.uint64(width)) - np.uint64(1)) << shift
-        word = T[fword + i]
-        out[word] = (out[word] & ~mask) | (np.uint64(x) << shift)
+    for start in range(0, length, LANES):
+        bits = differing(va, vb, start)
+        if length - start < LANES:  # past the end: whatever the rows hold there
+            bits &= (np.uint64(1) << np.uint64(length - start)) - np.uint64(1)
+        while bits:
+            i = start + np.int64(trailing_zeros(bits))
+            bits &= bits - np.uint64(1)
+            diff[nd] = i
+            nd += 1
+            width = T[fwidth + i]
+            if width == 0:
+                continue
+            x = va[i]
+            if x < 0 or x >= (1 << width):
+                fits = False
+            shift = np.uint64(T[fshift + i])
+            mask = ((np.uint64(1) << np.uint64(width)) - np.uint64(1)) << shift
+            word = T[fword + i]
+            out[word] = (out[word] & ~mask) | (np.uint64(x) << shift)
     return nd if fits else -1
 
 

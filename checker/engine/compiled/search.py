@@ -583,9 +583,10 @@ class _Work:
         self.buf_known = reserve((rows,), np.int64)
         self.overflow = np.zeros(nt, dtype=np.int64)
         self.seen = np.zeros((nt, 4, C.COVERAGE_CODES, C.COVERAGE_CODES), dtype=np.uint8)
-        self.scratch = np.zeros((nt, maxs, t.length), dtype=np.int32)
+        # The successors' vectors and their source's, with the room `rules.repack` needs.
+        self.scratch = np.zeros((nt, maxs, t.padded_length), dtype=np.int32)
         self.ops = np.zeros((nt, maxs), dtype=np.int64)
-        self.cur = np.zeros((nt, _padded(t.length)), dtype=np.int32)
+        self.cur = np.zeros((nt, _padded(t.padded_length)), dtype=np.int32)
         # Per worker and successor of one source, the slots its step changed (`rules.repack`).
         self.diffs = np.zeros((nt, maxs, t.length), dtype=np.int32)
         self.ndiffs = np.zeros((nt, _padded(maxs)), dtype=np.int32)

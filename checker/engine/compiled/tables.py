@@ -43,6 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from checker.engine.compiled.cpu import LANES
 from spec.modes import MODES, ModePolicy
 from spec.operations import (
     ALL_ACTIONS,
@@ -247,6 +248,12 @@ class Tables:
 
     def slot(self, header: int) -> int:
         return int(self.T[header])
+
+    @property
+    def padded_length(self) -> int:
+        """The vector's length rounded up to whole `cpu.LANES`: the room `rules.repack` needs
+        in the vectors it compares."""
+        return -(-self.length // LANES) * LANES
 
 
 def structures(model: Model) -> tuple[Model, ...]:
