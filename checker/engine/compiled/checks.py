@@ -792,6 +792,24 @@ def _stage_status(v, T, b, s):
 
 
 @njit(cache=True, inline="always")
+def _stage_status_kept(vb, va, T, e, diff, ndiff):
+    """Whether the step vb -> va, which changed the slots diff[:ndiff] (in order), left the
+    status of the stage execution e is in as it was: `rules.stage_run_at` reads there the
+    record's status, stage, waiting flag and structure (and, for a rollback, its actions), so
+    it does unless the step changed one of those or the execution is a rollback."""
+    if is_rollback(vb, T, e) or is_rollback(va, T, e):
+        return False
+    b = e * T[H_REC]
+    for d in range(ndiff):
+        slot = diff[d] - b
+        if slot >= R_ACT:
+            break
+        if slot == R_STATUS or slot == R_STAGE or slot == R_WAIT or slot == R_STRUCT:
+            return False
+    return True
+
+
+@njit(cache=True, inline="always")
 def record_charts(vb, va, T, seen, changed, nchanged, diff, ndiff):
     """The lifecycle transitions (`checker.coverage`) the step makes; `diff[:ndiff]`: the slots
     it changed, in order (`rules.repack`)."""
@@ -808,9 +826,13 @@ def record_charts(vb, va, T, seen, changed, nchanged, diff, ndiff):
             seen[0, NONE_CODE, va[b + R_STATUS]] = 1
         elif vb[b + R_STATUS] != va[b + R_STATUS] or switched:
             seen[0, vb[b + R_STATUS], va[b + R_STATUS]] = 1
-        # Only the stages between where it was and where it is can change status.
+        # Only the stages between where it was and where it is can change status; and where
+        # the step left what a stage's status reads of the record alone (`_stage_status_kept`),
+        # the one stage it is in keeps its status.
         low = 0 if new else min(vb[b + R_STAGE], va[b + R_STAGE])
         high = min(T[H_S] - 1, va[b + R_STAGE] if new else max(vb[b + R_STAGE], va[b + R_STAGE]))
+        if not new and not switched and _stage_status_kept(vb, va, T, e, diff, ndiff):
+            high = -1
         for s in range(low, high + 1):
             before = NONE_CODE if new else _stage_status(vb, T, b, s)
             after = _stage_status(va, T, b, s)
