@@ -75,6 +75,7 @@ from checker.engine.compiled.tables import (
     H_W,
     H_WORLD,
     H_WRITES,
+    H_WSLOTS,
     OP_ABANDONED,
     OP_APPROVAL,
     OP_CONDITION_FAILED,
@@ -1157,20 +1158,19 @@ def repack(words, vb, va, T, out, diff):
 
 @njit(cache=True)
 def unpack(words, T, v):
-    """The vector packed as `words`.  The fields follow one another in each word from its
-    lowest bit (`tables.build_tables`), so each word is read once and shifted along."""
-    v[:] = 0
-    fields = T[H_FIELDS]
-    word = -1
-    x = np.uint64(0)
-    for k in range(T[H_NFIELDS]):
-        row = fields + 4 * k
-        if T[row + 1] != word:
-            word = T[row + 1]
-            x = words[word]
-        width = np.uint64(T[row + 3])
-        v[T[row]] = np.int32(x & ((np.uint64(1) << width) - np.uint64(1)))
-        x >>= width
+    """The vector packed as `words`, into v[:length].  The fields follow one another in each
+    word from its lowest bit (`tables.build_tables`); the slots of one word are read from it in
+    one loop whose steps do not wait for one another (a slot without a field, of width 0, is
+    0).  Its indices are unsigned, so that it need not check for negative ones, and the
+    compiler can make it vector instructions."""
+    fshift, fwidth = np.uint64(T[H_FSHIFT]), np.uint64(T[H_FWIDTH])
+    wslots = np.uint64(T[H_WSLOTS])
+    one = np.uint64(1)
+    for w in range(np.uint64(T[H_W])):
+        x = words[w]
+        for i in range(np.uint64(T[wslots + w]), np.uint64(T[wslots + w + one])):
+            mask = (one << np.uint64(T[fwidth + i])) - one
+            v[i] = np.int32((x >> np.uint64(T[fshift + i])) & mask)
 
 
 @njit(cache=True, inline="always")

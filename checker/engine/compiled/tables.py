@@ -173,7 +173,11 @@ H_RB = 64
 to (0: a STANDARD execution), its trigger in the next one; 0 where no rollback can start and
 the records have neither: every step copies and compares whole vectors, so slots that can only
 hold 0 are not there."""
-HEADER = 65
+H_WSLOTS = 65
+"""Per word of the packed vector, the first slot whose field it holds, and after the last word
+the vector's length: word w holds the fields of the slots from the one to the next (and the
+slots between them without a field, of width 0)."""
+HEADER = 66
 
 POL_LOCK, POL_SUPW, POL_PSTATE, POL_LIMIT, POL_UPCANCEL = range(5)
 POL_FIELDS = 5
@@ -378,6 +382,11 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
         fword[i], fshift[i] = word, used
         used += w
     n_words = word + 1
+    wslots = [0] * n_words + [length]
+    for i in reversed(range(length)):
+        if widths[i]:
+            wslots[fword[i]] = i
+    wslots[0] = 0
 
     # Per stage, its actions in every structure: the kernel looks at an execution's actions of
     # a stage through them, since the actions of other structures never run for it.
@@ -422,9 +431,9 @@ def build_tables(model: Model, executions: int, stops: int, retries: int, toggle
         H_SMODE: installs,
         H_AIN: [int(a in k.stage_actions[model.action_stage[a]]) for k in kinds
                 for a in range(A)],
-        H_FWORD: fword, H_FSHIFT: fshift, H_FWIDTH: widths,
-        # The fields that take bits, as (slot, word, shift, width) rows: what pack and unpack
-        # walk, so that empty fields cost nothing.
+        H_FWORD: fword, H_FSHIFT: fshift, H_FWIDTH: widths, H_WSLOTS: wslots,
+        # The fields that take bits, as (slot, word, shift, width) rows: what pack walks, so
+        # that empty fields cost nothing (unpack reads each word's run of slots, H_WSLOTS).
         H_FIELDS: [x for i, w in enumerate(widths) if w for x in (i, fword[i], fshift[i], w)],
         H_PKIND: [k for k, _ in properties], H_PPARAM: [p for _, p in properties],
         H_POL: [x for md in order for x in _policy_row(MODES[md])],
