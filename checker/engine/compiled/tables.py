@@ -174,9 +174,9 @@ to (0: a STANDARD execution), its trigger in the next one; 0 where no rollback c
 the records have neither: every step copies and compares whole vectors, so slots that can only
 hold 0 are not there."""
 H_WSLOTS = 65
-"""Per word of the packed vector, the first slot whose field it holds, and after the last word
-the vector's length: word w holds the fields of the slots from the one to the next (and the
-slots between them without a field, of width 0)."""
+"""Per word of the packed vector, the first slot whose field it holds (0 for the first word),
+and after the last word the vector's length: word w holds the fields of the slots from the one
+to the next, and the slots between them without a field (of width 0) are read from it as 0."""
 HEADER = 66
 
 POL_LOCK, POL_SUPW, POL_PSTATE, POL_LIMIT, POL_UPCANCEL = range(5)
