@@ -10,6 +10,12 @@ the differential tests say where it does not.
 Every function takes the state vector `v` and the table `T` (see `tables.py`); rule variants are
 flag bits in `T[H_VF]`.  The code is compiled once and cached on disk (`cache=True`): a new
 pipeline declaration is new tables, not new code.
+
+The small functions that a step calls are inlined (`inline="always"`): a call passes each array
+as its seven fields, which cost more than such a function's work.  The large ones stay calls:
+`_try` inlined into its two dozen places made the search slower, `refused`, `effect` and
+`admit_inbound` inlined into `_try` made no clear difference, and inlining the queue and
+stage-lock helpers too made the kernel take far longer to compile.
 """
 
 from __future__ import annotations
@@ -197,7 +203,7 @@ def revision_of(v, T, e):
     return target - 1 if target > 0 else e
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def started(v, T, trigger):
     """How many STANDARD executions (trigger 0) or rollbacks with that trigger have started."""
     n = v[T[H_N]]
@@ -219,7 +225,7 @@ def stage_run(v, T, e, s):
     return stage_run_at(v, T, e * T[H_REC], s)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def stage_run_at(v, T, b, s):
     """`stage_run` of the execution whose record starts at b (the coverage table asks for
     every stage of every changed execution on every step)."""
@@ -250,7 +256,7 @@ def _ran_nothing(v, T, b, s):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def queue_length(v, T, s):
     rec = T[H_REC]
     c = 0
@@ -291,7 +297,7 @@ def _queue_append(v, T, e, s):
     v[e * T[H_REC] + R_QPOS] = queue_length(v, T, s) + 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _any_in_progress(v, T, e, s):
     if s >= T[H_S]:
         return False
@@ -319,7 +325,7 @@ def ex_policy(v, T, e, k):
     return policy(T, v[e * T[H_REC] + R_MODE], k)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def takes_locks(v, T, e):
     """spec.rules.takes_locks."""
     if ex_policy(v, T, e, POL_LOCK):
@@ -376,7 +382,7 @@ def stage_is_available(v, T, s):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def transition_holds(v, T, s):
     d = v[T[H_DIS] + s] != 0
     if T[H_VF] & VF_PARALLEL_IGNORES:
@@ -390,7 +396,7 @@ def transition_holds(v, T, s):
 # rerun_actions)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _begin_actions(v, T, b, s):
     """The first runOrder group of stage s starts (spec.rules._begin_actions)."""
     g = T[T[H_GFIRST] + row(v, T, b, s)]
@@ -400,7 +406,7 @@ def _begin_actions(v, T, b, s):
         v[b + R_ACT + T[gm + off + k]] = A_IP
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def enter_stage(v, T, e, s):
     b = e * T[H_REC]
     if T[T[H_BENTRY] + row(v, T, b, s)]:
@@ -501,7 +507,7 @@ def admit_inbound(v, T):
             enter_stage(v, T, e, s)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def leave_stage(v, T, e, s):
     if is_rollback(v, T, e):
         v[e * T[H_REC] + R_STATUS] = SUCC  # a rollback is done (spec.rules.leave_stage)
@@ -515,7 +521,7 @@ def leave_stage(v, T, e, s):
         arrive(v, T, e, following)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def stage_outcome(v, T, e):
     """0 wait for actions, 1 end Stopped, 2 end Failed, 3 continue, 4 end Cancelled."""
     b = e * T[H_REC]
@@ -547,7 +553,7 @@ def stage_outcome(v, T, e):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def group_done(v, T, e, g):
     b = e * T[H_REC] + R_ACT
     off = T[T[H_GOFF] + g]
@@ -596,7 +602,7 @@ def progress_in_stage(v, T, e):
     leave_stage(v, T, e, s)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def retries_automatically(v, T, e):
     b = e * T[H_REC]
     vf = T[H_VF]
@@ -610,7 +616,7 @@ def retries_automatically(v, T, e):
     return in_progress and v[b + R_AUTO] == 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def rerun_actions(v, T, b, s, all_actions):
     first = T[T[H_SFIRST] + s]
     last = first + T[T[H_SLEN] + s]
@@ -629,7 +635,7 @@ def rerun_actions(v, T, b, s, all_actions):
                 v[b + R_ACT + a] = A_IP
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def stage_fails(v, T, e):
     b = e * T[H_REC]
     r = row(v, T, b, v[b + R_STAGE])
@@ -710,7 +716,7 @@ def rolls_back_automatically(v, T, e):
 # Operations: refusals and effects (spec.rules: *_refusal and their effects)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _limit_reached(v, T):
     """The mode's limit of executions in progress is reached (spec.rules._limit_refusal)."""
     limit = policy(T, v[T[H_MODE]], POL_LIMIT)
@@ -841,7 +847,7 @@ def _update(v, T, x):
             v[c + R_STATUS] = CANCELLED
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _finish_action(v, T, e, a, status):
     v[e * T[H_REC] + R_ACT + a] = status
     progress_in_stage(v, T, e)
@@ -1156,7 +1162,7 @@ def repack(words, vb, va, T, out, diff):
     return nd if fits else -1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def unpack(words, T, v):
     """The vector packed as `words`, into v[:length].  The fields follow one another in each
     word from its lowest bit (`tables.build_tables`); the slots of one word are read from it in
