@@ -1,6 +1,7 @@
-"""Two processor instructions the kernel asks for directly, which numba has no words for: a
-prefetch, and a comparison of sixteen slots of two vectors at once.  Neither changes what the
-kernel computes; each only lets the processor do it sooner.
+"""Three processor instructions the kernel asks for directly, which numba has no words for: a
+prefetch, a comparison of sixteen slots of two vectors at once, and an atomic fetch-and-add.
+The first two do not change what the kernel computes, they only let the processor do it
+sooner; the third hands out work among the workers (`graph.expand_block`).
 """
 
 from __future__ import annotations
@@ -58,3 +59,17 @@ def differing(typingctx, a, b, start):  # type: ignore[no-untyped-def]
             and a.layout == b.layout == "C" and a.dtype == b.dtype == types.int32):
         return None
     return types.uint64(a, b, start), codegen
+
+
+@intrinsic
+def take_next(typingctx, array, index):  # type: ignore[no-untyped-def]
+    """array[index] += 1 as one atomic step, returning the value before: each worker that asks
+    gets a different value, in the order they asked (a one-dimensional array of 64-bit
+    integers)."""
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        arraytype, indextype = signature.args
+        where = _item_pointer(context, builder, arraytype, args[0], args[1], indextype)
+        return builder.atomic_rmw("add", where, ir.IntType(64)(1), "monotonic")
+    if not (isinstance(array, types.Array) and array.ndim == 1 and array.dtype == types.int64):
+        return None
+    return types.int64(array, index), codegen

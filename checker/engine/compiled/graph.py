@@ -2,7 +2,7 @@
 successors numbered in order, so that every worker count finds the same states with the same
 numbers, the same shortest traces and the same verdicts.
 
-Phase one (`expand_block`, the block's spans of sources taken by the workers in turn): each
+Phase one (`expand_block`, each worker taking the next span of the block's sources): each
 source's successors are generated, packed and hashed, and every pending property is checked on
 them; each worker keeps, per property, the first successor (in queue order) where it fires.
 Phase two (`insert_block`, one thread): successors are looked up in the state table in queue
@@ -27,7 +27,7 @@ from checker.engine.compiled.checks import (
     is_state_kind,
     record_charts,
 )
-from checker.engine.compiled.cpu import prefetch
+from checker.engine.compiled.cpu import prefetch, take_next
 from checker.engine.compiled.rules import (
     STOPPING,
     hash_words,
@@ -45,7 +45,7 @@ R_DONE, R_DECIDED, R_MAX_STATES, R_FULL = 0, 1, 2, 3
 @njit(cache=True, parallel=True)
 def expand_block(T, states, table, fptable, fpsizes, sources, lo, hi, nthreads, counts, buf_packed,
                  buf_hash, buf_op, buf_known, kinds, params, pending, hits, seen, scratch, ops,
-                 cur, diffs, ndiffs, changed, inside, queued, charts, overflow):
+                 cur, diffs, ndiffs, changed, inside, queued, charts, overflow, taken):
     """Successors of sources[lo..hi-1] into the block buffers (counts[source - lo]: how many,
     and the row of the first), and per worker and property the first successor where the
     property fires, as its place in queue order (`queue_place`; hits, -1: nowhere).
@@ -62,14 +62,20 @@ def expand_block(T, states, table, fptable, fpsizes, sources, lo, hi, nthreads, 
     # block's size, and the worker writes its sources' successors one after another from that
     # row: only the first rows of each part are ever touched (and so made resident).
     region = buf_op.shape[0] // nthreads
+    taken[0] = 0
     for t in prange(nthreads):
         for p in range(nprop):
             hits[t, p] = -1
         here = cur[t]
         row = t * region
-        # The workers take the block's spans of sources in turn, so that a run of states with
-        # many successors is shared out rather than left to one worker.
-        for span in range(t, spans, nthreads):
+        # Each worker takes the next span of sources not yet taken, so that a run of states
+        # with many successors, or a worker that the machine runs slower, is shared out rather
+        # than waited for.  A worker's spans come in queue order, so the first place where a
+        # property fires in its spans is the least.
+        while True:
+            span = take_next(taken, 0)
+            if span >= spans:
+                break
             for src in range(lo + span * SPAN, min(hi, lo + (span + 1) * SPAN)):
                 unpack(sources[src], T, here)
                 k = successors(here, T, scratch[t], ops[t])
@@ -84,7 +90,7 @@ def expand_block(T, states, table, fptable, fpsizes, sources, lo, hi, nthreads, 
 
 
 SPAN = 64
-"""Sources a worker takes at a time in `expand_block`: the workers take a block's spans in turn.
+"""Sources a worker takes at a time in `expand_block`, each worker the next span not yet taken.
 A span's rows of `counts` (16 bytes a source) take a kilobyte, so that two workers can write
 into one cache line of it only where their spans meet."""
 

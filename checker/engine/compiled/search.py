@@ -562,10 +562,9 @@ class _Work:
         # actions, fewer states per block keep them within BUFFER_BYTES.
         self.block = block = max(1, min(states_per_block,
                                         BUFFER_BYTES // (maxs * (t.words * 8 + 24))))
-        # A part of the buffers per worker, each for the most sources a worker takes of a block:
-        # its share of the block's spans (`graph.expand_block`).
-        spans = -(-block // G.SPAN)
-        rows = nt * (-(-spans // nt) * G.SPAN) * maxs
+        # A part of the buffers per worker, each for every source of a block, since a worker
+        # may take all of its spans (`graph.expand_block`): only what it takes is touched.
+        rows = nt * (-(-block // G.SPAN) * G.SPAN) * maxs
         W = t.words
         self.needs_graph = any(p.kind == "progress" for p in properties) or not properties
         nprop = len(codes)
@@ -582,6 +581,7 @@ class _Work:
         self.buf_op = reserve((rows,), np.int64)
         self.buf_known = reserve((rows,), np.int64)
         self.overflow = np.zeros(nt, dtype=np.int64)
+        self.taken = np.zeros(8, dtype=np.int64)
         self.seen = np.zeros((nt, 4, C.COVERAGE_CODES, C.COVERAGE_CODES), dtype=np.uint8)
         # The successors' vectors and their source's, with the room `rules.repack` needs.
         self.scratch = np.zeros((nt, maxs, t.padded_length), dtype=np.int32)
@@ -618,7 +618,7 @@ class _Work:
                        self.kinds, self.params, self.pending, self.hits, self.seen,
                        self.scratch, self.ops, self.cur, self.diffs, self.ndiffs, self.changed,
                        self.inside, self.queued,
-                       1, self.overflow)
+                       1, self.overflow, self.taken)
         if self.overflow.any():
             raise InternalError("compiled engine: a value outgrew its field in the packed "
                                 "state (a bound of the tables is wrong)")
