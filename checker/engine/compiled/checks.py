@@ -565,7 +565,7 @@ def _start_check(vb, va, T, kind, t, replaces, changed, nchanged):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _automatic_retry_again(vb, va, T, op, changed, nchanged):
     """spec.properties._automatic_retry_once: a step that runs a failed action of an
     execution's stage again without a RetryStageExecution of it (the action failing in the step
