@@ -472,17 +472,21 @@ def arrive(v, T, e, s):
     _queue_append(v, T, e, s)
 
 
+@njit(cache=True, inline="always")
+def anyone_waits(v, T):
+    """Some execution waits in a stage's queue: only then can `admit_inbound` change anything
+    (told apart at the place of the call, which costs more than this)."""
+    rec = T[H_REC]
+    for e in range(v[T[H_N]]):
+        if v[e * rec + R_QPOS] > 0:
+            return True
+    return False
+
+
 @njit(cache=True)
 def admit_inbound(v, T):
-    rec = T[H_REC]
-    n = v[T[H_N]]
-    anyone = False
-    for e in range(n):
-        if v[e * rec + R_QPOS] > 0:
-            anyone = True
-            break
-    if not anyone:
-        return
+    """Every execution waiting in front of a stage that it may now enter enters it, in the
+    order of spec.rules.admit_inbound (called only where `anyone_waits`)."""
     for s in range(T[H_S]):
         while True:
             queued = queue_length(v, T, s)
@@ -999,7 +1003,8 @@ def _try(v, T, out, ops, k, kind, e, x, y):
         out[k, i] = v[i]
     row = out[k]
     effect(row, T, kind, e, x, y)
-    admit_inbound(row, T)
+    if anyone_waits(row, T):
+        admit_inbound(row, T)
     if T[H_WORLD]:
         outside_world(v, row, T)
     bud = T[H_BUD]
