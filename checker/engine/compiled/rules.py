@@ -15,7 +15,9 @@ The small functions that a step calls are inlined (`inline="always"`): a call pa
 as its seven fields, which cost more than such a function's work.  The large ones stay calls:
 `_try` inlined into its two dozen places made the search slower, `refused`, `effect` and
 `admit_inbound` inlined into `_try` made no clear difference, and inlining the queue and
-stage-lock helpers too made the kernel take far longer to compile.
+stage-lock helpers too made the kernel take far longer to compile.  Where a large function
+mostly finds nothing to do, the test for that is inlined at the call instead (`anyone_waits`
+before `admit_inbound`).
 """
 
 from __future__ import annotations
