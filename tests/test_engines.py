@@ -336,6 +336,41 @@ def test_sixteen_slots_are_compared_at_once():
             assert int(compare(a, b, start)) == expected, (start, sorted(where))
 
 
+def test_workers_taking_spans_take_each_exactly_once():
+    """`cpu.take_next` hands out 0, 1, 2, ... to workers asking at once, each number to exactly
+    one of them and to each in increasing order: what `graph.expand_block` relies on to share a
+    block's spans out.  (A plain read, add and write would hand some numbers out twice.)"""
+    import numba
+    import numpy as np
+    from numba import njit, prange
+
+    from checker.engine.compiled.cpu import take_next
+
+    @njit(parallel=True)
+    def share(n, workers, counter, taken, order):
+        counter[0] = 0
+        for t in prange(workers):
+            last = -1
+            while True:
+                i = take_next(counter, 0)
+                if i >= n:
+                    break
+                taken[i] += 1
+                if i <= last:
+                    order[t] = 1
+                last = i
+
+    workers = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+    n = 2_000_000
+    counter = np.zeros(8, dtype=np.int64)
+    taken = np.zeros(n, dtype=np.int64)
+    order = np.zeros(workers, dtype=np.int64)
+    share(n, workers, counter, taken, order)
+    assert taken.min() == taken.max() == 1
+    assert not order.any()
+    assert counter[0] == n + workers  # each worker asked once more, and found none left
+
+
 def test_the_state_table_reads_a_stored_state_only_where_slot_and_tag_agree():
     """A state table entry holds a state's number and, above it, the top bits of its hash (the
     tag): a lookup compares the stored state only where the tag agrees, and where two states
