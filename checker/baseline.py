@@ -58,6 +58,7 @@ from checker.diff import (
     parse_rules,
 )
 from checker.engine import Bounds, describe_engine
+from checker.engine.compare import depth
 from checker.errors import InputError, Terminated
 from checker.formats import load_declaration
 from checker.report import describe_operation, render_trace, trace_steps
@@ -526,13 +527,15 @@ def _explain_added(new: Record, added: set[tuple[str, str, str]],
     if result is None:
         return []
     ex, m = result.exploration, result.model
-    found = sorted(((len(ex.path(new.witnesses[t][0])), t) for t in added),
+    # Sorted by the depth of the state each is first seen from (the length of its shortest
+    # path, from the search's layers): the paths are made only for the transitions shown.
+    found = sorted(((depth(ex, new.witnesses[t][0]), t) for t in added),
                    key=lambda item: (item[0], item[1]))
     out = []
-    for depth, t in found[:limit]:
+    for d, t in found[:limit]:
         i, op = new.witnesses[t]
         ops = ex.path(i) + [op]
-        out.append(Transition(t[0], t[1], t[2], depth + 1,
+        out.append(Transition(t[0], t[1], t[2], d + 1,
                               render_trace(m, ops, indent="        ")))
     return out
 
