@@ -720,8 +720,9 @@ def _benchmark(args: argparse.Namespace) -> int:
     what = "search only" if args.no_properties else "search and all properties"
     runs_of = ("one process per configuration and engine" if args.repeat == 1 else
                f"{args.repeat} processes per configuration and engine, the median run shown")
+    count = workers or default_workers()
     print(f"stagelock benchmark ({what}; {runs_of}; compiled "
-          f"engine: {workers or default_workers()} workers, {args.storage or 'its own'} "
+          f"engine: {count} worker{'s' if count != 1 else ''}, {args.storage or 'its own'} "
           f"storage)")
     print(bench.table_row(bench.HEADER))
     for n in chosen:

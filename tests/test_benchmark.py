@@ -101,6 +101,16 @@ def test_repeat_runs_each_configuration_in_fresh_processes(
     assert len(lines) == 4
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_header_counts_the_workers(workers: str, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(bench, "CASES", (SMALL,))
+    assert main(["benchmark", "--engine", "interpreted", "--workers", workers]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    said = "1 worker," if workers == "1" else "2 workers,"
+    assert f"compiled engine: {said} its own storage)" in header
+
+
 @pytest.mark.parametrize("n", ["0", "101"])
 def test_repeat_is_bounded(n: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["benchmark", "--repeat", n]) == 2
